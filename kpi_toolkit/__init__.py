@@ -1,0 +1,2 @@
+"""kpi_toolkit."""
+__version__ = "0.1.0"

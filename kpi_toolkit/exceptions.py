@@ -1,0 +1,53 @@
+"""Errors a user can act on. The CLI prints them as one line and exits 2 (``--debug`` shows the traceback)."""
+
+from __future__ import annotations
+
+
+class KpiToolkitError(Exception):
+    """Base class: a problem with the user's input, files or parameters, not a bug."""
+
+    exit_code = 2
+
+
+class DataValidationError(KpiToolkitError):
+    """A data file breaks a rule of the canonical data model.
+
+    The message names the file, the column, the first offending rows and the rule, e.g.
+    ``data/acme/posts.csv: column 'likes' row 17, 203: must be >= 0 (got -3, -1)``.
+    """
+
+    def __init__(self, file: str, rule: str, *, column: str | None = None,
+                 rows: list[int] | None = None, got: list[object] | None = None) -> None:
+        self.file, self.column, self.rows, self.rule, self.got = file, column, rows or [], rule, got or []
+        where = f"{file}:"
+        if column is not None:
+            where += f" column '{column}'"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:5])
+            more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
+            where += f" row {shown}{more}"
+        msg = f"{where}: {rule}"
+        if self.got:
+            msg += " (got " + ", ".join(_short(g) for g in self.got[:5]) + ")"
+        super().__init__(msg)
+
+
+class ParameterError(KpiToolkitError):
+    """A client parameter file or a notebook parameter is invalid."""
+
+
+class UnknownClientError(KpiToolkitError):
+    """No parameters or data for the named client."""
+
+
+class NoDataError(KpiToolkitError):
+    """The requested period or table has no data."""
+
+
+class ImportFormatError(KpiToolkitError):
+    """An export file could not be understood by the importer."""
+
+
+def _short(value: object, width: int = 40) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"

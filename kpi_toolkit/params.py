@@ -1,0 +1,278 @@
+"""Per-client parameters: ``parameters/<client>.yaml``, validated by pydantic with ``extra="forbid"``.
+
+A typo gets ``parameters/acme.yaml: unknown key 'compeititors' — did you mean 'competitors'?``.
+Secrets (the SMTP password, the pseudonymisation salt) never live here: they come from the
+environment (see :mod:`kpi_toolkit.mail` and :mod:`kpi_toolkit.sentiment`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .exceptions import ParameterError, UnknownClientError
+from .schema import PLATFORMS
+
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Recipient(_Strict):
+    name: str
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", v):
+            raise ValueError(f"not an email address: {v!r}")
+        return v
+
+
+class Branding(_Strict):
+    logo: str | None = Field(None, description="path to a PNG/SVG logo, relative to the repo")
+    colour: str = Field("#1f4e79", description="the client's brand colour, #rrggbb")
+
+    @field_validator("colour")
+    @classmethod
+    def _colour(cls, v: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
+            raise ValueError(f"colour must be #rrggbb, got {v!r}")
+        return v
+
+
+class Goal(_Strict):
+    """A SMART goal: a KPI, a target and a deadline.
+
+    Either ``target`` (an absolute value in the KPI's unit; rates are fractions) or ``change``
+    (relative to ``baseline``, e.g. 0.15 = +15 %, -0.20 = -20 %).
+    """
+
+    kpi: str
+    target: float | None = None
+    change: float | None = None
+    baseline: float | None = Field(None, description="the baseline value; default: the average of "
+                                   "the 3 complete months before `start`")
+    start: date | None = None
+    by: date
+    owner: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Goal:
+        if (self.target is None) == (self.change is None):
+            raise ValueError("give exactly one of 'target' or 'change'")
+        return self
+
+
+class AlertRule(_Strict):
+    threshold: float = Field(3.5, description="robust z-score above which a point is an alert")
+    direction: Literal["both", "up", "down"] = "both"
+    owner: str | None = None
+
+
+class TrendOptions(_Strict):
+    alerts: dict[str, AlertRule] = Field(default_factory=dict,
+                                         description="per KPI or series name, e.g. mentions, negative_share")
+    default_alert: AlertRule = Field(default_factory=AlertRule)
+
+
+class SegmentOptions(_Strict):
+    min_posts: int = Field(20, ge=1, description="segments with fewer posts are not ranked")
+    confidence: float = Field(0.95, gt=0, lt=1)
+
+
+class AttributionOptions(_Strict):
+    lookback_days: int = Field(30, ge=1)
+    collapse_repeats: bool = True
+    markov_order: int = Field(1, ge=1, le=4)
+    half_life_days: float = Field(7.0, gt=0)
+    position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
+    direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
+
+
+class SentimentThresholds(_Strict):
+    negative: float = Field(-0.05, ge=-1, le=1)
+    positive: float = Field(0.05, ge=-1, le=1)
+
+
+class ListeningOptions(_Strict):
+    topics: dict[str, list[str]] = Field(default_factory=dict,
+                                         description="keyword families: topic -> keywords")
+    sentiment_thresholds: SentimentThresholds = Field(default_factory=SentimentThresholds)
+    topic_thresholds: dict[str, SentimentThresholds] = Field(default_factory=dict)
+
+
+class BenchmarkOptions(_Strict):
+    objective: Literal["awareness", "consideration", "conversion"] = "awareness"
+    overrides: dict[str, dict[str, float]] = Field(default_factory=dict,
+                                                   description="platform -> metric -> benchmark value")
+    channel_weights: dict[str, float] = Field(default_factory=dict)
+
+
+class ClientParams(_Strict):
+    """Everything a report needs to know about one client."""
+
+    client: str = Field(description="the client's id: folder name under data/ and outputs/")
+    display_name: str
+    timezone: str = "UTC"
+    currency: str = "EUR"
+    industry: str = "general"
+    language: Literal["en"] = "en"
+    brand: str = Field(description="the client's brand as it appears in mentions/competitors data")
+    competitors: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=lambda: list(PLATFORMS))
+    core_kpis: list[str] = Field(
+        default_factory=lambda: ["reach", "engagement_rate_by_reach", "ctr", "conversions", "roas",
+                                 "share_of_voice"])
+    goals: list[Goal] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
+    branding: Branding = Field(default_factory=Branding)
+    trends: TrendOptions = Field(default_factory=TrendOptions)
+    segments: SegmentOptions = Field(default_factory=SegmentOptions)
+    attribution: AttributionOptions = Field(default_factory=AttributionOptions)
+    listening: ListeningOptions = Field(default_factory=ListeningOptions)
+    benchmarks: BenchmarkOptions = Field(default_factory=BenchmarkOptions)
+
+    @field_validator("client")
+    @classmethod
+    def _client_id(cls, v: str) -> str:
+        if not CLIENT_ID.fullmatch(v):
+            raise ValueError("client id must be lower-case letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as 'Europe/Helsinki')") from None
+        return v
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if p not in PLATFORMS]
+        if bad:
+            raise ValueError(f"unknown platform {bad[0]!r}; known: {', '.join(PLATFORMS)}")
+        return v
+
+    @field_validator("core_kpis")
+    @classmethod
+    def _kpis(cls, v: list[str]) -> list[str]:
+        from .kpis import REGISTRY
+
+        bad = [k for k in v if k not in REGISTRY]
+        if bad:
+            close = difflib.get_close_matches(bad[0], list(REGISTRY), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown KPI {bad[0]!r}{hint}")
+        return v
+
+    @model_validator(mode="after")
+    def _goal_kpis(self) -> ClientParams:
+        from .kpis import REGISTRY
+
+        for g in self.goals:
+            if g.kpi not in REGISTRY:
+                close = difflib.get_close_matches(g.kpi, list(REGISTRY), n=1)
+                hint = f" — did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"goal names unknown KPI {g.kpi!r}{hint}")
+        return self
+
+
+def _model_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names valid at ``loc`` inside ``model`` (for 'did you mean')."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            for c in args:
+                inner = getattr(c, "__args__", ())
+                nxt = next((i for i in inner if isinstance(i, type) and issubclass(i, BaseModel)), None)
+                if nxt:
+                    break
+        if nxt is None:
+            return []
+        current = nxt
+    return list(getattr(current, "model_fields", {}))
+
+
+def format_validation_error(source: str, err: ValidationError, model: type[BaseModel]) -> str:
+    """One line for the first problem: where, what, and a 'did you mean' for unknown keys."""
+    first = err.errors()[0]
+    loc = tuple(first.get("loc", ()))
+    path = ".".join(str(p) for p in loc)
+    if first["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        choices = _model_fields(model, loc)
+        close = difflib.get_close_matches(key, choices, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else f" (known keys: {', '.join(choices)})"
+        where = f" in '{'.'.join(str(p) for p in loc[:-1])}'" if len(loc) > 1 else ""
+        return f"{source}: unknown key '{key}'{where}{hint}"
+    if first["type"] == "missing":
+        return f"{source}: missing required key '{path}'"
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{source}: '{path}': {msg}" if path else f"{source}: {msg}"
+
+
+def parse_params(raw: dict[str, Any], *, source: str = "<parameters>") -> ClientParams:
+    """Validate a parameter mapping; raise :class:`ParameterError` with one clear line."""
+    if not isinstance(raw, dict):
+        raise ParameterError(f"{source}: expected a mapping of keys to values at the top level")
+    try:
+        return ClientParams.model_validate(raw)
+    except ValidationError as err:
+        raise ParameterError(format_validation_error(source, err, ClientParams)) from None
+
+
+def load_params(client: str, *, parameters_dir: str | Path = "parameters") -> ClientParams:
+    """Read and validate ``parameters/<client>.yaml``."""
+    pdir = Path(parameters_dir)
+    path = pdir / f"{client}.yaml"
+    if not path.exists():
+        known = list_clients(parameters_dir=pdir)
+        close = difflib.get_close_matches(client, known, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else (
+            f" (known clients: {', '.join(known)})" if known else " (no clients yet: run `kpi demo`)")
+        raise UnknownClientError(f"unknown client '{client}': no {path}{hint}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ParameterError(f"{path}:{line} not valid YAML ({getattr(e, 'problem', e)})") from None
+    params = parse_params(raw, source=str(path))
+    if params.client != client:
+        raise ParameterError(f"{path}: 'client' is {params.client!r} but the file is named for {client!r}")
+    return params
+
+
+def list_clients(*, parameters_dir: str | Path = "parameters") -> list[str]:
+    """Client ids that have a parameter file, sorted."""
+    pdir = Path(parameters_dir)
+    return sorted(p.stem for p in pdir.glob("*.yaml")) if pdir.is_dir() else []
+
+
+def dump_params(params: ClientParams) -> str:
+    """YAML text for a parameter file (used by `kpi demo`)."""
+    data = params.model_dump(mode="json", exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

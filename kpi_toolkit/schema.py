@@ -1,0 +1,240 @@
+"""The canonical data model: one folder per client, one file per table.
+
+``data/<client>/<table>.csv`` or ``.parquet`` (or a folder ``<table>/`` of Parquet files partitioned
+by month, see :mod:`kpi_toolkit.data`). docs/data-model.md is the prose version of this module; the
+two must agree (a test checks that every column named here is documented there).
+
+Kinds of column
+---------------
+``str``       text (ids, names); kept as pandas string dtype
+``int``       whole counts (nullable Int64 so that a blank cell stays missing)
+``float``     money, scores
+``bool``      true/false, 1/0, yes/no
+``datetime``  a moment; stored in UTC (naive values are taken as UTC), shown in the client's zone
+``date``      a calendar day of a daily table (no time zone)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["str", "int", "float", "bool", "datetime", "date"]
+
+PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "linkedin", "tiktok", "youtube")
+"""Platforms a post, an ad or a follower count can belong to."""
+
+CONTENT_TYPES: tuple[str, ...] = (
+    "image", "video", "carousel", "text", "link", "story", "reel", "live", "short", "event",
+)
+"""Known content formats. Others are accepted (platforms invent formats) but warned about."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    kind: Kind
+    required: bool = True
+    nonneg: bool = False
+    allowed: tuple[str, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: its columns, primary key and the column that places a row in time."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    time_col: str | None = None
+    doc: str = ""
+    checks: tuple[str, ...] = field(default=())
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def optional(self) -> list[str]:
+        return [c.name for c in self.columns if not c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _count(name: str, required: bool = True, doc: str = "") -> Column:
+    return Column(name, "int", required=required, nonneg=True, doc=doc)
+
+
+POSTS = Table(
+    "posts",
+    (
+        Column("post_id", "str", doc="the platform's id of the post (or a stable id made by the importer)"),
+        Column("platform", "str", allowed=PLATFORMS),
+        Column("published_at", "datetime", nullable=True,
+               doc="when the post went out; may be blank only when published_month is given "
+                   "(exports that lack the day of month)"),
+        Column("content_type", "str", doc="image, video, carousel, text, link, story, reel, ..."),
+        _count("impressions", doc="times the post was shown (lifetime of the post)"),
+        _count("reach", doc="unique accounts that saw the post"),
+        _count("likes", doc="likes / reactions / favourites"),
+        _count("comments"),
+        _count("shares", doc="shares / reposts / retweets"),
+        _count("saves", required=False),
+        _count("clicks", required=False, doc="link clicks"),
+        _count("video_views", required=False, doc="video starts (3-second views where the platform counts so)"),
+        _count("video_completions", required=False, doc="views to the end (or 95 %)"),
+        Column("paid", "bool", required=False, doc="boosted or promoted"),
+        Column("campaign", "str", required=False),
+        Column("topic", "str", required=False),
+        _count("followers_at_post", required=False, doc="page followers on the posting day"),
+        Column("text", "str", required=False, doc="the post's text; escaped wherever it is shown"),
+        Column("published_month", "str", required=False,
+               doc="YYYY-MM, for exports without a full date (then published_at is blank)"),
+        Column("published_weekday", "int", required=False, min_value=0, max_value=6,
+               doc="0 = Monday … 6 = Sunday, in the client's time zone, for exports without a full date"),
+        Column("published_hour", "int", required=False, min_value=0, max_value=23,
+               doc="0-23 in the client's time zone, for exports without a full date"),
+    ),
+    key=("post_id",),
+    time_col="published_at",
+    doc="One row per published post, with its lifetime metrics.",
+    checks=("reach_le_impressions",),
+)
+
+AUDIENCE = Table(
+    "audience",
+    (
+        Column("date", "date"),
+        Column("platform", "str", allowed=PLATFORMS),
+        _count("followers", doc="followers at the end of the day"),
+    ),
+    key=("date", "platform"),
+    time_col="date",
+    doc="Daily follower count per platform.",
+)
+
+ADS = Table(
+    "ads",
+    (
+        Column("date", "date"),
+        Column("platform", "str", allowed=PLATFORMS),
+        Column("campaign", "str"),
+        Column("spend", "float", nonneg=True, doc="in the client's currency"),
+        _count("impressions"),
+        _count("clicks"),
+        _count("conversions"),
+        _count("leads", required=False),
+        Column("revenue", "float", required=False, nonneg=True, doc="conversion value, client's currency"),
+    ),
+    key=("date", "platform", "campaign"),
+    time_col="date",
+    doc="Daily paid-social delivery per campaign.",
+)
+
+WEB = Table(
+    "web",
+    (
+        Column("date", "date"),
+        Column("source", "str", doc="the social source of the traffic (facebook, instagram, ...)"),
+        _count("sessions"),
+        _count("bounces", required=False, doc="single-page sessions"),
+        _count("conversions", required=False),
+        Column("revenue", "float", required=False, nonneg=True),
+    ),
+    key=("date", "source"),
+    time_col="date",
+    doc="Daily web sessions that came from social, per source.",
+)
+
+MENTIONS = Table(
+    "mentions",
+    (
+        Column("mention_id", "str"),
+        Column("published_at", "datetime"),
+        Column("source", "str", doc="where the mention was found: x, instagram, reddit, news, reviews, ..."),
+        Column("brand", "str", doc="the tracked brand mentioned (the client's own or a competitor's)"),
+        Column("topic", "str", required=False),
+        Column("sentiment_score", "float", required=False, min_value=-1.0, max_value=1.0,
+               doc="-1 (negative) … 1 (positive), from the listening tool"),
+        Column("text", "str", required=False),
+        Column("author_id", "str", required=False, doc="pseudonymised before it reaches a report"),
+        _count("reach", required=False),
+        _count("engagements", required=False),
+        Column("needs_response", "bool", required=False,
+               doc="a question or complaint addressed to the brand"),
+        Column("responded_at", "datetime", required=False, nullable=True),
+    ),
+    key=("mention_id",),
+    time_col="published_at",
+    doc="Social-listening mentions of the client's brand and its competitors.",
+)
+
+TOUCHPOINTS = Table(
+    "touchpoints",
+    (
+        Column("user_id", "str"),
+        Column("timestamp", "datetime"),
+        Column("channel", "str"),
+    ),
+    time_col="timestamp",
+    doc="Marketing touches of a user, for attribution.",
+)
+
+CONVERSIONS = Table(
+    "conversions",
+    (
+        Column("user_id", "str"),
+        Column("timestamp", "datetime"),
+        Column("value", "float", nonneg=True, doc="conversion value in the client's currency"),
+    ),
+    time_col="timestamp",
+    doc="Conversions of a user, for attribution.",
+)
+
+COMPETITORS = Table(
+    "competitors",
+    (
+        Column("date", "date"),
+        Column("brand", "str", doc="tracked brand; the client's own brand may appear as a row too"),
+        Column("platform", "str", allowed=PLATFORMS),
+        _count("followers"),
+        _count("posts", doc="posts published that day"),
+        _count("engagements", doc="engagements on that day's posts"),
+    ),
+    key=("date", "brand", "platform"),
+    time_col="date",
+    doc="Public daily metrics of tracked brands (competitors and the client) per platform.",
+)
+
+SURVEYS = Table(
+    "surveys",
+    (
+        Column("response_id", "str"),
+        Column("date", "date"),
+        Column("kind", "str", allowed=("csat", "nps")),
+        Column("score", "int", min_value=0, max_value=10, doc="CSAT 1-5, NPS 0-10"),
+    ),
+    key=("response_id",),
+    time_col="date",
+    doc="Customer survey answers.",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (POSTS, AUDIENCE, ADS, WEB, MENTIONS, TOUCHPOINTS, CONVERSIONS, COMPETITORS, SURVEYS)
+}
+"""Every canonical table by name."""

@@ -1,0 +1,49 @@
+"""What an analysis hands to a report: a titled view with a chart, sentences and recommendations.
+
+Analysis modules build :class:`ReportView` objects from numbers; notebooks only display them
+(:func:`kpi_toolkit.display.show`). Keeping the sentences next to the numbers that produced them
+means every chart in a report carries its interpretation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Recommendation:
+    """A concrete next step and the evidence behind it (plain words, numbers included)."""
+
+    action: str
+    evidence: str
+    priority: int = 2  # 1 = do first
+    source: str = ""   # which analysis produced it: trends, segments, attribution, competitors
+
+
+@dataclass
+class ReportView:
+    """One block of a report.
+
+    ``figure`` is a matplotlib Figure (or None); ``alt_text`` describes it for screen readers and
+    mail clients that block images. ``sentences`` interpret the chart in plain words. ``table`` is a
+    small display-ready frame (formatted strings are fine). ``skipped_reason`` is set, and the rest
+    left empty, when the data needed is missing ("No ads data: CPA and ROAS are not shown").
+    """
+
+    key: str
+    title: str
+    sentences: list[str] = field(default_factory=list)
+    figure: Any = None
+    alt_text: str = ""
+    table: pd.DataFrame | None = None
+    caveats: list[str] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    skipped_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def skipped(cls, key: str, title: str, reason: str) -> ReportView:
+        return cls(key=key, title=title, skipped_reason=reason)
