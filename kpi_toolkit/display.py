@@ -1,0 +1,80 @@
+"""Display of report views in notebooks: escaped HTML, charts as PNG with alt text.
+
+Everything that comes from data (post text, campaign and client names) is escaped here with
+:func:`html.escape`, so a post containing ``<script>`` shows as text in the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from .views import ReportView
+
+
+def esc(text: Any) -> str:
+    """HTML-escape any value (quotes included)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def figure_html(fig: Any, alt_text: str) -> str:
+    """An ``<img>`` with the chart embedded as a PNG data URI (mail clients keep these)."""
+    from .plotting import to_png
+
+    data = base64.b64encode(to_png(fig)).decode("ascii")
+    return (f'<figure class="kpi-chart"><img src="data:image/png;base64,{data}" alt="{esc(alt_text)}" '
+            f'style="max-width:100%;height:auto"/></figure>')
+
+
+def table_html(df: pd.DataFrame, *, index: bool = False, classes: str = "kpi-table") -> str:
+    """A small table, every cell escaped."""
+    return df.to_html(index=index, escape=True, classes=classes, border=0, na_rep="n/a")
+
+
+def view_html(view: ReportView, *, level: int = 2) -> str:
+    """The HTML of one view: title, chart, interpretation, table, caveats, recommendations."""
+    h = f"h{level}"
+    parts = [f'<section class="kpi-view" id="{esc(view.key)}"><{h}>{esc(view.title)}</{h}>']
+    if view.skipped_reason:
+        parts.append(f'<p class="kpi-skipped">Not shown: {esc(view.skipped_reason)}</p></section>')
+        return "".join(parts)
+    if view.sentences:
+        parts.append('<div class="kpi-insight">' + "".join(f"<p>{esc(s)}</p>" for s in view.sentences)
+                     + "</div>")
+    if view.figure is not None:
+        parts.append(figure_html(view.figure, view.alt_text or view.title))
+    if view.table is not None and len(view.table):
+        parts.append(table_html(view.table))
+    if view.caveats:
+        parts.append('<ul class="kpi-caveats">' + "".join(f"<li>{esc(c)}</li>" for c in view.caveats)
+                     + "</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def show(view: ReportView | Iterable[ReportView], *, level: int = 2) -> None:
+    """Display one or more views in the notebook (and so in the exported report)."""
+    from IPython.display import HTML, display
+
+    views = [view] if isinstance(view, ReportView) else list(view)
+    display(HTML("".join(view_html(v, level=level) for v in views)))
+
+
+def show_table(df: pd.DataFrame, *, title: str | None = None, index: bool = False) -> None:
+    """Display a data frame as an escaped HTML table with an optional plain-words title."""
+    from IPython.display import HTML, display
+
+    head = f"<h3>{esc(title)}</h3>" if title else ""
+    display(HTML(head + table_html(df, index=index)))
+
+
+def show_text(*paragraphs: str, heading: str | None = None, level: int = 2) -> None:
+    """Display plain-words paragraphs (escaped) with an optional heading."""
+    from IPython.display import HTML, display
+
+    head = f"<h{level}>{esc(heading)}</h{level}>" if heading else ""
+    display(HTML(head + "".join(f"<p>{esc(p)}</p>" for p in paragraphs)))
