@@ -19,9 +19,9 @@ class DataValidationError(KpiToolkitError):
     def __init__(self, file: str, rule: str, *, column: str | None = None,
                  rows: list[int] | None = None, got: list[object] | None = None) -> None:
         self.file, self.column, self.rows, self.rule, self.got = file, column, rows or [], rule, got or []
-        where = f"{file}:"
+        where = f"{file}"
         if column is not None:
-            where += f" column '{column}'"
+            where += f": column '{column}'"
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
             more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
