@@ -101,22 +101,108 @@ class AttributionOptions(_Strict):
 
 
 class SentimentThresholds(_Strict):
+    """Cut-offs that turn a sentiment score in [-1, 1] into negative / neutral / positive.
+
+    A score ``<= negative`` is negative, ``>= positive`` is positive, anything between is neutral.
+    The defaults are VADER's published cut-offs for its compound score (Hutto & Gilbert 2014; the
+    vaderSentiment README); calibrate them per topic in ``listening.topic_thresholds`` when a
+    topic's language is skewed (e.g. complaints about "dry skin" that read as negative).
+    """
+
     negative: float = Field(-0.05, ge=-1, le=1)
     positive: float = Field(0.05, ge=-1, le=1)
 
+    @model_validator(mode="after")
+    def _ordered(self) -> SentimentThresholds:
+        if self.negative >= self.positive:
+            raise ValueError(f"negative threshold ({self.negative}) must be below the positive one "
+                             f"({self.positive})")
+        return self
+
 
 class ListeningOptions(_Strict):
-    topics: dict[str, list[str]] = Field(default_factory=dict,
-                                         description="keyword families: topic -> keywords")
+    """Social listening: keyword families, sentiment cut-offs and the response target.
+
+    See docs/competitors-and-listening.md and :mod:`kpi_toolkit.sentiment`.
+    """
+
+    topics: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="keyword families: topic -> keywords (brand names, product lines, campaign "
+                    "hashtags, regional terms, customer concerns); matched case-insensitively as whole "
+                    "words or #hashtags")
     sentiment_thresholds: SentimentThresholds = Field(default_factory=SentimentThresholds)
-    topic_thresholds: dict[str, SentimentThresholds] = Field(default_factory=dict)
+    topic_thresholds: dict[str, SentimentThresholds] = Field(
+        default_factory=dict, description="per-topic cut-offs that replace sentiment_thresholds")
+    use_provided_scores: bool = Field(
+        True, description="use the listening tool's sentiment_score when the data has one; "
+                          "false = always score the text with VADER")
+    response_target_hours: float = Field(
+        24.0, gt=0, description="the client's target for the median time to answer a mention that "
+                                "needs a response (an agreed service level, not an industry norm)")
+    response_rate_target: float = Field(
+        0.9, gt=0, le=1, description="share of mentions that need a response which should get one")
+
+    @model_validator(mode="after")
+    def _topic_thresholds_known(self) -> ListeningOptions:
+        unknown = [t for t in self.topic_thresholds if self.topics and t not in self.topics]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(self.topics), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else f" (topics: {', '.join(self.topics)})"
+            raise ValueError(f"topic_thresholds names unknown topic {unknown[0]!r}{hint}")
+        return self
 
 
 class BenchmarkOptions(_Strict):
-    objective: Literal["awareness", "consideration", "conversion"] = "awareness"
-    overrides: dict[str, dict[str, float]] = Field(default_factory=dict,
-                                                   description="platform -> metric -> benchmark value")
-    channel_weights: dict[str, float] = Field(default_factory=dict)
+    """Industry benchmarks and the channel score (see :mod:`kpi_toolkit.benchmarks`).
+
+    Benchmarks come from the shipped file kpi_toolkit/data_files/benchmarks.yaml (rows for all
+    industries and, where published, per industry); ``file`` replaces it with an agency's own file of
+    the same layout; ``overrides`` replaces single values for this client.
+    """
+
+    objective: Literal["awareness", "consideration", "conversion"] = Field(
+        "awareness", description="the client's main goal; picks the metric weights of the channel score")
+    overrides: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="platform -> metric -> benchmark value (rates as fractions)")
+    channel_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="platform -> importance for this client (any non-negative numbers, normalised); "
+                    "default: the industry's weights in the benchmark file, else equal")
+    metric_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="metric -> weight in the channel score; default: the objective's weights in the "
+                    "benchmark file")
+    file: str | None = Field(None, description="an agency benchmark file (YAML, same layout as the "
+                                               "shipped one), relative to the repo")
+
+    @field_validator("overrides")
+    @classmethod
+    def _override_platforms(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        bad = [p for p in v if p not in PLATFORMS]
+        if bad:
+            close = difflib.get_close_matches(bad[0], PLATFORMS, n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else f"; known: {', '.join(PLATFORMS)}"
+            raise ValueError(f"unknown platform {bad[0]!r}{hint}")
+        return v
+
+    @field_validator("channel_weights", "metric_weights")
+    @classmethod
+    def _nonneg(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in v.items() if w < 0]
+        if bad:
+            raise ValueError(f"weight of {bad[0]!r} must be >= 0 (got {v[bad[0]]})")
+        return v
+
+    @field_validator("channel_weights")
+    @classmethod
+    def _channel_platforms(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [p for p in v if p not in PLATFORMS]
+        if bad:
+            close = difflib.get_close_matches(bad[0], PLATFORMS, n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else f"; known: {', '.join(PLATFORMS)}"
+            raise ValueError(f"unknown platform {bad[0]!r}{hint}")
+        return v
 
 
 class ClientParams(_Strict):
