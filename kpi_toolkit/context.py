@@ -15,9 +15,9 @@ import pandas as pd
 
 from .data import ClientData, load_client
 from .exceptions import NoDataError
-from .schema import TABLES
 from .params import ClientParams, load_params
 from .periods import Period, last_complete_month, month_period, parse_month
+from .schema import TABLES
 
 
 @dataclass

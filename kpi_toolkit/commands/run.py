@@ -1,0 +1,62 @@
+"""``kpi run``: the monthly reports for one client or all clients."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..exceptions import KpiToolkitError
+from ..params import list_clients
+
+HELP = "Run the report notebooks for one client or all clients."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--client", action="append", help="client id (repeat for several)")
+    who.add_argument("--all", action="store_true", help="every client with a parameter file")
+    p.add_argument("--month", default="", help="YYYY-MM (default: the last complete month)")
+    p.add_argument("--notebook", action="append", help="notebook name (repeatable; default: monthly_report; "
+                   "'all' for every notebook)")
+    p.add_argument("--workers", type=int, default=None, help="parallel reports (default: one per core)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra notebook parameter (must exist in the notebook's parameters cell)")
+    p.add_argument("--data-dir", default="data")
+    p.add_argument("--parameters-dir", default="parameters")
+    p.add_argument("--notebooks-dir", default=str(Path(__file__).resolve().parents[2] / "notebooks"))
+    p.add_argument("--outputs-dir", default="outputs")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..periods import last_complete_month
+    from ..runner import DEFAULT_NOTEBOOKS, NOTEBOOKS, parse_param_args, run_reports
+
+    clients = list_clients(parameters_dir=args.parameters_dir) if args.all else args.client
+    if args.all and not clients:
+        raise KpiToolkitError(f"no parameter files in {args.parameters_dir}/ (run `kpi demo` first)")
+    notebooks = args.notebook or list(DEFAULT_NOTEBOOKS)
+    if "all" in notebooks:
+        notebooks = list(NOTEBOOKS)
+    if args.workers is not None and args.workers < 1:
+        raise KpiToolkitError("--workers must be at least 1")
+    month = args.month or last_complete_month()
+    summary = run_reports(clients=clients, month=month, notebooks=notebooks,
+                          notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
+                          data_dir=Path(args.data_dir), parameters_dir=Path(args.parameters_dir),
+                          workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
+                          progress=False if args.no_progress else None)
+    ok = [r for r in summary.results if r.status == "ok"]
+    print(f"{len(ok)} of {len(summary.results)} reports ok for {summary.month} in {summary.duration_s:.1f} s")
+    for r in summary.results:
+        if r.status == "ok":
+            print(f"  ok      {r.client}/{r.notebook}: {os.path.relpath(r.html)}")
+        else:
+            where = f" (failing cell marked in {os.path.relpath(r.failed_ipynb)})" if r.failed_ipynb else ""
+            kept = "; the previous good report is kept" if r.previous_report_kept else ""
+            print(f"  FAILED  {r.client}/{r.notebook}: {r.error}{where}{kept}", file=sys.stderr)
+    print(f"index: {os.path.relpath(summary.index_html)}")
+    return summary.exit_code

@@ -1,0 +1,131 @@
+"""nbconvert export of an executed notebook to a self-contained, email-safe HTML report.
+
+The report has no code, no injected-parameters cell, no stderr, warnings or tracebacks, no prompts,
+no ``<script>`` and no external URL: charts are PNG data URIs, CSS is inline. Only the runner and this
+module import nbconvert.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .params import ClientParams
+
+TEMPLATES = Path(__file__).parent / "templates"
+REMOVE_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
+DROP_MIMETYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json",
+                  "application/vnd.jupyter.widget-state+json", "text/latex", "image/svg+xml")
+_EXTERNAL = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""",
+                       re.IGNORECASE)
+_SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
+_HANDLERS = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+
+REPORT_TITLES = {
+    "monthly_report": "Monthly social media report",
+    "trend_detection": "Trends, alerts and goals",
+    "segmentation": "What performs: formats, times and topics",
+    "attribution": "Which channels earn the conversions",
+    "competitor_benchmarking": "Competitors, industry benchmarks and listening",
+}
+
+
+class UnsafeHtmlError(RuntimeError):
+    """The exported HTML would load something from outside or run a script."""
+
+
+def clean_notebook(nb: Any) -> Any:
+    """Drop what a stakeholder must not see: parameter cells, stderr, errors, warnings, scripts."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_TAGS:
+            continue
+        if cell.cell_type == "code":
+            outs = []
+            for out in cell.get("outputs", []):
+                if out.output_type == "error":
+                    continue
+                if out.output_type == "stream" and out.get("name") != "stdout":
+                    continue
+                if out.output_type in ("display_data", "execute_result"):
+                    for mt in DROP_MIMETYPES:
+                        out.get("data", {}).pop(mt, None)
+                    if not out.get("data"):
+                        continue
+                outs.append(out)
+            cell.outputs = outs
+            cell.source = ""
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _logo_data_uri(params: ClientParams, base_dir: Path) -> str | None:
+    logo = params.branding.logo
+    if not logo:
+        return None
+    path = Path(logo)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        return None
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    if mime not in ("image/png", "image/jpeg", "image/gif"):
+        return None  # SVG may carry scripts; mail clients drop it anyway
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _initials(name: str) -> str:
+    words = [w for w in re.split(r"[\s\-_]+", name) if w]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def report_resources(*, params: ClientParams, notebook: str, period_label: str,
+                     base_dir: Path, agency: str = "your agency", generated: datetime | None = None) -> dict:
+    """The ``resources['kpi']`` values the template uses (all escaped by the template)."""
+    generated = generated or datetime.now(UTC)
+    title = REPORT_TITLES.get(notebook, notebook.replace("_", " ").capitalize())
+    return {
+        "title": f"{params.display_name} — {title} — {period_label}",
+        "report_title": title,
+        "client_name": params.display_name,
+        "colour": params.branding.colour,
+        "logo_data_uri": _logo_data_uri(params, base_dir),
+        "initials": _initials(params.display_name),
+        "period_label": period_label,
+        "generated": generated.strftime("%d %B %Y"),
+        "agency": agency,
+        "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        "footer": (f"Confidential: prepared for {params.display_name}. Figures are computed from the "
+                   "data sources listed in the appendix; rates are totals divided by totals."),
+    }
+
+
+def export_html(nb: Any, *, resources: dict) -> str:
+    """Render a (cleaned) notebook node with the kpi_report template; check it is email-safe."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(clean_notebook(nb), resources={"kpi": resources})
+    check_email_safe(body)
+    return body
+
+
+def check_email_safe(html: str) -> None:
+    """Raise :class:`UnsafeHtmlError` if the HTML has a script, an event handler or an external URL."""
+    if _SCRIPT.search(html):
+        raise UnsafeHtmlError("the report contains a <script> element")
+    m = _EXTERNAL.search(html)
+    if m:
+        raise UnsafeHtmlError(f"the report references an external URL near {html[m.start():m.start() + 60]!r}")
+    if _HANDLERS.search(html):
+        raise UnsafeHtmlError("the report contains an inline event handler (on...=)")

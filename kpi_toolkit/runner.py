@@ -1,0 +1,463 @@
+"""The monthly batch: validate, execute notebooks with papermill in a pool, export HTML, write manifests.
+
+Layout of what a run writes::
+
+    outputs/<YYYY-MM>/<client>/<notebook>.ipynb     executed notebook (analysts)
+    outputs/<YYYY-MM>/<client>/<notebook>.html      stakeholder report (email-safe)
+    outputs/<YYYY-MM>/<client>/<notebook>.failed.ipynb   last failed attempt, failing cell marked
+    outputs/<YYYY-MM>/<client>/manifest.json        parameters, input hashes, versions, timings, status
+    outputs/<YYYY-MM>/index.html                    every client's reports and failures
+
+Outputs are written to a staging folder and moved into place only when a notebook and its export
+both succeed, so a failed rerun never replaces a good report. Each report is one task; tasks run in a
+process pool (default one worker per core), or on a Dask cluster (``scheduler=``). One client's
+failure never stops another's report.
+
+Only this module (and :mod:`kpi_toolkit.export`) imports papermill and nbconvert, and only inside the
+worker function, so ``import kpi_toolkit`` stays light.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import html
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .exceptions import KpiToolkitError, ParameterError
+
+NOTEBOOKS = ("monthly_report", "trend_detection", "segmentation", "attribution", "competitor_benchmarking")
+DEFAULT_NOTEBOOKS = ("monthly_report",)
+KERNEL_NAME = "python3"
+SECRET_ENV = ("KPI_SMTP_PASSWORD", "KPI_SMTP_USER", "SMTP_PASSWORD", "KPI_PSEUDONYM_SALT_FILE")
+"""Environment variables removed from the kernels' environment (the salt itself stays: the listening
+module needs it to pseudonymise authors inside the kernel)."""
+PACKAGES = ("kpi_toolkit", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib",
+            "papermill", "nbconvert", "nbclient", "ipykernel", "pyarrow", "pydantic", "ruptures")
+
+
+@dataclass
+class Task:
+    """One report: a notebook for a client-month."""
+
+    client: str
+    month: str
+    notebook: str
+    notebook_path: str
+    out_dir: str
+    parameters: dict[str, Any]
+    parameters_dir: str
+    data_dir: str
+    period_label: str = ""
+    agency: str = "your agency"
+    execution_timeout: int = 900
+
+
+@dataclass
+class Result:
+    client: str
+    month: str
+    notebook: str
+    status: str  # "ok" | "failed"
+    duration_s: float
+    started_at: str
+    finished_at: str
+    html: str | None = None
+    ipynb: str | None = None
+    failed_ipynb: str | None = None
+    error: str | None = None
+    input_error: bool = False
+    attempts: int = 1
+    previous_report_kept: bool = False
+
+
+@dataclass
+class RunSummary:
+    month: str
+    results: list[Result] = field(default_factory=list)
+    index_html: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if r.status != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        if not self.failed:
+            return 0
+        return 2 if all(r.input_error for r in self.failed) else 1
+
+
+# ----------------------------------------------------------------------------------------------
+# parameters cell
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Any]:
+    """Names and default values of the notebook's cell tagged ``parameters`` (parsed, not executed)."""
+    import json as _json
+
+    nb = _json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = "".join(cell.get("source", []))
+            out: dict[str, Any] = {}
+            for node in ast.parse(src).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    try:
+                        out[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        out[node.targets[0].id] = None
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    out[node.target.id] = ast.literal_eval(node.value) if node.value else None
+            return out
+    raise ParameterError(f"{path}: no cell tagged 'parameters'")
+
+
+def check_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
+    """Refuse unknown or mistyped parameters before any kernel starts (papermill only warns)."""
+    declared = notebook_parameters(notebook_path)
+    name = Path(notebook_path).stem
+    for key, value in given.items():
+        if key not in declared:
+            close = difflib.get_close_matches(key, list(declared), n=1)
+            hint = f" — did you mean '{close[0]}'?" if close else f" (it takes: {', '.join(declared)})"
+            raise ParameterError(f"notebook '{name}' has no parameter '{key}'{hint}")
+        default = declared[key]
+        if default is not None and value is not None and not _same_kind(default, value):
+            raise ParameterError(f"notebook '{name}' parameter '{key}' takes a {type(default).__name__}, "
+                                 f"got {type(value).__name__} {value!r}")
+    return declared
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float) and isinstance(value, int | float):
+        return not (isinstance(default, int) and isinstance(value, float) and not value.is_integer())
+    return isinstance(value, type(default))
+
+
+def parse_param_args(items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings from the command line; values parsed as YAML scalars."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ParameterError(f"--param expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v) if v.strip() else ""
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# worker
+
+
+def _kernel_env() -> None:
+    for k in SECRET_ENV:
+        os.environ.pop(k, None)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+
+
+def _is_startup_race(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(s in text for s in ("address already in use", "address in use", "kernel died before replying",
+                                   "kernel didn't respond", "timeout waiting for kernel_info", "zmqerror"))
+
+
+def _error_line(exc: BaseException) -> tuple[str, bool]:
+    """One line for the summary, and whether it was the user's input (a KpiToolkitError)."""
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = str(getattr(exc, "evalue", exc)).strip().splitlines()
+    line = evalue[0] if evalue else ename
+    input_error = ename in {"DataValidationError", "ParameterError", "UnknownClientError", "NoDataError",
+                            "ImportFormatError", "KpiToolkitError"}
+    return (line if input_error else f"{ename}: {line}"), input_error
+
+
+def run_task(task: Task) -> Result:
+    """Execute one notebook and export it; never raises (the failure is in the Result)."""
+    _kernel_env()
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    out_dir = Path(task.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".staging-{task.notebook}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    final_nb, final_html = out_dir / f"{task.notebook}.ipynb", out_dir / f"{task.notebook}.html"
+    res = Result(client=task.client, month=task.month, notebook=task.notebook, status="failed",
+                 duration_s=0.0, started_at=started.isoformat(timespec="seconds"), finished_at="")
+    try:
+        import papermill as pm
+
+        from .export import export_html, report_resources
+        from .params import load_params
+
+        params = load_params(task.client, parameters_dir=task.parameters_dir)
+        staged_nb = staging / f"{task.notebook}.ipynb"
+        nb = None
+        for attempt in (1, 2):
+            res.attempts = attempt
+            try:
+                nb = pm.execute_notebook(
+                    task.notebook_path, str(staged_nb), parameters=task.parameters, kernel_name=KERNEL_NAME,
+                    cwd=str(Path(task.notebook_path).parent), progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False, start_timeout=120,
+                    execution_timeout=task.execution_timeout)
+                break
+            except pm.PapermillExecutionError:
+                raise
+            except Exception as e:  # kernel start-up races (ZMQ address in use) get one retry
+                if attempt == 1 and _is_startup_race(e):
+                    time.sleep(0.5)
+                    continue
+                raise
+        resources = report_resources(params=params, notebook=task.notebook, period_label=task.period_label,
+                                     base_dir=Path(task.parameters_dir).resolve().parent, agency=task.agency)
+        body = export_html(nb, resources=resources)
+        staged_html = staging / f"{task.notebook}.html"
+        staged_html.write_text(body, encoding="utf-8")
+        os.replace(staged_nb, final_nb)
+        os.replace(staged_html, final_html)
+        stale = out_dir / f"{task.notebook}.failed.ipynb"
+        if stale.exists():
+            stale.unlink()
+        res.status, res.ipynb, res.html = "ok", str(final_nb), str(final_html)
+    except Exception as e:  # noqa: BLE001 - isolation: any failure is reported, never raised
+        res.error, res.input_error = _error_line(e)
+        staged_nb = staging / f"{task.notebook}.ipynb"
+        if staged_nb.exists():
+            failed = out_dir / f"{task.notebook}.failed.ipynb"
+            os.replace(staged_nb, failed)
+            res.failed_ipynb = str(failed)
+        res.previous_report_kept = final_html.exists()
+        if res.previous_report_kept:
+            res.html, res.ipynb = str(final_html), str(final_nb) if final_nb.exists() else None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        res.duration_s = round(time.perf_counter() - t0, 3)
+        res.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# batch
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_hashes(client: str, *, data_dir: Path, parameters_dir: Path, notebooks: Sequence[Path]) -> dict[str, str]:
+    files = [parameters_dir / f"{client}.yaml", *notebooks]
+    cdir = data_dir / client
+    if cdir.is_dir():
+        files += sorted(p for p in cdir.rglob("*") if p.is_file() and "imports" not in p.relative_to(cdir).parts)
+    return {str(p): sha256_file(p) for p in files if p.is_file()}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebooks_dir: Path,
+         outputs_dir: Path, data_dir: Path, parameters_dir: Path, extra: dict[str, Any] | None = None,
+         agency: str = "your agency") -> tuple[list[Task], list[Result]]:
+    """Validate everything that can be checked without a kernel, then list the tasks.
+
+    Problems with the whole run (bad month, unknown notebook or parameter) raise; a problem with one
+    client (its parameter file) becomes a failed :class:`Result` so the other clients still run.
+    """
+    from .params import load_params
+    from .periods import month_period, parse_month
+
+    month = parse_month(month)
+    unknown = [n for n in notebooks if not (notebooks_dir / f"{n}.ipynb").is_file()]
+    if unknown:
+        avail = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
+        close = difflib.get_close_matches(unknown[0], avail, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else f" (available: {', '.join(avail)})"
+        raise ParameterError(f"unknown notebook '{unknown[0]}'{hint}")
+    tasks: list[Task] = []
+    failed: list[Result] = []
+    for nb in notebooks:
+        path = notebooks_dir / f"{nb}.ipynb"
+        given = {"month": month, "data_dir": str(data_dir.resolve()),
+                 "parameters_dir": str(parameters_dir.resolve()), **(extra or {})}
+        check_parameters(path, {**given, "client": "x"})
+        for client in clients:
+            try:
+                params = load_params(client, parameters_dir=parameters_dir)
+            except KpiToolkitError as e:
+                now = datetime.now(UTC).isoformat(timespec="seconds")
+                failed.append(Result(client=client, month=month, notebook=nb, status="failed", duration_s=0.0,
+                                     started_at=now, finished_at=now, error=str(e), input_error=True))
+                continue
+            period = month_period(month, params.timezone)
+            tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
+                              out_dir=str((outputs_dir / month / client).resolve()),
+                              parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
+                              data_dir=str(data_dir.resolve()), period_label=period.label, agency=agency))
+    return tasks, failed
+
+
+def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str | None = None,
+            progress: bool | None = None, on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Run tasks in a local process pool (or on a Dask cluster) with a progress bar."""
+    from tqdm.auto import tqdm
+
+    results: list[Result] = []
+    bar = tqdm(total=len(tasks), desc="reports", unit="report", disable=(not progress) if progress is not None else None,
+               file=sys.stderr)
+
+    def _done(r: Result) -> None:
+        results.append(r)
+        bar.set_postfix_str(f"{r.client}/{r.notebook}: {r.status}")
+        bar.update(1)
+        if on_result:
+            on_result(r)
+
+    if scheduler:
+        from .distributed import run_on_dask
+
+        run_on_dask(tasks, scheduler=scheduler, on_result=_done)
+    else:
+        workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+        if workers == 1:
+            for t in tasks:
+                _done(run_task(t))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+                futures = [pool.submit(run_task, t) for t in tasks]
+                for f in as_completed(futures):
+                    _done(f.result())
+    bar.close()
+    order = {(t.client, t.notebook): i for i, t in enumerate(tasks)}
+    return sorted(results, key=lambda r: order[(r.client, r.notebook)])
+
+
+def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_dir: Path,
+                    parameters_dir: Path, run_started: datetime) -> None:
+    """One manifest.json per client of the run (parameters, input hashes, versions, timings, status)."""
+    versions = package_versions()
+    by_client: dict[str, list[Result]] = {}
+    for r in results:
+        by_client.setdefault(r.client, []).append(r)
+    for client, rs in by_client.items():
+        ts = [t for t in tasks if t.client == client]
+        out_dir = Path(ts[0].out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        manifest = {
+            "client": client,
+            "month": ts[0].month,
+            "run_id": run_started.strftime("%Y%m%dT%H%M%SZ"),
+            "started_at": min(r.started_at for r in rs),
+            "finished_at": max(r.finished_at for r in rs),
+            "duration_s": round(sum(r.duration_s for r in rs), 3),
+            "status": "ok" if all(r.status == "ok" for r in rs) else "failed",
+            "parameters": {t.notebook: t.parameters for t in ts},
+            "inputs_sha256": input_hashes(client, data_dir=data_dir, parameters_dir=parameters_dir,
+                                          notebooks=[Path(t.notebook_path) for t in ts]),
+            "versions": versions,
+            "reports": [_rel(asdict(r), out_dir) for r in rs],
+        }
+        tmp = out_dir / ".manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False), encoding="utf-8")
+        os.replace(tmp, out_dir / "manifest.json")
+
+
+def _rel(d: dict[str, Any], base: Path) -> dict[str, Any]:
+    for k in ("html", "ipynb", "failed_ipynb"):
+        if d.get(k):
+            d[k] = os.path.relpath(d[k], base)
+    return d
+
+
+def write_index(month_dir: Path) -> Path:
+    """``outputs/<month>/index.html``: every client's reports and failures, from their manifests."""
+    from .export import TEMPLATES
+
+    rows = []
+    for mf in sorted(month_dir.glob("*/manifest.json")):
+        m = json.loads(mf.read_text(encoding="utf-8"))
+        client = mf.parent.name
+        for r in m.get("reports", []):
+            link = (f'<a href="{html.escape(client)}/{html.escape(r["html"])}">{html.escape(r["notebook"])}</a>'
+                    if r.get("html") else html.escape(r["notebook"]))
+            if r["status"] == "ok":
+                status = '<span class="status-on-track">ok</span>'
+                note = f'{r["duration_s"]:.1f} s'
+            else:
+                status = '<span class="status-off-track">failed</span>'
+                note = html.escape(r.get("error") or "")
+                if r.get("failed_ipynb"):
+                    note += f' — failing cell marked in <code>{html.escape(client)}/{html.escape(r["failed_ipynb"])}</code>'
+                if r.get("previous_report_kept"):
+                    note += " — the previous good report is kept"
+            rows.append(f"<tr><td>{html.escape(client)}</td><td>{link}</td><td>{status}</td><td>{note}</td></tr>")
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>Reports {html.escape(month_dir.name)}</title>'
+            f"<style>{css}</style></head><body><div class=\"kpi-page\"><header class=\"kpi-header\">"
+            f"<h1 class=\"kpi-title\">Client reports for {html.escape(month_dir.name)}</h1>"
+            f"<p class=\"kpi-meta\">Generated {datetime.now(UTC):%d %B %Y %H:%M} UTC</p></header>"
+            "<table><thead><tr><th>Client</th><th>Report</th><th>Status</th><th>Notes</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div></body></html>")
+    path = month_dir / "index.html"
+    tmp = month_dir / ".index.html.tmp"
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] = DEFAULT_NOTEBOOKS,
+                notebooks_dir: Path = Path("notebooks"), outputs_dir: Path = Path("outputs"),
+                data_dir: Path = Path("data"), parameters_dir: Path = Path("parameters"),
+                workers: int | None = None, scheduler: str | None = None, extra: dict[str, Any] | None = None,
+                progress: bool | None = None, agency: str | None = None) -> RunSummary:
+    """Plan, execute and record a batch of reports."""
+    t0 = time.perf_counter()
+    started = datetime.now(UTC)
+    agency = agency or os.environ.get("KPI_AGENCY_NAME", "your agency")
+    if not clients:
+        raise KpiToolkitError(f"nothing to run: no parameter files in {parameters_dir}/ (run `kpi demo`)")
+    tasks, prefailed = plan(clients=clients, month=month, notebooks=notebooks, notebooks_dir=notebooks_dir,
+                            outputs_dir=outputs_dir, data_dir=data_dir, parameters_dir=parameters_dir,
+                            extra=extra, agency=agency)
+    results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress) if tasks else []
+    write_manifests(tasks, results, data_dir=data_dir, parameters_dir=parameters_dir, run_started=started)
+    month_dir = outputs_dir / (tasks[0].month if tasks else prefailed[0].month)
+    month_dir.mkdir(parents=True, exist_ok=True)
+    index = write_index(month_dir)
+    return RunSummary(month=month_dir.name, results=[*prefailed, *results], index_html=str(index),
+                      duration_s=round(time.perf_counter() - t0, 2))
