@@ -1,0 +1,47 @@
+"""``kpi send``: one email per client with the month's report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..exceptions import KpiToolkitError
+from ..params import list_clients, load_params
+
+HELP = "Email the reports of a month to each client's recipients."
+EPILOG = ("SMTP settings come from the environment: KPI_SMTP_HOST, KPI_SMTP_PORT, KPI_SMTP_TLS "
+          "(starttls|ssl|none), KPI_SMTP_USER, KPI_SMTP_PASSWORD, KPI_SMTP_FROM.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = EPILOG
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--client", action="append", help="client id (repeatable; default: every client)")
+    p.add_argument("--dry-run", action="store_true", help="write outputs/<month>/<client>/email.eml instead")
+    p.add_argument("--outputs-dir", default="outputs")
+    p.add_argument("--parameters-dir", default="parameters")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..mail import SmtpSettings, deliver
+    from ..periods import month_period, parse_month
+
+    month = parse_month(args.month)
+    clients = args.client or list_clients(parameters_dir=args.parameters_dir)
+    if not clients:
+        raise KpiToolkitError(f"no parameter files in {args.parameters_dir}/")
+    settings = None if args.dry_run else SmtpSettings.from_env()
+    failed = 0
+    for c in clients:
+        try:
+            params = load_params(c, parameters_dir=args.parameters_dir)
+            path = deliver(params=params, month=month, period_label=month_period(month, params.timezone).label,
+                           outputs_dir=Path(args.outputs_dir), dry_run=args.dry_run, settings=settings)
+            what = "written" if args.dry_run else f"sent to {len(params.recipients)} recipient(s)"
+            print(f"  {c}: {what} ({os.path.relpath(path)})")
+        except KpiToolkitError as e:
+            failed += 1
+            print(f"  {c}: NOT SENT: {e}", file=sys.stderr)
+    return 2 if failed else 0

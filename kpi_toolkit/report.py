@@ -1,0 +1,273 @@
+"""The monthly stakeholder report, assembled from the analyses (the 3-part structure of the agency guide).
+
+1. Performance snapshot: the client's core KPIs for the month against the previous month, the same
+   month last year and the goals in its parameters, with status.
+2. What drove it: trend, segment, attribution and competitor views, each a chart plus sentences.
+3. Recommendations: concrete next steps derived by rules from the analyses, each with its evidence.
+Appendix: data sources and date ranges, methods, sample-size caveats, glossary.
+
+The notebook ``notebooks/monthly_report.ipynb`` only calls these functions and displays the views.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .context import ReportContext
+from .exceptions import KpiToolkitError
+from .views import Recommendation, ReportView
+
+STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+
+
+def _kpi_values(ctx: ReportContext, kpis: Sequence[str], month: str) -> pd.DataFrame:
+    from .kpis import compute_kpis
+    from .periods import month_period
+
+    period = month_period(month, ctx.tz)
+    th = ctx.params.listening.sentiment_thresholds
+    return compute_kpis(ctx.data, list(kpis), period=period, tz=ctx.tz, brand=ctx.params.brand,
+                        sentiment_thresholds=(th.negative, th.positive), long=True).set_index("kpi")
+
+
+def _rel_change(cur: float, prev: float) -> float:
+    if prev is None or cur is None or not np.isfinite(prev) or not np.isfinite(cur) or prev == 0:
+        return math.nan
+    return (cur - prev) / abs(prev)
+
+
+def _change_text(cur: float, prev: float, unit: str) -> str:
+    """'+12 %' for counts and money; '+0.4 pts' for rates (a change of a fraction is in points)."""
+    if not (np.isfinite(cur) and np.isfinite(prev)):
+        return "n/a"
+    if unit == "fraction":
+        pts = (cur - prev) * 100
+        return f"{pts:+.1f} pts"
+    rc = _rel_change(cur, prev)
+    return "n/a" if not np.isfinite(rc) else f"{rc * 100:+.0f} %"
+
+
+def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs: Any) -> list[ReportView]:
+    """Call an analysis view; a missing table or too little data becomes a 'not shown' note.
+
+    Only :class:`KpiToolkitError` (the data's limits) is turned into a note: a bug still fails the
+    report loudly, so a wrong number is never silently left out.
+    """
+    try:
+        out = fn(*args, **kwargs)
+    except KpiToolkitError as e:
+        return [ReportView.skipped(key, title, str(e))]
+    return out if isinstance(out, list) else [out]
+
+
+# ----------------------------------------------------------------------------------------------
+# part 1
+
+
+def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
+    """Core KPIs: this month, previous month, same month last year, goal and status (raw numbers)."""
+    from .kpis import REGISTRY
+    from .periods import previous_month, same_month_last_year
+
+    kpis = ctx.params.core_kpis
+    cur = _kpi_values(ctx, kpis, ctx.month)
+    prev = _kpi_values(ctx, kpis, previous_month(ctx.month))
+    last_year = _kpi_values(ctx, kpis, same_month_last_year(ctx.month))
+    goals = _goal_status(ctx)
+    rows = []
+    for k in kpis:
+        spec = REGISTRY[k]
+        g = goals.get(k, {})
+        rows.append({
+            "kpi": k, "label": spec.label, "unit": spec.unit, "higher_is_better": spec.higher_is_better,
+            "value": float(cur.loc[k, "value"]), "previous": float(prev.loc[k, "value"]),
+            "last_year": float(last_year.loc[k, "value"]),
+            "denominator": cur.loc[k, "denominator"] if "denominator" in cur.columns else np.nan,
+            "target": g.get("target", np.nan), "status": g.get("status"), "by": g.get("by"),
+        })
+    return pd.DataFrame(rows)
+
+
+def _goal_status(ctx: ReportContext) -> dict[str, dict[str, Any]]:
+    if not ctx.params.goals:
+        return {}
+    try:
+        from .goals import pace_goals
+    except ImportError:  # pragma: no cover - goals module ships with the package
+        return {}
+    try:
+        df = pace_goals(ctx)
+    except KpiToolkitError:
+        return {}
+    out = {}
+    for _, r in df.iterrows():
+        out[r["kpi"]] = {"target": r.get("target", np.nan), "status": r.get("status"), "by": r.get("by")}
+    return out
+
+
+def snapshot_view(ctx: ReportContext) -> ReportView:
+    """Part 1: the performance snapshot as a table with plain-words highlights."""
+    from .kpis import format_value
+
+    tbl = snapshot_table(ctx)
+    cur = ctx.currency
+    shown = pd.DataFrame({
+        "Measure": tbl["label"],
+        "This month": [format_value(v, u, currency=cur) for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
+        "vs previous month": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
+        "vs same month last year": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
+        "Goal": [("n/a" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {b}")
+                 for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
+        "Status": [STATUS_LABEL.get(s, "no goal") if s else "no goal" for s in tbl["status"]],
+    })
+    sentences = _snapshot_sentences(ctx, tbl)
+    view = ReportView(key="snapshot", title=f"Performance snapshot: {ctx.period.label}", sentences=sentences,
+                      table=shown)
+    view.extra["raw"] = tbl
+    return view
+
+
+def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
+    from .kpis import format_value
+
+    out = []
+    comparisons = _significance(ctx)
+    moves = []
+    for _, r in tbl.iterrows():
+        rc = _rel_change(r["value"], r["previous"])
+        if np.isfinite(rc):
+            moves.append((abs(rc), r, rc))
+    moves.sort(key=lambda m: -m[0])
+    for _, r, rc in moves[:3]:
+        direction = "up" if rc > 0 else "down"
+        good = r["higher_is_better"]
+        tone = "" if good is None else (" (good news)" if (rc > 0) == bool(good) else " (needs attention)")
+        verdict = comparisons.get(r["kpi"])
+        sure = f", {verdict}" if verdict else ""
+        out.append(f"{r['label']} was {format_value(r['value'], r['unit'], currency=ctx.currency)}, "
+                   f"{direction} {abs(rc) * 100:.0f} % on the previous month{sure}{tone}.")
+    st = tbl["status"].dropna()
+    if len(st):
+        counts = st.map(STATUS_LABEL).value_counts()
+        out.append("Goals: " + ", ".join(f"{n} {label.lower()}" for label, n in counts.items()) + ".")
+    return out
+
+
+def _significance(ctx: ReportContext) -> dict[str, str]:
+    """Plain-words verdicts from the trends module's period comparison, when it can test a KPI."""
+    try:
+        from .trends import compare_periods
+    except ImportError:  # pragma: no cover
+        return {}
+    out = {}
+    for k in ctx.params.core_kpis:
+        try:
+            df = compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand)
+        except (KpiToolkitError, ValueError):
+            continue
+        row = df[df["comparison"] == "previous_month"] if "comparison" in df.columns else df.head(1)
+        if len(row) and "verdict" in row.columns:
+            out[k] = str(row["verdict"].iloc[0])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# part 2
+
+
+def driver_views(ctx: ReportContext) -> list[ReportView]:
+    """Part 2: what drove the month: trend, segments, attribution, competitors, listening."""
+    views: list[ReportView] = []
+    from . import trends
+
+    views += safe_view(trends.trend_view, ctx, key="trend", title="How the main numbers are trending")
+    from . import segments
+
+    views += safe_view(segments.segments_view, ctx, key="segments", title="What content worked")
+    from . import attribution
+
+    views += safe_view(attribution.report_view, ctx, key="attribution",
+                       title="Which channels earned the conversions")
+    from . import benchmarks
+
+    views += safe_view(benchmarks.competitor_view, ctx, key="competitors",
+                       title="Where you stand against competitors")
+    views += safe_view(benchmarks.listening_view, ctx, key="listening", title="What people said about you")
+    return views
+
+
+# ----------------------------------------------------------------------------------------------
+# part 3 and appendix
+
+
+def recommendations(views: Sequence[ReportView], *, limit: int = 6) -> list[Recommendation]:
+    """Every view's recommendations, most important first, duplicates dropped."""
+    seen: set[str] = set()
+    recs: list[Recommendation] = []
+    for v in views:
+        for r in v.recommendations:
+            if r.action not in seen:
+                seen.add(r.action)
+                recs.append(r)
+    recs.sort(key=lambda r: r.priority)
+    return recs[:limit]
+
+
+def recommendations_view(views: Sequence[ReportView]) -> ReportView:
+    recs = recommendations(views)
+    if not recs:
+        return ReportView(key="recommendations", title="Recommended next steps",
+                          sentences=["No change is recommended this month: no analysis found a difference "
+                                     "large and certain enough to act on."])
+    table = pd.DataFrame({"#": range(1, len(recs) + 1), "Next step": [r.action for r in recs],
+                          "Why (evidence)": [r.evidence for r in recs]})
+    return ReportView(key="recommendations", title="Recommended next steps", table=table,
+                      sentences=["Each step below follows from a number in this report; the evidence "
+                                 "column says which."])
+
+
+def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[ReportView]:
+    """Data sources and date ranges, methods, sample-size caveats, glossary of the KPIs shown."""
+    from .kpis import glossary
+    from .schema import TABLES
+
+    rows = []
+    for name, df in ctx.data.tables.items():
+        col = TABLES[name].time_col
+        t = df[col].dropna() if col in df.columns else pd.Series(dtype="datetime64[ns]")
+        span = f"{t.min():%d %b %Y} – {t.max():%d %b %Y}" if len(t) else "no dates"
+        rows.append({"Data": name, "Rows": f"{len(df):,}", "Covers": span,
+                     "File": ctx.data.sources[name].name})
+    for name in ctx.data.missing:
+        rows.append({"Data": name, "Rows": "—", "Covers": "not provided", "File": "—"})
+    sources = ReportView(key="sources", title="Data sources", table=pd.DataFrame(rows),
+                         sentences=[f"Times are shown in {ctx.tz}. Post metrics are lifetime totals of the "
+                                    "posts published in the month."])
+    methods = ReportView(key="methods", title="Methods", sentences=[
+        "Rates are totals divided by totals (for example all engagements divided by all reach), not "
+        "averages of per-post rates.",
+        "Month-on-month changes are tested for chance: a change called 'unlikely to be chance' has a "
+        "p-value below 0.05 in a test suited to the measure (two-proportion test for rates, Poisson "
+        "test for counts).",
+        "Trends remove weekly and yearly patterns first (STL decomposition); alerts flag days far "
+        "outside the expected range (robust z-score).",
+        "Attribution shares conversions among the channels of each customer journey; it shows "
+        "association, not proof that a channel caused a sale.",
+    ])
+    caveats = [c for v in views for c in v.caveats]
+    caveat_view = ReportView(key="caveats", title="How sure we are", sentences=caveats or [
+        "No sample-size problem was found in the analyses shown."])
+    shown = list(dict.fromkeys(ctx.params.core_kpis))
+    g = glossary(shown)
+    gl = ReportView(key="glossary", title="Glossary", table=g[["label", "definition", "source"]].rename(
+        columns={"label": "Measure", "definition": "What it means", "source": "Source"}))
+    return [sources, methods, caveat_view, gl]
