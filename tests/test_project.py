@@ -1,0 +1,83 @@
+"""House rules of the repository itself: env files in sync, notebooks clean, light imports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+CONDA_NAMES = {"dask[distributed]": ["dask", "distributed"], "vadersentiment": ["vadersentiment"]}
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~;\s]", req, maxsplit=1)[0].strip().lower()
+
+
+def test_every_runtime_dependency_is_in_environment_yml() -> None:
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    named = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    missing = []
+    for d in deps:
+        for conda_name in CONDA_NAMES.get(_name(d), [_name(d)]):
+            if conda_name not in named:
+                missing.append(conda_name)
+    assert not missing, f"environment.yml lacks {missing}"
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip
+
+
+def test_lock_file_matches_pyproject() -> None:
+    lock = (REPO / "uv.lock").read_text()
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for d in deps:
+        assert f'name = "{_name(d).split("[")[0]}"' in lock, f"{d} not in uv.lock: run `uv lock`"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_clean(nb: Path) -> None:
+    cells = json.loads(nb.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") for c in code), "strip outputs before commit"
+    assert all(c.get("execution_count") is None for c in code)
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    src = "".join(tagged[0]["source"])
+    assert "client" in src and "month" in src and "data_dir" in src
+    for c in code:
+        for line in "".join(c["source"]).splitlines():
+            assert not line.lstrip().startswith(("def ", "class ")), "functions belong in kpi_toolkit"
+
+
+def test_expected_notebooks_exist() -> None:
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"monthly_report", "trend_detection", "segmentation", "attribution",
+            "competitor_benchmarking"} <= names
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, kpi_toolkit, kpi_toolkit.context, kpi_toolkit.report, kpi_toolkit.display; "
+            "heavy = [m for m in sys.modules if m.split('.')[0] in "
+            "('papermill','nbconvert','jupyter_client','jupyterlab','notebook','dask','distributed')]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"heavy modules imported: {out.stdout}"
+
+
+def test_generated_things_are_ignored() -> None:
+    ignore = (REPO / ".gitignore").read_text()
+    for pattern in (".venv/", "/outputs/*", "/data/*"):
+        assert pattern in ignore
+    assert (REPO / "data" / "README.md").exists()
+
+
+def test_ci_runs_make_test() -> None:
+    assert "make test" in (REPO / ".ci" / "run").read_text()
