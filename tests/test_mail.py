@@ -1,0 +1,129 @@
+"""Email delivery against a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+
+from kpi_toolkit.cli import main
+from kpi_toolkit.exceptions import KpiToolkitError
+from kpi_toolkit.mail import SmtpSettings, deliver
+from kpi_toolkit.params import load_params
+
+from .conftest import DEMO_END_MONTH
+
+SECRET = "s3cret-Pa55word-never-logged"
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def _env(controller, monkeypatch) -> None:
+    monkeypatch.setenv("KPI_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("KPI_SMTP_PORT", str(controller.server.sockets[0].getsockname()[1]))
+    monkeypatch.setenv("KPI_SMTP_TLS", "none")
+    monkeypatch.setenv("KPI_SMTP_FROM", "reports@agency.example")
+    monkeypatch.setenv("KPI_SMTP_PASSWORD", SECRET)
+
+
+def test_send_reaches_real_smtp_server_with_byte_identical_attachment(demo_run, smtp_server, monkeypatch,
+                                                                      capsys) -> None:
+    root, _ = demo_run
+    controller, handler = smtp_server
+    _env(controller, monkeypatch)
+    code = main(["send", "--month", DEMO_END_MONTH, "--outputs-dir", str(root / "outputs"),
+                 "--parameters-dir", str(root / "parameters")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert len(handler.messages) == 3
+    for mail_from, rcpts, raw in handler.messages:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        client = msg["X-KPI-Client"]
+        params = load_params(client, parameters_dir=root / "parameters")
+        # only this client's recipients
+        assert sorted(rcpts) == sorted(r.email for r in params.recipients)
+        assert mail_from == "reports@agency.example"
+        assert params.display_name in msg["Subject"]
+        body_html = msg.get_body(("html",)).get_content()
+        body_text = msg.get_body(("plain",)).get_content()
+        assert "Performance snapshot" in body_html and "<script" not in body_html.lower()
+        assert "Performance snapshot" in body_text
+        atts = list(msg.iter_attachments())
+        assert len(atts) == 1
+        report = root / "outputs" / DEMO_END_MONTH / client / "monthly_report.html"
+        assert atts[0].get_content() == report.read_bytes() or atts[0].get_payload(decode=True) == report.read_bytes()
+        assert atts[0].get_payload(decode=True) == report.read_bytes()
+    # the password appears nowhere: not in messages, output, logs or manifests
+    assert SECRET not in out.out + out.err
+    for _, _, raw in handler.messages:
+        assert SECRET.encode() not in raw
+    for p in (root / "outputs").rglob("*"):
+        if p.is_file():
+            assert SECRET not in p.read_text(errors="ignore"), p
+    log = json.loads((root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "sent.json").read_text())
+    assert log["to"] and "password" not in json.dumps(log).lower()
+
+
+def test_dry_run_writes_eml_per_client(demo_run, capsys) -> None:
+    root, _ = demo_run
+    code = main(["send", "--month", DEMO_END_MONTH, "--dry-run", "--client", "demo-ledgerly",
+                 "--outputs-dir", str(root / "outputs"), "--parameters-dir", str(root / "parameters")])
+    assert code == 0
+    eml = root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "email.eml"
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    params = load_params("demo-ledgerly", parameters_dir=root / "parameters")
+    assert all(r.email in msg["To"] for r in params.recipients)
+    lumiere = load_params("demo-lumiere", parameters_dir=root / "parameters")
+    assert not any(r.email in msg["To"] for r in lumiere.recipients)
+
+
+def test_client_without_recipients_is_refused(demo_run, tmp_path: Path, smtp_server, monkeypatch, capsys) -> None:
+    root, _ = demo_run
+    controller, handler = smtp_server
+    _env(controller, monkeypatch)
+    pdir = tmp_path / "parameters"
+    pdir.mkdir()
+    raw = yaml.safe_load((root / "parameters" / "demo-lumiere.yaml").read_text())
+    raw["recipients"] = []
+    (pdir / "demo-lumiere.yaml").write_text(yaml.safe_dump(raw))
+    code = main(["send", "--month", DEMO_END_MONTH, "--outputs-dir", str(root / "outputs"),
+                 "--parameters-dir", str(pdir)])
+    assert code == 2
+    assert "has no recipients" in capsys.readouterr().err
+    assert handler.messages == []
+
+
+def test_missing_report_and_missing_host_are_one_line_errors(demo_root, tmp_path: Path, monkeypatch) -> None:
+    params = load_params("demo-lumiere", parameters_dir=demo_root / "parameters")
+    with pytest.raises(KpiToolkitError, match=r"no report to send for 'demo-lumiere' in 2026-10"):
+        deliver(params=params, month=DEMO_END_MONTH, period_label="October 2026", outputs_dir=tmp_path,
+                dry_run=True)
+    monkeypatch.delenv("KPI_SMTP_HOST", raising=False)
+    with pytest.raises(KpiToolkitError, match=r"KPI_SMTP_HOST is not set"):
+        SmtpSettings.from_env()
+    monkeypatch.setenv("KPI_SMTP_HOST", "mail.example")
+    monkeypatch.setenv("KPI_SMTP_PASSWORD", SECRET)
+    assert SECRET not in repr(SmtpSettings.from_env())

@@ -1,0 +1,165 @@
+"""The report pipeline end to end on demo data: papermill in a pool, nbconvert HTML, manifests, isolation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_toolkit.cli import main
+from kpi_toolkit.exceptions import ParameterError
+from kpi_toolkit.runner import NOTEBOOKS, check_parameters, run_reports
+
+from .conftest import CANARY, DEMO_END_MONTH, REPO
+from .conftest import copy_demo as _copy_demo
+
+NB_DIR = REPO / "notebooks"
+
+
+def test_every_notebook_runs_for_every_demo_client(demo_run) -> None:
+    _, summary = demo_run
+    failed = [(r.client, r.notebook, r.error) for r in summary.failed]
+    assert not failed, failed
+    assert len(summary.results) == 3 * len(NOTEBOOKS)
+    assert summary.exit_code == 0
+
+
+def _htmls(root: Path) -> list[Path]:
+    return sorted((root / "outputs" / DEMO_END_MONTH).glob("*/*.html"))
+
+
+def test_html_has_no_code_scripts_or_external_refs(demo_run) -> None:
+    root, _ = demo_run
+    htmls = _htmls(root)
+    assert len(htmls) == 3 * len(NOTEBOOKS)
+    for path in htmls:
+        text = path.read_text(encoding="utf-8")
+        low = text.lower()
+        assert "<script" not in low, path
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", low), path
+        assert "url(http" not in low and "@import" not in low, path
+        # no code, no prompts, no parameters, no tracebacks or warnings
+        for marker in ("load_context(", "import kpi_toolkit", "from kpi_toolkit", "In&nbsp;[", "In [",
+                       "Traceback", "Warning:", "injected-parameters", "parameters_dir =", "jp-InputArea"):
+            assert marker not in text, (path, marker)
+        assert path.stat().st_size < 2_000_000, (path, path.stat().st_size)
+
+
+def test_report_shows_client_branding_and_parts(demo_run) -> None:
+    root, _ = demo_run
+    params = {p.stem: p.read_text() for p in (root / "parameters").glob("*.yaml")}
+    for client in params:
+        html = (root / "outputs" / DEMO_END_MONTH / client / "monthly_report.html").read_text()
+        import yaml
+
+        p = yaml.safe_load(params[client])
+        from html import escape
+
+        assert escape(p["display_name"]) in html
+        assert p["branding"]["colour"] in html
+        for part in ("Part 1", "Part 2", "Part 3", "Appendix", "Glossary", "Performance snapshot"):
+            assert part in html, (client, part)
+        assert html.count('<img class="kpi-img"') + html.count("data:image/png;base64") >= 3
+        assert 'alt=""' not in html
+
+
+def test_text_from_data_is_escaped(demo_run) -> None:
+    root, _ = demo_run
+    texts = "".join(p.read_text() for p in _htmls(root))
+    assert "<script>alert" not in texts
+    # the demo post with a <script> tag is shown as text somewhere (top posts lists it escaped)
+    assert "&lt;script&gt;" in texts
+
+
+def test_canary_never_leaks_into_another_client(demo_run) -> None:
+    root, _ = demo_run
+    month_dir = root / "outputs" / DEMO_END_MONTH
+    own = "".join(p.read_text(errors="ignore") for p in (month_dir / "demo-lumiere").rglob("*") if p.is_file())
+    assert CANARY in own, "the canary must reach the client's own report, or this test proves nothing"
+    for client_dir in month_dir.iterdir():
+        if client_dir.is_dir() and client_dir.name != "demo-lumiere":
+            for p in client_dir.rglob("*"):
+                if p.is_file():
+                    assert CANARY not in p.read_text(errors="ignore"), p
+
+
+def test_manifest_and_index(demo_run) -> None:
+    root, _ = demo_run
+    month_dir = root / "outputs" / DEMO_END_MONTH
+    m = json.loads((month_dir / "demo-lumiere" / "manifest.json").read_text())
+    assert m["status"] == "ok" and m["month"] == DEMO_END_MONTH
+    assert set(m["parameters"]) == set(NOTEBOOKS)
+    assert m["parameters"]["monthly_report"]["client"] == "demo-lumiere"
+    assert any(k.endswith("posts.csv") for k in m["inputs_sha256"])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in m["inputs_sha256"].values())
+    assert {"pandas", "papermill", "nbconvert", "statsmodels", "python"} <= set(m["versions"])
+    assert m["duration_s"] > 0 and m["started_at"] <= m["finished_at"]
+    assert not any("demo-trailhead" in k for k in m["inputs_sha256"])
+    index = (month_dir / "index.html").read_text()
+    for client in ("demo-lumiere", "demo-trailhead", "demo-ledgerly"):
+        assert f"{client}/monthly_report.html" in index
+
+
+def test_broken_client_fails_alone_and_good_report_survives_rerun(demo_root: Path, tmp_path: Path) -> None:
+    root = _copy_demo(demo_root, tmp_path)
+    kw = dict(month=DEMO_END_MONTH, notebooks=["monthly_report"], notebooks_dir=NB_DIR,
+              outputs_dir=root / "outputs", data_dir=root / "data", parameters_dir=root / "parameters",
+              workers=2, progress=False)
+    first = run_reports(clients=["demo-ledgerly", "demo-trailhead"], **kw)
+    assert first.exit_code == 0
+    good = (root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "monthly_report.html").read_bytes()
+    # break trailhead's data: a negative like count
+    posts = root / "data" / "demo-trailhead" / "posts.csv"
+    df = pd.read_csv(posts, dtype=str, keep_default_na=False)
+    df.loc[4, "likes"] = "-5"
+    df.to_csv(posts, index=False, lineterminator="\n")
+    second = run_reports(clients=["demo-ledgerly", "demo-trailhead"], **kw)
+    by = {r.client: r for r in second.results}
+    assert by["demo-ledgerly"].status == "ok"
+    bad = by["demo-trailhead"]
+    assert bad.status == "failed" and bad.input_error
+    assert "posts.csv: column 'likes' row 6: must be >= 0 (got -5)" in bad.error
+    assert "\n" not in bad.error and "Traceback" not in bad.error
+    assert second.exit_code == 2
+    # the failed attempt is kept with the failing cell marked; the good report is untouched
+    failed_nb = json.loads(Path(bad.failed_ipynb).read_text())
+    assert any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) or
+               c.get("metadata", {}).get("papermill", {}).get("exception") for c in failed_nb["cells"])
+    assert (root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "monthly_report.html").read_bytes() == good
+    assert bad.previous_report_kept
+    index = (root / "outputs" / DEMO_END_MONTH / "index.html").read_text()
+    assert "failed" in index and "must be &gt;= 0" in index
+    assert not list((root / "outputs" / DEMO_END_MONTH / "demo-trailhead").glob(".staging*"))
+
+
+def test_unknown_notebook_parameter_is_refused_before_any_kernel() -> None:
+    with pytest.raises(ParameterError, match=r"has no parameter 'mnth' — did you mean 'month'\?"):
+        check_parameters(NB_DIR / "monthly_report.ipynb", {"mnth": "2026-10"})
+    with pytest.raises(ParameterError, match=r"parameter 'month' takes a str"):
+        check_parameters(NB_DIR / "monthly_report.ipynb", {"month": 202610})
+
+
+def test_cli_run_bad_param_and_month_exit_2(demo_root: Path, tmp_path: Path, capsys) -> None:
+    args = ["run", "--all", "--data-dir", str(demo_root / "data"), "--parameters-dir",
+            str(demo_root / "parameters"), "--outputs-dir", str(tmp_path / "out")]
+    assert main([*args, "--month", DEMO_END_MONTH, "-p", "colour=red"]) == 2
+    err = capsys.readouterr().err
+    assert "has no parameter 'colour'" in err and err.count("\n") == 1
+    assert main([*args, "--month", "2026-13"]) == 2
+    assert "month must be YYYY-MM" in capsys.readouterr().err
+    assert main([*args, "--month", DEMO_END_MONTH, "--notebook", "montly_report"]) == 2
+    assert "did you mean 'monthly_report'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.html"))
+
+
+def test_month_without_data_fails_with_one_line(demo_root: Path, tmp_path: Path) -> None:
+    root = _copy_demo(demo_root, tmp_path)
+    s = run_reports(clients=["demo-ledgerly"], month="2031-01", notebooks=["monthly_report"],
+                    notebooks_dir=NB_DIR, outputs_dir=root / "outputs", data_dir=root / "data",
+                    parameters_dir=root / "parameters", workers=1, progress=False)
+    r = s.results[0]
+    assert r.status == "failed" and r.input_error
+    assert r.error.startswith("no data for client 'demo-ledgerly' in 2031-01 (its data covers")
