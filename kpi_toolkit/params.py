@@ -87,8 +87,31 @@ class TrendOptions(_Strict):
 
 
 class SegmentOptions(_Strict):
+    """Options of :mod:`kpi_toolkit.segments` (formats, best time to post, drivers, top posts)."""
+
     min_posts: int = Field(20, ge=1, description="segments with fewer posts are not ranked")
     confidence: float = Field(0.95, gt=0, lt=1)
+    kpi: str = Field("engagement_rate_by_reach", description="the post KPI that segments are compared on")
+    lookback_months: int = Field(12, ge=1, le=36, description="months of posts, ending with the report "
+                                 "month, used for formats, timing and drivers")
+    hour_block_hours: Literal[1, 2, 3, 4, 6, 8, 12] = Field(
+        3, description="width of the time slots of the best-time heatmap and the drivers model")
+    min_posts_per_cell: int | None = Field(
+        None, ge=1, description="minimum posts of a weekday × time slot cell; default: min_posts")
+    breakout_quantile: float = Field(0.9, gt=0.5, lt=1, description="posts at or above this quantile "
+                                     "of the client's own distribution are breakouts")
+    underperformer_quantile: float = Field(0.1, gt=0, lt=0.5)
+
+    @field_validator("kpi")
+    @classmethod
+    def _kpi(cls, v: str) -> str:
+        from .kpis import REGISTRY
+
+        if v not in REGISTRY:
+            close = difflib.get_close_matches(v, list(REGISTRY), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown KPI {v!r}{hint}")
+        return v
 
 
 class AttributionOptions(_Strict):
