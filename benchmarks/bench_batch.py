@@ -1,0 +1,102 @@
+"""Batch: ``kpi run --all`` against the naive loop of papermill CLI + jupyter nbconvert CLI per report.
+
+Also compares the per-report cost of ``kpi run`` (one worker) with the floor: a kernel start plus the
+notebook's own compute (its code run in a plain Python process). Demo data for the three demo
+clients, month pinned to 2026-10, outputs under benchmarks/.work/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import emit, median_time  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "benchmarks" / ".work" / "batch"
+BIN = Path(sys.executable).parent
+MONTH = "2026-10"
+NB = REPO / "notebooks" / "monthly_report.ipynb"
+
+
+def setup() -> list[str]:
+    if not (WORK / "parameters").is_dir():
+        WORK.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(BIN / "kpi"), "demo", "--root", str(WORK), "--end-month", MONTH], check=True,
+                       capture_output=True)
+    return sorted(p.stem for p in (WORK / "parameters").glob("*.yaml"))
+
+
+def ours(workers: int) -> None:
+    out = WORK / f"out-ours-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run([str(BIN / "kpi"), "run", "--all", "--month", MONTH, "--workers", str(workers),
+                    "--data-dir", str(WORK / "data"), "--parameters-dir", str(WORK / "parameters"),
+                    "--outputs-dir", str(out), "--no-progress"], check=True, capture_output=True)
+
+
+def naive(clients: list[str]) -> None:
+    out = WORK / "out-naive"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for c in clients:
+        nb = out / f"{c}.ipynb"
+        subprocess.run([str(BIN / "papermill"), str(NB), str(nb), "-p", "client", c, "-p", "month", MONTH,
+                        "-p", "data_dir", str(WORK / "data"), "-p", "parameters_dir", str(WORK / "parameters"),
+                        "--cwd", str(NB.parent), "--no-progress-bar"], check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(nb)], check=True,
+                       capture_output=True)
+
+
+def kernel_start() -> float:
+    from jupyter_client.manager import start_new_kernel
+
+    def once() -> None:
+        km, kc = start_new_kernel(kernel_name="python3")
+        kc.execute_interactive("1", timeout=60)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+    return median_time(once, repeat=3)
+
+
+def notebook_compute(client: str) -> float:
+    cells = json.loads(NB.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                     and "parameters" not in c.get("metadata", {}).get("tags", []))
+    code = code.replace("show(", "_show(")
+    prelude = (f"client={client!r}\nmonth={MONTH!r}\ndata_dir={str(WORK / 'data')!r}\n"
+               f"parameters_dir={str(WORK / 'parameters')!r}\n"
+               "from kpi_toolkit.display import view_html\n"
+               "def _show(v, level=2):\n    views=[v] if not isinstance(v, list) else v\n"
+               "    [view_html(x, level=level) for x in views]\n")
+    script = WORK / "compute.py"
+    script.write_text(prelude + code)
+    return median_time(lambda: subprocess.run([sys.executable, str(script)], check=True, cwd=NB.parent,
+                                              capture_output=True), repeat=3)
+
+
+def main() -> None:
+    clients = setup()
+    n = len(clients)
+    t_naive = median_time(lambda: naive(clients), repeat=2)
+    t_ours = median_time(lambda: ours(2), repeat=3)
+    emit(f"kpi run --all, {n} client-months, 2 workers", ours_s=t_ours,
+         anchor="papermill CLI + nbconvert CLI loop", anchor_s=t_naive, goal=">= 5x faster")
+    t_serial = median_time(lambda: ours(1), repeat=2) / n
+    floor = kernel_start() + sum(notebook_compute(c) for c in clients) / n
+    emit("kpi run, per report, 1 worker", ours_s=t_serial, anchor="floor: kernel start + notebook compute",
+         anchor_s=floor, ratio=t_serial / floor, goal="<= 1.5x the floor",
+         note="ratio = ours / floor")
+    print(f"(naive per report {t_naive / n:.2f} s; ours per report in the pool {t_ours / n:.2f} s)")
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    main()
+    print(f"bench_batch took {time.perf_counter() - t0:.0f} s")
