@@ -1,0 +1,591 @@
+"""Social listening: privacy, sentiment, topics, alerts and response times of mentions.
+
+Functions take the canonical ``mentions`` table (see :mod:`kpi_toolkit.schema`) and return tidy
+frames. The usual order in a notebook or a report view::
+
+    m = privacy_safe(ctx.data.mentions)              # pseudonymised authors, masked @handles
+    m = add_sentiment(m, thresholds=opts.sentiment_thresholds, topic_thresholds=opts.topic_thresholds)
+    tags = tag_topics(m, opts.topics)                 # mention_id -> topic (long)
+    by_topic = sentiment_by_topic(m, tags, ...)       # mentions by topic and sentiment
+    alerts = listening_alerts(m, ...)                 # volume / negative spikes (trends detector)
+    resp = response_metrics(m, ...)                   # response rate and median response time
+
+Privacy
+-------
+Author ids are replaced by a keyed hash (HMAC-SHA256, truncated to 64 bits) before anything reaches a
+notebook output or a report. The key ("salt") comes from the environment variable
+``KPI_PSEUDONYM_SALT``. When it is unset the toolkit does not refuse: it draws a random salt once per
+process, so raw handles still never appear, but the same author gets a different pseudonym in each
+run; :func:`salt_note` says so in the report's caveats. Text shown in a report has its @handles and
+e-mail addresses masked by :func:`mask_handles`.
+
+Sentiment
+---------
+A ``sentiment_score`` from the listening tool is used when the data has one (and
+``listening.use_provided_scores`` is true); missing scores, or all scores when there are none, come
+from VADER's compound score of the English text (Hutto & Gilbert 2014). Each row says which in
+``sentiment_method`` ("provided" or "vader"). Scores become labels with cut-offs that can be set per
+topic (:class:`kpi_toolkit.params.SentimentThresholds`).
+
+References
+----------
+.. [1] Hutto, C. J. & Gilbert, E. (2014). VADER: A Parsimonious Rule-based Model for Sentiment
+   Analysis of Social Media Text. Proceedings of ICWSM-14. (Compound score and the +/-0.05 cut-offs:
+   https://github.com/cjhutto/vaderSentiment#about-the-scoring)
+.. [2] Krawczyk, H., Bellare, M. & Canetti, R. (1997). HMAC: Keyed-Hashing for Message
+   Authentication. RFC 2104. Truncation of HMAC output: NIST SP 800-107 Rev. 1 (2012), section 5.3.
+.. [3] European Data Protection Board (2025). Guidelines 01/2025 on Pseudonymisation (keyed hashes
+   with a secret kept apart from the data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataValidationError, NoDataError
+
+SALT_ENV = "KPI_PSEUDONYM_SALT"
+"""Environment variable holding the pseudonymisation key (any string; keep it out of the repo)."""
+
+PSEUDONYM_HEX_CHARS = 16
+"""Pseudonyms keep 16 hex digits (64 bits) of the HMAC: collisions are negligible below ~10^8 authors."""
+
+VADER_NEGATIVE = -0.05
+VADER_POSITIVE = 0.05
+"""VADER's published cut-offs for its compound score [1]_."""
+
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+
+_PROCESS_SALT: bytes | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Privacy
+# --------------------------------------------------------------------------------------------------
+
+def _salt(salt: str | bytes | None) -> bytes:
+    global _PROCESS_SALT
+    if salt is None:
+        salt = os.environ.get(SALT_ENV) or None
+    if salt is None:
+        if _PROCESS_SALT is None:
+            _PROCESS_SALT = secrets.token_bytes(32)
+        return _PROCESS_SALT
+    return salt.encode("utf-8") if isinstance(salt, str) else bytes(salt)
+
+
+def salt_is_from_environment() -> bool:
+    """True when ``KPI_PSEUDONYM_SALT`` is set (pseudonyms are stable across runs)."""
+    return bool(os.environ.get(SALT_ENV))
+
+
+def salt_note() -> str | None:
+    """A caveat for the report when the salt is a per-process random one, else None."""
+    if salt_is_from_environment():
+        return None
+    return (f"{SALT_ENV} is not set: author ids were pseudonymised with a random key for this run "
+            "only, so the same author cannot be recognised across reports.")
+
+
+def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = None,
+                 prefix: str = "a_") -> pd.Series:
+    """Replace ids by keyed hashes: ``a_`` + the first 16 hex digits of HMAC-SHA256(salt, id).
+
+    Parameters
+    ----------
+    ids
+        Author ids or handles (a Series keeps its index; other iterables get a RangeIndex).
+        Missing values stay missing.
+    salt
+        The secret key. Default: the environment variable ``KPI_PSEUDONYM_SALT``; when that is unset,
+        a random key drawn once per process (pseudonyms then differ between runs, see
+        :func:`salt_note`).
+    prefix
+        Put in front of the hash so a pseudonym is recognisable as one.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, same index and name as ``ids``.
+
+    References
+    ----------
+    .. [1] RFC 2104 (HMAC); NIST SP 800-107 Rev. 1, section 5.3 (truncated HMAC output).
+    """
+    s = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="object")
+    key = _salt(salt)
+    present = s.notna()
+    uniq = pd.unique(s[present].astype(str))
+    table = {u: prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+             for u in uniq}
+    out = s.astype("object").where(~present, s[present].astype(str).map(table))
+    return out.astype("string").rename(s.name)
+
+
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,62}[A-Za-z0-9_])?")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _mask_one(text: str) -> str:
+    return _HANDLE.sub("@user", _EMAIL.sub("[email]", text))
+
+
+def mask_handles(text: pd.Series | str | None) -> pd.Series | str | None:
+    """Replace ``@handles`` with ``@user`` and e-mail addresses with ``[email]``.
+
+    Works on one string or a Series (computed once per unique text). Missing values stay missing.
+    """
+    if text is None or isinstance(text, str):
+        return None if text is None else _mask_one(text)
+    present = text.notna()
+    uniq = pd.unique(text[present].astype(str))
+    table = {u: _mask_one(u) for u in uniq}
+    out = text.astype("object").where(~present, text[present].astype(str).map(table))
+    return out.astype("string").rename(text.name)
+
+
+def privacy_safe(mentions: pd.DataFrame, *, salt: str | bytes | None = None) -> pd.DataFrame:
+    """A copy of ``mentions`` with ``author_id`` pseudonymised and handles masked in ``text``.
+
+    Call this before a mention frame is displayed or handed to a report view. Idempotent in effect:
+    pseudonyms of pseudonyms are still pseudonyms, and masking twice changes nothing.
+    """
+    out = mentions.copy()
+    if "author_id" in out.columns:
+        out["author_id"] = pseudonymise(out["author_id"], salt=salt)
+    if "text" in out.columns:
+        out["text"] = mask_handles(out["text"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Sentiment
+# --------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def score_text(texts: pd.Series | Iterable[Any]) -> pd.Series:
+    """VADER compound sentiment of English text, in [-1, 1]; NaN for missing or blank text.
+
+    Each distinct text is scored once (exports repeat retweets and templates), so 100k mentions
+    with the usual repetition take seconds.
+
+    References
+    ----------
+    .. [1] Hutto & Gilbert (2014), VADER, ICWSM-14; compound score as in the vaderSentiment package.
+    """
+    s = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype="object")
+    clean = s.astype("object").where(s.notna(), None)
+    keep = clean.map(lambda t: isinstance(t, str) and t.strip() != "")
+    uniq = pd.unique(clean[keep])
+    analyzer = _vader() if len(uniq) else None
+    table = {t: analyzer.polarity_scores(t)["compound"] for t in uniq} if analyzer else {}
+    scores = clean[keep].map(table)
+    out = pd.Series(np.nan, index=s.index, dtype="float64", name="sentiment_score")
+    out.loc[keep] = scores.astype("float64")
+    return out
+
+
+def _cuts(thresholds: Any) -> tuple[float, float]:
+    if thresholds is None:
+        return VADER_NEGATIVE, VADER_POSITIVE
+    if isinstance(thresholds, Mapping):
+        return float(thresholds["negative"]), float(thresholds["positive"])
+    return float(thresholds.negative), float(thresholds.positive)
+
+
+def label_sentiment(scores: pd.Series, *, negative: float = VADER_NEGATIVE,
+                    positive: float = VADER_POSITIVE) -> pd.Series:
+    """Label scores: ``<= negative`` negative, ``>= positive`` positive, else neutral; NaN stays NA.
+
+    References
+    ----------
+    .. [1] Hutto & Gilbert (2014): compound >= 0.05 positive, <= -0.05 negative, else neutral.
+    """
+    if negative >= positive:
+        from .exceptions import ParameterError
+
+        raise ParameterError(f"sentiment thresholds: negative ({negative}) must be below positive ({positive})")
+    v = scores.to_numpy(dtype="float64", na_value=np.nan)
+    lab = np.where(v <= negative, "negative", np.where(v >= positive, "positive", "neutral")).astype(object)
+    lab[np.isnan(v)] = None
+    return pd.Series(lab, index=scores.index, name="sentiment_label").astype("string")
+
+
+def add_sentiment(mentions: pd.DataFrame, *, thresholds: Any = None,
+                  topic_thresholds: Mapping[str, Any] | None = None, use_provided: bool = True,
+                  text_col: str = "text") -> pd.DataFrame:
+    """A copy of ``mentions`` with ``sentiment_score``, ``sentiment_label`` and ``sentiment_method``.
+
+    Parameters
+    ----------
+    mentions
+        The mentions table. Uses ``sentiment_score`` where present and not missing (when
+        ``use_provided``), otherwise VADER on ``text_col``.
+    thresholds
+        Cut-offs (a :class:`~kpi_toolkit.params.SentimentThresholds` or a mapping with ``negative``
+        and ``positive``); default VADER's -0.05 / 0.05.
+    topic_thresholds
+        Topic -> cut-offs, applied to rows whose ``topic`` column equals that topic (keyword-family
+        topics are labelled per topic in :func:`sentiment_by_topic`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sentiment_method`` is "provided", "vader", or missing when there was neither a score nor
+        text (then score and label are missing too).
+
+    Raises
+    ------
+    DataValidationError
+        When there are no provided scores and no text column to score.
+
+    References
+    ----------
+    .. [1] Hutto & Gilbert (2014), VADER, ICWSM-14.
+    """
+    out = mentions.copy()
+    if "sentiment_score" in out.columns and use_provided:
+        provided = pd.to_numeric(out["sentiment_score"], errors="coerce").astype("float64")
+    else:
+        provided = pd.Series(np.nan, index=out.index, dtype="float64")
+    need = provided.isna()
+    method = pd.Series(np.where(need, None, "provided"), index=out.index, dtype="object")
+    score = provided.copy()
+    if need.any() and text_col in out.columns:
+        score.loc[need] = score_text(out.loc[need, text_col])
+        method.loc[need & score.notna()] = "vader"
+    elif need.all() and len(out):
+        raise DataValidationError(
+            "mentions", f"no sentiment_score and no '{text_col}' column to score with VADER",
+            column=text_col)
+    out["sentiment_score"] = score
+    neg, pos = _cuts(thresholds)
+    labels = label_sentiment(score, negative=neg, positive=pos)
+    if topic_thresholds and "topic" in out.columns:
+        for topic, th in topic_thresholds.items():
+            rows = (out["topic"] == topic).fillna(False).to_numpy(dtype=bool)
+            if rows.any():
+                tn, tp = _cuts(th)
+                labels.loc[rows] = label_sentiment(score[rows], negative=tn, positive=tp)
+    out["sentiment_label"] = labels
+    out["sentiment_method"] = method.astype("string")
+    return out
+
+
+def sentiment_method_sentence(mentions: pd.DataFrame) -> str:
+    """Say in words where the sentiment came from (after :func:`add_sentiment`)."""
+    m = mentions.get("sentiment_method")
+    if m is None or m.notna().sum() == 0:
+        return "No sentiment could be measured (no scores and no text)."
+    counts = m.value_counts()
+    n_prov, n_vader = int(counts.get("provided", 0)), int(counts.get("vader", 0))
+    if n_vader == 0:
+        return "Sentiment is the listening tool's own score."
+    if n_prov == 0:
+        return ("Sentiment was scored from the text with VADER, a rule-based English sentiment model "
+                "(Hutto & Gilbert 2014).")
+    share = n_vader / (n_prov + n_vader)
+    return (f"Sentiment is the listening tool's score; {share:.0%} of mentions had none and were scored "
+            "from their text with VADER (Hutto & Gilbert 2014).").replace("%", " %")
+
+
+# --------------------------------------------------------------------------------------------------
+# Topics
+# --------------------------------------------------------------------------------------------------
+
+def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    parts = []
+    for kw in keywords:
+        kw = str(kw).strip()
+        if not kw:
+            continue
+        body = r"\s+".join(re.escape(w) for w in kw.lstrip("#").split())
+        parts.append(("#" if kw.startswith("#") else "#?") + body)
+    if not parts:
+        return None
+    return re.compile(r"(?<![\w#@])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def tag_topics(mentions: pd.DataFrame, topics: Mapping[str, Sequence[str]] | None, *,
+               text_col: str = "text", id_col: str = "mention_id",
+               untagged: str = "other") -> pd.DataFrame:
+    """Which topics each mention belongs to, as a long table ``[mention_id, topic, matched_by]``.
+
+    A mention belongs to a keyword family when its text contains one of the family's keywords as a
+    whole word or hashtag (case-insensitive; ``"glow"`` matches "Glow" and "#glow", not "glowing";
+    a keyword written ``"#glowup"`` matches only the hashtag). The data's own ``topic`` column, when
+    present, adds its value (``matched_by`` "data"). A mention can belong to several topics, so
+    counts by topic can add up to more than the number of mentions. Mentions matching nothing get
+    ``untagged``.
+    """
+    if id_col not in mentions.columns:
+        raise DataValidationError("mentions", "missing the id column", column=id_col)
+    ids = mentions[id_col]
+    frames: list[pd.DataFrame] = []
+    if "topic" in mentions.columns:
+        t = mentions["topic"]
+        ok = t.notna() & (t.astype("string").str.strip() != "")
+        if ok.any():
+            frames.append(pd.DataFrame({"mention_id": ids[ok].to_numpy(),
+                                        "topic": t[ok].astype(str).to_numpy(), "matched_by": "data"}))
+    if topics and text_col in mentions.columns:
+        text = mentions[text_col]
+        present = text.notna()
+        uniq = pd.unique(text[present].astype(str))
+        for topic, kws in topics.items():
+            pat = _keyword_pattern(kws)
+            if pat is None:
+                continue
+            hit = {u for u in uniq if pat.search(u)}
+            if not hit:
+                continue
+            rows = present & text.astype("object").isin(hit)
+            frames.append(pd.DataFrame({"mention_id": ids[rows].to_numpy(), "topic": topic,
+                                        "matched_by": "keywords"}))
+    tags = (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame({"mention_id": [], "topic": [], "matched_by": []}))
+    tags = tags.drop_duplicates(["mention_id", "topic"], keep="first")
+    rest = ~ids.isin(tags["mention_id"])
+    if rest.any():
+        tags = pd.concat([tags, pd.DataFrame({"mention_id": ids[rest].to_numpy(), "topic": untagged,
+                                              "matched_by": "none"})], ignore_index=True)
+    return tags.astype({"mention_id": "string", "topic": "string", "matched_by": "string"}).reset_index(drop=True)
+
+
+def _label_counts(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    counts = (df.assign(_n=1).pivot_table(index=by, columns="sentiment_label", values="_n", aggfunc="sum",
+                                           fill_value=0, observed=True, dropna=False)
+              if len(df) else pd.DataFrame(columns=list(LABELS)))
+    counts = counts.reindex(columns=list(LABELS), fill_value=0)
+    counts.columns.name = None
+    total = df.groupby(by, observed=True, dropna=False).size().rename("mentions") if len(df) else None
+    out = counts.join(total) if total is not None else counts.assign(mentions=0)
+    out = out.reset_index() if total is not None else out
+    scored = out[list(LABELS)].sum(axis=1)
+    out["scored"] = scored.astype("int64")
+    for lab in LABELS:
+        out[lab] = out[lab].astype("int64")
+        out[f"{lab}_share"] = (out[lab] / scored.where(scored > 0)).astype("float64")
+    out["mentions"] = out["mentions"].astype("int64")
+    return out[[*by, "mentions", "scored", *LABELS, *(f"{lab}_share" for lab in LABELS)]]
+
+
+def sentiment_by(mentions: pd.DataFrame, *, by: Sequence[str] = ("source",)) -> pd.DataFrame:
+    """Mentions and their sentiment per group (after :func:`add_sentiment`).
+
+    Returns ``by`` + ``mentions``, ``scored`` (mentions with a label), counts ``negative``,
+    ``neutral``, ``positive`` and the shares ``negative_share`` … = count / scored (NaN when nothing
+    was scored).
+    """
+    _require(mentions, ["sentiment_label", *by])
+    return _label_counts(mentions, list(by))
+
+
+def sentiment_by_topic(mentions: pd.DataFrame, tags: pd.DataFrame, *, thresholds: Any = None,
+                       topic_thresholds: Mapping[str, Any] | None = None,
+                       by: Sequence[str] = ()) -> pd.DataFrame:
+    """Mentions by topic and sentiment, each topic labelled with its own cut-offs.
+
+    ``mentions`` must have ``sentiment_score`` (see :func:`add_sentiment`); ``tags`` comes from
+    :func:`tag_topics`. A score is labelled with ``topic_thresholds[topic]`` when given, else
+    ``thresholds``. Returns ``topic`` + ``by`` + the columns of :func:`sentiment_by`.
+    """
+    _require(mentions, ["mention_id", "sentiment_score", *by])
+    cols = ["mention_id", "sentiment_score", *by]
+    df = tags[["mention_id", "topic"]].merge(mentions[cols], on="mention_id", how="inner")
+    neg, pos = _cuts(thresholds)
+    labels = label_sentiment(df["sentiment_score"], negative=neg, positive=pos)
+    for topic, th in (topic_thresholds or {}).items():
+        rows = (df["topic"] == topic).to_numpy(dtype=bool)
+        if rows.any():
+            tn, tp = _cuts(th)
+            labels.loc[rows] = label_sentiment(df.loc[rows, "sentiment_score"], negative=tn, positive=tp)
+    df["sentiment_label"] = labels
+    out = _label_counts(df, ["topic", *by])
+    return out.sort_values(["mentions", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Alerts (reusing the trends detector)
+# --------------------------------------------------------------------------------------------------
+
+ALERT_SERIES: tuple[str, ...] = ("mentions", "negative_mentions")
+"""Daily series watched for spikes: all mentions of the brand, and its negative mentions."""
+
+
+def daily_listening(mentions: pd.DataFrame, *, tz: str = "UTC", brand: str | None = None,
+                    start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Daily counts ``[date, mentions, negative_mentions, negative_share]`` in the client's time zone.
+
+    Days without mentions are present with zeros (``negative_share`` NaN). ``start``/``end`` (tz-aware,
+    half-open) bound the range; default: the first to the last mention.
+    """
+    _require(mentions, ["published_at", *(["brand"] if brand else [])])
+    m = mentions if brand is None else mentions[mentions["brand"] == brand]
+    local = m["published_at"].dt.tz_convert(tz) if m["published_at"].dt.tz is not None else m["published_at"]
+    day = local.dt.tz_localize(None).dt.normalize() if local.dt.tz is not None else local.dt.normalize()
+    neg = (m["sentiment_label"] == "negative").fillna(False) if "sentiment_label" in m.columns else None
+    frame = pd.DataFrame({"date": day, "negative": neg if neg is not None else False})
+    g = frame.groupby("date")
+    daily = pd.DataFrame({"mentions": g.size(), "negative_mentions": g["negative"].sum()})
+    lo = (pd.Timestamp(start).tz_convert(tz).tz_localize(None).normalize() if start is not None
+          else (daily.index.min() if len(daily) else None))
+    hi = ((pd.Timestamp(end).tz_convert(tz).tz_localize(None) - pd.Timedelta(1, "ns")).normalize()
+          if end is not None else (daily.index.max() if len(daily) else None))
+    if lo is None or hi is None:
+        return pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "mentions": [],
+                             "negative_mentions": [], "negative_share": []})
+    idx = pd.date_range(lo, hi, freq="D", name="date")
+    daily = daily.reindex(idx, fill_value=0).astype("int64")
+    daily["negative_share"] = daily["negative_mentions"] / daily["mentions"].where(daily["mentions"] > 0)
+    if neg is None:
+        daily["negative_mentions"] = pd.NA
+    return daily.reset_index()
+
+
+def listening_alerts(mentions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, tz: str = "UTC",
+                     brand: str | None = None, rules: Mapping[str, Any] | None = None,
+                     default_rule: Any = None, history_days: int = 365,
+                     series: Sequence[str] = ALERT_SERIES) -> pd.DataFrame:
+    """Spikes in mention volume and negative mentions between ``start`` and ``end``.
+
+    Builds daily series (:func:`daily_listening`) over ``history_days`` before ``end`` and hands each
+    to :func:`kpi_toolkit.trends.detect_anomalies` (the toolkit's one anomaly detector: robust
+    z-scores of the residual after trend and seasonality), with the threshold, direction and owner
+    of ``rules[name]`` (a :class:`~kpi_toolkit.params.AlertRule` from ``trends.alerts``) or
+    ``default_rule``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per alert day inside ``[start, end)``: ``series``, ``date``, ``value``, ``expected``,
+        ``score``, ``direction`` ("spike" or "dip"), ``owner``; sorted by date.
+
+    References
+    ----------
+    .. [1] See :func:`kpi_toolkit.trends.detect_anomalies` for the method and its sources.
+    """
+    from .trends import detect_anomalies
+
+    hist_start = pd.Timestamp(end) - pd.Timedelta(days=history_days)
+    daily = daily_listening(mentions, tz=tz, brand=brand, start=hist_start, end=end)
+    cols = ["series", "date", "value", "expected", "score", "direction", "owner"]
+    if daily.empty:
+        return pd.DataFrame(columns=cols)
+    lo = pd.Timestamp(start).tz_convert(tz).tz_localize(None)
+    hi = pd.Timestamp(end).tz_convert(tz).tz_localize(None)
+    rows = []
+    for name in series:
+        if name not in daily.columns or daily[name].isna().all():
+            continue
+        rule = (rules or {}).get(name, default_rule)
+        threshold = float(getattr(rule, "threshold", 3.5))
+        direction = getattr(rule, "direction", "up") if rule is not None else "up"
+        owner = getattr(rule, "owner", None)
+        s = pd.Series(daily[name].to_numpy(dtype="float64"), index=pd.DatetimeIndex(daily["date"]), name=name)
+        found = detect_anomalies(s, freq="D", threshold=threshold, direction=direction)
+        hits = found[found["is_anomaly"].astype(bool)]
+        ts = pd.DatetimeIndex(hits["timestamp"])
+        if ts.tz is not None:
+            ts = ts.tz_convert(tz).tz_localize(None)
+        hits = hits.assign(date=ts.normalize())
+        hits = hits[(hits["date"] >= lo) & (hits["date"] < hi)]
+        for r in hits.itertuples(index=False):
+            rows.append({"series": name, "date": r.date, "value": float(r.value),
+                         "expected": float(r.expected), "score": float(r.score),
+                         "direction": "spike" if r.value >= r.expected else "dip", "owner": owner})
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["date", "series"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Response
+# --------------------------------------------------------------------------------------------------
+
+def response_metrics(mentions: pd.DataFrame, *, by: Sequence[str] = (),
+                     as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Response rate and response time to mentions that need an answer.
+
+    ``response_rate = answered / needing_response`` (a ratio of counts) and
+    ``median_response_hours`` = the median of ``responded_at - published_at`` over the answered
+    ones, per group of ``by``. A response stamped before its mention is a data error: it is counted
+    in ``invalid_response_times`` and left out of both measures. ``as_of`` (tz-aware) ignores
+    responses made after it; default: every response in the data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` + ``needing_response``, ``answered``, ``response_rate`` (NaN when none needed one),
+        ``median_response_hours``, ``p90_response_hours``, ``invalid_response_times``. Without
+        ``by``, exactly one row.
+
+    References
+    ----------
+    .. [1] Hootsuite, "Social media metrics": response rate = messages answered / messages that
+       called for an answer; response time = delay from message to reply.
+    .. [2] Sprout Social Index (2016-2023): response rate and reply time as customer-care KPIs.
+    """
+    _require(mentions, ["published_at", "needs_response", *by])
+    need = mentions["needs_response"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    m = mentions[need]
+    resp = (m["responded_at"] if "responded_at" in m.columns
+            else pd.Series(pd.NaT, index=m.index, dtype=m["published_at"].dtype))
+    if as_of is not None:
+        resp = resp.where(resp <= as_of)
+    hours = ((resp - m["published_at"]).dt.total_seconds() / 3600.0).astype("float64")
+    invalid = (hours < 0).to_numpy(dtype=bool)
+    frame = pd.DataFrame({**{c: m[c] for c in by}, "hours": hours.where(~invalid),
+                          "answered": hours.notna().to_numpy() & ~invalid, "invalid": invalid,
+                          "needing": ~invalid}, index=m.index)
+    keys = list(by) if by else np.zeros(len(frame), dtype="int64")
+    g = frame.groupby(keys, dropna=False, sort=True)
+    out = pd.DataFrame({
+        "needing_response": g["needing"].sum().astype("int64"),
+        "answered": g["answered"].sum().astype("int64"),
+        "median_response_hours": g["hours"].median().astype("float64"),
+        "p90_response_hours": g["hours"].quantile(0.9).astype("float64"),
+        "invalid_response_times": g["invalid"].sum().astype("int64"),
+    })
+    if not by and out.empty:
+        out = pd.DataFrame({"needing_response": [0], "answered": [0], "median_response_hours": [np.nan],
+                            "p90_response_hours": [np.nan], "invalid_response_times": [0]})
+    out["response_rate"] = out["answered"] / out["needing_response"].where(out["needing_response"] > 0)
+    out = out.reset_index() if by else out.reset_index(drop=True)
+    return out[[*by, "needing_response", "answered", "response_rate", "median_response_hours",
+                "p90_response_hours", "invalid_response_times"]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------
+
+def in_period(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, col: str = "published_at") -> pd.DataFrame:
+    """Rows with ``start <= df[col] < end`` (tz-aware bounds; a naive column is taken as UTC)."""
+    t = df[col]
+    if t.dt.tz is None:
+        t = t.dt.tz_localize("UTC")
+    return df[(t >= start) & (t < end)]
+
+
+def _require(df: pd.DataFrame | None, cols: Sequence[str]) -> None:
+    if df is None:
+        raise NoDataError("no mentions data")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataValidationError("mentions", "required column is missing", column=missing[0])
