@@ -115,12 +115,31 @@ class SegmentOptions(_Strict):
 
 
 class AttributionOptions(_Strict):
-    lookback_days: int = Field(30, ge=1)
-    collapse_repeats: bool = True
-    markov_order: int = Field(1, ge=1, le=4)
-    half_life_days: float = Field(7.0, gt=0)
-    position_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
-    direct_channels: list[str] = Field(default_factory=lambda: ["direct"])
+    """Multi-touch attribution (see :mod:`kpi_toolkit.attribution` and docs/attribution.md)."""
+
+    lookback_days: int = Field(30, ge=1, description="attribution window in days, the same for every channel")
+    collapse_repeats: bool = Field(True, description="merge consecutive touches of one channel in a journey")
+    markov_order: int = Field(1, ge=1, le=4, description="how many past channels a Markov state remembers")
+    half_life_days: float = Field(7.0, gt=0, description="half-life of the time-decay model")
+    position_weights: tuple[float, float, float] = Field(
+        (0.4, 0.2, 0.4), description="first, middle and last shares of the position-based model")
+    direct_channels: list[str] = Field(default_factory=lambda: ["direct"],
+                                       description="channels that last non-direct passes over")
+    shapley_value: Literal["conversions", "conversion_rate"] = Field(
+        "conversions", description="coalition value: conversions of journeys whose channels are all in "
+        "the coalition (Zhao et al. 2018), or their conversion rate")
+    bootstrap_samples: int = Field(200, ge=0, le=10_000, description="bootstrap replicates (0 = no intervals)")
+    confidence: float = Field(0.95, gt=0, lt=1, description="coverage of the bootstrap intervals")
+    spend_channels: dict[str, str] = Field(
+        default_factory=dict, description="ads platform -> touchpoint channel, to join spend (CPA, ROAS); "
+        "a platform not listed keeps its name")
+
+    @field_validator("position_weights")
+    @classmethod
+    def _weights(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        if any(x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError(f"position_weights must be three shares >= 0 with a positive sum, got {list(v)}")
+        return v
 
 
 class SentimentThresholds(_Strict):
