@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataValidationError, UnknownClientError
-from .schema import CONTENT_TYPES, TABLES, Column, Table
+from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, TABLES, Column, Table
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -62,12 +62,55 @@ class ClientData:
         return None
 
 
-def table_path(client_dir: Path, table: str) -> Path | None:
+def is_url(path: str | Path) -> bool:
+    """True for fsspec URLs such as ``s3://bucket/data`` or ``memory://data`` (not local paths)."""
+    return "://" in str(path) and not str(path).startswith("file://")
+
+
+def _fs(path: str | Path):  # noqa: ANN202 - fsspec types are optional at import time
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(str(path))
+    return fs, root.rstrip("/")
+
+
+def table_path(client_dir: Path | str, table: str) -> Path | None:
     """The file or folder holding ``table`` in ``client_dir`` (CSV, Parquet or a Parquet folder)."""
+    if is_url(client_dir):
+        fs, root = _fs(client_dir)
+        proto = str(client_dir).split("://", 1)[0]
+        for name in (f"{table}.parquet", table, f"{table}.csv"):
+            cand = f"{root}/{name}"
+            if fs.isfile(cand) or (fs.isdir(cand) and fs.glob(f"{cand}/**/*.parquet")):
+                return _Url(f"{proto}://{cand}")
+        return None
+    client_dir = Path(client_dir)
     for cand in (client_dir / f"{table}.parquet", client_dir / table, client_dir / f"{table}.csv"):
         if cand.exists() and (cand.is_file() or any(cand.glob("**/*.parquet"))):
             return cand
     return None
+
+
+class _Url(str):
+    """A remote file's URL with the few Path-like attributes the loader and reports use."""
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        n = self.name
+        return n[n.rfind("."):] if "." in n else ""
+
+    def is_dir(self) -> bool:
+        fs, root = _fs(self)
+        return bool(fs.isdir(root))
+
+    def read_bytes(self) -> bytes:
+        fs, root = _fs(self)
+        with fs.open(root, "rb") as f:
+            return f.read()
 
 
 def load_client(
@@ -97,18 +140,28 @@ def load_client(
     ClientData
         Present tables in ``.tables``; each absent one in ``.missing`` with the reason.
     """
-    root = Path(data_dir)
-    cdir = root / client
-    if not cdir.is_dir():
+    if is_url(data_dir):
+        fs, base = _fs(data_dir)
+        root: Path | _Url = _Url(str(data_dir).rstrip("/"))
+        cdir: Path | _Url = _Url(f"{root}/{client}")
+        exists = fs.isdir(f"{base}/{client}")
+        known = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(base, detail=False) if fs.isdir(p)) \
+            if fs.isdir(base) else []
+    else:
+        root = Path(data_dir)
+        cdir = root / client
+        exists = cdir.is_dir()
         known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
             if root.is_dir() else []
+    if not exists:
+        known = [k for k in known if not k.startswith((".", "_"))]
         hint = f" (clients with data: {', '.join(known)})" if known else " (run `kpi demo` or `kpi import`)"
         raise UnknownClientError(f"no data for client '{client}': {cdir} does not exist{hint}")
     wanted = list(TABLES) if tables is None else list(tables)
     unknown = [t for t in wanted if t not in TABLES]
     if unknown:
         raise DataValidationError(str(cdir), f"unknown table '{unknown[0]}'; known: {', '.join(TABLES)}")
-    out = ClientData(client=client, data_dir=root)
+    out = ClientData(client=client, data_dir=root)  # type: ignore[arg-type]
     for name in wanted:
         path = table_path(cdir, name)
         if path is None:
@@ -124,7 +177,7 @@ def load_client(
 def load_table(path: str | Path, table: str | Table) -> pd.DataFrame:
     """Read and validate one file (or Parquet folder) as canonical ``table``."""
     spec = TABLES[table] if isinstance(table, str) else table
-    df, _ = _load_validated(Path(path), spec)
+    df, _ = _load_validated(_Url(str(path)) if is_url(path) else Path(path), spec)  # type: ignore[arg-type]
     return df
 
 
@@ -195,7 +248,14 @@ def _read_parquet(path: Path, spec: Table, start: Any = None, end: Any = None) -
     import pyarrow.dataset as ds
 
     try:
-        dataset = ds.dataset(str(path), format="parquet", partitioning="hive")
+        if is_url(path):
+            from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+            fs, root = _fs(path)
+            dataset = ds.dataset(root, format="parquet", partitioning="hive",
+                                 filesystem=PyFileSystem(FSSpecHandler(fs)))
+        else:
+            dataset = ds.dataset(str(path), format="parquet", partitioning="hive")
     except Exception as e:  # pyarrow raises several types for a broken file
         raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
     names = set(dataset.schema.names)
@@ -219,7 +279,7 @@ def _read_parquet(path: Path, spec: Table, start: Any = None, end: Any = None) -
 
 def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = None
                     ) -> tuple[pd.DataFrame, list[str]]:
-    if path.is_dir() or path.suffix == ".parquet":
+    if path.suffix == ".parquet" or path.is_dir():
         df, offset = _read_parquet(path, spec, start, end), 1
     else:
         df, offset = _read_csv(path, spec), 2
@@ -249,10 +309,11 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int) -> tuple[
         raise DataValidationError(
             source, f"missing required column '{missing[0]}'{near} (required: {', '.join(spec.required)})")
     out = pd.DataFrame(index=df.index)
+    imported = _imported_rows(df)
     for col in spec.columns:
         if col.name not in df.columns:
             continue
-        out[col.name] = _coerce(df[col.name], col, source, offset)
+        out[col.name] = _coerce(df[col.name], col, source, offset, imported=imported)
     # keep extra columns as they are (importers may add provenance), after the canonical ones
     for c in df.columns:
         if c not in out.columns:
@@ -300,15 +361,27 @@ def _near(name: str, columns: Sequence[str]) -> str:
     return f" — found '{close[0]}', did you mean it?" if close else ""
 
 
-def _coerce(s: pd.Series, col: Column, source: str, offset: int) -> pd.Series:
+def _imported_rows(df: pd.DataFrame) -> pd.Series | None:
+    """Rows written by ``kpi import`` (non-blank ``import_file``), or None when there are none."""
+    if IMPORT_FILE_COLUMN not in df.columns:
+        return None
+    s = df[IMPORT_FILE_COLUMN].astype("string").str.strip()
+    return (s.notna() & (s != "")).fillna(False).astype(bool)
+
+
+def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
+            imported: pd.Series | None = None) -> pd.Series:
     blank = s.isna()
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         stripped = s.astype("string").str.strip()
         blank = blank | (stripped == "").fillna(True)
         s = stripped.mask(blank)
     if not col.nullable and col.required and blank.any():
-        raise DataValidationError(source, "required value is blank", column=col.name,
-                                  rows=_rows(blank, offset))
+        # an export that left a metric blank keeps it missing (never 0); hand-made tables may not
+        bad = blank & ~imported if (col.blank_if_imported and imported is not None) else blank
+        if bad.any():
+            raise DataValidationError(source, "required value is blank", column=col.name,
+                                      rows=_rows(bad, offset))
     kind = col.kind
     if kind == "str":
         return s.astype("string")

@@ -42,7 +42,14 @@ class Column:
     min_value: float | None = None
     max_value: float | None = None
     nullable: bool = False
+    blank_if_imported: bool = False
+    """A required column that may be blank on rows written by ``kpi import`` (``import_file`` set):
+    the export left the cell empty or lacks the metric, and the value stays missing, never 0."""
     doc: str = ""
+
+
+IMPORT_FILE_COLUMN = "import_file"
+"""Provenance column written by :mod:`kpi_toolkit.importers`: the archived export a row came from."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _count(name: str, required: bool = True, doc: str = "") -> Column:
-    return Column(name, "int", required=required, nonneg=True, doc=doc)
+def _count(name: str, required: bool = True, doc: str = "", blank_if_imported: bool = False) -> Column:
+    return Column(name, "int", required=required, nonneg=True, doc=doc,
+                  blank_if_imported=blank_if_imported)
 
 
 POSTS = Table(
@@ -88,11 +96,11 @@ POSTS = Table(
                doc="when the post went out; may be blank only when published_month is given "
                    "(exports that lack the day of month)"),
         Column("content_type", "str", doc="image, video, carousel, text, link, story, reel, ..."),
-        _count("impressions", doc="times the post was shown (lifetime of the post)"),
-        _count("reach", doc="unique accounts that saw the post"),
-        _count("likes", doc="likes / reactions / favourites"),
-        _count("comments"),
-        _count("shares", doc="shares / reposts / retweets"),
+        _count("impressions", doc="times the post was shown (lifetime of the post)", blank_if_imported=True),
+        _count("reach", doc="unique accounts that saw the post", blank_if_imported=True),
+        _count("likes", doc="likes / reactions / favourites", blank_if_imported=True),
+        _count("comments", blank_if_imported=True),
+        _count("shares", doc="shares / reposts / retweets", blank_if_imported=True),
         _count("saves", required=False),
         _count("clicks", required=False, doc="link clicks"),
         _count("video_views", required=False, doc="video starts (3-second views where the platform counts so)"),
