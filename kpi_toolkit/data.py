@@ -78,11 +78,10 @@ def table_path(client_dir: Path | str, table: str) -> Path | None:
     """The file or folder holding ``table`` in ``client_dir`` (CSV, Parquet or a Parquet folder)."""
     if is_url(client_dir):
         fs, root = _fs(client_dir)
-        proto = str(client_dir).split("://", 1)[0]
         for name in (f"{table}.parquet", table, f"{table}.csv"):
             cand = f"{root}/{name}"
             if fs.isfile(cand) or (fs.isdir(cand) and fs.glob(f"{cand}/**/*.parquet")):
-                return _Url(f"{proto}://{cand}")
+                return _Url(f"{str(client_dir).rstrip('/')}/{name}")
         return None
     client_dir = Path(client_dir)
     for cand in (client_dir / f"{table}.parquet", client_dir / table, client_dir / f"{table}.csv"):

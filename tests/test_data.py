@@ -271,3 +271,23 @@ def test_cli_validate_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_cli_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["frobnicate"]) == 2
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
+
+
+def test_data_dir_may_be_an_fsspec_url(tmp_path: Path) -> None:
+    """Workers on other machines read the same data from s3://, gs://...; memory:// stands in here."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/kpi-test/acme/posts.csv", ("\n".join([HEADER, *GOOD]) + "\n").encode())
+    part = pd.DataFrame({"mention_id": ["a", "b"], "published_at": pd.to_datetime(["2026-09-03", "2026-10-04"], utc=True),
+                         "source": ["x", "x"], "brand": ["Acme", "Acme"]})
+    with fs.open("/kpi-test/acme/mentions.parquet", "wb") as f:
+        part.to_parquet(f, index=False)
+    data = load_client("acme", data_dir="memory://kpi-test")
+    assert len(data.posts) == 2 and len(data.mentions) == 2
+    assert data.sources["posts"].name == "posts.csv"
+    with pytest.raises(UnknownClientError, match=r"clients with data: acme"):
+        load_client("acne", data_dir="memory://kpi-test")
+    fs.pipe("/kpi-test/bad/posts.csv", ("\n".join([HEADER, "p1,x,2026-10-01,text,1,1,-1,0,0"]) + "\n").encode())
+    with pytest.raises(DataValidationError, match=r"memory://kpi-test/bad/posts.csv: column 'likes' row 2"):
+        load_client("bad", data_dir="memory://kpi-test")
