@@ -269,12 +269,34 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def input_hashes(client: str, *, data_dir: Path, parameters_dir: Path, notebooks: Sequence[Path]) -> dict[str, str]:
+def _abs(path: str | Path) -> str:
+    from .data import is_url
+
+    return str(path) if is_url(path) else str(Path(path).resolve())
+
+
+def input_hashes(client: str, *, data_dir: Path | str, parameters_dir: Path,
+                 notebooks: Sequence[Path]) -> dict[str, str]:
+    from .data import _fs, is_url
+
     files = [parameters_dir / f"{client}.yaml", *notebooks]
+    out = {str(p): sha256_file(p) for p in files if p.is_file()}
+    if is_url(data_dir):
+        fs, root = _fs(data_dir)
+        base = str(data_dir).rstrip("/")
+        for f in sorted(fs.find(f"{root}/{client}")):
+            rel = f[len(root) + 1:]
+            if "/imports/" not in f"/{rel}":
+                with fs.open(f, "rb") as fh:
+                    out[f"{base}/{rel}"] = hashlib.sha256(fh.read()).hexdigest()
+        return out
+    data_dir = Path(data_dir)
+    files = []
     cdir = data_dir / client
     if cdir.is_dir():
         files += sorted(p for p in cdir.rglob("*") if p.is_file() and "imports" not in p.relative_to(cdir).parts)
-    return {str(p): sha256_file(p) for p in files if p.is_file()}
+    out.update({str(p): sha256_file(p) for p in files if p.is_file()})
+    return out
 
 
 def package_versions() -> dict[str, str]:
@@ -288,7 +310,7 @@ def package_versions() -> dict[str, str]:
 
 
 def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebooks_dir: Path,
-         outputs_dir: Path, data_dir: Path, parameters_dir: Path, extra: dict[str, Any] | None = None,
+         outputs_dir: Path, data_dir: Path | str, parameters_dir: Path, extra: dict[str, Any] | None = None,
          agency: str = "your agency") -> tuple[list[Task], list[Result]]:
     """Validate everything that can be checked without a kernel, then list the tasks.
 
@@ -309,7 +331,7 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
     failed: list[Result] = []
     for nb in notebooks:
         path = notebooks_dir / f"{nb}.ipynb"
-        given = {"month": month, "data_dir": str(data_dir.resolve()),
+        given = {"month": month, "data_dir": _abs(data_dir),
                  "parameters_dir": str(parameters_dir.resolve()), **(extra or {})}
         check_parameters(path, {**given, "client": "x"})
         for client in clients:
@@ -324,7 +346,7 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
             tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
                               out_dir=str((outputs_dir / month / client).resolve()),
                               parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
-                              data_dir=str(data_dir.resolve()), period_label=period.label, agency=agency))
+                              data_dir=_abs(data_dir), period_label=period.label, agency=agency))
     return tasks, failed
 
 

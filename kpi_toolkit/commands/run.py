@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     month = args.month or last_complete_month()
     summary = run_reports(clients=clients, month=month, notebooks=notebooks,
                           notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
-                          data_dir=Path(args.data_dir), parameters_dir=Path(args.parameters_dir),
+                          data_dir=args.data_dir if "://" in args.data_dir else Path(args.data_dir), parameters_dir=Path(args.parameters_dir),
                           workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
                           progress=False if args.no_progress else None)
     ok = [r for r in summary.results if r.status == "ok"]
