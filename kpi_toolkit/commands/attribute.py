@@ -1,0 +1,139 @@
+"""``kpi attribute PATHS.csv``: multi-touch attribution of an aggregated path file.
+
+The file is in ChannelAttribution's format: one row per path with ``path`` (channels joined by
+``" > "``), ``total_conversions``, ``total_conversion_value`` and ``total_null``; ``;``, ``,`` or tab
+separated (detected from the header unless ``--sep`` is given). The output has one row per channel
+and model: ``channel, model, conversions, value`` and, with ``--bootstrap B``, ``lower, upper`` (the
+interval of the attributed conversions) and ``value_lower, value_upper``.
+
+Examples::
+
+    kpi attribute Data.csv --model markov --order 2 -o markov.csv
+    kpi attribute Data.csv --model all --bootstrap 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..exceptions import DataValidationError, ImportFormatError, ParameterError
+
+HELP = "Multi-touch attribution of a paths file."
+MODEL_CHOICES = ("markov", "shapley", "first", "last", "last_non_direct", "linear", "time_decay", "position", "all")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", metavar="PATHS.csv", help="aggregated paths: path;total_conversions;"
+                   "total_conversion_value;total_null (CSV or .parquet)")
+    p.add_argument("--model", choices=MODEL_CHOICES, default="all", help="attribution model (default: all)")
+    p.add_argument("--order", type=int, default=1, metavar="K", help="order of the Markov chain, 1-4 (default 1)")
+    p.add_argument("--sep", default=None, help="column separator of the file (default: detected: ';', ',' or tab)")
+    p.add_argument("--path-sep", default=" > ", help="what joins channels inside a path (default ' > ')")
+    p.add_argument("-o", "--output", metavar="OUT.csv", default=None, help="write here (default: standard output)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="bootstrap replicates for lower/upper intervals (default 0: none)")
+    p.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default 0.95)")
+    p.add_argument("--seed", type=int, default=42, help="seed of the bootstrap and of sampled Shapley orders")
+    p.add_argument("--collapse-repeats", action="store_true",
+                   help="merge consecutive touches of one channel (a > a > b becomes a > b)")
+    p.add_argument("--half-life", type=float, default=7.0, metavar="DAYS",
+                   help="time-decay half-life; path files have no times, so a touch n steps before the last "
+                        "counts as n days old (default 7)")
+    p.add_argument("--position-weights", default="0.4,0.2,0.4", metavar="F,M,L",
+                   help="first, middle, last shares of the position-based model (default 0.4,0.2,0.4)")
+    p.add_argument("--direct", default="direct", metavar="CH[,CH]",
+                   help="channels that last non-direct passes over (default 'direct')")
+    p.add_argument("--shapley-value", choices=("conversions", "conversion_rate"), default="conversions",
+                   help="coalition value function of the Shapley model (default: conversions)")
+
+
+def detect_separator(path: Path) -> str:
+    """``;``, tab or ``,``: whichever splits the header line into the most fields."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = fh.readline()
+    if not header.strip():
+        raise ImportFormatError(f"{path}: empty file (expected a header: path;total_conversions;"
+                                "total_conversion_value;total_null)")
+    counts = {s: header.count(s) for s in (";", "\t", ",")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str = " > ",
+                    collapse_repeats: bool = False):  # noqa: ANN201 - PathTable, imported lazily
+    """Read and validate an aggregated path file into a :class:`~kpi_toolkit.attribution.PathTable`.
+
+    Raises
+    ------
+    KpiToolkitError
+        One line naming the file (and column and rows for bad values).
+    """
+    from ..attribution import paths_from_frame
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataValidationError(str(p), "file not found")
+    if p.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(p)
+    else:
+        sep = sep or detect_separator(p)
+        try:
+            frame = pd.read_csv(p, sep=sep, dtype={"path": "string"}, encoding="utf-8-sig",
+                                quoting=csv.QUOTE_MINIMAL, engine="c", low_memory=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+            raise ImportFormatError(f"{p}: not a readable CSV with separator {sep!r} "
+                                    f"({str(e).splitlines()[0]})") from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return paths_from_frame(frame, source=str(p), sep=path_sep, collapse_repeats=collapse_repeats)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..attribution import run_attribution
+    from ..params import AttributionOptions
+
+    try:
+        weights = tuple(float(x) for x in str(args.position_weights).split(","))
+    except ValueError:
+        raise ParameterError(f"--position-weights must be three numbers like 0.4,0.2,0.4 "
+                             f"(got {args.position_weights!r})") from None
+    if len(weights) != 3:
+        raise ParameterError(f"--position-weights must be three numbers like 0.4,0.2,0.4 (got {args.position_weights!r})")
+    if not 1 <= args.order <= 4:
+        raise ParameterError(f"--order must be 1, 2, 3 or 4 (got {args.order})")
+    from pydantic import ValidationError
+
+    try:
+        opts = AttributionOptions(
+            markov_order=args.order, half_life_days=args.half_life, position_weights=weights,
+            direct_channels=[c.strip() for c in str(args.direct).split(",") if c.strip()],
+            shapley_value=args.shapley_value, bootstrap_samples=args.bootstrap, confidence=args.confidence,
+            collapse_repeats=args.collapse_repeats)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ParameterError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    t0 = time.perf_counter()
+    paths = read_paths_file(args.paths, sep=args.sep, path_sep=args.path_sep,
+                            collapse_repeats=args.collapse_repeats)
+    result = run_attribution(paths, models=args.model, options=opts, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    table = result.table
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, float_format="%.6f")
+        print(f"wrote {len(table)} rows ({len(paths.channels)} channels x {len(result.options['models'])} models, "
+              f"{paths.total_conversions:,.0f} conversions, {paths.n_paths:,} distinct paths) to {out} "
+              f"in {elapsed:.2f} s")
+        for note in result.notes:
+            print(f"note: {note}")
+    else:
+        table.to_csv(sys.stdout, index=False, float_format="%.6f")
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+    return 0
