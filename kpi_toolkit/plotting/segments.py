@@ -1,0 +1,202 @@
+"""Charts of :mod:`kpi_toolkit.segments`: segment intervals, best-time heatmaps, drivers.
+
+Segments with too few posts are drawn in grey and never highlighted; heatmap cells below the minimum
+sample are grey and hatched, so a reader cannot mistake a two-post cell for a finding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis
+
+__all__ = ["plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi"]
+
+_LIGHT_GREY = "#e6e6e6"
+
+
+def _label(df: pd.DataFrame) -> str:
+    label = str(df.attrs.get("label", df.attrs.get("kpi", "value")))
+    return label[0].upper() + label[1:]
+
+
+def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None, title: str | None = None) -> Any:
+    """Each segment's value with its interval (dots and bars); small segments grey.
+
+    Parameters
+    ----------
+    seg
+        Output of :func:`kpi_toolkit.segments.segment_kpi`.
+    by
+        The segment column to label rows with (default: the frame's ``attrs["by"]`` joined).
+    ax
+        Axes to draw on; a new house-style figure when None.
+    """
+    if ax is None:
+        _, ax = new_figure(height_in=max(2.4, 0.45 * len(seg) + 1.6))
+    cols = [by] if by else list(seg.attrs.get("by", [seg.columns[0]]))
+    labels = [" / ".join(str(v) for v in row) for row in seg[cols].itertuples(index=False)]
+    order = np.argsort(seg["value"].fillna(-np.inf).to_numpy(), kind="stable")
+    y = np.arange(len(seg))
+    rate = seg.attrs.get("kind") == "rate"
+    for pos, i in zip(y, order, strict=True):
+        r = seg.iloc[i]
+        ok = bool(r["enough_posts"])
+        colour = NEUTRAL if ok else GREY
+        if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
+            ax.plot([r["ci_low"], r["ci_high"]], [pos, pos], color=colour, lw=2.2, alpha=0.8 if ok else 0.6,
+                    solid_capstyle="butt")
+        ax.plot([r["value"]], [pos], "o", color=colour, ms=7, zorder=3)
+        note = f"{int(r['n_posts'])} posts" + ("" if ok else " · too few to conclude")
+        ax.annotate(note, (1.0, pos), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8, color="#444444" if ok else GREY)
+    overall = seg.attrs.get("overall")
+    if overall is not None and np.isfinite(overall):
+        ax.axvline(overall, color=OKABE_ITO[1], ls="--", lw=1.2, label="all posts")
+    ax.set_yticks(y, [labels[i] for i in order])
+    for tick, i in zip(ax.get_yticklabels(), order, strict=True):
+        if not bool(seg.iloc[i]["enough_posts"]):
+            tick.set_color(GREY)
+    ax.set_ylim(-0.6, len(seg) - 0.4)
+    level = 100 * float(seg.attrs.get("confidence", 0.95))
+    ax.set_xlabel(f"{_label(seg)} ({level:g} % interval)" + (" in %" if rate else ""))
+    ax.set_ylabel("")
+    if rate:
+        percent_axis(ax, "x")
+    ax.set_xlim(left=0)
+    ax.grid(axis="y", visible=False)
+    if overall is not None:
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title or f"{_label(seg)} by segment")
+    return ax
+
+
+def plot_posting_heatmap(grid: pd.DataFrame, *, platform: str | None = None, ax: Any = None,
+                         title: str | None = None, vmin: float | None = None, vmax: float | None = None) -> Any:
+    """Weekday × time slot heatmap of one platform; masked cells grey and hatched.
+
+    Parameters
+    ----------
+    grid
+        Output of :func:`kpi_toolkit.segments.posting_time_grid`.
+    platform
+        Which platform to draw (required when the grid has several).
+    """
+    from kpi_toolkit.segments import WEEKDAY_NAMES
+
+    if ax is None:
+        _, ax = new_figure(height_in=3.2)
+    g = grid
+    if "platform" in grid.columns:
+        if platform is None:
+            platforms = grid["platform"].unique()
+            if len(platforms) != 1:
+                raise ValueError("grid has several platforms: pass platform=")
+            platform = str(platforms[0])
+        g = grid[grid["platform"] == platform]
+    blocks = sorted(g["hour_block"].unique())
+    values = g.pivot_table(index="weekday", columns="hour_block", values="value", aggfunc="first",
+                           dropna=False).reindex(index=range(7), columns=blocks)
+    masked = g.pivot_table(index="weekday", columns="hour_block", values="masked", aggfunc="first",
+                           dropna=False).reindex(index=range(7), columns=blocks)
+    counts = g.pivot_table(index="weekday", columns="hour_block", values="n_posts", aggfunc="first",
+                           dropna=False).reindex(index=range(7), columns=blocks).fillna(0)
+    mask = masked.fillna(True).to_numpy(dtype=bool) | values.isna().to_numpy()
+    arr = np.ma.masked_array(values.to_numpy(dtype=float), mask=mask)
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["viridis"].with_extremes(bad=_LIGHT_GREY)
+    shown = arr.compressed()
+    lo = vmin if vmin is not None else (float(shown.min()) if shown.size else 0.0)
+    hi = vmax if vmax is not None else (float(shown.max()) if shown.size else 1.0)
+    if hi <= lo:
+        hi = lo + 1e-9
+    im = ax.imshow(arr, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
+    rate = grid.attrs.get("kind") == "rate"
+    for (i, j), m in np.ndenumerate(mask):
+        if m:
+            ax.add_patch(_hatch(j, i))
+            n = int(counts.iat[i, j])
+            if n:
+                ax.text(j, i, f"{n}", ha="center", va="center", fontsize=7, color=GREY)
+        else:
+            v = arr[i, j]
+            txt = f"{100 * v:.1f}" if rate else f"{v:,.0f}"
+            bright = (v - lo) / (hi - lo) > 0.6
+            ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="black" if bright else "white")
+    ax.set_xticks(range(len(blocks)), [b.split("-")[0] for b in blocks], fontsize=8)
+    ax.set_yticks(range(7), [w[:3] for w in WEEKDAY_NAMES], fontsize=8)
+    ax.set_xlabel("Time slot starting at (local time)")
+    ax.grid(False)
+    cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
+    if rate:
+        from matplotlib.ticker import PercentFormatter
+
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, symbol=" %"))
+    from kpi_toolkit.segments import PLATFORM_NAMES
+
+    ax.set_title(title or PLATFORM_NAMES.get(str(platform), str(platform or "")), fontsize=11)
+    return ax
+
+
+def _hatch(x: int, y: int) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#c4c4c4", lw=0)
+
+
+def plot_posting_heatmaps(grid: pd.DataFrame, *, title: str | None = None, ncols: int = 2) -> Any:
+    """One :func:`plot_posting_heatmap` per platform on a new figure; returns the Figure."""
+    platforms = sorted(grid["platform"].unique()) if "platform" in grid.columns else [None]
+    n = len(platforms)
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = new_figure(height_in=2.9 * nrows + 0.6, nrows=nrows, ncols=ncols, squeeze=False)
+    for ax, p in zip(axes.flat, platforms, strict=False):
+        plot_posting_heatmap(grid, platform=p, ax=ax)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontweight="bold", x=0.01, ha="left")
+    return fig
+
+
+def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
+    """Incidence-rate ratios with intervals on a log scale (forest plot); 1 = no difference.
+
+    References
+    ----------
+    .. [1] Lewis, S. & Clarke, M. (2001). Forest plots: trying to see the wood and the trees. BMJ
+       322, 1479-1480.
+    """
+    d = drivers[~drivers["is_reference"] & drivers["irr"].notna()].reset_index(drop=True)
+    if ax is None:
+        _, ax = new_figure(height_in=max(2.4, 0.32 * len(d) + 1.8))
+    from kpi_toolkit.segments import _plain_column
+
+    labels = [f"{_plain_column(f)}: {lvl} vs {ref}" for f, lvl, ref in
+              zip(d["factor"], d["level"], d["reference"], strict=True)]
+    y = np.arange(len(d))[::-1]
+    for pos, r in zip(y, d.itertuples(), strict=True):
+        ok = bool(r.enough_posts)
+        colour = (OKABE_ITO[2] if r.irr > 1 else OKABE_ITO[3]) if (r.significant and ok) else GREY
+        if np.isfinite(r.ci_low) and np.isfinite(r.ci_high):
+            ax.plot([r.ci_low, r.ci_high], [pos, pos], color=colour, lw=2.2, solid_capstyle="butt")
+        ax.plot([r.irr], [pos], "s", color=colour, ms=6, zorder=3)
+    ax.axvline(1.0, color="#333333", lw=1)
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.25, 0.5, 1.0, 2.0, 4.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _p: ""))
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel(f"{drivers.attrs.get('numerator', 'engagements').capitalize()} per "
+                  f"{drivers.attrs.get('denominator', 'reach')}, times the reference "
+                  f"({100 * float(drivers.attrs.get('confidence', 0.95)):g} % interval)")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title or "What drives engagement")
+    return ax
