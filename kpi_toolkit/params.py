@@ -211,6 +211,9 @@ class BenchmarkOptions(_Strict):
                     "benchmark file")
     file: str | None = Field(None, description="an agency benchmark file (YAML, same layout as the "
                                                "shipped one), relative to the repo")
+    breakout_multiple: float = Field(
+        3.0, gt=1, description="a competitor's day of posts is a breakout when its engagements per post "
+                               "reach this multiple of the brand's 90-day median")
 
     @field_validator("overrides")
     @classmethod
