@@ -53,15 +53,15 @@ import pandas as pd
 from .exceptions import DataValidationError, NoDataError, ParameterError
 
 BENCHMARK_METRICS: dict[str, str] = {
-    "engagement_rate_by_followers": "engagement rate by followers",
-    "ctr": "click-through rate",
+    "avg_engagement_rate_per_post": "engagement rate per post by followers",
+    "post_ctr": "click-through rate of posts",
     "video_completion_rate": "video completion rate",
     "audience_growth_rate": "monthly follower growth",
     "engagement_rate_unspecified": "engagement rate (definition not stated)",
 }
 """Metrics a benchmark row may carry, with their plain-words names."""
 
-SCORED_METRICS: tuple[str, ...] = ("engagement_rate_by_followers", "ctr", "video_completion_rate",
+SCORED_METRICS: tuple[str, ...] = ("avg_engagement_rate_per_post", "post_ctr", "video_completion_rate",
                                    "audience_growth_rate")
 """Metrics compared with the client's own numbers (``engagement_rate_unspecified`` is shown only)."""
 
@@ -178,42 +178,66 @@ def share_of_voice(mentions: pd.DataFrame, *, by: Sequence[str] = ("month",), tz
                    brands: Sequence[str] | None = None, sentiment: str | None = None) -> pd.DataFrame:
     """Share of voice of each tracked brand: its mentions / mentions of all tracked brands.
 
+    The ratio is the KPI registry's ``share_of_voice`` (:mod:`kpi_toolkit.kpis`), computed per brand;
+    this function adds the tracked-brand filter, the sentiment variant and a complete grid.
+
     Parameters
     ----------
     mentions
-        The mentions table (``brand``, ``published_at`` and any ``by`` columns). ``"month"`` in
-        ``by`` is derived from ``published_at`` in ``tz`` when the frame has no such column.
+        The mentions table (``brand``, ``published_at`` and any ``by`` columns).
     by
-        Groups, e.g. ``("month",)`` or ``("month", "source")``; ``()`` for one share over all rows.
+        Groups: table columns (``source``, ``topic`` ...) and the registry's time keys (``month``,
+        ``week``, ``date`` ...) derived in ``tz``; ``()`` for one share over all rows.
     brands
         The tracked set (client and competitors); other brands in the data are left out of both
         numerator and denominator. Default: every brand in the data.
     sentiment
         ``"positive"`` gives sentiment share of voice (positive mentions of the brand / positive
         mentions of all tracked brands); needs ``sentiment_label`` (see
-        :func:`kpi_toolkit.sentiment.add_sentiment`).
+        :func:`kpi_toolkit.sentiment.add_sentiment`). Any label works the same way.
 
     Returns
     -------
     pandas.DataFrame
         ``by`` + ``brand``, ``mentions``, ``total_mentions``, ``share_of_voice`` (NaN when the group
-        has no mentions at all). Every brand appears in every group (0 mentions when absent).
+        has no mentions at all). Every tracked brand appears in every group (0 mentions when absent).
 
     References
     ----------
     .. [1] Hootsuite, "What is share of voice"; Sprout Social, "Share of voice": brand mentions /
        total mentions of the brand and its competitors.
     """
+    from .data import ClientData
+    from .kpis import compute_kpis
+
     _require(mentions, ["brand", "published_at"], "mentions")
-    df = mentions
-    if "month" in by and "month" not in df.columns:
-        df = df.assign(month=_month_of(df["published_at"], tz))
-    _require(df, list(by), "mentions")
+    by = list(by)
+    df = mentions if brands is None else mentions[mentions["brand"].isin(list(brands))]
     if sentiment is not None:
         _require(df, ["sentiment_label"], "mentions")
         df = df[(df["sentiment_label"] == sentiment).fillna(False)]
-    return _share(df, value=None, by=by, brands=brands, count_name="mentions",
-                  share_name="share_of_voice")
+    tracked = list(brands) if brands is not None else sorted(map(str, mentions["brand"].dropna().unique()))
+    if "mention_id" not in df.columns:
+        df = df.assign(mention_id=pd.RangeIndex(len(df)).astype(str))
+    if len(df):
+        res = compute_kpis(ClientData(client="frame", data_dir=Path("."), tables={"mentions": df}),
+                           ["share_of_voice"], by=["brand", *by], tz=tz, brand=tracked[0] if tracked else None,
+                           long=True)
+        res = res[res["kpi"] == "share_of_voice"]
+        counts = res[[*by, "brand", "numerator", "denominator"]].rename(
+            columns={"numerator": "mentions", "denominator": "total_mentions"})
+    else:
+        counts = pd.DataFrame(columns=[*by, "brand", "mentions", "total_mentions"])
+    groups = counts[by].drop_duplicates() if by else pd.DataFrame(index=[0])
+    all_brands = pd.DataFrame({"brand": pd.array(tracked, dtype="string")})
+    grid = groups.merge(all_brands, how="cross") if by else all_brands
+    counts = counts.astype({"brand": "string"})
+    out = grid.merge(counts.drop(columns="total_mentions"), on=[*by, "brand"], how="left")
+    out["mentions"] = out["mentions"].fillna(0).astype("int64")
+    out["total_mentions"] = (out.groupby(by, dropna=False)["mentions"].transform("sum") if by
+                             else out["mentions"].sum()).astype("int64")
+    out["share_of_voice"] = out["mentions"] / out["total_mentions"].where(out["total_mentions"] > 0)
+    return out.sort_values([*by, "brand"], kind="stable").reset_index(drop=True)
 
 
 def share_of_engagement(competitors: pd.DataFrame, *, by: Sequence[str] = ("month",),
@@ -739,3 +763,444 @@ def channel_scores(gaps: pd.DataFrame, *, metric_weights: Mapping[str, float],
     out = pd.concat([out, overall], ignore_index=True)
     out["platform"] = out["platform"].astype("string")
     return out[cols]
+
+
+def client_metrics(data: Any, *, period: Any, tz: str = "UTC",
+                   metrics: Sequence[str] = SCORED_METRICS) -> pd.DataFrame:
+    """The client's own values of the benchmark metrics per platform, from the KPI registry.
+
+    Parameters
+    ----------
+    data
+        The client's :class:`~kpi_toolkit.data.ClientData`.
+    period
+        A :class:`~kpi_toolkit.periods.Period` (a month: the benchmarks are monthly).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``platform``, ``metric``, ``value``, ``numerator``, ``denominator`` (rows with a value only).
+    """
+    from .kpis import compute_kpis
+
+    res = compute_kpis(data, list(metrics), by=["platform"], period=period, tz=tz, long=True)
+    res = res.rename(columns={"kpi": "metric"})
+    res = res[np.isfinite(res["value"].astype("float64"))]
+    out = res[["platform", "metric", "value", "numerator", "denominator"]].reset_index(drop=True)
+    return out.astype({"platform": "string", "metric": "string"})
+
+
+# --------------------------------------------------------------------------------------------------
+# report views
+# --------------------------------------------------------------------------------------------------
+
+MIN_MONTHS_FOR_TREND = 6
+"""Fewer monthly shares than this and the share-of-voice trend is not tested."""
+
+
+def _month_words(month: str) -> str:
+    return pd.Timestamp(f"{month}-01").strftime("%B %Y")
+
+
+def _months_back(month: str, n: int) -> list[str]:
+    from .periods import month_range, shift_month
+
+    return month_range(shift_month(month, -(n - 1)), month)
+
+
+def benchmark_tables(ctx: Any) -> dict[str, Any]:
+    """Benchmarks, the client's gaps and the channel score of one client-month.
+
+    Returns a dict with ``benchmarks`` (:func:`load_benchmarks`), ``actuals`` (:func:`client_metrics`),
+    ``gaps`` (:func:`benchmark_gaps`), ``scores`` (:func:`channel_scores`), ``metric_weights``,
+    ``platform_weights``, ``objective``.
+    """
+    p = ctx.params
+    opts = p.benchmarks
+    path = opts.file
+    if path is not None and not Path(path).is_absolute() and not Path(path).exists():
+        # "relative to the repo": notebooks run in notebooks/, with data_dir one level below the repo
+        path = str(Path(str(ctx.data.data_dir)).resolve().parent / path)
+    bench = load_benchmarks(industry=p.industry, overrides=opts.overrides, path=path)
+    actuals = client_metrics(ctx.data, period=ctx.period, tz=ctx.tz)
+    actuals = actuals[actuals["platform"].isin(p.platforms)]
+    gaps = benchmark_gaps(actuals, bench)
+    platforms = sorted(set(gaps["platform"]))
+    mw, pw = channel_weights(objective=opts.objective, industry=p.industry, metric_weights=opts.metric_weights,
+                             platform_weights=opts.channel_weights, platforms=platforms, path=path)
+    scores = channel_scores(gaps, metric_weights=mw, platform_weights=pw)
+    return {"benchmarks": bench, "actuals": actuals, "gaps": gaps, "scores": scores, "metric_weights": mw,
+            "platform_weights": pw, "objective": opts.objective}
+
+
+def competitor_tables(ctx: Any, *, months: int = 12) -> dict[str, Any]:
+    """Share of voice and engagement, their trends, the side-by-side and peer ranks of one client-month.
+
+    Returns a dict with ``tracked`` (brands), ``sov`` (monthly share of voice over the trailing
+    ``months``), ``sov_trend``, ``sentiment_sov`` (positive mentions, the month), ``sov_by_source``
+    (the month), ``soe`` (monthly share of engagement), ``soe_by_platform`` (the month),
+    ``comparison``, ``ranks``, ``breakouts``, ``caveats``. Tables that the data cannot give are None.
+
+    Raises
+    ------
+    NoDataError
+        Neither mentions nor competitors data, or no competitors in the parameters.
+    """
+    p = ctx.params
+    mentions, comp = ctx.data.mentions, ctx.data.competitors
+    if mentions is None and comp is None:
+        raise NoDataError("no mentions or competitors data: share of voice and the competitor comparison "
+                          "need one of them")
+    if not p.competitors:
+        raise NoDataError("no competitors are listed in the client's parameters (competitors:)")
+    tracked = [p.brand, *[c for c in p.competitors if c != p.brand]]
+    window = _months_back(ctx.month, months)
+    from .periods import month_period
+
+    w_start = month_period(window[0], ctx.tz).start
+    out: dict[str, Any] = {k: None for k in ("sov", "sov_trend", "sentiment_sov", "sov_by_source", "soe",
+                                             "soe_by_platform", "comparison", "ranks", "breakouts")}
+    out["tracked"], out["months"], out["caveats"] = tracked, window, []
+    if mentions is not None and len(mentions):
+        from .sentiment import add_sentiment, in_period
+
+        hist = in_period(mentions, w_start, ctx.period.end)
+        hist = hist[hist["brand"].isin(tracked)]
+        found = set(hist["brand"].dropna().unique())
+        absent = [b for b in tracked if b not in found]
+        if p.brand in absent:
+            out["caveats"].append(f"No mention of '{p.brand}' in the last {months} months: check that "
+                                  "'brand' in the parameters is written as in the mentions data.")
+        elif absent:
+            out["caveats"].append("No mentions found for " + ", ".join(absent) + " (share of voice counts "
+                                  "them as 0).")
+        sov = share_of_voice(hist, by=("month",), tz=ctx.tz, brands=tracked)
+        sov = sov[sov["month"].isin(window)].reset_index(drop=True)
+        out["sov"] = sov
+        out["sov_trend"] = share_trend(sov, months=window)
+        cur = in_period(hist, ctx.period.start, ctx.period.end)
+        out["sov_by_source"] = share_of_voice(cur, by=("source",), tz=ctx.tz, brands=tracked)
+        opts = p.listening
+        if "sentiment_score" in cur.columns or "text" in cur.columns:
+            scored = add_sentiment(cur, thresholds=opts.sentiment_thresholds, use_provided=opts.use_provided_scores)
+            out["sentiment_sov"] = share_of_voice(scored, by=(), tz=ctx.tz, brands=tracked, sentiment="positive")
+    if comp is not None and len(comp):
+        c = comp[comp["brand"].isin(tracked)]
+        first = month_period(window[0], ctx.tz).first_day
+        c_hist = c[(c["date"] >= first) & (c["date"] < ctx.period.end_day)]
+        soe = share_of_engagement(c_hist, by=("month",), brands=tracked)
+        out["soe"] = soe[soe["month"].isin(window)].reset_index(drop=True)
+        c_cur = c[(c["date"] >= ctx.period.first_day) & (c["date"] < ctx.period.end_day)]
+        if len(c_cur):
+            out["soe_by_platform"] = share_of_engagement(c_cur, by=("platform",), brands=tracked)
+            out["comparison"] = competitor_comparison(c, start=ctx.period.start, end=ctx.period.end, tz=ctx.tz,
+                                                      brands=tracked)
+            if p.brand in set(out["comparison"]["brand"]):
+                out["ranks"] = peer_ranks(out["comparison"], brand=p.brand)
+            else:
+                out["caveats"].append(f"The competitors data has no row for '{p.brand}' itself, so the client "
+                                      "is not ranked against its peers.")
+            out["breakouts"] = breakout_posts(c, start=ctx.period.start, end=ctx.period.end, tz=ctx.tz,
+                                              multiple=p.benchmarks.breakout_multiple,
+                                              brands=[b for b in tracked if b != p.brand])
+    return out
+
+
+_PEER_WORDS = {"followers": "followers", "audience_growth_rate": "follower growth",
+               "posts_per_week": "posts per week", "engagements_per_post": "engagements per post",
+               "engagement_rate_by_followers": "engagement rate by followers"}
+
+
+def _rank_sentence(ranks: pd.DataFrame, name: str) -> str | None:
+    r = ranks[ranks["platform"] == "all"]
+    if r.empty:
+        return None
+    n_peers = int(r["n_peers"].max())
+    parts = []
+    for m in ("engagement_rate_by_followers", "audience_growth_rate", "followers"):
+        row = r[(r["metric"] == m) & r["percentile_rank"].notna()]
+        if row.empty:
+            continue
+        x = row.iloc[0]
+        parts.append(f"number {int(x['rank'])} of {int(x['n_peers']) + 1} for {_PEER_WORDS[m]} "
+                     f"(percentile rank {x['percentile_rank']:.0%})".replace("%", " %"))
+    if not parts:
+        return None
+    return (f"Among {name} and its {n_peers} tracked competitor{'s' if n_peers != 1 else ''}, across "
+            f"platforms, {name} is " + "; ".join(parts) + ".")
+
+
+def competitor_view(ctx: Any) -> Any:
+    """The competitor block of the monthly report.
+
+    Chart: monthly share of voice of every tracked brand over the trailing 12 months (share of
+    engagement when there are no mentions). Sentences: the month's share of voice and its change,
+    a competitor gaining share (OLS trend test), the client's percentile rank among its peers, the
+    gap to the industry benchmark and the weighted channel score. Table: the side-by-side of the
+    month. Recommendations by rule: a competitor gaining share while the client does not; the
+    channel that underperforms where it matters most; formats far below benchmark.
+    """
+    from .views import Recommendation, ReportView
+
+    key, title = "competitors", "Where you stand against competitors"
+    p = ctx.params
+    name = p.display_name
+    try:
+        t = competitor_tables(ctx)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    month = ctx.month
+    mw = _month_words(month)
+    sentences: list[str] = []
+    recs: list[Recommendation] = []
+    caveats = list(t["caveats"])
+    labels = {p.brand: name}
+    fig, alt = None, ""
+    sov, trend = t["sov"], t["sov_trend"]
+    if sov is not None and len(sov):
+        cur = sov[(sov["month"] == month) & (sov["brand"] == p.brand)]
+        from .periods import previous_month
+
+        prev = sov[(sov["month"] == previous_month(month)) & (sov["brand"] == p.brand)]
+        if len(cur) and np.isfinite(cur["share_of_voice"].iloc[0]):
+            share = float(cur["share_of_voice"].iloc[0])
+            s = (f"In {mw} {name} had {pct(share)} of the {int(cur['total_mentions'].iloc[0]):,} mentions of the "
+                 f"{len(t['tracked'])} tracked brands (share of voice)")
+            if len(prev) and np.isfinite(prev["share_of_voice"].iloc[0]):
+                s += f", {pts(share - float(prev['share_of_voice'].iloc[0]))} on the previous month"
+            sentences.append(s + ".")
+        ssov = t["sentiment_sov"]
+        if ssov is not None and len(ssov):
+            own = ssov[ssov["brand"] == p.brand]
+            if len(own) and np.isfinite(own["share_of_voice"].iloc[0]):
+                sentences.append(f"Of the positive mentions of tracked brands, {pct(float(own['share_of_voice'].iloc[0]))} "
+                                 f"were about {name} (sentiment share of voice).")
+        n_months = int(sov["month"].nunique())
+        if n_months >= MIN_MONTHS_FOR_TREND:
+            gaining = trend[(trend["trend"] == "gaining") & (trend["brand"] != p.brand)]
+            own_tr = trend[trend["brand"] == p.brand]
+            own_trend = own_tr["trend"].iloc[0] if len(own_tr) else "stable"
+            if len(gaining):
+                g = gaining.iloc[0]
+                gname = labels.get(g["brand"], g["brand"])
+                sentences.append(
+                    f"{gname} gained share of voice over the last {n_months} months: from {pct(g['first_share'])} "
+                    f"to {pct(g['last_share'])}, about {g['slope_per_month'] * 100:+.1f} points a month "
+                    f"({p_words(g['p_value'])}).")
+                if own_trend != "gaining":
+                    recs.append(Recommendation(
+                        action=f"Look at what {gname} is doing that people talk about",
+                        evidence=(f"its share of voice rose from {pct(g['first_share'])} to {pct(g['last_share'])} in "
+                                  f"{n_months} months ({p_words(g['p_value'])}), while {name}'s was {own_trend}."),
+                        priority=2, source="competitors"))
+            if own_trend != "stable" and len(own_tr):
+                o = own_tr.iloc[0]
+                verb = "grew" if own_trend == "gaining" else "shrank"
+                sentences.append(f"{name}'s own share of voice {verb} by about {abs(o['slope_per_month']) * 100:.1f} "
+                                 f"points a month ({p_words(o['p_value'])}).")
+            elif not len(gaining):
+                sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
+                                 "(no trend unlikely to be chance).")
+        else:
+            caveats.append(f"Only {n_months} month(s) of mentions: the share-of-voice trend needs "
+                           f"{MIN_MONTHS_FOR_TREND}.")
+        from .plotting.competitors import plot_share_trend
+
+        ax = plot_share_trend(sov, client=p.brand, labels=labels,
+                              title=f"Share of voice, {_month_words(t['months'][0])} to {mw}")
+        fig = ax.figure
+        alt = (f"Line chart of the monthly share of voice of {name} and {len(t['tracked']) - 1} competitors "
+               f"from {_month_words(t['months'][0])} to {mw}.")
+    elif t["soe"] is not None and len(t["soe"]):
+        from .plotting.competitors import plot_share_trend
+
+        ax = plot_share_trend(t["soe"], client=p.brand, labels=labels, share_col="share_of_engagement",
+                              title=f"Share of engagement, {_month_words(t['months'][0])} to {mw}")
+        fig = ax.figure
+        alt = f"Line chart of the monthly share of engagement of {name} and its competitors."
+    soe_p = t["soe_by_platform"]
+    if soe_p is not None and len(soe_p):
+        own = soe_p[soe_p["brand"] == p.brand].dropna(subset=["share_of_engagement"])
+        if len(own):
+            best = own.sort_values("share_of_engagement").iloc[-1]
+            worst = own.sort_values("share_of_engagement").iloc[0]
+            s = (f"Share of engagement (engagements on your posts / all tracked brands' posts) was highest on "
+                 f"{PLATFORM_NAMES.get(best['platform'], best['platform'])} ({pct(best['share_of_engagement'])})")
+            if worst["platform"] != best["platform"]:
+                s += (f" and lowest on {PLATFORM_NAMES.get(worst['platform'], worst['platform'])} "
+                      f"({pct(worst['share_of_engagement'])})")
+            sentences.append(s + ".")
+    ranks = t["ranks"]
+    if ranks is not None and len(ranks):
+        rs = _rank_sentence(ranks, name)
+        if rs:
+            sentences.append(rs)
+    br = t["breakouts"]
+    if br is not None and len(br):
+        b = br.iloc[0]
+        sentences.append(f"Breakout competitor posts: {b['brand']} on {PLATFORM_NAMES.get(b['platform'], b['platform'])} "
+                         f"on {b['date']:%d %b} earned {b['multiple']:.1f}× its usual engagements per post"
+                         + (f" ({len(br) - 1} more such day(s) this month)." if len(br) > 1 else "."))
+    # benchmarks and channel score
+    try:
+        bt = benchmark_tables(ctx)
+    except (NoDataError, DataValidationError) as e:
+        bt = None
+        caveats.append(f"Industry benchmarks not compared: {e}")
+    if bt is not None and len(bt["gaps"]):
+        _benchmark_sentences(bt, name, sentences, recs, ctx)
+    elif bt is not None:
+        caveats.append("None of the client's platforms has both a benchmark and the data to compare with it.")
+    table = None
+    cmpn = t["comparison"]
+    if cmpn is not None and len(cmpn):
+        allp = cmpn[cmpn["platform"] == "all"].sort_values("followers", ascending=False)
+        table = pd.DataFrame({
+            "Brand": [labels.get(b, b) for b in allp["brand"]],
+            "Followers": [_num(v) for v in allp["followers"]],
+            "Follower growth": [pct(v) for v in allp["audience_growth_rate"]],
+            "Posts per week": [f"{v:.1f}" for v in allp["posts_per_week"]],
+            "Engagements per post": [_num(v) for v in allp["engagements_per_post"]],
+            "Engagement rate by followers": [pct(v, decimals=2) for v in allp["engagement_rate_by_followers"]],
+        })
+    caveats.append("Competitor figures are public numbers (followers, posts, engagements); share of voice "
+                   "counts the mentions the listening tool found for each tracked brand.")
+    view = ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt or title, table=table,
+                      caveats=caveats, recommendations=recs)
+    view.extra.update({k: t[k] for k in ("sov", "sov_trend", "soe", "comparison", "ranks", "breakouts")})
+    if bt is not None:
+        view.extra.update({"gaps": bt["gaps"], "scores": bt["scores"]})
+    return view
+
+
+FAR_BELOW = 0.5
+"""A format earning less than half the benchmark is "far below" it (worth pausing or reworking)."""
+
+
+def _benchmark_sentences(bt: dict[str, Any], name: str, sentences: list[str], recs: list[Any], ctx: Any) -> None:
+    from .views import Recommendation
+
+    gaps, scores = bt["gaps"], bt["scores"]
+    below = gaps[gaps["status"] == "below"].sort_values("ratio")
+    above = gaps[gaps["status"] == "above"].sort_values("ratio", ascending=False)
+    n = len(gaps)
+    sentences.append(f"Against industry benchmarks, {len(above)} of {n} comparable numbers were above, "
+                     f"{n - len(above) - len(below)} in line and {len(below)} below.")
+    if len(below):
+        sentences.append(str(below.iloc[0]["sentence"]))
+    if len(above):
+        sentences.append(str(above.iloc[0]["sentence"]))
+    ch = scores[scores["platform"] != "all"]
+    if len(ch):
+        overall = float(scores.loc[scores["platform"] == "all", "score"].iloc[0])
+        objective = bt["objective"]
+        worst = ch.iloc[0]
+        pname = PLATFORM_NAMES.get(worst["platform"], worst["platform"])
+        if worst["priority"] > 0:
+            sentences.append(
+                f"Weighted for {objective} and for how much each channel matters to {name}, the overall channel "
+                f"score is {overall:.2f} (1.00 = at benchmark); {pname} underperforms where it matters most "
+                f"(score {worst['score']:.2f}, weight {worst['weight']:.0%}).".replace("%", " %"))
+            metric_rows = gaps[(gaps["platform"] == worst["platform"]) & (gaps["status"] == "below")]
+            weakest = metric_rows.sort_values("ratio").iloc[0] if len(metric_rows) else None
+            evidence = (f"channel score {worst['score']:.2f} of benchmark with weight {worst['weight']:.0%} for "
+                        f"{objective}").replace("%", " %")
+            if weakest is not None:
+                evidence += f"; {weakest['sentence'][0].lower()}{weakest['sentence'][1:]}"
+            recs.append(Recommendation(action=f"Fix {pname} first: it is the channel furthest below benchmark "
+                                              "where it matters most", evidence=evidence, priority=2,
+                                       source="competitors"))
+            recs.extend(_format_recs(ctx, worst["platform"], bt))
+        else:
+            sentences.append(f"Weighted for {objective}, every channel is at or above its benchmark (overall score "
+                             f"{overall:.2f}, 1.00 = at benchmark).")
+
+
+def _format_recs(ctx: Any, platform: str, bt: dict[str, Any], *, min_posts: int = 5) -> list[Any]:
+    """Formats on ``platform`` whose engagement rate per post is far below the benchmark."""
+    from .kpis import compute_kpis
+    from .views import Recommendation
+
+    bench = bt["benchmarks"]
+    row = bench[(bench["platform"] == platform) & (bench["metric"] == "avg_engagement_rate_per_post")]
+    if row.empty or ctx.data.posts is None:
+        return []
+    target = float(row["value"].iloc[0])
+    res = compute_kpis(ctx.data, ["avg_engagement_rate_per_post", "posts"], by=["platform", "content_type"],
+                       period=ctx.period, tz=ctx.tz)
+    res = res[(res["platform"] == platform) & (res["posts"] >= min_posts)]
+    far = res[res["avg_engagement_rate_per_post"] < FAR_BELOW * target].sort_values("avg_engagement_rate_per_post")
+    out = []
+    pname = PLATFORM_NAMES.get(platform, platform)
+    for r in far.head(2).itertuples(index=False):
+        out.append(Recommendation(
+            action=f"Pause or rework {r.content_type} posts on {pname}",
+            evidence=(f"{int(r.posts)} {r.content_type} posts earned {pct(r.avg_engagement_rate_per_post, decimals=2)} "
+                      f"engagement per post by followers, under half the benchmark of {pct(target, decimals=2)}."),
+            priority=3, source="competitors"))
+    return out
+
+
+def benchmark_view(ctx: Any) -> Any:
+    """Industry benchmarks and the channel score as their own block (for the analyst notebook)."""
+    from .views import ReportView
+
+    key, title = "benchmarks", "Against industry benchmarks"
+    try:
+        bt = benchmark_tables(ctx)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    gaps = bt["gaps"]
+    if gaps.empty:
+        return ReportView.skipped(key, title, "no platform has both a benchmark and the data to compare with it")
+    from .plotting.competitors import plot_benchmark_gaps
+
+    ax = plot_benchmark_gaps(gaps)
+    sentences = list(gaps.sort_values("ratio")["sentence"])
+    table = pd.DataFrame({
+        "Platform": [PLATFORM_NAMES.get(x, x) for x in gaps["platform"]],
+        "Measure": [BENCHMARK_METRICS.get(x, x) for x in gaps["metric"]],
+        "You": [pct(v, decimals=2) for v in gaps["actual"]],
+        "Benchmark": [pct(v, decimals=2) for v in gaps["benchmark"]],
+        "Source": [f"{s} ({o})" for s, o in zip(gaps["source_title"], gaps["origin"], strict=True)],
+    })
+    caveats = ["Benchmarks are medians of other brands (Rival IQ) or a rule of thumb (agency guide); a gap "
+               "says where to look, not what the client's number should be.",
+               "The registry counts saves as engagements; Rival IQ's rate does not, so platforms with saves "
+               "read slightly high against it."]
+    view = ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
+                      alt_text="Dot chart of each platform measure divided by its benchmark; 1 means at benchmark.",
+                      table=table, caveats=caveats)
+    view.extra.update(bt)
+    return view
+
+
+def channel_score_view(ctx: Any) -> Any:
+    """The weighted channel score as a chart (for the analyst notebook)."""
+    from .views import ReportView
+
+    key, title = "channel_score", "Which channel needs attention first"
+    try:
+        bt = benchmark_tables(ctx)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    scores = bt["scores"]
+    if scores.empty:
+        return ReportView.skipped(key, title, "no platform has both a benchmark and the data to score it")
+    from .plotting.competitors import plot_channel_scores
+
+    ax = plot_channel_scores(scores, objective=bt["objective"])
+    mw = ", ".join(f"{BENCHMARK_METRICS.get(k, k)} {v:.0%}" for k, v in bt["metric_weights"].items())
+    sentences = [f"Each channel's score is the weighted mean of its numbers divided by their benchmarks "
+                 f"(capped at {INDEX_CAP:g}×), with the weights for {bt['objective']}: {mw}.".replace("%", " %")]
+    view = ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
+                      alt_text="Bar chart of each channel's weighted score against benchmark.", table=None)
+    view.extra.update(bt)
+    return view
+
+
+def listening_view(ctx: Any) -> Any:
+    """The listening block of the monthly report (defined in :mod:`kpi_toolkit.sentiment`)."""
+    from .sentiment import listening_view as _view
+
+    return _view(ctx)

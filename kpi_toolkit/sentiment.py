@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -589,3 +590,243 @@ def _require(df: pd.DataFrame | None, cols: Sequence[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataValidationError("mentions", "required column is missing", column=missing[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# Report view
+# --------------------------------------------------------------------------------------------------
+
+MIN_TOPIC_MENTIONS = 20
+"""A topic needs this many scored mentions in the month before its negative share is called out."""
+
+
+def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame) -> dict[str, float]:
+    """Negative share this period vs the previous one, with a two-proportion z-test.
+
+    Returns ``negative_share``, ``previous_negative_share``, ``p_value`` (NaN when either period has
+    no scored mention).
+
+    References
+    ----------
+    .. [1] Agresti, A. (2013). Categorical Data Analysis, 3rd ed., section 3.1 (difference of
+       proportions); ``statsmodels.stats.proportion.proportions_ztest``.
+    """
+    def counts(df: pd.DataFrame) -> tuple[int, int]:
+        lab = df["sentiment_label"] if "sentiment_label" in df.columns else pd.Series(dtype="string")
+        return int((lab == "negative").fillna(False).sum()), int(lab.notna().sum())
+
+    (k1, n1), (k0, n0) = counts(cur), counts(prev)
+    share = k1 / n1 if n1 else math.nan
+    before = k0 / n0 if n0 else math.nan
+    p = math.nan
+    if n1 and n0 and 0 < k1 + k0 < n1 + n0:
+        from statsmodels.stats.proportion import proportions_ztest
+
+        _, p = proportions_ztest([k1, k0], [n1, n0])
+        p = float(p)
+    return {"negative_share": share, "previous_negative_share": before, "p_value": p,
+            "negative": k1, "scored": n1}
+
+
+def listening_tables(ctx: Any, *, history_days: int = 365) -> dict[str, Any]:
+    """Every listening table of one client-month (what :func:`listening_view` and the notebook show).
+
+    Returns a dict with ``mentions`` (the brand's mentions of the month, privacy-safe, with
+    sentiment), ``history`` (the same over ``history_days`` before the period end), ``previous``
+    (previous month), ``tags``, ``by_topic``, ``by_source``, ``alerts``, ``daily``, ``response``,
+    ``method`` (sentence) and ``caveats``.
+
+    Raises
+    ------
+    NoDataError
+        No mentions table, or no mention of the brand in the month.
+    """
+    from .periods import month_period, previous_month
+
+    p = ctx.params
+    opts = p.listening
+    raw = ctx.data.mentions
+    if raw is None:
+        raise NoDataError(ctx.data.missing.get("mentions", "no mentions data"))
+    _require(raw, ["mention_id", "published_at", "brand", "source"])
+    period = ctx.period
+    start_hist = period.end - pd.Timedelta(days=history_days)
+    own = raw[raw["brand"] == p.brand]
+    if own.empty:
+        brands = ", ".join(sorted(map(str, raw["brand"].dropna().unique()))[:6])
+        raise NoDataError(f"no mentions of brand '{p.brand}' (the mentions data names: {brands})")
+    hist = privacy_safe(in_period(own, start_hist, period.end))
+    hist = add_sentiment(hist, thresholds=opts.sentiment_thresholds, topic_thresholds=opts.topic_thresholds,
+                         use_provided=opts.use_provided_scores)
+    cur = in_period(hist, period.start, period.end)
+    if cur.empty:
+        raise NoDataError(f"no mentions of {p.brand} in {ctx.month}")
+    prev_p = month_period(previous_month(ctx.month), ctx.tz)
+    prev = in_period(hist, prev_p.start, prev_p.end)
+    tags = tag_topics(cur, opts.topics)
+    by_topic = sentiment_by_topic(cur, tags, thresholds=opts.sentiment_thresholds,
+                                  topic_thresholds=opts.topic_thresholds)
+    by_source = sentiment_by(cur, by=["source"]).sort_values("mentions", ascending=False, kind="stable")
+    alerts = listening_alerts(hist, start=period.start, end=period.end, tz=ctx.tz,
+                              rules=p.trends.alerts, default_rule=p.trends.default_alert,
+                              history_days=history_days)
+    daily = daily_listening(hist, tz=ctx.tz, start=max(start_hist, period.start - pd.Timedelta(days=60)),
+                            end=period.end)
+    response = (response_metrics(cur) if "needs_response" in cur.columns else None)
+    caveats: list[str] = []
+    note = salt_note()
+    if note and "author_id" in raw.columns:
+        caveats.append(note)
+    known = set(tags["topic"].dropna()) | set(opts.topics)
+    unknown = [t for t in opts.topic_thresholds if t not in known]
+    if unknown:
+        caveats.append(f"listening.topic_thresholds names {', '.join(repr(t) for t in unknown)}, which no "
+                       "mention of the month has: check the spelling.")
+    if "needs_response" not in cur.columns:
+        caveats.append("The mentions data does not say which mentions needed an answer: response rate "
+                       "and time are not shown.")
+    return {"mentions": cur, "history": hist, "previous": prev, "tags": tags, "by_topic": by_topic,
+            "by_source": by_source.reset_index(drop=True), "alerts": alerts, "daily": daily,
+            "response": response, "method": sentiment_method_sentence(cur), "caveats": caveats}
+
+
+def _pct(x: float) -> str:
+    from .benchmarks import pct
+
+    return pct(x)
+
+
+def _hours(h: float) -> str:
+    if not np.isfinite(h):
+        return "n/a"
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+
+
+def listening_view(ctx: Any) -> Any:
+    """The listening block of the monthly report: mentions by topic and sentiment, alerts, responses.
+
+    Sentences give the month's volume and negative share against the previous month (with a
+    two-proportion test), where sentiment came from, the alerts of the month with their owner and
+    the response rate and median response time against ``listening.response_*_target``.
+    Recommendations: respond faster / to more mentions, handle a negative spike, address the most
+    negative topic.
+    """
+    from .benchmarks import p_words
+    from .views import Recommendation, ReportView
+
+    key, title = "listening", "What people said about you"
+    p = ctx.params
+    opts = p.listening
+    try:
+        t = listening_tables(ctx)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    cur, by_topic, alerts, resp = t["mentions"], t["by_topic"], t["alerts"], t["response"]
+    month_words = pd.Timestamp(f"{ctx.month}-01").strftime("%B %Y")
+    name = p.display_name
+    sentences, recs = [], []
+    n, n_prev = len(cur), len(t["previous"])
+    change = f" ({(n - n_prev) / n_prev:+.0%} on the previous month)".replace("%", " %") if n_prev else ""
+    neg = negative_share_change(cur, t["previous"])
+    sent = f"{name} was mentioned {n:,} times in {month_words}{change}."
+    if np.isfinite(neg["negative_share"]):
+        sent += f" {_pct(neg['negative_share'])} of the mentions were negative"
+        if np.isfinite(neg["previous_negative_share"]):
+            sent += f" (previous month {_pct(neg['previous_negative_share'])}"
+            if np.isfinite(neg["p_value"]):
+                sent += f"; the change {'is ' if neg['p_value'] < 0.05 else ''}{p_words(neg['p_value'])}"
+            sent += ")"
+        sent += "."
+    sentences.append(sent)
+    sentences.append(t["method"])
+    # topics
+    topical = by_topic[(by_topic["topic"] != "other") & (by_topic["scored"] >= MIN_TOPIC_MENTIONS)]
+    if len(topical):
+        worst = topical.sort_values("negative_share", ascending=False, kind="stable").iloc[0]
+        top = by_topic[by_topic["topic"] != "other"].iloc[0] if (by_topic["topic"] != "other").any() else None
+        if top is not None:
+            sentences.append(f"The most discussed topic was {top['topic']} ({int(top['mentions']):,} mentions); "
+                             f"the most negative was {worst['topic']} ({_pct(worst['negative_share'])} negative "
+                             f"of {int(worst['scored']):,}).")
+        overall = neg["negative_share"]
+        if (np.isfinite(overall) and worst["negative_share"] >= max(2 * overall, 0.3)):
+            recs.append(Recommendation(
+                action=f"Address what people say about {worst['topic']}",
+                evidence=(f"{_pct(worst['negative_share'])} of {int(worst['scored']):,} {worst['topic']} mentions "
+                          f"were negative in {month_words}, against {_pct(overall)} over all mentions."),
+                priority=2, source="listening"))
+    # alerts
+    if len(alerts):
+        parts = []
+        for a in alerts.itertuples(index=False):
+            what = "negative mentions" if a.series == "negative_mentions" else "mentions"
+            word = "spike" if a.direction == "spike" else "drop"
+            own = f"; owner: {a.owner}" if a.owner else ""
+            parts.append(f"a {word} in {what} on {a.date:%d %b} ({a.value:,.0f} against about "
+                         f"{a.expected:,.0f} expected{own})")
+        shown = parts[:3]
+        more = f" and {len(parts) - 3} more" if len(parts) > 3 else ""
+        sentences.append(f"Alerts this month: {'; '.join(shown)}{more}.")
+        negs = alerts[(alerts["series"] == "negative_mentions") & (alerts["direction"] == "spike")]
+        if len(negs):
+            first = negs.iloc[0]
+            peak = negs.loc[negs["value"].idxmax()]
+            owner = f" ({first['owner']})" if isinstance(first["owner"], str) and first["owner"] else ""
+            recs.append(Recommendation(
+                action=f"Review the negative spike of {first['date']:%d %b} with its owner{owner} and "
+                       "prepare a reply for the next one",
+                evidence=(f"{len(negs)} day(s) with unusually many negative mentions; the peak was "
+                          f"{peak['value']:,.0f} on {peak['date']:%d %b} against about {peak['expected']:,.0f} "
+                          "expected."),
+                priority=1, source="listening"))
+    else:
+        sentences.append("No unusual spike in mentions or negative mentions this month.")
+    # response
+    if resp is not None and int(resp["needing_response"].iloc[0]) > 0:
+        r = resp.iloc[0]
+        rate, med = float(r["response_rate"]), float(r["median_response_hours"])
+        sentences.append(f"Of {int(r['needing_response']):,} mentions that needed an answer, {_pct(rate)} got one; "
+                         f"the median time to answer was {_hours(med)} (target {_hours(opts.response_target_hours)}).")
+        if np.isfinite(med) and med > opts.response_target_hours:
+            recs.append(Recommendation(
+                action="Respond faster to mentions that need an answer",
+                evidence=f"median {_hours(med)} vs {_hours(opts.response_target_hours)} target in {month_words}.",
+                priority=2, source="listening"))
+        if np.isfinite(rate) and rate < opts.response_rate_target:
+            missed = int(r["needing_response"] - r["answered"])
+            recs.append(Recommendation(
+                action="Answer every question and complaint",
+                evidence=(f"{missed:,} of {int(r['needing_response']):,} mentions that needed an answer got none "
+                          f"(response rate {_pct(rate)}, target {_pct(opts.response_rate_target)})."),
+                priority=2, source="listening"))
+        if int(r["invalid_response_times"]):
+            t["caveats"].append(f"{int(r['invalid_response_times'])} response(s) were stamped before their "
+                                "mention and were left out of the response figures.")
+    fig = None
+    if len(by_topic):
+        from .plotting.competitors import plot_sentiment_by_topic
+
+        ax = plot_sentiment_by_topic(by_topic, title=f"Mentions of {name} by topic and sentiment, {month_words}")
+        fig = ax.figure
+    table = None
+    if len(alerts):
+        table = pd.DataFrame({
+            "Day": [f"{d:%a %d %b}" for d in alerts["date"]],
+            "What": [("Negative mentions" if s == "negative_mentions" else "Mentions")
+                     + (" spike" if d == "spike" else " drop") for s, d in zip(alerts["series"], alerts["direction"],
+                                                                               strict=True)],
+            "Count": [f"{v:,.0f}" for v in alerts["value"]],
+            "Expected": [f"about {v:,.0f}" for v in alerts["expected"]],
+            "Owner": [o if isinstance(o, str) and o else "not set" for o in alerts["owner"]],
+        })
+    else:
+        top = by_topic.head(8)
+        table = pd.DataFrame({"Topic": top["topic"], "Mentions": [f"{v:,}" for v in top["mentions"]],
+                              "Negative": [_pct(v) for v in top["negative_share"]],
+                              "Positive": [_pct(v) for v in top["positive_share"]]})
+    alt = (f"Bar chart of {name}'s mentions in {month_words} by topic, split into negative, neutral and "
+           "positive.")
+    view = ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
+                      caveats=t["caveats"], recommendations=recs)
+    view.extra.update({k: t[k] for k in ("by_topic", "by_source", "alerts", "response", "daily")})
+    return view
