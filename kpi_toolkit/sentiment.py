@@ -48,6 +48,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -523,11 +524,13 @@ def response_metrics(mentions: pd.DataFrame, *, by: Sequence[str] = (),
                      as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Response rate and response time to mentions that need an answer.
 
-    ``response_rate = answered / needing_response`` (a ratio of counts) and
-    ``median_response_hours`` = the median of ``responded_at - published_at`` over the answered
-    ones, per group of ``by``. A response stamped before its mention is a data error: it is counted
-    in ``invalid_response_times`` and left out of both measures. ``as_of`` (tz-aware) ignores
-    responses made after it; default: every response in the data.
+    ``response_rate`` (answered / needing a response) and ``median_response_hours`` (median of
+    ``responded_at - published_at`` over the answered ones) are the KPI registry's
+    ``response_rate`` and ``median_response_time_hours`` (:mod:`kpi_toolkit.kpis`), per group of
+    ``by``; this function adds the 90th percentile and the data check. A response stamped before
+    its mention is a data error: it is counted in ``invalid_response_times`` and its mention is left
+    out of every measure. ``as_of`` (tz-aware) ignores responses made after it; default: every
+    response in the data.
 
     Returns
     -------
@@ -538,38 +541,65 @@ def response_metrics(mentions: pd.DataFrame, *, by: Sequence[str] = (),
 
     References
     ----------
-    .. [1] Hootsuite, "Social media metrics": response rate = messages answered / messages that
-       called for an answer; response time = delay from message to reply.
-    .. [2] Sprout Social Index (2016-2023): response rate and reply time as customer-care KPIs.
+    .. [1] Sprout Social Index: response rate = share of messages needing a reply that got one;
+       reply time. Definitions as in :data:`kpi_toolkit.kpis.REGISTRY`.
     """
+    from .data import ClientData
+    from .kpis import compute_kpis
+
+    by = list(by)
     _require(mentions, ["published_at", "needs_response", *by])
     need = mentions["needs_response"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    m = mentions[need]
-    resp = (m["responded_at"] if "responded_at" in m.columns
+    m = mentions.loc[need, list(dict.fromkeys(["published_at", *by]))].copy()
+    if "brand" not in by:
+        m["brand"] = "all"  # the registry needs the column; the caller has already chosen the rows
+    m["needs_response"] = True
+    resp = (mentions.loc[need, "responded_at"] if "responded_at" in mentions.columns
             else pd.Series(pd.NaT, index=m.index, dtype=m["published_at"].dtype))
     if as_of is not None:
         resp = resp.where(resp <= as_of)
+    m["responded_at"] = resp
     hours = ((resp - m["published_at"]).dt.total_seconds() / 3600.0).astype("float64")
-    invalid = (hours < 0).to_numpy(dtype=bool)
-    frame = pd.DataFrame({**{c: m[c] for c in by}, "hours": hours.where(~invalid),
-                          "answered": hours.notna().to_numpy() & ~invalid, "invalid": invalid,
-                          "needing": ~invalid}, index=m.index)
-    keys = list(by) if by else np.zeros(len(frame), dtype="int64")
-    g = frame.groupby(keys, dropna=False, sort=True)
-    out = pd.DataFrame({
-        "needing_response": g["needing"].sum().astype("int64"),
-        "answered": g["answered"].sum().astype("int64"),
-        "median_response_hours": g["hours"].median().astype("float64"),
-        "p90_response_hours": g["hours"].quantile(0.9).astype("float64"),
-        "invalid_response_times": g["invalid"].sum().astype("int64"),
-    })
-    if not by and out.empty:
-        out = pd.DataFrame({"needing_response": [0], "answered": [0], "median_response_hours": [np.nan],
-                            "p90_response_hours": [np.nan], "invalid_response_times": [0]})
-    out["response_rate"] = out["answered"] / out["needing_response"].where(out["needing_response"] > 0)
+    m["_invalid"] = (hours < 0).to_numpy(dtype=bool)
+    m["_hours"] = hours.where(~m["_invalid"])
+    for c in by:
+        m[c] = m[c].astype("string")
+    cols = [*by, "needing_response", "answered", "response_rate", "median_response_hours",
+            "p90_response_hours", "invalid_response_times"]
+    keys: Any = by if by else np.zeros(len(m), dtype="int64")
+    g = m.groupby(keys, dropna=False)
+    out = pd.DataFrame({"p90_response_hours": g["_hours"].quantile(0.9).astype("float64"),
+                        "invalid_response_times": g["_invalid"].sum().astype("int64")})
     out = out.reset_index() if by else out.reset_index(drop=True)
-    return out[[*by, "needing_response", "answered", "response_rate", "median_response_hours",
-                "p90_response_hours", "invalid_response_times"]]
+    if not by and out.empty:
+        out = pd.DataFrame({"p90_response_hours": [np.nan], "invalid_response_times": [0]})
+    valid = m[~m["_invalid"]].drop(columns=["_invalid", "_hours"])
+    reg_cols = [*by, "answered", "needing_response", "response_rate", "median_response_hours"]
+    if len(valid):
+        data = ClientData(client="frame", data_dir=Path("."), tables={"mentions": valid})
+        # two calls: the registry computes each KPI on its own measures
+        rate = compute_kpis(data, ["response_rate"], by=by, long=True)
+        med = compute_kpis(data, ["median_response_time_hours"], by=by, long=True)
+        reg = rate[[*by, "numerator", "denominator", "value"]].rename(
+            columns={"numerator": "answered", "denominator": "needing_response", "value": "response_rate"})
+        reg["median_response_hours"] = med["value"].to_numpy(dtype="float64") if not by else np.nan
+        if by:
+            med = med[[*by, "value"]].rename(columns={"value": "median_response_hours"})
+            reg = reg.drop(columns="median_response_hours").merge(
+                med.astype({c: "string" for c in by}), on=by, how="left")
+            reg = reg.astype({c: "string" for c in by})
+    else:
+        reg = pd.DataFrame({c: pd.Series([], dtype="string" if c in by else "float64") for c in reg_cols})
+    if by:
+        out = out.merge(reg, on=by, how="left")
+    else:
+        out = pd.concat([out.reset_index(drop=True), reg[reg_cols].reset_index(drop=True)], axis=1) if len(reg) \
+            else out.assign(answered=0, needing_response=0, response_rate=np.nan, median_response_hours=np.nan)
+    for c in ("needing_response", "answered", "invalid_response_times"):
+        out[c] = out[c].fillna(0).astype("int64")
+    for c in ("response_rate", "median_response_hours", "p90_response_hours"):
+        out[c] = out[c].astype("float64")
+    return out[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
