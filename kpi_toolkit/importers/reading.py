@@ -1,0 +1,227 @@
+"""Reading an export file: encoding, delimiter, preamble lines and the header, without guessing values.
+
+Row numbers are the file's line numbers (1 = the first line of the file), which is what a text editor
+and a spreadsheet show for an export without line breaks inside cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..exceptions import ImportFormatError
+from .presets import Preset
+
+DELIMITERS = (",", ";", "\t", "|")
+_HEADER_SCAN_LINES = 40
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # not str.splitlines: cells may hold U+2028, NEL
+
+
+@dataclass
+class RawExport:
+    """The cells of an export as text, with where each row came from."""
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    encoding: str
+    delimiter: str
+    header_line: int
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+
+def norm_name(name: str) -> str:
+    """Header names compared case-insensitively, spaces collapsed, BOM and quotes stripped."""
+    return " ".join(str(name).replace("\ufeff", "").strip().strip('"').split()).casefold()
+
+
+def match_column(patterns: list[str], header: list[str]) -> str | None:
+    """The first header name matching one of ``patterns`` (in the patterns' order); '*' is a wildcard."""
+    normed = {norm_name(h): h for h in header}
+    for pat in patterns:
+        p = norm_name(pat)
+        if "*" in p:
+            for n, h in normed.items():
+                if fnmatch.fnmatchcase(n, p):
+                    return h
+        elif p in normed:
+            return normed[p]
+    return None
+
+
+def decode(raw: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """Decode the bytes of an export; returns (text, encoding name used).
+
+    Without ``encoding``: a byte-order mark decides (UTF-8, UTF-16); UTF-16 without a mark is
+    recognised by its zero bytes; then strict UTF-8; then Windows-1252 and finally latin-1, which
+    Excel on Windows and some exporters write.
+    """
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as e:
+            raise ImportFormatError(f"{path}: cannot decode as {encoding} ({e})") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return _strict(raw, "utf-8-sig", path), "utf-8 (with BOM)"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(raw, "utf-16", path), "utf-16 (with BOM)"
+    head = raw[:400]
+    if len(head) >= 4 and head.count(b"\x00") >= len(head) // 4:
+        enc = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return _strict(raw, enc, path), enc
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "windows-1252 (not UTF-8)"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1 (not UTF-8)"
+
+
+def _strict(raw: bytes, enc: str, path: Path) -> str:
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as e:
+        raise ImportFormatError(f"{path}: not valid {enc} text (byte {e.start}: {e.reason})") from None
+
+
+def read_export(path: str | Path, preset: Preset, *, encoding: str | None = None,
+                delimiter: str | None = None) -> RawExport:
+    """Read an export as text cells: find the header line among preamble lines, split the rows.
+
+    Raises
+    ------
+    ImportFormatError
+        Empty or binary file, no header line with the preset's columns, a row with more or fewer
+        cells than the header; the message names the file and the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFormatError(f"{path}: export file not found")
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if raw[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        return _read_excel(path, preset, digest)
+    if not raw.strip():
+        raise ImportFormatError(f"{path}: the file is empty")
+    text, enc = decode(raw, path, encoding or preset.read.encoding)
+    if "\x00" in text:
+        raise ImportFormatError(f"{path}: contains NUL characters after decoding as {enc}; "
+                                "not a text export (pass --encoding if it is one)")
+    lines = _LINE_BREAK.split(text)
+    header_idx, delim = _find_header(lines, path, preset, delimiter or preset.read.delimiter)
+    header = next(csv.reader([lines[header_idx]], delimiter=delim))
+    header = [h.replace("\ufeff", "").strip() for h in header]
+    while header and header[-1] == "":
+        header.pop()
+    _check_header(header, path, header_idx + 1)
+    rows: list[list[str]] = []
+    line_nos: list[int] = []
+    body = "\n".join(lines[header_idx + 1:])
+    reader = csv.reader(io.StringIO(body), delimiter=delim)
+    prev_end = header_idx + 1
+    try:
+        for cells in reader:
+            start = prev_end + 1
+            prev_end = header_idx + 1 + reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if preset.read.comment_prefix and cells[0].startswith(preset.read.comment_prefix):
+                continue
+            while len(cells) > len(header) and cells[-1].strip() == "":
+                cells = cells[:-1]
+            if len(cells) != len(header):
+                raise ImportFormatError(
+                    f"{path}: row {start}: has {len(cells)} cells, the header (line {header_idx + 1}) "
+                    f"has {len(header)} (a stray {_show(delim)} or a line break inside a cell?)")
+            rows.append(cells)
+            line_nos.append(start)
+    except csv.Error as e:
+        raise ImportFormatError(f"{path}: row {prev_end + 1}: not readable as CSV ({e})") from None
+    notes = [f"header on line {header_idx + 1}; {header_idx} line(s) before it skipped"] if header_idx else []
+    return RawExport(path, header, rows, line_nos, enc, delim, header_idx + 1, digest, notes)
+
+
+def _show(delim: str) -> str:
+    return {"\t": "TAB", ",": "','", ";": "';'", "|": "'|'"}.get(delim, repr(delim))
+
+
+def _find_header(lines: list[str], path: Path, preset: Preset, delimiter: str | None) -> tuple[int, str]:
+    """The line (and delimiter) whose cells match most of the preset's column names."""
+    wanted = preset.source_names
+    best: tuple[int, int, str] | None = None
+    scanned = 0
+    for i, line in enumerate(lines):
+        if scanned >= _HEADER_SCAN_LINES:
+            break
+        if not line.strip():
+            continue
+        if preset.read.comment_prefix and line.lstrip().startswith(preset.read.comment_prefix):
+            continue
+        scanned += 1
+        for d in ([delimiter] if delimiter else DELIMITERS):
+            try:
+                cells = next(csv.reader([line], delimiter=d))
+            except (csv.Error, StopIteration):
+                continue
+            hits = sum(match_column([w], cells) is not None for w in wanted)
+            if hits and (best is None or hits > best[0]):
+                best = (hits, i, d)
+    if best is None:
+        shown = ", ".join(f"'{w}'" for w in wanted[:4])
+        raise ImportFormatError(
+            f"{path}: no header line with the columns of '{preset.name}' in the first "
+            f"{_HEADER_SCAN_LINES} lines (expected e.g. {shown}); is this a {preset.title} export?")
+    return best[1], best[2]
+
+
+def _check_header(header: list[str], path: Path, line: int) -> None:
+    seen: set[str] = set()
+    for h in header:
+        n = norm_name(h)
+        if n in seen:
+            raise ImportFormatError(f"{path}: row {line}: column '{h}' appears twice in the header")
+        seen.add(n)
+
+
+def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
+    import importlib.util
+
+    sheet = preset.read.sheet
+    if importlib.util.find_spec("openpyxl") is None and importlib.util.find_spec("xlrd") is None:
+        where = f"the sheet '{sheet}'" if sheet else "the sheet"
+        raise ImportFormatError(f"{path}: an Excel workbook; save {where} as CSV UTF-8 and import "
+                                "that file (reading Excel needs openpyxl, which is not installed)")
+    import pandas as pd
+
+    try:
+        book = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
+    except Exception as e:  # the Excel engines raise many types
+        raise ImportFormatError(f"{path}: not a readable Excel workbook ({e})") from None
+    if sheet is not None and sheet not in book:
+        raise ImportFormatError(f"{path}: no sheet '{sheet}' (sheets: {', '.join(map(str, book))})")
+    frame = book[sheet] if sheet is not None else next(iter(book.values()))
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, header=False)
+    tmp_lines = buf.getvalue().splitlines()
+    idx, _ = _find_header(tmp_lines, path, preset, ",")
+    header = [str(h).strip() for h in frame.iloc[idx].fillna("")]
+    while header and header[-1] == "":
+        header.pop()
+    _check_header(header, path, idx + 1)
+    rows, nos = [], []
+    for j in range(idx + 1, len(frame)):
+        cells = ["" if pd.isna(v) else str(v) for v in frame.iloc[j].tolist()][: len(header)]
+        if any(c.strip() for c in cells):
+            rows.append(cells)
+            nos.append(j + 1)
+    return RawExport(path, header, rows, nos, "xlsx", "sheet", idx + 1, digest,
+                     [f"sheet '{sheet or next(iter(book))}'"])

@@ -1,0 +1,146 @@
+"""Merging imported rows into a client's canonical table, the archive copy and the import log.
+
+Merge rules (by the table's key; tables without a key compare whole rows):
+
+- a key not yet stored is appended;
+- a key stored with the same values is left as it is (re-importing a file adds nothing);
+- a key stored with different values is a conflict: by default an error that writes nothing;
+  ``on_conflict="replace"`` takes the export's values, ``"keep"`` keeps the stored ones.
+
+Provenance columns (``import_file``, ``import_row``) are not compared.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ImportFormatError
+from ..schema import IMPORT_FILE_COLUMN, TABLES
+from .convert import IMPORT_ROW_COLUMN
+
+OnConflict = Literal["error", "replace", "keep"]
+_PROVENANCE = (IMPORT_FILE_COLUMN, IMPORT_ROW_COLUMN)
+
+
+def cell_text(v: Any) -> str:
+    """One cell as the CSV would show it (so a stored text '178' equals a parsed 178)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return ""
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, pd.Timestamp):
+        if v.tzinfo is not None:
+            return v.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.isoformat()
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    text = str(v)
+    if text.strip().lower() in ("true", "false"):
+        return text.strip().lower()
+    return text
+
+
+def _texts(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [cell_text(v) for v in df[c].tolist()] for c in cols}, index=df.index)
+
+
+def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_conflict: OnConflict,
+          target: Path, export: Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The combined table and counts: added, unchanged, replaced, kept_stored."""
+    spec = TABLES[table]
+    stats = {"added": len(new), "unchanged": 0, "replaced": 0, "kept_stored": 0}
+    if existing is None or existing.empty:
+        return new.reset_index(drop=True), stats
+    key = list(spec.key) or [c for c in spec.names if c in new.columns]
+    common = [c for c in new.columns if c in existing.columns and c not in _PROVENANCE]
+    old_t = _texts(existing, common)
+    new_t = _texts(new, common)
+    old_idx = {tuple(r): i for i, r in zip(old_t.index, old_t[key].itertuples(index=False), strict=True)}
+    add_rows: list[int] = []
+    replace: dict[int, int] = {}
+    conflicts: list[str] = []
+    for j, k in zip(new_t.index, new_t[key].itertuples(index=False), strict=True):
+        i = old_idx.get(tuple(k))
+        if i is None:
+            add_rows.append(j)
+            continue
+        a, b = old_t.loc[i], new_t.loc[j]
+        diff = [c for c in common if a[c] != b[c]]
+        if not diff:
+            stats["unchanged"] += 1
+        elif on_conflict == "replace":
+            replace[i] = j
+        elif on_conflict == "keep":
+            stats["kept_stored"] += 1
+        else:
+            c = diff[0]
+            conflicts.append(f"{'/'.join(map(str, k))} row {new.loc[j, IMPORT_ROW_COLUMN]}: "
+                             f"{c} {a[c] or 'blank'} -> {b[c] or 'blank'}")
+    if conflicts:
+        more = f" (+{len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+        raise ImportFormatError(
+            f"{export}: {len(conflicts)} row(s) have a key already in {target} with different values "
+            f"({'; '.join(conflicts[:3])}{more}); pass --on-conflict replace to take the export's "
+            "values or --on-conflict keep to keep the stored ones")
+    stats["added"] = len(add_rows)
+    stats["replaced"] = len(replace)
+    cols = list(dict.fromkeys([*existing.columns, *new.columns]))
+    old = _objectify(existing.reindex(columns=cols))
+    newr = _objectify(new.reindex(columns=cols))
+    for i, j in replace.items():
+        old.loc[i] = newr.loc[j]
+    combined = pd.concat([old, newr.loc[add_rows]], ignore_index=True)
+    return combined, stats
+
+
+def _objectify(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns as objects so that concat never fails on mixed dtypes; validation re-types them."""
+    return df.astype(object).where(df.notna(), None)
+
+
+def for_writing(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Counts as nullable integers (no '79.0' in the CSV), extra columns as text."""
+    spec = TABLES[table]
+    out = df.copy()
+    for c in out.columns:
+        if c in spec.names:
+            if spec.column(c).kind == "int":
+                out[c] = out[c].astype("Float64").round().astype("Int64")
+        else:
+            out[c] = pd.Series([cell_text(v) or pd.NA for v in out[c].tolist()], index=out.index,
+                               dtype="string")
+    return out
+
+
+def previous_import(imports_dir: Path, sha256: str) -> dict[str, Any] | None:
+    """The log of an earlier import of the same bytes, if any."""
+    if not imports_dir.is_dir():
+        return None
+    for log in sorted(imports_dir.glob("*.log.json")):
+        try:
+            data = json.loads(log.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if data.get("sha256") == sha256 and data.get("archive_name") \
+                and (imports_dir / data["archive_name"]).is_file():
+            return data
+    return None
+
+
+def unique_stem(imports_dir: Path, stamp: str, name: str) -> str:
+    stem = f"{stamp}-{name}"
+    n = 2
+    while (imports_dir / stem).exists() or (imports_dir / f"{stem}.log.json").exists():
+        stem = f"{stamp}-{n}-{name}"
+        n += 1
+    return stem
