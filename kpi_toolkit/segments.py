@@ -103,7 +103,7 @@ def add_time_segments(posts: pd.DataFrame, *, tz: str = "UTC", hour_block_hours:
     hour = pd.Series(pd.NA, index=out.index, dtype="Int64")
     if "published_at" in out.columns:
         local = pd.to_datetime(out["published_at"], utc=True).dt.tz_convert(tz)
-        weekday = local.dt.weekday.astype("Int64")
+        weekday = local.dt.day_of_week.astype("Int64")
         hour = local.dt.hour.astype("Int64")
     if "published_weekday" in out.columns:
         weekday = weekday.fillna(pd.to_numeric(out["published_weekday"]).astype("Int64"))
@@ -488,9 +488,9 @@ class SegmentComparison:
         if len(self.compared) < 2:
             return (f"Too few posts to compare {what}s: fewer than two have enough posts"
                     f"{' (' + ', '.join(self.too_small) + ' are too small)' if self.too_small else ''}.")
-        verdict = (f"unlikely to be chance ({format_p(self.p_value)})" if self.significant else
+        verdict = (f"are unlikely to be chance ({format_p(self.p_value)})" if self.significant else
                    f"could be chance ({format_p(self.p_value)})")
-        return (f"The differences in {_lower(self.label)} between {len(self.compared)} {what}s are {verdict}; "
+        return (f"The differences in {_lower(self.label)} between {len(self.compared)} {what}s {verdict}; "
                 f"{self.effect_size_name} = {self.effect_size:.2f} ({self.test}).")
 
 
@@ -750,6 +750,7 @@ def engagement_drivers(
     confidence: float = 0.95,
     hour_block_hours: int = 3,
     correction: str = "holm",
+    model: Literal["negative_binomial", "poisson"] = "negative_binomial",
 ) -> pd.DataFrame:
     """What drives engagement: a negative binomial regression of each post's count on its factors.
 
@@ -759,8 +760,15 @@ def engagement_drivers(
     factors held fixed. NB2 variance ``mu + alpha mu^2``; ``alpha`` is estimated by maximum
     likelihood (the NB GLM at the estimated alpha).
 
-    Levels with fewer than ``min_posts`` posts are pooled into ``"(other)"``; a missing value is the
-    level ``"(not set)"``; a factor left with one level is dropped. The reference of a factor is its
+    The NB2 fit weights posts more equally than a ratio of sums does (its weights fall with the
+    post's expected count), so its ratios describe a *typical* post: when a few very large posts of a
+    format have low rates, the format's ratio-of-sums rate (:func:`segment_kpi`) and its ratio here
+    can disagree. ``model="poisson"`` fits Poisson quasi-likelihood with robust (sandwich) errors
+    instead, whose single-factor ratios reproduce the ratio-of-sums rates exactly.
+
+    Levels with fewer than ``min_posts`` posts are pooled into ``"(other)"``; a factor left with one
+    level is dropped. Blank cells: when a factor has fewer than ``min_posts`` of them those posts are
+    left out (``attrs["n_blank"]``), otherwise blank is a level of its own, ``"(not set)"``. The reference of a factor is its
     most common level unless ``references`` names one. Posts with a blank or zero exposure are left
     out (counted in ``attrs["n_dropped"]``).
 
@@ -780,11 +788,16 @@ def engagement_drivers(
     .. [2] Hilbe, J. M. (2011). Negative Binomial Regression, 2nd ed. Cambridge University Press,
        ch. 6-8 (incidence-rate ratios).
     .. [3] statsmodels ``statsmodels.discrete.discrete_model.NegativeBinomial``.
+    .. [4] Wedderburn, R. W. M. (1974). Quasi-likelihood functions, generalized linear models, and
+       the Gauss-Newton method. Biometrika 61(3), 439-447; White, H. (1980), Econometrica 48(4),
+       817-838 (robust errors) -- for ``model="poisson"``.
     """
     from scipy.stats import norm
     from statsmodels.stats.multitest import multipletests
 
     _check_common(min_posts=min_posts, confidence=confidence)
+    if model not in ("negative_binomial", "poisson"):
+        raise ParameterError(f"model must be 'negative_binomial' or 'poisson', got {model!r}")
     references = dict(references or {})
     prep = _prepare(posts, kpi, [], tz=tz, hour_block_hours=hour_block_hours)
     if prep.measure.kind == "per_post":
@@ -794,16 +807,24 @@ def engagement_drivers(
     positive = frame["_den"] > 0
     n_dropped = prep.n_missing_kpi + int((~positive).sum())
     frame = frame[positive.to_numpy()]
-    y = frame["_num"].to_numpy(dtype=float)
-    if np.any(np.abs(y - np.round(y)) > 1e-9):
+    y_all = frame["_num"].to_numpy(dtype=float)
+    if np.any(np.abs(y_all - np.round(y_all)) > 1e-9):
         raise ParameterError(f"engagement_drivers: {prep.measure.numerator_name} of {prep.measure.label} "
                              "is not a count")
     cols: dict[str, pd.Series] = {}
     pooled: dict[str, list[str]] = {}
     dropped: list[str] = []
+    n_blank: dict[str, int] = {}
     for f in factors:
-        if f not in frame.columns:
+        if f not in frame.columns or frame[f].isna().all():
             dropped.append(f"{f} (not in the data)")
+            continue
+        blank = frame[f].isna()
+        if 0 < blank.sum() < min_posts:   # a few blank cells: leave those posts out, say how many
+            n_blank[f] = int(blank.sum())
+            frame = frame[~blank.to_numpy()]
+    for f in factors:
+        if f not in frame.columns or frame[f].isna().all():
             continue
         s = frame[f].astype("string").fillna(MISSING_LEVEL)
         counts = s.value_counts()
@@ -815,6 +836,7 @@ def engagement_drivers(
             dropped.append(f"{f} (one level)")
             continue
         cols[f] = s
+    n_dropped += sum(n_blank.values())
     if len(frame) < 2 * min_posts:
         raise NoDataError(f"too few posts to model drivers ({len(frame)} with a {prep.measure.denominator_name}; "
                           f"need at least {2 * min_posts})")
@@ -841,8 +863,9 @@ def engagement_drivers(
     aliased = [names[i] for i in range(len(names)) if i not in keep]
     X = X[:, keep]
     names = [names[i] for i in keep]
+    y = frame["_num"].to_numpy(dtype=float)
     exposure = frame["_den"].to_numpy(dtype=float)
-    fit, model_name, converged = _fit_count_model(y, X, exposure)
+    fit, model_name, converged = _fit_count_model(y, X, exposure, model=model)
     params = np.asarray(fit.params)[: X.shape[1]]
     bse = np.asarray(fit.bse)[: X.shape[1]]
     pvals = np.asarray(fit.pvalues)[: X.shape[1]]
@@ -873,7 +896,8 @@ def engagement_drivers(
     alpha_disp = float(np.asarray(fit.params)[-1]) if model_name.startswith("negative") else float("nan")
     out.attrs.update(kpi=kpi, label=prep.measure.label, numerator=prep.measure.numerator_name,
                      denominator=prep.measure.denominator_name, alpha=alpha_disp, n_posts=len(frame),
-                     n_dropped=n_dropped, converged=converged, model=model_name, dropped_factors=dropped,
+                     n_dropped=n_dropped, n_blank=n_blank, converged=converged, model=model_name,
+                     dropped_factors=dropped,
                      aliased=aliased, pooled=pooled, confidence=confidence, min_posts=min_posts,
                      aic=float(getattr(fit, "aic", np.nan)))
     return out
@@ -889,29 +913,32 @@ def _independent_columns(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
     return keep
 
 
-def _fit_count_model(y: np.ndarray, X: np.ndarray, exposure: np.ndarray) -> tuple[Any, str, bool]:
+def _fit_count_model(y: np.ndarray, X: np.ndarray, exposure: np.ndarray, *, model: str = "negative_binomial"
+                     ) -> tuple[Any, str, bool]:
     """NB2 by maximum likelihood (Newton, then BFGS); Poisson with robust errors as last resort."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-    model = NegativeBinomial(y, X, loglike_method="nb2", exposure=exposure)
+    poisson_name = "Poisson regression with robust (sandwich) errors, log exposure offset"
+    if model == "poisson":
+        return GLM(y, X, family=Poisson(), exposure=exposure).fit(cov_type="HC0"), poisson_name, True
+    nb = NegativeBinomial(y, X, loglike_method="nb2", exposure=exposure)
     for method in ("newton", "bfgs"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", HessianInversionWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                fit = model.fit(method=method, maxiter=200, disp=0)
+                fit = nb.fit(method=method, maxiter=200, disp=0)
             except (np.linalg.LinAlgError, ValueError):
                 continue
         ok = bool(fit.mle_retvals.get("converged", False)) and np.all(np.isfinite(fit.bse))
         if ok and float(fit.params[-1]) > 0:
             return fit, "negative binomial (NB2) regression, log exposure offset", True
-    from statsmodels.genmod.families import Poisson
-    from statsmodels.genmod.generalized_linear_model import GLM
-
     poisson = GLM(y, X, family=Poisson(), exposure=exposure).fit(cov_type="HC0")
-    return poisson, "Poisson regression with robust (sandwich) errors, log exposure offset", False
+    return poisson, poisson_name, False
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1322,6 +1349,8 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     caveats = [f"Model: {drv.attrs['model']} over {drv.attrs['n_posts']:,} posts of {window}; each factor "
                "is compared with its most common level, the others held fixed. Intervals and p-values "
                f"are Holm-corrected for {int((~drv['is_reference']).sum())} comparisons in the 'significant' flag."]
+    caveats.append("The model weighs every post about equally, so its ratios describe a typical post; "
+                   "the format table above adds up all posts, where a few very large posts weigh more.")
     if not drv.attrs["converged"]:
         caveats.append("The negative binomial model did not converge; a Poisson model with robust errors "
                        "was used instead.")

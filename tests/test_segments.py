@@ -1,0 +1,586 @@
+"""Tests of kpi_toolkit.segments: intervals, tests, drivers, tiers, views, real and demo data.
+
+Reference values are hand-computed (shown in the test), published (Newcombe 1998) or computed by
+statsmodels / scipy directly on the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from kpi_toolkit import segments as S
+from kpi_toolkit.exceptions import NoDataError, ParameterError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+UCI = SHARED / "facebook_metrics" / "dataset_Facebook.csv"
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+
+def posts_frame(rows: list[dict]) -> pd.DataFrame:
+    """A canonical-shaped posts frame from a few dicts (defaults fill the required columns)."""
+    base = {"platform": "instagram", "content_type": "image", "impressions": 1000, "reach": 100,
+            "likes": 0, "comments": 0, "shares": 0, "published_at": "2026-10-05T10:00:00Z"}
+    df = pd.DataFrame([{**base, "post_id": f"p{i}", **r} for i, r in enumerate(rows)])
+    df["published_at"] = pd.to_datetime(df["published_at"], utc=True).astype("datetime64[ns, UTC]")
+    for c in ("post_id", "platform", "content_type"):
+        df[c] = df[c].astype("string")
+    return df
+
+
+def simulated_posts(n: int = 1200, *, seed: int = 7, tz: str = "Europe/Helsinki") -> pd.DataFrame:
+    """Overdispersed posts with planted effects: reels 1.8×, videos 1.5×, links 0.5× images;
+    posts published 18:00-20:59 local time 1.4×; paid and topic no effect."""
+    rng = np.random.default_rng(seed)
+    fmt = rng.choice(["image", "video", "reel", "link", "live"], n, p=[0.4, 0.25, 0.2, 0.13, 0.02])
+    plat = rng.choice(["instagram", "facebook"], n)
+    t = pd.Timestamp("2025-11-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min")
+    hour = t.tz_convert(tz).hour.to_numpy()
+    reach = rng.integers(200, 20000, n)
+    mult = pd.Series(fmt).map({"image": 1, "video": 1.5, "reel": 1.8, "link": 0.5, "live": 1}).to_numpy()
+    mult = mult * np.where((hour >= 18) & (hour < 21), 1.4, 1.0)
+    lam = rng.gamma(shape=3.0, scale=0.03 * reach * mult / 3.0)
+    eng = rng.poisson(lam)
+    likes = (eng * 0.8).astype(int)
+    comments = (eng - likes) // 2
+    df = pd.DataFrame({
+        "post_id": [f"s{i}" for i in range(n)], "platform": plat, "published_at": t,
+        "content_type": fmt, "impressions": reach * 2, "reach": reach, "likes": likes,
+        "comments": comments, "shares": eng - likes - comments, "paid": rng.random(n) < 0.2,
+        "topic": rng.choice(["tips", "news", "launch"], n), "text": [f"post {i}" for i in range(n)]})
+    for c in ("post_id", "platform", "content_type", "topic", "text"):
+        df[c] = df[c].astype("string")
+    return df
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return simulated_posts()
+
+
+# ------------------------------------------------------------------------------------------------
+# intervals
+
+
+@pytest.mark.parametrize(("x", "n", "lo", "hi"), [
+    # Newcombe (1998), Stat Med 17:857-872, Table II, method 3 (Wilson score, no continuity correction)
+    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_matches_newcombe_1998(x: int, n: int, lo: float, hi: float) -> None:
+    a, b = S.wilson_interval(x, n)
+    assert float(a) == pytest.approx(lo, abs=5e-5)
+    assert float(b) == pytest.approx(hi, abs=5e-5)
+
+
+def test_wilson_matches_statsmodels_for_fractional_counts() -> None:
+    rng = np.random.default_rng(3)
+    n = rng.uniform(5, 5000, 50)
+    x = n * rng.uniform(0, 1, 50)
+    for conf in (0.8, 0.95, 0.99):
+        lo, hi = S.wilson_interval(x, n, confidence=conf)
+        ref_lo, ref_hi = proportion_confint(x, n, alpha=1 - conf, method="wilson")
+        np.testing.assert_allclose(lo, ref_lo, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(hi, ref_hi, rtol=1e-10, atol=1e-12)
+    assert np.isnan(S.wilson_interval(0, 0)[0])
+
+
+def test_design_effect_hand_case() -> None:
+    # y = [1, 3], n = [10, 10]: R = 0.2; var_ratio = 2/1 * ((1-2)^2 + (3-2)^2) / 20^2 = 0.01;
+    # var_binom = 0.2 * 0.8 / 20 = 0.008; deff = 1.25
+    assert S.design_effect([1, 3], [10, 10]) == pytest.approx(1.25)
+    assert S.design_effect([2, 2], [10, 10]) == 0.0           # identical posts: no between-post variance
+    assert np.isnan(S.design_effect([2], [10]))               # one post: undefined
+    assert S.design_effect([0, 0], [10, 10]) == 1.0           # rate 0: nothing to compare with
+
+
+def test_design_effect_recovers_kish_formula_for_beta_binomial_posts() -> None:
+    # Kish (1965): equal clusters of size n with intra-cluster correlation rho have deff = 1 + (n-1) rho.
+    rng = np.random.default_rng(11)
+    m, n, p, rho = 4000, 50, 0.1, 0.02
+    a = p * (1 / rho - 1)
+    b = (1 - p) * (1 / rho - 1)
+    y = rng.binomial(n, rng.beta(a, b, m))
+    deff = S.design_effect(y, np.full(m, n))
+    assert deff == pytest.approx(1 + (n - 1) * rho, rel=0.1)
+    # independent trials: deff ~ 1
+    y0 = rng.binomial(n, p, m)
+    assert S.design_effect(y0, np.full(m, n)) == pytest.approx(1.0, rel=0.1)
+
+
+def test_bootstrap_interval_of_a_mean_matches_normal_theory() -> None:
+    rng = np.random.default_rng(5)
+    v = rng.normal(10, 2, 400)
+    lo, hi = S.bootstrap_ratio_interval(v, np.ones_like(v), n_boot=4000, seed=1)
+    se = v.std(ddof=1) / math.sqrt(len(v))
+    assert lo == pytest.approx(v.mean() - 1.96 * se, abs=0.1 * se * 1.96)
+    assert hi == pytest.approx(v.mean() + 1.96 * se, abs=0.1 * se * 1.96)
+    # deterministic
+    assert S.bootstrap_ratio_interval(v, np.ones_like(v), seed=1) == S.bootstrap_ratio_interval(
+        v, np.ones_like(v), seed=1)
+    # identical posts: no uncertainty
+    assert S.bootstrap_ratio_interval([2, 2, 2], [10, 10, 10]) == pytest.approx((0.2, 0.2))
+
+
+def test_adjusted_wilson_agrees_with_cluster_bootstrap_and_plain_wilson_is_too_narrow(sim: pd.DataFrame) -> None:
+    adj = S.segment_kpi(sim, by="content_type", interval="adjusted")
+    boot = S.segment_kpi(sim, by="content_type", interval="bootstrap")
+    plain = S.segment_kpi(sim, by="content_type", interval="wilson")
+    w_adj = (adj["ci_high"] - adj["ci_low"]).to_numpy()
+    w_boot = (boot["ci_high"] - boot["ci_low"]).to_numpy()
+    w_plain = (plain["ci_high"] - plain["ci_low"]).to_numpy()
+    big = adj["n_posts"].to_numpy() >= 100
+    np.testing.assert_allclose(w_adj[big], w_boot[big], rtol=0.2)
+    assert np.all(w_plain * 5 < w_adj)   # design effects in the hundreds: sqrt(deff) > 5
+
+
+def test_segment_kpi_intervals_are_wilson_on_effective_counts(sim: pd.DataFrame) -> None:
+    seg = S.segment_kpi(sim, by="platform")
+    d = np.maximum(seg["design_effect"].to_numpy(), 1.0)
+    lo, hi = proportion_confint(seg["numerator"] / d, seg["denominator"] / d, method="wilson")
+    np.testing.assert_allclose(seg["ci_low"], lo, rtol=1e-10)
+    np.testing.assert_allclose(seg["ci_high"], hi, rtol=1e-10)
+    plain = S.segment_kpi(sim, by="platform", interval="wilson", confidence=0.9)
+    lo, hi = proportion_confint(plain["numerator"], plain["denominator"], alpha=0.1, method="wilson")
+    np.testing.assert_allclose(plain["ci_low"], lo, rtol=1e-10)
+    np.testing.assert_allclose(plain["ci_high"], hi, rtol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------------
+# segment_kpi
+
+
+def test_segment_kpi_ratio_of_sums_lift_rank_and_min_posts() -> None:
+    df = posts_frame([
+        {"content_type": "video", "reach": 100, "likes": 10, "comments": 0, "shares": 0},
+        {"content_type": "video", "reach": 300, "likes": 20, "comments": 5, "shares": 5},
+        {"content_type": "image", "reach": 200, "likes": 4, "comments": 0, "shares": 0},
+        {"content_type": "image", "reach": 200, "likes": 6, "comments": 0, "shares": 0},
+        {"content_type": "link", "reach": 0, "likes": 0, "comments": 0, "shares": 0},
+    ])
+    seg = S.segment_kpi(df, "engagement_rate_by_reach", by="content_type", min_posts=2)
+    # hand: video (10+30)/(100+300) = 0.1; image 10/400 = 0.025; link 0/0 = NaN; overall 50/800
+    assert list(seg["content_type"]) == ["image", "link", "video"]
+    assert list(seg["n_posts"]) == [2, 1, 2]
+    np.testing.assert_allclose(seg["value"], [0.025, np.nan, 0.1])
+    assert seg.attrs["overall"] == pytest.approx(50 / 800)
+    np.testing.assert_allclose(seg["lift"], [0.025 / 0.0625 - 1, np.nan, 0.1 / 0.0625 - 1])
+    assert seg["rank"].tolist() == [2, pd.NA, 1]
+    assert seg["enough_posts"].tolist() == [True, False, True]
+    assert seg["note"].tolist() == ["", S.TOO_FEW, ""]
+    assert S.TOO_FEW == "too few posts to conclude"
+    # the input is not modified
+    assert "weekday" not in df.columns
+
+
+def test_blank_cells_are_dropped_and_counted_never_zero() -> None:
+    df = posts_frame([
+        {"reach": 100, "likes": 10},
+        {"reach": 100, "likes": np.nan},            # blank like: out of the sums
+        {"reach": np.nan, "likes": 5},              # blank reach: out of the sums
+        {"reach": 100, "likes": 30},
+    ])
+    seg = S.segment_kpi(df, by="platform", min_posts=1)
+    assert seg.attrs["n_missing_kpi"] == 2
+    assert seg["value"].iloc[0] == pytest.approx(40 / 200)   # not 40/300, not 45/300
+    assert seg["n_posts"].iloc[0] == 2
+
+
+def test_per_post_kpi_uses_bootstrap_and_counts_posts() -> None:
+    df = posts_frame([{"likes": v} for v in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)])
+    seg = S.segment_kpi(df, "likes_per_post", by="platform", min_posts=5)
+    assert seg.attrs["kind"] == "per_post" and seg.attrs["interval"] == "bootstrap"
+    assert seg["value"].iloc[0] == pytest.approx(5.5)
+    assert seg["ci_low"].iloc[0] < 5.5 < seg["ci_high"].iloc[0]
+
+
+def test_time_segments_in_client_time_zone_across_dst() -> None:
+    # EU summer time starts 2026-03-29 01:00 UTC: 00:30Z is 02:30 EET, 01:30Z is 04:30 EEST (Sunday).
+    df = posts_frame([{"published_at": "2026-03-29T00:30:00Z"}, {"published_at": "2026-03-29T01:30:00Z"},
+                      {"published_at": "2026-10-05T21:30:00Z"}])
+    out = S.add_time_segments(df, tz="Europe/Helsinki", hour_block_hours=3)
+    assert out["hour"].tolist() == [2, 4, 0]
+    assert out["weekday"].tolist() == [6, 6, 1]               # Sunday, Sunday, Tuesday (local)
+    assert out["weekday_name"].tolist() == ["Sunday", "Sunday", "Tuesday"]
+    assert out["hour_block"].tolist() == ["00:00-02:59", "03:00-05:59", "00:00-02:59"]
+
+
+def test_time_segments_fall_back_to_export_weekday_and_hour() -> None:
+    df = posts_frame([{"published_at": None, "published_month": "2014-03", "published_weekday": 2,
+                       "published_hour": 19}])
+    out = S.add_time_segments(df, tz="Europe/Helsinki")
+    assert out["weekday"].iloc[0] == 2 and out["hour"].iloc[0] == 19
+    assert out["hour_block"].iloc[0] == "18:00-20:59"
+
+
+def test_paid_status_keeps_blank_paid_missing() -> None:
+    df = posts_frame([{"paid": True}, {"paid": False}, {"paid": None}])
+    df["paid"] = df["paid"].astype("boolean")
+    out = S.add_time_segments(df)
+    assert out["paid_status"].tolist()[:2] == ["paid", "organic"]
+    assert pd.isna(out["paid_status"].iloc[2])
+
+
+# ------------------------------------------------------------------------------------------------
+# comparisons
+
+
+def _three_formats(n_each: int = 30, seed: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for fmt, p in (("image", 0.03), ("video", 0.05), ("link", 0.03)):
+        for _ in range(n_each):
+            reach = int(rng.integers(500, 3000))
+            rows.append({"content_type": fmt, "reach": reach, "likes": int(rng.binomial(reach, p))})
+    rows.append({"content_type": "live", "reach": 1000, "likes": 200})    # one post: too small
+    return posts_frame(rows)
+
+
+def test_chi2_and_pairwise_tests_match_scipy_and_statsmodels() -> None:
+    df = _three_formats()
+    cmp = S.compare_segments(df, by="content_type", method="chi2", min_posts=20)
+    assert cmp.compared == ["image", "link", "video"] and cmp.too_small == ["live"]
+    seg = S.segment_kpi(df, by="content_type", min_posts=20).set_index("content_type").loc[cmp.compared]
+    x, n = seg["numerator"].to_numpy(), seg["denominator"].to_numpy()
+    chi2, p, dof, _ = stats.chi2_contingency(np.vstack([x, n - x]), correction=False)
+    assert cmp.statistic == pytest.approx(chi2) and cmp.p_value == pytest.approx(p) and cmp.dof == dof
+    assert cmp.effect_size == pytest.approx(math.sqrt(chi2 / n.sum()))       # Cramér's V, 2 × k table
+    pw = cmp.pairwise.set_index(["segment_a", "segment_b"])
+    _, p_iv = proportions_ztest([x[0], x[2]], [n[0], n[2]])
+    assert pw.loc[("image", "video"), "p_value"] == pytest.approx(p_iv)
+    h = 2 * math.asin(math.sqrt(x[0] / n[0])) - 2 * math.asin(math.sqrt(x[2] / n[2]))
+    assert pw.loc[("image", "video"), "effect_size"] == pytest.approx(h)         # Cohen's h
+    _, p_holm, _, _ = multipletests(cmp.pairwise["p_value"], method="holm")
+    np.testing.assert_allclose(cmp.pairwise["p_adjusted"], p_holm)
+    assert pw.loc[("image", "video"), "significant"]
+
+
+def test_rao_scott_adjustment_divides_counts_by_design_effect() -> None:
+    df = _three_formats()
+    cmp = S.compare_segments(df, by="content_type", min_posts=20)      # auto: adjusted for a rate
+    assert cmp.test == "Rao-Scott adjusted chi-square test"
+    prep = S.add_time_segments(df)
+    x, n = [], []
+    for fmt in cmp.compared:
+        g = prep[prep["content_type"] == fmt]
+        y = (g["likes"] + g["comments"] + g["shares"]).to_numpy(float)
+        r = g["reach"].to_numpy(float)
+        d = max(S.design_effect(y, r), 1.0)
+        x.append(y.sum() / d)
+        n.append(r.sum() / d)
+    x, n = np.array(x), np.array(n)
+    chi2, p, _, _ = stats.chi2_contingency(np.vstack([x, n - x]), correction=False)
+    assert cmp.statistic == pytest.approx(chi2) and cmp.p_value == pytest.approx(p)
+
+
+def test_kruskal_and_mann_whitney_with_effect_sizes() -> None:
+    df = posts_frame([{"content_type": "a", "likes": v} for v in (1, 2, 3)]
+                     + [{"content_type": "b", "likes": v} for v in (4, 5, 6)])
+    cmp = S.compare_segments(df, "likes_per_post", by="content_type", min_posts=3)
+    h, p = stats.kruskal([1, 2, 3], [4, 5, 6])
+    assert cmp.test == "Kruskal-Wallis test"
+    assert cmp.statistic == pytest.approx(h) and cmp.p_value == pytest.approx(p)
+    assert cmp.effect_size == pytest.approx(h / (6 - 1))                        # epsilon squared
+    row = cmp.pairwise.iloc[0]
+    assert row["effect_size"] == pytest.approx(-1.0)   # every a below every b: rank-biserial -1
+    assert row["p_value"] == pytest.approx(stats.mannwhitneyu([1, 2, 3], [4, 5, 6]).pvalue)
+    assert row["ratio"] == pytest.approx(2 / 5)
+
+
+def test_comparison_sentence_in_plain_words() -> None:
+    cmp = S.compare_segments(_three_formats(), by="content_type", min_posts=20)
+    text = cmp.sentence()
+    assert text.startswith("The differences in engagement rate (by reach) between 3 formats ")
+    assert re.search(r"(are unlikely to be chance|could be chance) \(p [<=] [0-9.]+\)", text)
+    small = S.compare_segments(_three_formats(), by="content_type", min_posts=100)
+    assert "Too few posts to compare formats" in small.sentence()
+
+
+# ------------------------------------------------------------------------------------------------
+# best time to post
+
+
+def test_posting_time_grid_is_complete_and_masks_sparse_cells(sim: pd.DataFrame) -> None:
+    grid = S.posting_time_grid(sim, tz="Europe/Helsinki", min_posts=10, hour_block_hours=3)
+    assert len(grid) == 2 * 7 * 8
+    assert grid.groupby("platform").size().tolist() == [56, 56]
+    assert (grid["masked"] == (grid["n_posts"] < 10)).all()
+    assert grid.loc[grid["masked"], "rank"].isna().all()
+    assert grid["n_posts"].sum() == len(sim)
+    best = S.best_posting_times(grid, top=3)
+    assert len(best) == 6 and not best["masked"].any()
+    # the planted slot (18:00-20:59 local, 1.4×) is the best slot overall
+    by_slot = S.segment_kpi(sim, by="hour_block", tz="Europe/Helsinki")
+    top = by_slot.sort_values("rank").iloc[0]
+    assert top["hour_block"] == "18:00-20:59"
+
+
+# ------------------------------------------------------------------------------------------------
+# drivers
+
+
+def test_drivers_match_statsmodels_negative_binomial_directly(sim: pd.DataFrame) -> None:
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", factors=("content_type", "platform"),
+                               references={"content_type": "image", "platform": "instagram"})
+    d = sim.assign(eng=sim["likes"] + sim["comments"] + sim["shares"],
+                   content_type=sim["content_type"].astype(str), platform=sim["platform"].astype(str))
+    direct = smf.negativebinomial("eng ~ C(content_type, Treatment('image')) + C(platform, Treatment('instagram'))",
+                                  data=d, exposure=d["reach"].astype(float)).fit(method="newton", maxiter=200,
+                                                                                 disp=0)
+    got = drv.set_index(["factor", "level"])
+    for name, b in direct.params.items():
+        m = re.match(r"C\((\w+), Treatment\('\w+'\)\)\[T\.(\w+)\]", name)
+        if not m:
+            continue
+        assert got.loc[(m.group(1), m.group(2)), "irr"] == pytest.approx(math.exp(b), rel=1e-4)
+        lo, hi = np.exp(direct.conf_int().loc[name])
+        assert got.loc[(m.group(1), m.group(2)), "ci_low"] == pytest.approx(lo, rel=1e-3)
+        assert got.loc[(m.group(1), m.group(2)), "ci_high"] == pytest.approx(hi, rel=1e-3)
+    assert drv.attrs["alpha"] == pytest.approx(direct.params["alpha"], rel=1e-3)
+    # the same coefficients as the NB GLM at the estimated alpha, log(reach) as offset
+    X = direct.model.exog
+    glm = sm.GLM(d["eng"], X, family=sm.families.NegativeBinomial(alpha=direct.params["alpha"]),
+                 offset=np.log(d["reach"].astype(float))).fit()
+    np.testing.assert_allclose(glm.params, direct.params.iloc[:-1], rtol=1e-4)
+
+
+def test_drivers_recover_planted_effects_with_intervals_excluding_one(sim: pd.DataFrame) -> None:
+    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", references={"content_type": "image"})
+    got = drv.set_index(["factor", "level"])
+    for lvl, true in (("reel", 1.8), ("video", 1.5), ("link", 0.5)):
+        r = got.loc[("content_type", lvl)]
+        assert r["ci_low"] < true < r["ci_high"], lvl
+        assert r["significant"]
+    assert not got.loc[("paid_status", "paid"), "significant"]
+    assert drv.attrs["converged"] and drv.attrs["alpha"] > 0
+    # live has ~24 posts >= min_posts 20; with min_posts 30 it is pooled into (other)
+    pooled = S.engagement_drivers(sim, tz="Europe/Helsinki", min_posts=30)
+    assert "live" in pooled.attrs["pooled"]["content_type"]
+    assert (pooled["level"] == "(other)").any()
+
+
+def test_poisson_drivers_reproduce_ratio_of_sums(sim: pd.DataFrame) -> None:
+    drv = S.engagement_drivers(sim, factors=("content_type",), model="poisson",
+                               references={"content_type": "image"})
+    seg = S.segment_kpi(sim, by="content_type").set_index("content_type")["value"]
+    got = drv.set_index("level")["irr"]
+    for lvl in ("video", "reel", "link", "live"):
+        assert got[lvl] == pytest.approx(seg[lvl] / seg["image"], rel=1e-6)
+
+
+def test_driver_sentences_and_recommendations_in_plain_words(sim: pd.DataFrame) -> None:
+    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", references={"content_type": "image"})
+    text = " ".join(S.driver_sentences(drv, top=5))
+    assert re.search(r"Reels get 1\.\d× the engagements per reach of images \(95 % CI 1\.\d-\d\.\d; "
+                     r"\d+ posts\), other factors held fixed\.", text), text
+    recs = S.driver_recommendations(drv, tz="Europe/Helsinki", window="the last 12 months")
+    actions = [r.action for r in recs]
+    assert "Post more reels" in actions
+    assert "Schedule more posts for 18:00-20:59 (Europe/Helsinki)" in actions
+    assert "Pause or rework link posts" in actions
+    ev = next(r.evidence for r in recs if r.action == "Post more reels")
+    assert re.search(r"1\.\d× the engagements per reach of images \(95 % CI \d\.\d-\d\.\d; \d+ posts over the "
+                     r"last 12 months\)", ev), ev
+    assert all(r.source == "segments" for r in recs)
+
+
+def test_driver_sentence_when_nothing_stands_out() -> None:
+    rng = np.random.default_rng(4)
+    df = posts_frame([{"content_type": c, "reach": 1000, "likes": int(rng.poisson(30))}
+                      for c in ["image", "video"] * 40])
+    drv = S.engagement_drivers(df, factors=("content_type",))
+    assert S.driver_sentences(drv) == ["No factor made a difference to engagements per reach that is "
+                                       "unlikely to be chance with 80 posts."]
+    assert S.driver_recommendations(drv) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# post tiers
+
+
+def test_post_tiers_against_own_history() -> None:
+    hist = [{"published_at": f"2026-09-{d:02d}T10:00:00Z", "reach": 100, "likes": d} for d in range(1, 21)]
+    month = [{"published_at": "2026-10-03T10:00:00Z", "reach": 100, "likes": 25, "text": "<script>x</script>"},
+             {"published_at": "2026-10-04T10:00:00Z", "reach": 100, "likes": 10},
+             {"published_at": "2026-10-05T10:00:00Z", "reach": 100, "likes": 1},
+             {"published_at": "2026-10-06T10:00:00Z", "reach": 0, "likes": 0}]
+    df = posts_frame(hist + month)
+    tiers = S.post_tiers(df, start="2026-10-01", end="2026-11-01", tz="Europe/Helsinki", min_posts=20)
+    assert len(tiers) == 4
+    # reference: 24 posts with a value (20 in Sept, 3 in Oct; the zero-reach post has none)
+    assert (tiers["n_reference"] == 23).all()
+    assert tiers["tier"].tolist() == ["breakout", "typical", "underperformer", "n/a"]
+    assert tiers["value"].iloc[0] == pytest.approx(0.25) and tiers["percentile"].iloc[0] == pytest.approx(1.0)
+    assert tiers["text"].iloc[0] == "<script>x</script>"      # raw here; escaped when displayed
+    few = S.post_tiers(df, start="2026-10-01", end="2026-11-01", min_posts=50)
+    assert set(few["tier"]) == {"too few posts to compare", "n/a"}
+
+
+# ------------------------------------------------------------------------------------------------
+# one test per bad input
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda df: S.segment_kpi(df, by="audience"), ParameterError, "posts: no segment column 'audience'"),
+    (lambda df: S.segment_kpi(df, "engagement_rate_by_reahc"), ParameterError,
+     "unknown KPI 'engagement_rate_by_reahc' — did you mean 'engagement_rate_by_reach'?"),
+    (lambda df: S.segment_kpi(df, "ctr"), ParameterError, "KPI 'ctr' comes from the ads table, not from posts"),
+    (lambda df: S.segment_kpi(df, "engagement_rate_by_followers"), ParameterError,
+     "KPI 'engagement_rate_by_followers' needs the posts column(s) followers_at_post"),
+    (lambda df: S.segment_kpi(df, min_posts=0), ParameterError, "min_posts must be a whole number >= 1"),
+    (lambda df: S.segment_kpi(df, confidence=95), ParameterError, "confidence must be between 0 and 1"),
+    (lambda df: S.segment_kpi(df, interval="exact"), ParameterError, "interval must be 'auto', 'adjusted'"),
+    (lambda df: S.segment_kpi(df, hour_block_hours=5), ParameterError, "hour_block_hours must divide 24"),
+    (lambda df: S.segment_kpi(df, by=[]), ParameterError, "give at least one segment column"),
+    (lambda df: S.segment_kpi(df.iloc[:0]), NoDataError, "no posts to segment"),
+    (lambda df: S.compare_segments(df, "likes_per_post", method="chi2"), ParameterError,
+     "method 'chi2' needs a rate KPI; Likes per post is per post (use method='kruskal')"),
+    (lambda df: S.compare_segments(df, method="anova"), ParameterError, "method must be 'auto', 'adjusted'"),
+    (lambda df: S.engagement_drivers(df, "likes_per_post"), ParameterError,
+     "engagement_drivers needs a ratio KPI"),
+    (lambda df: S.engagement_drivers(df), NoDataError, "too few posts to model drivers (3 with a reach; need at least 40)"),
+    (lambda df: S.engagement_drivers(df, model="ols"), ParameterError, "model must be 'negative_binomial' or 'poisson'"),
+    (lambda df: S.post_tiers(df, start="2026-10-01", end="2026-11-01", top_quantile=0.1, bottom_quantile=0.9),
+     ParameterError, "need 0 < bottom_quantile < top_quantile < 1"),
+])
+def test_bad_input_gives_one_clear_error(call, error, message) -> None:  # noqa: ANN001
+    df = posts_frame([{"likes": 1}, {"likes": 2}, {"likes": 3}])
+    with pytest.raises(error) as exc:
+        call(df)
+    assert message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_unknown_reference_level_is_named() -> None:
+    df = simulated_posts(200)
+    with pytest.raises(ParameterError, match="reference level 'gif' of 'content_type' not in the data"):
+        S.engagement_drivers(df, references={"content_type": "gif"})
+
+
+def test_blank_kpi_everywhere_is_no_data() -> None:
+    df = posts_frame([{"likes": np.nan}, {"likes": np.nan}])
+    with pytest.raises(NoDataError, match="no posts with a value for Engagement rate"):
+        S.segment_kpi(df)
+
+
+# ------------------------------------------------------------------------------------------------
+# report views on a hand-made context
+
+
+def _ctx(posts: pd.DataFrame | None, *, month: str = "2026-10", tz: str = "Europe/Helsinki", **seg_opts):
+    from kpi_toolkit.context import ReportContext
+    from kpi_toolkit.data import ClientData
+    from kpi_toolkit.params import parse_params
+    from kpi_toolkit.periods import month_period
+
+    params = parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", "timezone": tz,
+                           "segments": seg_opts})
+    data = ClientData(client="acme", data_dir=Path("."))
+    if posts is not None:
+        data.tables["posts"] = posts
+    else:
+        data.missing["posts"] = "no posts table (data/acme/posts.csv or .parquet not found)"
+    return ReportContext(client="acme", month=month, params=params, data=data, period=month_period(month, tz))
+
+
+def test_views_on_simulated_client(sim: pd.DataFrame) -> None:
+    from kpi_toolkit.display import view_html
+
+    posts = sim.copy()
+    posts.loc[posts.index[-1], "published_at"] = pd.Timestamp("2026-10-10T09:00:00Z")
+    posts.loc[posts.index[-1], "text"] = "<script>alert('x')</script> big news"
+    posts.loc[posts.index[-1], "likes"] = 50_000
+    views = S.segments_view(_ctx(posts))
+    assert [v.key for v in views] == ["segments-content_type", "segments-timing", "segments-drivers",
+                                      "segments-top-posts"]
+    assert all(v.skipped_reason is None for v in views)
+    fmt, timing, drivers, top = views
+    assert fmt.figure is not None and timing.figure is not None and drivers.figure is not None
+    assert "reels had the highest engagement rate (by reach)" in fmt.sentences[0]
+    assert any("Post more reels" == r.action for r in drivers.recommendations)
+    html = view_html(top)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "breakout" in html
+    assert all(v.alt_text for v in (fmt, timing, drivers))
+
+
+def test_views_skip_when_posts_are_missing() -> None:
+    views = S.segments_view(_ctx(None))
+    assert all(v.skipped_reason and "no posts table" in v.skipped_reason for v in views)
+
+
+def test_small_segments_show_too_few_posts(sim: pd.DataFrame) -> None:
+    view = S.format_view(_ctx(sim, min_posts=30))
+    assert any("live" in s and S.TOO_FEW in s for s in view.sentences)
+    assert S.TOO_FEW in set(view.table["Rank"])
+
+
+# ------------------------------------------------------------------------------------------------
+# real data: UCI Facebook metrics (Moro, Rita & Vala 2016)
+
+
+@pytest.fixture(scope="module")
+def uci() -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not UCI.exists():
+        pytest.skip(f"UCI Facebook metrics export not found at {UCI} (the repo's sibling folder shared/)")
+    raw = pd.read_csv(UCI, sep=";")
+    posts = pd.DataFrame({
+        "post_id": pd.array([f"uci-{i + 1}" for i in range(len(raw))], dtype="string"),
+        "platform": pd.array(["facebook"] * len(raw), dtype="string"),
+        "published_at": pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"),
+        "content_type": raw["Type"].map({"Photo": "image", "Status": "text", "Link": "link",
+                                         "Video": "video"}).astype("string"),
+        "impressions": raw["Lifetime Post Total Impressions"].astype("int64"),
+        "reach": raw["Lifetime Post Total Reach"].astype("int64"),
+        "likes": raw["like"].astype("float64"), "comments": raw["comment"].astype("float64"),
+        "shares": raw["share"].astype("float64"),
+        "paid": raw["Paid"].map({1.0: True, 0.0: False}).astype("boolean"),
+        "published_month": ("2014-" + raw["Post Month"].astype(str).str.zfill(2)).astype("string"),
+        "published_hour": raw["Post Hour"].astype("int64"),
+    })
+    return raw, posts
+
+
+def test_uci_interactions_by_post_type(uci) -> None:  # noqa: ANN001
+    raw, posts = uci
+    seg = S.segment_kpi(posts, by="content_type").set_index("content_type")
+    # 4 posts have a blank like or share cell: out of the sums, not zero
+    assert seg.attrs["n_missing_kpi"] == 4 and seg.attrs["n_posts"] == 496
+    full = raw.dropna(subset=["like", "share"])
+    ref = full.groupby("Type")["Total Interactions"].sum() / full.groupby("Type")["Lifetime Post Total Reach"].sum()
+    for typ, fmt in (("Photo", "image"), ("Status", "text"), ("Link", "link"), ("Video", "video")):
+        assert seg.loc[fmt, "value"] == pytest.approx(ref[typ], rel=1e-12)
+    assert seg.loc["image", "value"] == pytest.approx(92236 / 5593127)
+    assert seg.loc["video", "n_posts"] == 7 and seg.loc["video", "note"] == S.TOO_FEW
+    assert seg.loc["link", "rank"] == 3                  # lowest of the three ranked types
+    cmp = S.compare_segments(posts, by="content_type")
+    pw = cmp.pairwise.set_index(["segment_a", "segment_b"])
+    assert pw.loc[("image", "link"), "significant"] and pw.loc[("link", "text"), "significant"]
+    assert not pw.loc[("image", "text"), "significant"]
+
+
+def test_uci_paid_vs_unpaid(uci) -> None:  # noqa: ANN001
+    raw, posts = uci
+    seg = S.segment_kpi(posts, by="paid_status").set_index("paid_status")
+    assert seg.attrs["n_missing_segment"] == 1           # the one blank Paid cell
+    assert seg.loc["paid", "n_posts"] == 139 and seg.loc["organic", "n_posts"] == 356
+    full = raw.dropna(subset=["like", "share", "Paid"])
+    ref = full.groupby("Paid")["Total Interactions"].sum() / full.groupby("Paid")["Lifetime Post Total Reach"].sum()
+    assert seg.loc["paid", "value"] == pytest.approx(ref[1.0]) and seg.loc["organic", "value"] == pytest.approx(ref[0.0])
+    # per reach the difference could be chance; per post, paid posts get more interactions
+    assert not S.compare_segments(posts, by="paid_status").significant
+    per_post = S.compare_segments(posts, "engagements_per_post", by="paid_status")
+    assert per_post.significant and per_post.pairwise["ratio"].iloc[0] < 1      # organic / paid
