@@ -409,6 +409,10 @@ def segment_kpi(
     out = pd.DataFrame(rows, columns=[*by_list, "n_posts", "numerator", "denominator", "value", "ci_low",
                                       "ci_high", "design_effect"])
     out["n_posts"] = out["n_posts"].astype("int64")
+    if "weekday_name" in by_list:   # Monday … Sunday, not alphabetical
+        order = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
+        out = out.sort_values(by_list, key=lambda c: c.map(order) if c.name == "weekday_name" else c,
+                              kind="stable").reset_index(drop=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["lift"] = out["value"] / overall - 1 if overall and np.isfinite(overall) else np.nan
     out["enough_posts"] = out["n_posts"] >= min_posts

@@ -584,3 +584,19 @@ def test_uci_paid_vs_unpaid(uci) -> None:  # noqa: ANN001
     assert not S.compare_segments(posts, by="paid_status").significant
     per_post = S.compare_segments(posts, "engagements_per_post", by="paid_status")
     assert per_post.significant and per_post.pairwise["ratio"].iloc[0] < 1      # organic / paid
+
+
+def test_uci_through_the_importer_gives_the_same_figures(uci) -> None:  # noqa: ANN001
+    from kpi_toolkit.importers import convert, load_preset, read_export
+
+    _, hand = uci
+    preset = load_preset("facebook_insights")
+    posts = convert(read_export(UCI, preset), preset, year=2014).frame
+    a = S.segment_kpi(posts, by="content_type")
+    b = S.segment_kpi(hand, by="content_type")
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["n_missing_kpi"] == 4
+    # the export's weekday (1 = Sunday) arrives as 0 = Monday; rows come out Monday first
+    wd = S.segment_kpi(posts, by="weekday_name")
+    assert wd["weekday_name"].tolist() == list(S.WEEKDAY_NAMES)
+    assert wd["n_posts"].sum() == 496
