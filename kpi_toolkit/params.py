@@ -119,15 +119,17 @@ class AttributionOptions(_Strict):
 
     lookback_days: int = Field(30, ge=1, description="attribution window in days, the same for every channel")
     collapse_repeats: bool = Field(True, description="merge consecutive touches of one channel in a journey")
-    markov_order: int = Field(1, ge=1, le=4, description="how many past channels a Markov state remembers")
+    markov_order: int = Field(3, ge=1, le=4, description="how many past channels a Markov state remembers "
+                              "(1 forgets the journey and credits a channel's lift to the channels after it)")
     half_life_days: float = Field(7.0, gt=0, description="half-life of the time-decay model")
     position_weights: tuple[float, float, float] = Field(
         (0.4, 0.2, 0.4), description="first, middle and last shares of the position-based model")
     direct_channels: list[str] = Field(default_factory=lambda: ["direct"],
                                        description="channels that last non-direct passes over")
     shapley_value: Literal["conversions", "conversion_rate"] = Field(
-        "conversions", description="coalition value: conversions of journeys whose channels are all in "
-        "the coalition (Zhao et al. 2018), or their conversion rate")
+        "conversion_rate", description="coalition value: the conversion rate of journeys whose channels are "
+        "all in the coalition (uses non-converting journeys too), or their conversions (the simplified "
+        "Shapley value of Zhao et al. 2018)")
     bootstrap_samples: int = Field(200, ge=0, le=10_000, description="bootstrap replicates (0 = no intervals)")
     confidence: float = Field(0.95, gt=0, lt=1, description="coverage of the bootstrap intervals")
     spend_channels: dict[str, str] = Field(
