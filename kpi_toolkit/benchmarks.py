@@ -129,8 +129,8 @@ def pts(x: float) -> str:
 def p_words(p: float, *, alpha: float = 0.05) -> str:
     """How sure we are, in words: "unlikely to be chance (p = 0.003)" / "could be chance (p = 0.31)"."""
     if p is None or not np.isfinite(p):
-        return "too few months to tell"
-    shown = "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}")
+        return "too little data to tell"
+    shown = "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}")
     return f"unlikely to be chance ({shown})" if p < alpha else f"could be chance ({shown})"
 
 
@@ -262,6 +262,35 @@ def share_of_engagement(competitors: pd.DataFrame, *, by: Sequence[str] = ("mont
     return out
 
 
+def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """OLS slope of ``y`` on ``x`` and the two-sided p-value of its t-test (n - 2 degrees of freedom).
+
+    Same numbers as ``scipy.stats.linregress`` (slope, pvalue); NaN when n < 3 or ``x`` is constant;
+    p = 1 when ``y`` is constant.
+
+    References
+    ----------
+    .. [1] Wooldridge, J. M. (2019). Introductory Econometrics, 7th ed., ch. 2 and 4: slope
+       = Sxy / Sxx, se = sqrt(SSR / (n - 2) / Sxx), t = slope / se.
+    """
+    from scipy.special import stdtr
+
+    x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    n = x.size
+    if n < 3:
+        return math.nan, math.nan
+    xm, ym = x - x.mean(), y - y.mean()
+    sxx = float((xm ** 2).sum())
+    if sxx == 0:
+        return math.nan, math.nan
+    slope = float((xm * ym).sum() / sxx)
+    ssr = float(((ym - slope * xm) ** 2).sum())
+    if ssr <= 1e-30 * max(1.0, float((ym ** 2).sum())):
+        return slope, (1.0 if slope == 0 else 0.0)
+    t = slope / math.sqrt(ssr / (n - 2) / sxx)
+    return slope, float(2 * stdtr(n - 2, -abs(t)))
+
+
 def share_trend(shares: pd.DataFrame, *, share_col: str = "share_of_voice", month_col: str = "month",
                 months: Sequence[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """Linear trend of each brand's monthly share: slope in points a month and its p-value.
@@ -286,10 +315,8 @@ def share_trend(shares: pd.DataFrame, *, share_col: str = "share_of_voice", mont
     References
     ----------
     .. [1] Ordinary least squares slope and its t-test, e.g. Wooldridge, J. M. (2019), Introductory
-       Econometrics, 7th ed., ch. 4; computed with ``scipy.stats.linregress``.
+       Econometrics, 7th ed., ch. 4 (see :func:`ols_slope`).
     """
-    from scipy import stats
-
     df = shares if months is None else shares[shares[month_col].isin(list(months))]
     rows = []
     all_months = sorted(df[month_col].dropna().unique())
@@ -299,13 +326,7 @@ def share_trend(shares: pd.DataFrame, *, share_col: str = "share_of_voice", mont
         x = g[month_col].map(pos).to_numpy(dtype="float64")
         y = g[share_col].to_numpy(dtype="float64")
         n = len(g)
-        slope = p = math.nan
-        if n >= 3 and np.ptp(x) > 0:
-            if np.ptp(y) == 0:
-                slope, p = 0.0, 1.0
-            else:
-                res = stats.linregress(x, y)
-                slope, p = float(res.slope), float(res.pvalue)
+        slope, p = ols_slope(x, y) if n >= 3 else (math.nan, math.nan)
         trend = ("gaining" if slope > 0 else "losing") if np.isfinite(p) and p < alpha and slope != 0 else "stable"
         rows.append({"brand": brand, "months": n,
                      "first_share": float(y[0]) if n else math.nan,
@@ -556,10 +577,11 @@ def _benchmark_file(path: str | None) -> tuple[pd.DataFrame, dict[str, Any], dic
         rows.append({"industry": str(r["industry"]).lower(), "platform": str(r["platform"]).lower(),
                      "metric": r["metric"], "value": value, "source": r["source"],
                      "source_title": str(src.get("title", r["source"])).strip(),
+                     "source_short": str(src.get("short", r["source"])).strip(),
                      "source_period": str(r.get("period", src.get("period", ""))),
                      "source_published": str(src.get("published", ""))})
     table = pd.DataFrame(rows).astype({"industry": "string", "platform": "string", "metric": "string",
-                                       "source": "string", "source_title": "string",
+                                       "source": "string", "source_title": "string", "source_short": "string",
                                        "source_period": "string", "source_published": "string"})
     return table, sources, raw.get("weights") or {}
 
@@ -596,7 +618,8 @@ def load_benchmarks(*, industry: str = "general", overrides: Mapping[str, Mappin
     -------
     pandas.DataFrame
         ``platform``, ``metric``, ``value``, ``origin`` ("all industries", the industry name, or
-        "client override"), ``source``, ``source_title``, ``source_period``, ``source_published``.
+        "client override"), ``source`` (key in the file), ``source_short`` (for sentences),
+        ``source_title``, ``source_period``, ``source_published``.
 
     Raises
     ------
@@ -618,12 +641,13 @@ def load_benchmarks(*, industry: str = "general", overrides: Mapping[str, Mappin
             rows.append({"platform": platform, "metric": metric, "value": float(value),
                          "origin": "client override", "source": "client parameters",
                          "source_title": "the client's parameter file (benchmarks.overrides)",
+                         "source_short": "your own target",
                          "source_period": "", "source_published": ""})
     if rows:
         base = pd.concat([base, pd.DataFrame(rows)], ignore_index=True).drop_duplicates(
             ["platform", "metric"], keep="last")
-    out = base[["platform", "metric", "value", "origin", "source", "source_title", "source_period",
-                "source_published"]].reset_index(drop=True)
+    out = base[["platform", "metric", "value", "origin", "source", "source_short", "source_title",
+                "source_period", "source_published"]].reset_index(drop=True)
     return out.astype({c: "string" for c in out.columns if c != "value"})
 
 
@@ -683,7 +707,8 @@ def benchmark_gaps(actuals: pd.DataFrame, benchmarks: pd.DataFrame, *,
     """
     a = actuals[actuals["metric"].isin(list(metrics))][["platform", "metric", "value"]].rename(
         columns={"value": "actual"})
-    b = benchmarks[["platform", "metric", "value", "origin", "source", "source_title", "source_period"]].rename(
+    b = benchmarks[["platform", "metric", "value", "origin", "source", "source_short", "source_title",
+                    "source_period"]].rename(
         columns={"value": "benchmark"})
     df = a.merge(b, on=["platform", "metric"], how="inner")
     df = df[np.isfinite(df["actual"].astype("float64")) & (df["benchmark"] > 0)].copy()
@@ -694,23 +719,13 @@ def benchmark_gaps(actuals: pd.DataFrame, benchmarks: pd.DataFrame, *,
     df["sentence"] = [_gap_sentence(r) for r in df.itertuples(index=False)]
     df = df.reset_index(drop=True)
     return df[["platform", "metric", "actual", "benchmark", "gap", "ratio", "status", "origin", "source",
-               "source_title", "source_period", "sentence"]]
-
-
-def _short_source(source: str, title: str, period: str) -> str:
-    if source == "rival_iq_2023":
-        return "Rival IQ 2023 median"
-    if source == "agency_guide_fi":
-        return "agency guide rule of thumb"
-    if source == "client parameters":
-        return "your own target"
-    return title.split(",")[0][:60] + (f", {period}" if period else "")
+               "source_short", "source_title", "source_period", "sentence"]]
 
 
 def _gap_sentence(r: Any) -> str:
     name = BENCHMARK_METRICS.get(r.metric, r.metric)
     plat = PLATFORM_NAMES.get(r.platform, r.platform)
-    src = _short_source(r.source, r.source_title, r.source_period)
+    src = r.source_short
     rel = r.ratio - 1
     if r.status == "in line":
         how = "in line with"
@@ -985,19 +1000,20 @@ def competitor_view(ctx: Any) -> Any:
                 gname = labels.get(g["brand"], g["brand"])
                 sentences.append(
                     f"{gname} gained share of voice over the last {n_months} months: from {pct(g['first_share'])} "
-                    f"to {pct(g['last_share'])}, about {g['slope_per_month'] * 100:+.1f} points a month "
-                    f"({p_words(g['p_value'])}).")
+                    f"to {pct(g['last_share'])}, about {g['slope_per_month'] * 100:+.1f} points a month; "
+                    f"the trend is {p_words(g['p_value'])}.")
                 if own_trend != "gaining":
                     recs.append(Recommendation(
                         action=f"Look at what {gname} is doing that people talk about",
                         evidence=(f"its share of voice rose from {pct(g['first_share'])} to {pct(g['last_share'])} in "
-                                  f"{n_months} months ({p_words(g['p_value'])}), while {name}'s was {own_trend}."),
+                                  f"{n_months} months, a trend {p_words(g['p_value'])}; {name}'s own share was "
+                                  f"{'falling' if own_trend == 'losing' else 'flat'}."),
                         priority=2, source="competitors"))
             if own_trend != "stable" and len(own_tr):
                 o = own_tr.iloc[0]
                 verb = "grew" if own_trend == "gaining" else "shrank"
                 sentences.append(f"{name}'s own share of voice {verb} by about {abs(o['slope_per_month']) * 100:.1f} "
-                                 f"points a month ({p_words(o['p_value'])}).")
+                                 f"points a month; the trend is {p_words(o['p_value'])}.")
             elif not len(gaining):
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")
@@ -1106,7 +1122,7 @@ def _benchmark_sentences(bt: dict[str, Any], name: str, sentences: list[str], re
             evidence = (f"channel score {worst['score']:.2f} of benchmark with weight {worst['weight']:.0%} for "
                         f"{objective}").replace("%", " %")
             if weakest is not None:
-                evidence += f"; {weakest['sentence'][0].lower()}{weakest['sentence'][1:]}"
+                evidence += f". {weakest['sentence']}"
             recs.append(Recommendation(action=f"Fix {pname} first: it is the channel furthest below benchmark "
                                               "where it matters most", evidence=evidence, priority=2,
                                        source="competitors"))
@@ -1162,7 +1178,7 @@ def benchmark_view(ctx: Any) -> Any:
         "Measure": [BENCHMARK_METRICS.get(x, x) for x in gaps["metric"]],
         "You": [pct(v, decimals=2) for v in gaps["actual"]],
         "Benchmark": [pct(v, decimals=2) for v in gaps["benchmark"]],
-        "Source": [f"{s} ({o})" for s, o in zip(gaps["source_title"], gaps["origin"], strict=True)],
+        "Source": [f"{s} ({o})" for s, o in zip(gaps["source_short"], gaps["origin"], strict=True)],
     })
     caveats = ["Benchmarks are medians of other brands (Rival IQ) or a rule of thumb (agency guide); a gap "
                "says where to look, not what the client's number should be.",

@@ -427,8 +427,16 @@ def sentiment_by_topic(mentions: pd.DataFrame, tags: pd.DataFrame, *, thresholds
 # Alerts (reusing the trends detector)
 # --------------------------------------------------------------------------------------------------
 
-ALERT_SERIES: tuple[str, ...] = ("mentions", "negative_mentions")
-"""Daily series watched for spikes: all mentions of the brand, and its negative mentions."""
+ALERT_SERIES: tuple[str, ...] = ("mentions", "negative_mentions", "negative_share")
+"""Daily series that can be watched for spikes: the brand's mentions, its negative mentions and the
+negative share of its scored mentions."""
+
+
+def alert_series(rules: Mapping[str, Any] | None) -> list[str]:
+    """The series to watch: ``mentions``, plus the negative series that ``trends.alerts`` configures
+    (``negative_mentions`` and/or ``negative_share``), else ``negative_mentions``."""
+    chosen = ["mentions"] + [s for s in ALERT_SERIES[1:] if s in (rules or {})]
+    return chosen if len(chosen) > 1 else ["mentions", "negative_mentions"]
 
 
 def daily_listening(mentions: pd.DataFrame, *, tz: str = "UTC", brand: str | None = None,
@@ -464,14 +472,15 @@ def daily_listening(mentions: pd.DataFrame, *, tz: str = "UTC", brand: str | Non
 def listening_alerts(mentions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, tz: str = "UTC",
                      brand: str | None = None, rules: Mapping[str, Any] | None = None,
                      default_rule: Any = None, history_days: int = 365,
-                     series: Sequence[str] = ALERT_SERIES) -> pd.DataFrame:
-    """Spikes in mention volume and negative mentions between ``start`` and ``end``.
+                     series: Sequence[str] | None = None) -> pd.DataFrame:
+    """Spikes in mention volume and negative sentiment between ``start`` and ``end``.
 
     Builds daily series (:func:`daily_listening`) over ``history_days`` before ``end`` and hands each
     to :func:`kpi_toolkit.trends.detect_anomalies` (the toolkit's one anomaly detector: robust
-    z-scores of the residual after trend and seasonality), with the threshold, direction and owner
-    of ``rules[name]`` (a :class:`~kpi_toolkit.params.AlertRule` from ``trends.alerts``) or
-    ``default_rule``.
+    z-scores against a seasonal baseline). A series with a rule in ``rules`` (``trends.alerts`` of
+    the parameters, keyed ``mentions``, ``negative_mentions`` or ``negative_share``) uses its
+    threshold, direction and owner; otherwise ``default_rule``'s threshold and owner, watching for
+    spikes only. ``series`` defaults to :func:`alert_series` of ``rules``.
 
     Returns
     -------
@@ -493,12 +502,13 @@ def listening_alerts(mentions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Tim
     lo = pd.Timestamp(start).tz_convert(tz).tz_localize(None)
     hi = pd.Timestamp(end).tz_convert(tz).tz_localize(None)
     rows = []
-    for name in series:
+    for name in (alert_series(rules) if series is None else series):
         if name not in daily.columns or daily[name].isna().all():
             continue
-        rule = (rules or {}).get(name, default_rule)
+        own_rule = (rules or {}).get(name)
+        rule = own_rule if own_rule is not None else default_rule
         threshold = float(getattr(rule, "threshold", 3.5))
-        direction = getattr(rule, "direction", "up") if rule is not None else "up"
+        direction = getattr(own_rule, "direction", "up") if own_rule is not None else "up"
         owner = getattr(rule, "owner", None)
         s = pd.Series(daily[name].to_numpy(dtype="float64"), index=pd.DatetimeIndex(daily["date"]), name=name)
         found = detect_anomalies(s, freq="D", threshold=threshold, direction=direction)
@@ -638,8 +648,8 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame) -> dict[str, fl
 
     References
     ----------
-    .. [1] Agresti, A. (2013). Categorical Data Analysis, 3rd ed., section 3.1 (difference of
-       proportions); ``statsmodels.stats.proportion.proportions_ztest``.
+    .. [1] Agresti, A. (2013). Categorical Data Analysis, 3rd ed., section 3.1: the pooled
+       two-proportion z-test (as ``statsmodels.stats.proportion.proportions_ztest``).
     """
     def counts(df: pd.DataFrame) -> tuple[int, int]:
         lab = df["sentiment_label"] if "sentiment_label" in df.columns else pd.Series(dtype="string")
@@ -650,10 +660,11 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame) -> dict[str, fl
     before = k0 / n0 if n0 else math.nan
     p = math.nan
     if n1 and n0 and 0 < k1 + k0 < n1 + n0:
-        from statsmodels.stats.proportion import proportions_ztest
+        from scipy.special import ndtr
 
-        _, p = proportions_ztest([k1, k0], [n1, n0])
-        p = float(p)
+        pooled = (k1 + k0) / (n1 + n0)
+        z = (share - before) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        p = float(2 * ndtr(-abs(z)))
     return {"negative_share": share, "previous_negative_share": before, "p_value": p,
             "negative": k1, "scored": n1}
 
@@ -726,6 +737,14 @@ def _pct(x: float) -> str:
     return pct(x)
 
 
+_ALERT_WORDS = {"mentions": "mentions", "negative_mentions": "negative mentions",
+                "negative_share": "share of negative mentions"}
+
+
+def _alert_value(series: str, v: float) -> str:
+    return _pct(v) if series == "negative_share" else f"{v:,.0f}"
+
+
 def _hours(h: float) -> str:
     if not np.isfinite(h):
         return "n/a"
@@ -789,25 +808,27 @@ def listening_view(ctx: Any) -> Any:
     if len(alerts):
         parts = []
         for a in alerts.itertuples(index=False):
-            what = "negative mentions" if a.series == "negative_mentions" else "mentions"
             word = "spike" if a.direction == "spike" else "drop"
-            own = f"; owner: {a.owner}" if a.owner else ""
-            parts.append(f"a {word} in {what} on {a.date:%d %b} ({a.value:,.0f} against about "
-                         f"{a.expected:,.0f} expected{own})")
+            own = f"; owner: {a.owner}" if isinstance(a.owner, str) and a.owner else ""
+            parts.append(f"a {word} in {_ALERT_WORDS.get(a.series, a.series)} on {a.date:%d %b} "
+                         f"({_alert_value(a.series, a.value)} against about "
+                         f"{_alert_value(a.series, a.expected)} expected{own})")
         shown = parts[:3]
         more = f" and {len(parts) - 3} more" if len(parts) > 3 else ""
         sentences.append(f"Alerts this month: {'; '.join(shown)}{more}.")
-        negs = alerts[(alerts["series"] == "negative_mentions") & (alerts["direction"] == "spike")]
+        negs = alerts[alerts["series"].isin(["negative_mentions", "negative_share"])
+                      & (alerts["direction"] == "spike")]
         if len(negs):
             first = negs.iloc[0]
-            peak = negs.loc[negs["value"].idxmax()]
+            days = negs["date"].nunique()
             owner = f" ({first['owner']})" if isinstance(first["owner"], str) and first["owner"] else ""
             recs.append(Recommendation(
                 action=f"Review the negative spike of {first['date']:%d %b} with its owner{owner} and "
                        "prepare a reply for the next one",
-                evidence=(f"{len(negs)} day(s) with unusually many negative mentions; the peak was "
-                          f"{peak['value']:,.0f} on {peak['date']:%d %b} against about {peak['expected']:,.0f} "
-                          "expected."),
+                evidence=(f"{days} day(s) with unusually negative mentions in {month_words}, starting "
+                          f"{first['date']:%d %b} ({_alert_value(first['series'], first['value'])} "
+                          f"{_ALERT_WORDS[first['series']]} against about "
+                          f"{_alert_value(first['series'], first['expected'])} expected)."),
                 priority=1, source="listening"))
     else:
         sentences.append("No unusual spike in mentions or negative mentions this month.")
@@ -842,11 +863,11 @@ def listening_view(ctx: Any) -> Any:
     if len(alerts):
         table = pd.DataFrame({
             "Day": [f"{d:%a %d %b}" for d in alerts["date"]],
-            "What": [("Negative mentions" if s == "negative_mentions" else "Mentions")
-                     + (" spike" if d == "spike" else " drop") for s, d in zip(alerts["series"], alerts["direction"],
-                                                                               strict=True)],
-            "Count": [f"{v:,.0f}" for v in alerts["value"]],
-            "Expected": [f"about {v:,.0f}" for v in alerts["expected"]],
+            "What": [_ALERT_WORDS.get(s, s).capitalize() + (": spike" if d == "spike" else ": drop")
+                     for s, d in zip(alerts["series"], alerts["direction"], strict=True)],
+            "Value": [_alert_value(s, v) for s, v in zip(alerts["series"], alerts["value"], strict=True)],
+            "Expected": [f"about {_alert_value(s, v)}" for s, v in zip(alerts["series"], alerts["expected"],
+                                                                       strict=True)],
             "Owner": [o if isinstance(o, str) and o else "not set" for o in alerts["owner"]],
         })
     else:

@@ -1,0 +1,343 @@
+"""kpi_toolkit.sentiment: privacy, VADER scoring, labels, topics, responses, alerts, `kpi sentiment`.
+
+Reference values: VADER compound scores published in the vaderSentiment README (Hutto & Gilbert 2014,
+https://github.com/cjhutto/vaderSentiment#code-examples); HMAC-SHA256 from Python's hmac module
+(RFC 2104); response figures and topic counts hand-computed on the inline frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_toolkit import sentiment as S
+from kpi_toolkit.exceptions import DataValidationError, ParameterError
+from kpi_toolkit.params import AlertRule, ListeningOptions, SentimentThresholds
+
+
+def _ts(*values: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True)).astype("datetime64[ns, UTC]")
+
+
+def _mentions() -> pd.DataFrame:
+    return pd.DataFrame({
+        "mention_id": pd.array(["m1", "m2", "m3", "m4", "m5"], dtype="string"),
+        "published_at": _ts("2026-10-01 10:00", "2026-10-01 12:00", "2026-10-02 09:00",
+                            "2026-10-03 09:00", "2026-10-03 20:00"),
+        "source": pd.array(["x", "x", "reddit", "news", "x"], dtype="string"),
+        "brand": pd.array(["Lumo", "Lumo", "Lumo", "Rival", "Lumo"], dtype="string"),
+        "text": pd.array(["I love the @lumo_fi serum! #GlowUp", "Terrible shipping, write to a.b@c.com",
+                          None, "The book was good.", "Where is my parcel? Dry skin again"], dtype="string"),
+        "sentiment_score": [np.nan, -0.6, 0.2, np.nan, np.nan],
+        "author_id": pd.array(["@anna", "@bob", None, "@anna", "@cid"], dtype="string"),
+        "needs_response": pd.array([True, True, False, pd.NA, True], dtype="boolean"),
+        "responded_at": _ts("2026-10-01 13:00", "NaT", "NaT", "NaT", "2026-10-03 19:00"),
+    })
+
+
+# ---------------------------------------------------------------------------------------------- privacy
+
+def test_pseudonymise_is_hmac_sha256_truncated_and_keeps_missing() -> None:
+    ids = pd.Series(["@anna", None, "@anna", "@bob"], dtype="string", name="author_id")
+    out = S.pseudonymise(ids, salt="s3cret")
+    want = "a_" + hmac.new(b"s3cret", b"@anna", hashlib.sha256).hexdigest()[:16]
+    assert out.iloc[0] == want and out.iloc[2] == want
+    assert pd.isna(out.iloc[1])
+    assert out.iloc[3] != want and out.name == "author_id" and len(out.iloc[3]) == 18
+
+
+def test_pseudonymise_reads_salt_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(S.SALT_ENV, "from-env")
+    assert S.pseudonymise(["x"]).iloc[0] == S.pseudonymise(["x"], salt="from-env").iloc[0]
+    assert S.salt_note() is None
+
+
+def test_pseudonymise_without_salt_uses_one_random_salt_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(S.SALT_ENV, raising=False)
+    a, b = S.pseudonymise(["@anna"]).iloc[0], S.pseudonymise(["@anna"]).iloc[0]
+    assert a == b and "anna" not in a
+    assert a != S.pseudonymise(["@anna"], salt="other").iloc[0]
+    assert "KPI_PSEUDONYM_SALT is not set" in S.salt_note()
+
+
+def test_mask_handles_masks_handles_and_emails_not_hashtags() -> None:
+    text = "@anna_b: mail a.b@x.com or see #glow, thanks @x!"
+    assert S.mask_handles(text) == "@user: mail [email] or see #glow, thanks @user!"
+    s = S.mask_handles(pd.Series(["hi @bob", None], dtype="string"))
+    assert s.iloc[0] == "hi @user" and pd.isna(s.iloc[1])
+
+
+def test_privacy_safe_leaves_no_raw_handle_and_does_not_mutate() -> None:
+    m = _mentions()
+    before = m.copy()
+    safe = S.privacy_safe(m, salt="k")
+    pd.testing.assert_frame_equal(m, before)
+    dump = safe.astype(str).to_csv()
+    for raw in ("@anna", "@bob", "@cid", "@lumo_fi", "a.b@c.com"):
+        assert raw not in dump
+
+
+# ---------------------------------------------------------------------------------------------- VADER
+
+def test_vader_scores_match_the_published_readme_examples() -> None:
+    # vaderSentiment README, "Code Examples": compound scores of the demo sentences.
+    texts = ["VADER is smart, handsome, and funny.", "The book was good.", "Today SUX!",
+             "At least it isn't a horrible book."]
+    np.testing.assert_allclose(S.score_text(texts).to_numpy(), [0.8316, 0.4404, -0.5461, 0.431])
+
+
+def test_score_text_scores_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    class Fake:
+        def polarity_scores(self, t: str) -> dict[str, float]:
+            calls.append(t)
+            return {"compound": 0.5 if "good" in t else -0.5}
+
+    monkeypatch.setattr(S, "_vader", lambda: Fake())
+    texts = pd.Series(["good"] * 500 + ["bad"] * 500 + [None, "  "], dtype="string")
+    out = S.score_text(texts)
+    assert sorted(calls) == ["bad", "good"]
+    assert out.iloc[0] == 0.5 and out.iloc[600] == -0.5 and out.iloc[-2:].isna().all()
+
+
+def test_label_sentiment_thresholds_are_inclusive() -> None:
+    scores = pd.Series([-0.05, -0.0499, 0.0, 0.05, np.nan, 0.9])
+    got = S.label_sentiment(scores).tolist()
+    assert got[:4] == ["negative", "neutral", "neutral", "positive"] and pd.isna(got[4]) and got[5] == "positive"
+    assert S.label_sentiment(pd.Series([0.2]), negative=-0.5, positive=0.3).iloc[0] == "neutral"
+
+
+def test_label_sentiment_rejects_crossed_thresholds() -> None:
+    with pytest.raises(ParameterError, match=r"negative \(0.2\) must be below positive \(0.1\)"):
+        S.label_sentiment(pd.Series([0.0]), negative=0.2, positive=0.1)
+
+
+def test_add_sentiment_uses_provided_scores_and_vader_for_the_rest() -> None:
+    out = S.add_sentiment(_mentions())
+    assert out["sentiment_method"].tolist()[:4] == ["vader", "provided", "provided", "vader"]
+    assert out.loc[1, "sentiment_score"] == -0.6 and out.loc[3, "sentiment_score"] == 0.4404
+    assert out["sentiment_label"].tolist()[1:4] == ["negative", "positive", "positive"]
+    assert "50 %" not in S.sentiment_method_sentence(out)  # 3 of 5 were scored by VADER
+    assert "60 % of mentions had none" in S.sentiment_method_sentence(out)
+
+
+def test_add_sentiment_can_ignore_provided_scores() -> None:
+    out = S.add_sentiment(_mentions(), use_provided=False)
+    assert set(out["sentiment_method"].dropna()) == {"vader"}
+    assert pd.isna(out.loc[2, "sentiment_method"])  # no text, provided score ignored
+    assert "VADER" in S.sentiment_method_sentence(out)
+
+
+def test_add_sentiment_without_scores_or_text_says_so() -> None:
+    m = _mentions().drop(columns=["sentiment_score", "text"])
+    with pytest.raises(DataValidationError, match=r"mentions: column 'text': no sentiment_score and no 'text' column"):
+        S.add_sentiment(m)
+
+
+def test_topic_thresholds_relabel_rows_of_that_topic() -> None:
+    m = _mentions().assign(topic=pd.array(["skin", "shipping", "skin", None, None], dtype="string"))
+    th = {"shipping": SentimentThresholds(negative=-0.7, positive=0.5)}
+    out = S.add_sentiment(m, topic_thresholds=th)
+    assert out.loc[1, "sentiment_label"] == "neutral"  # -0.6 is not below -0.7
+    assert S.add_sentiment(m).loc[1, "sentiment_label"] == "negative"
+
+
+# ---------------------------------------------------------------------------------------------- topics
+
+def test_tag_topics_matches_whole_words_hashtags_and_phrases() -> None:
+    m = _mentions()
+    tags = S.tag_topics(m, {"product": ["serum"], "campaign": ["#glowup"], "shipping": ["parcel", "shipping"],
+                            "concerns": ["dry skin"], "glow": ["glow"]})
+    got = sorted(zip(tags["mention_id"], tags["topic"], strict=True))
+    assert got == [("m1", "campaign"), ("m1", "product"), ("m2", "shipping"), ("m3", "other"),
+                   ("m4", "other"), ("m5", "concerns"), ("m5", "shipping")]
+    # "glow" does not match "#GlowUp" (not a whole word)
+
+
+def test_tag_topics_adds_the_data_topic_column() -> None:
+    m = _mentions().assign(topic=pd.array(["launch", None, None, None, None], dtype="string"))
+    tags = S.tag_topics(m, {"product": ["serum"]})
+    m1 = tags[tags["mention_id"] == "m1"].set_index("topic")["matched_by"].to_dict()
+    assert m1 == {"launch": "data", "product": "keywords"}
+
+
+def test_sentiment_by_topic_counts_with_per_topic_thresholds() -> None:
+    m = S.add_sentiment(_mentions())
+    tags = pd.DataFrame({"mention_id": ["m1", "m2", "m5", "m2"], "topic": ["a", "a", "a", "b"]})
+    out = S.sentiment_by_topic(m, tags, topic_thresholds={"b": {"negative": -0.9, "positive": 0.9}})
+    a = out.set_index("topic").loc["a"]
+    # m1 VADER positive, m2 provided -0.6 negative, m5 "Where is my parcel? Dry skin again" VADER
+    assert (a["mentions"], a["scored"]) == (3, 3)
+    assert a["negative"] + a["neutral"] + a["positive"] == 3 and a["positive"] >= 1 and a["negative"] >= 1
+    b = out.set_index("topic").loc["b"]
+    assert (b["negative"], b["neutral"], b["negative_share"]) == (0, 1, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------- response
+
+def test_response_metrics_hand_computed() -> None:
+    # needing a response: m1 (answered after 3 h), m2 (not answered), m5 (answered 1 h BEFORE posting:
+    # invalid, left out). m4's blank flag counts as not needing one.
+    out = S.response_metrics(_mentions())
+    row = out.iloc[0]
+    assert (row["needing_response"], row["answered"], row["invalid_response_times"]) == (2, 1, 1)
+    assert row["response_rate"] == 0.5 and row["median_response_hours"] == 3.0
+
+
+def test_response_metrics_by_group_and_as_of() -> None:
+    m = _mentions()
+    m.loc[4, "responded_at"] = pd.Timestamp("2026-10-05 20:00", tz="UTC")  # 48 h later
+    by = S.response_metrics(m, by=["source"]).set_index("source")
+    assert by.loc["x", "needing_response"] == 3 and by.loc["x", "answered"] == 2
+    assert by.loc["x", "median_response_hours"] == pytest.approx(25.5)
+    early = S.response_metrics(m, as_of=pd.Timestamp("2026-10-04", tz="UTC")).iloc[0]
+    assert early["answered"] == 1 and early["response_rate"] == pytest.approx(1 / 3)
+
+
+def test_response_metrics_needs_the_flag_column() -> None:
+    with pytest.raises(DataValidationError, match=r"mentions: column 'needs_response': required column is missing"):
+        S.response_metrics(_mentions().drop(columns="needs_response"))
+
+
+# ---------------------------------------------------------------------------------------------- alerts
+
+def _daily_mentions(spike_day: str, *, days: int = 120, seed: int = 42) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2026-06-01", periods=days, freq="D", tz="UTC")
+    rows = []
+    for d in dates:
+        n = int(rng.poisson(40))
+        neg = int(rng.binomial(n, 0.15))
+        if d.strftime("%Y-%m-%d") == spike_day:
+            n, neg = n + 200, neg + 180
+        for i in range(n):
+            rows.append((d + pd.Timedelta(minutes=i), -0.8 if i < neg else 0.6))
+    return pd.DataFrame({"mention_id": [f"m{i}" for i in range(len(rows))],
+                         "published_at": pd.to_datetime([r[0] for r in rows], utc=True),
+                         "brand": "Lumo", "sentiment_score": [r[1] for r in rows]})
+
+
+def test_listening_alerts_flag_a_negative_spike_with_its_owner() -> None:
+    m = S.add_sentiment(_daily_mentions("2026-09-10"))
+    rules = {"negative_share": AlertRule(threshold=3.0, direction="up", owner="Community team")}
+    alerts = S.listening_alerts(m, start=pd.Timestamp("2026-09-01", tz="UTC"),
+                                end=pd.Timestamp("2026-09-28", tz="UTC"), rules=rules,
+                                default_rule=AlertRule())
+    day = pd.Timestamp("2026-09-10")
+    hit = alerts[(alerts["date"] == day) & (alerts["series"] == "negative_share")]
+    assert len(hit) == 1 and hit["owner"].iloc[0] == "Community team" and hit["direction"].iloc[0] == "spike"
+    assert ((alerts["series"] == "mentions") & (alerts["date"] == day)).any()
+    assert (alerts["date"] >= pd.Timestamp("2026-09-01")).all()
+
+
+def test_alert_series_follow_the_configured_rules() -> None:
+    assert S.alert_series({}) == ["mentions", "negative_mentions"]
+    assert S.alert_series({"negative_share": AlertRule()}) == ["mentions", "negative_share"]
+
+
+# ---------------------------------------------------------------------------------------------- params
+
+def test_listening_params_reject_crossed_thresholds() -> None:
+    with pytest.raises(ValueError, match=r"negative threshold \(0.3\) must be below the positive one \(0.1\)"):
+        ListeningOptions(sentiment_thresholds={"negative": 0.3, "positive": 0.1})
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from kpi_toolkit.cli import main
+
+    rc = main(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_scores_a_semicolon_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "export.csv"
+    src.write_text('id;body;x\n1;"The book was good.";a\n2;Today SUX!;b\n3;;c\n', encoding="utf-8")
+    out = tmp_path / "out" / "scored.csv"
+    rc, _, err = _run(["sentiment", str(src), "--text-col", "body", "--sep", ";", "-o", str(out)], capsys)
+    assert rc == 0 and "scored 2 of 3 rows" in err
+    df = pd.read_csv(out, sep=";", dtype=str, keep_default_na=False)
+    assert list(df.columns) == ["id", "body", "x", "sentiment_score", "sentiment_label"]
+    assert df["sentiment_score"].tolist() == ["0.4404", "-0.5461", ""]
+    assert df["sentiment_label"].tolist() == ["positive", "negative", ""]
+
+
+def test_cli_writes_to_stdout_and_masks_handles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "e.csv"
+    src.write_text("text\nlove it @bob\n", encoding="utf-8")
+    rc, out, _ = _run(["sentiment", str(src), "--mask-handles"], capsys)
+    assert rc == 0 and out.splitlines()[1].startswith("love it @user,")
+
+
+@pytest.mark.parametrize("content,args,message", [
+    (None, [], "no such file"),
+    ("id;text\n1;x\n", [], "column 'text': no such column; the file has: id;text (is --sep right?)"),
+    ("id,body\n1,x\n", ["--text-col", "text"], "column 'text': no such column; the file has: id, body"),
+    ("text,sentiment_score\nx,1\n", [], "column 'sentiment_score': already exists; pass --overwrite"),
+    ("text\nx\n", ["--negative", "0.5", "--positive", "0.1"], "--negative (0.5) must be below --positive (0.1)"),
+    ("text\nx\n", ["--sep", "ab"], "--sep must be one character"),
+])
+def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             content: str | None, args: list[str], message: str) -> None:
+    src = tmp_path / "in.csv"
+    if content is not None:
+        src.write_text(content, encoding="utf-8")
+    rc, _, err = _run(["sentiment", str(src), *args], capsys)
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_rejects_non_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "latin.csv"
+    src.write_bytes("text\nh\xe9las\n".encode("latin-1"))
+    rc, _, err = _run(["sentiment", str(src)], capsys)
+    assert rc == 2 and "not UTF-8 text" in err
+
+
+# ---------------------------------------------------------------------------------------------- demo truth
+
+@pytest.mark.slow
+def test_demo_crisis_shows_as_negative_spike(demo_root: Path, demo_truth: dict) -> None:
+    from kpi_toolkit.context import load_context
+
+    for client, truth in demo_truth["clients"].items():
+        crisis = truth["crisis"]
+        ctx = load_context(client=client, month=crisis["in_month"], data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters", tables=["mentions"])
+        t = S.listening_tables(ctx)
+        alerts = t["alerts"]
+        neg = alerts[alerts["series"].isin(["negative_share", "negative_mentions"])
+                     & (alerts["direction"] == "spike")]
+        start = pd.Timestamp(crisis["start_local"]).normalize()
+        end = pd.Timestamp(crisis["end_utc"]).tz_convert(ctx.tz).tz_localize(None)
+        assert ((neg["date"] >= start) & (neg["date"] <= end)).any(), (client, alerts)
+        # and the crisis topic is the month's most negative topic among those with enough mentions
+        bt = t["by_topic"]
+        big = bt[(bt["scored"] >= S.MIN_TOPIC_MENTIONS) & (bt["topic"] != "other")]
+        assert big.sort_values("negative_share").iloc[-1]["topic"] == crisis["topic"], (client, big)
+
+
+@pytest.mark.slow
+def test_demo_listening_view_is_privacy_safe(demo_root: Path, demo_truth: dict) -> None:
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.display import view_html
+
+    client = "demo-lumiere"
+    crisis = demo_truth["clients"][client]["crisis"]
+    ctx = load_context(client=client, month=crisis["in_month"], data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters", tables=["mentions"])
+    view = S.listening_view(ctx)
+    assert view.skipped_reason is None and view.figure is not None
+    assert any(r.priority == 1 and "negative spike" in r.action for r in view.recommendations)
+    html = view_html(view) + json.dumps([str(v) for v in view.extra.values()])
+    raw = ctx.data.mentions
+    handles = set(raw["author_id"].dropna().astype(str).head(200)) if "author_id" in raw.columns else set()
+    assert not any(h in html for h in handles if len(h) > 3)
