@@ -207,7 +207,7 @@ def run_attribution(
 
             def _mk(c: np.ndarray, v: np.ndarray, n: np.ndarray, chain: MarkovChain = chain
                     ) -> tuple[np.ndarray, np.ndarray]:
-                conv, val, _ = chain.credits(c, v, n)
+                conv, val, _ = chain.credits(c, v, n, method="iterative")
                 return conv, val
 
             engines[m] = _mk
@@ -234,6 +234,8 @@ def run_attribution(
                              f"error is {se.max():.1f} conversions.")
 
     point = {m: eng(paths.conversions, paths.value, paths.nulls) for m, eng in engines.items()}
+    if "markov" in engines:  # the point estimate by direct factorisation (replicates may iterate)
+        point["markov"] = chain.credits()[:2]
     reps: dict[str, np.ndarray] = {}
     reps_v: dict[str, np.ndarray] = {}
     if B > 0:

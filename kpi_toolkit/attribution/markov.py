@@ -140,13 +140,20 @@ class MarkovChain:
         return Q, conv * inv, val * inv
 
     def removal_effects(self, conversions: np.ndarray | None = None, value: np.ndarray | None = None,
-                        nulls: np.ndarray | None = None) -> tuple[float, float, np.ndarray, np.ndarray]:
+                        nulls: np.ndarray | None = None, *, method: str = "direct"
+                        ) -> tuple[float, float, np.ndarray, np.ndarray]:
         """Exact conversion probability, expected value per journey and removal effects.
 
         Parameters
         ----------
         conversions, value, nulls : ndarray, optional
             Per-path weights (default: the table's own; a bootstrap passes resampled ones).
+        method : {"direct", "iterative"}
+            ``direct``: LU factorisation (dense LAPACK up to :data:`DENSE_MAX_STATES` states, sparse
+            SuperLU beyond). ``iterative``: for large chains, every channel's system at once by the
+            Neumann series ``x = Σ_t (Qᵀ)^t e_start`` (expected visits of a walk of length t),
+            iterated until the change is below 1e-13 relative (the series converges because every
+            walk is absorbed); used for bootstrap replicates, falls back to ``direct`` when slow.
 
         Returns
         -------
@@ -161,8 +168,10 @@ class MarkovChain:
         S = self.n_states
         n_ch = self.paths.n_channels
         rhs = np.stack([a_conv, a_val], axis=1)
-        results = np.empty((n_ch + 1, 2))
-        if S <= DENSE_MAX_STATES:
+        visits = self._visits_iterative(Q) if S > DENSE_MAX_STATES and method == "iterative" else None
+        if visits is not None:
+            results = visits.T @ rhs
+        elif S <= DENSE_MAX_STATES:
             Qd = Q.toarray()
             M = np.broadcast_to(np.eye(S) - Qd.T, (n_ch + 1, S, S)).copy()
             for c, states in enumerate(self._channel_states):
@@ -172,35 +181,53 @@ class MarkovChain:
                 M[c + 1][states, states] = 1.0
             e0 = np.zeros((n_ch + 1, S, 1))
             e0[:, 0, 0] = 1.0
-            x = np.linalg.solve(M, e0)[..., 0]
-            results = x @ rhs
+            results = np.linalg.solve(M, e0)[..., 0] @ rhs
         else:
+            results = np.empty((n_ch + 1, 2))
             A = (sparse.identity(S, format="csc") - Q.T).tocsc()
-            results[0] = self._solve_visits(A, np.arange(S)) @ rhs
+            results[0] = self._solve_visits(A) @ rhs
             for c, states in enumerate(self._channel_states):
                 keep = np.setdiff1d(np.arange(S), states, assume_unique=True)
-                x = self._solve_visits(A[keep][:, keep], keep)
-                results[c + 1] = x @ rhs[keep]
+                results[c + 1] = self._solve_visits(A[keep][:, keep]) @ rhs[keep]
         p, ev = results[0]
         with np.errstate(invalid="ignore", divide="ignore"):
             re_conv = np.clip(1.0 - results[1:, 0] / p, 0.0, None) if p > 0 else np.zeros(n_ch)
             re_val = np.clip(1.0 - results[1:, 1] / ev, 0.0, None) if ev > 0 else np.zeros(n_ch)
         return float(p), float(ev), re_conv, re_val
 
+    def _visits_iterative(self, Q: sparse.csr_matrix, *, tol: float = 1e-13, max_iter: int = 2000
+                          ) -> np.ndarray | None:
+        """Expected visits (states × (1 + channels)) for the full chain and each removal, or None."""
+        S, n_ch = self.n_states, self.paths.n_channels
+        keep = np.ones((S, n_ch + 1))
+        for c, states in enumerate(self._channel_states):
+            keep[states, c + 1] = 0.0
+        QT = Q.T.tocsr()
+        term = np.zeros((S, n_ch + 1))
+        term[0] = 1.0
+        x = term.copy()
+        for _ in range(max_iter):
+            term = keep * (QT @ term)
+            x += term
+            if np.abs(term).max() <= tol * np.abs(x).max():
+                return x
+        return None
+
     @staticmethod
-    def _solve_visits(A: sparse.csc_matrix, keep: np.ndarray) -> np.ndarray:
+    def _solve_visits(A: sparse.csc_matrix) -> np.ndarray:
         e0 = np.zeros(A.shape[0])
         e0[0] = 1.0  # the start state is index 0 and never removed
         return splu(A.tocsc()).solve(e0)
 
     def credits(self, conversions: np.ndarray | None = None, value: np.ndarray | None = None,
-                nulls: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                nulls: np.ndarray | None = None, *, method: str = "direct"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Attributed conversions, attributed value and removal effects per channel."""
         p = self.paths
         conversions = p.conversions if conversions is None else conversions
         value = p.value if value is None else value
         nulls = p.nulls if nulls is None else nulls
-        _, _, re_c, re_v = self.removal_effects(conversions, value, nulls)
+        _, _, re_c, re_v = self.removal_effects(conversions, value, nulls, method=method)
         total_c, total_v = float(conversions.sum()), float(value.sum())
         sc, sv = re_c.sum(), re_v.sum()
         conv = total_c * re_c / sc if sc > 0 else np.zeros_like(re_c)

@@ -32,7 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", metavar="PATHS.csv", help="aggregated paths: path;total_conversions;"
                    "total_conversion_value;total_null (CSV or .parquet)")
     p.add_argument("--model", choices=MODEL_CHOICES, default="all", help="attribution model (default: all)")
-    p.add_argument("--order", type=int, default=1, metavar="K", help="order of the Markov chain, 1-4 (default 1)")
+    p.add_argument("--order", type=int, default=1, metavar="K",
+                   help="order of the Markov chain, 1-4 (default 1, as ChannelAttribution; the report's default "
+                        "is attribution.markov_order = 3)")
     p.add_argument("--sep", default=None, help="column separator of the file (default: detected: ';', ',' or tab)")
     p.add_argument("--path-sep", default=" > ", help="what joins channels inside a path (default ' > ')")
     p.add_argument("-o", "--output", metavar="OUT.csv", default=None, help="write here (default: standard output)")
@@ -49,8 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first, middle, last shares of the position-based model (default 0.4,0.2,0.4)")
     p.add_argument("--direct", default="direct", metavar="CH[,CH]",
                    help="channels that last non-direct passes over (default 'direct')")
-    p.add_argument("--shapley-value", choices=("conversions", "conversion_rate"), default="conversions",
-                   help="coalition value function of the Shapley model (default: conversions)")
+    p.add_argument("--shapley-value", choices=("conversions", "conversion_rate"), default="conversion_rate",
+                   help="coalition value function of the Shapley model: the conversion rate of the journeys "
+                        "within the coalition (default) or their conversions (Zhao et al. 2018)")
 
 
 def detect_separator(path: Path) -> str:

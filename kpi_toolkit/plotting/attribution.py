@@ -74,6 +74,7 @@ def plot_model_comparison(
     y_of = {c: i for i, c in enumerate(channels)}
     k = len(models)
     offsets = np.linspace(-0.3, 0.3, k) if k > 1 else np.zeros(1)
+    x_min = 0.0
     for i, m in enumerate(models):
         sub = table[table["model"] == m]
         tot = float(totals.get(m, np.nan))
@@ -87,12 +88,16 @@ def plot_model_comparison(
             lo = sub[lo_col].to_numpy(dtype=float) / tot
             hi = sub[hi_col].to_numpy(dtype=float) / tot
             ax.hlines(y, lo, hi, color=colour, linewidth=2.2 if big else 1.2, alpha=0.9, zorder=2)
+            x_min = min(x_min, float(np.nanmin(lo)))
         ax.scatter(x, y, s=60 if big else 28, marker=MARKERS[i % len(MARKERS)], color=colour,
                    edgecolor="white", linewidth=0.6, zorder=3 if big else 2,
                    label=MODEL_LABELS.get(m, m))
+        x_min = min(x_min, float(np.nanmin(x)))
     ax.set_yticks(range(len(channels)), channels)
     ax.set_ylim(-0.6, len(channels) - 0.4)
-    ax.set_xlim(left=0)
+    ax.set_xlim(left=x_min * 1.05 if x_min < 0 else 0)  # a negative Shapley credit stays visible
+    if x_min < 0:
+        ax.axvline(0, color="black", linewidth=0.8)
     percent_axis(ax, "x")
     what = "conversions" if measure == "conversions" else "conversion value"
     ax.set_xlabel(f"Share of attributed {what} (%)")
