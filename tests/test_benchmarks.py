@@ -1,0 +1,325 @@
+"""kpi_toolkit.benchmarks: share of voice, peers side by side, percentile rank, benchmarks, channel score.
+
+Reference values are hand-computed on the inline frames (each test says how); the percentile rank
+follows Crocker & Algina (1986), PR = (B + 0.5 E) / N, and is checked against
+scipy.stats.percentileofscore(kind="mean"); the OLS slope test against scipy.stats.linregress.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_toolkit import benchmarks as B
+from kpi_toolkit.exceptions import DataValidationError, NoDataError, ParameterError
+from kpi_toolkit.params import BenchmarkOptions
+
+
+def _mentions() -> pd.DataFrame:
+    # September: A A B (A 2/3); October: B(reddit) B(x) C(x) A(reddit) A(x)  (A 2/5, B 2/5, C 1/5)
+    return pd.DataFrame({
+        "mention_id": pd.array([f"m{i}" for i in range(8)], dtype="string"),
+        "brand": pd.array(list("AABBBCAA"), dtype="string"),
+        "published_at": pd.to_datetime(["2026-09-03", "2026-09-04", "2026-09-05", "2026-10-01", "2026-10-02",
+                                        "2026-10-03", "2026-10-04", "2026-10-05"], utc=True),
+        "source": pd.array(["x", "x", "x", "reddit", "x", "x", "reddit", "x"], dtype="string"),
+        "sentiment_label": pd.array(["positive", "negative", "positive", "positive", "neutral", "positive",
+                                     "positive", "negative"], dtype="string"),
+    })
+
+
+# ---------------------------------------------------------------------------------------------- share of voice
+
+def test_share_of_voice_by_month_hand_computed() -> None:
+    out = B.share_of_voice(_mentions(), by=("month",), brands=["A", "B", "C"])
+    want = pd.DataFrame({
+        "month": ["2026-09"] * 3 + ["2026-10"] * 3,
+        "brand": pd.array(["A", "B", "C"] * 2, dtype="string"),
+        "mentions": np.array([2, 1, 0, 2, 2, 1], dtype="int64"),
+        "total_mentions": np.array([3, 3, 3, 5, 5, 5], dtype="int64"),
+        "share_of_voice": [2 / 3, 1 / 3, 0.0, 0.4, 0.4, 0.2],
+    })
+    pd.testing.assert_frame_equal(out.astype({"month": "object"}), want.astype({"month": "object"}))
+
+
+def test_share_of_voice_leaves_untracked_brands_out_and_fills_zeros() -> None:
+    out = B.share_of_voice(_mentions(), by=(), brands=["A", "C", "D"])
+    # A 4, C 1, D 0 of 5 tracked mentions (B's 3 are not in the tracked set)
+    assert out.set_index("brand")["share_of_voice"].to_dict() == {"A": 0.8, "C": 0.2, "D": 0.0}
+    assert (out["total_mentions"] == 5).all()
+
+
+def test_share_of_voice_by_source_and_sentiment() -> None:
+    by_src = B.share_of_voice(_mentions(), by=("month", "source"), brands=["A", "B", "C"])
+    oct_reddit = by_src[(by_src["month"] == "2026-10") & (by_src["source"] == "reddit")].set_index("brand")
+    assert oct_reddit["share_of_voice"].to_dict() == {"A": 0.5, "B": 0.5, "C": 0.0}
+    pos = B.share_of_voice(_mentions(), by=(), brands=["A", "B", "C"], sentiment="positive")
+    # positive mentions: A m0 m6, B m2 m3, C m5 -> 2/5, 2/5, 1/5
+    assert pos.set_index("brand")["share_of_voice"].to_dict() == {"A": 0.4, "B": 0.4, "C": 0.2}
+
+
+def test_share_of_voice_in_a_group_without_mentions_is_nan() -> None:
+    out = B.share_of_voice(_mentions().iloc[:0], by=(), brands=["A", "B"])
+    assert out["mentions"].tolist() == [0, 0] and out["share_of_voice"].isna().all()
+
+
+def test_share_of_voice_needs_brand_column() -> None:
+    with pytest.raises(DataValidationError, match=r"mentions: column 'brand': required column is missing"):
+        B.share_of_voice(_mentions().drop(columns="brand"))
+
+
+def test_share_of_engagement_hand_computed() -> None:
+    comp = pd.DataFrame({"date": pd.to_datetime(["2026-10-01", "2026-10-01", "2026-10-02", "2026-11-01"]),
+                         "brand": ["A", "B", "A", "A"], "platform": ["x", "x", "instagram", "x"],
+                         "followers": [10, 10, 10, 10], "posts": [1, 1, 1, 1],
+                         "engagements": [30, 10, 60, 5]})
+    out = B.share_of_engagement(comp, by=("month",)).set_index(["month", "brand"])
+    assert out.loc[("2026-10", "A"), "share_of_engagement"] == 0.9  # (30 + 60) / 100
+    assert out.loc[("2026-11", "B"), "share_of_engagement"] == 0.0
+    by_p = B.share_of_engagement(comp[comp["date"] < "2026-11-01"], by=("platform",)).set_index(["platform", "brand"])
+    assert by_p.loc[("x", "A"), "share_of_engagement"] == 0.75
+
+
+def test_share_trend_finds_the_gainer_and_matches_linregress() -> None:
+    from scipy import stats
+
+    months = [f"2026-{m:02d}" for m in range(1, 11)]
+    rng = np.random.default_rng(42)
+    gain = 0.10 + 0.01 * np.arange(10) + rng.normal(0, 0.003, 10)
+    rows = [{"month": m, "brand": "G", "share_of_voice": g} for m, g in zip(months, gain, strict=True)]
+    rows += [{"month": m, "brand": "F", "share_of_voice": 0.3 + rng.normal(0, 0.01)} for m in months]
+    tr = B.share_trend(pd.DataFrame(rows)).set_index("brand")
+    ref = stats.linregress(np.arange(10), gain)
+    assert tr.loc["G", "trend"] == "gaining" and tr.loc["F", "trend"] == "stable"
+    assert tr.loc["G", "slope_per_month"] == pytest.approx(ref.slope)
+    assert tr.loc["G", "p_value"] == pytest.approx(ref.pvalue, rel=1e-6)
+    assert tr.index[0] == "G"
+
+
+def test_ols_slope_edge_cases() -> None:
+    assert np.isnan(B.ols_slope(np.array([1.0, 2.0]), np.array([1.0, 2.0]))[1])
+    assert B.ols_slope(np.arange(4.0), np.full(4, 0.2)) == (0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- peers
+
+def test_percentile_rank_hand_computed_and_as_scipy() -> None:
+    from scipy import stats
+
+    # peers 1, 3, 5, 7 and value 5: 2 below, 1 equal -> (2 + 0.5) / 4 = 0.625
+    assert B.percentile_rank(5, [1, 5, 7, 3]) == 0.625
+    assert B.percentile_rank(8, [1, 5, 7, 3]) == 1.0
+    assert B.percentile_rank(0, [1, 5, 7, 3]) == 0.0
+    assert B.percentile_rank(5, [1, np.nan, 7]) == 0.5
+    for v in (0.2, 3, 5, 6.5):
+        assert B.percentile_rank(v, [1, 5, 7, 3, 5]) == pytest.approx(
+            stats.percentileofscore([1, 5, 7, 3, 5], v, kind="mean") / 100)
+    assert np.isnan(B.percentile_rank(5, [])) and np.isnan(B.percentile_rank(np.nan, [1]))
+
+
+def _competitors() -> pd.DataFrame:
+    # two brands on x, Sep 30 - Oct 2; the period is Oct 1-2 (naive local days)
+    return pd.DataFrame({
+        "date": pd.to_datetime(["2026-09-30", "2026-10-01", "2026-10-02"] * 2),
+        "brand": pd.array(["Me"] * 3 + ["Them"] * 3, dtype="string"),
+        "platform": pd.array(["x"] * 6, dtype="string"),
+        "followers": np.array([1000, 1010, 1020, 2000, 2000, 2100], dtype="int64"),
+        "posts": np.array([5, 2, 0, 1, 1, 1], dtype="int64"),
+        "engagements": np.array([99, 30, 0, 10, 20, 60], dtype="int64"),
+    })
+
+
+def test_competitor_comparison_hand_computed() -> None:
+    out = B.competitor_comparison(_competitors(), start=pd.Timestamp("2026-10-01"), end=pd.Timestamp("2026-10-03"))
+    me = out[(out["brand"] == "Me") & (out["platform"] == "x")].iloc[0]
+    # followers at the start = Sep 30 (the day before): 1000 -> 1020: growth 2 %
+    assert (me["followers"], me["followers_start"], me["posts"], me["days"]) == (1020, 1000, 2, 2)
+    assert me["audience_growth_rate"] == pytest.approx(0.02)
+    assert me["posts_per_week"] == pytest.approx(7.0)
+    assert me["engagements_per_post"] == 15.0
+    assert me["engagement_rate_by_followers"] == pytest.approx(30 / (2 * 1010))
+    them = out[(out["brand"] == "Them") & (out["platform"] == "x")].iloc[0]
+    # 80 engagements over 1 post x 2000 + 1 post x 2100 followers
+    assert them["engagement_rate_by_followers"] == pytest.approx(80 / 4100)
+    assert set(out["platform"]) == {"x", "all"}
+
+
+def test_competitor_comparison_tz_aware_period_uses_local_days() -> None:
+    from kpi_toolkit.periods import month_period
+
+    p = month_period("2026-10", "Europe/Helsinki")
+    out = B.competitor_comparison(_competitors(), start=p.start, end=p.end, tz="Europe/Helsinki", total=False)
+    assert out.set_index("brand").loc["Me", "followers_start"] == 1000
+    assert (out["days"] == 31).all()
+
+
+def test_competitor_comparison_without_rows_in_period() -> None:
+    with pytest.raises(NoDataError, match="no competitors data from 2027-01-01 to 2027-01-31"):
+        B.competitor_comparison(_competitors(), start=pd.Timestamp("2027-01-01"), end=pd.Timestamp("2027-02-01"))
+
+
+def test_peer_ranks_rank_and_percentile() -> None:
+    cmp = pd.DataFrame({"brand": ["Me", "P1", "P2", "P3"], "platform": ["all"] * 4,
+                        "followers": [300, 100, 300, 500]})
+    r = B.peer_ranks(cmp, brand="Me", metrics=("followers",)).iloc[0]
+    # peers 100, 300, 500: one below, one equal -> (1 + 0.5) / 3 = 0.5; one peer better -> rank 2
+    assert (r["rank"], r["n_peers"], r["percentile_rank"], r["best_brand"]) == (2, 3, 0.5, "P3")
+    assert r["peer_median"] == 300
+
+
+def test_breakout_posts_flags_a_day_far_above_the_brands_median() -> None:
+    days = pd.date_range("2026-08-01", "2026-10-31", freq="D")
+    eng = np.full(len(days), 100)
+    eng[days.get_loc(pd.Timestamp("2026-10-15"))] = 450
+    comp = pd.DataFrame({"date": days, "brand": "Them", "platform": "tiktok", "followers": 1000, "posts": 1,
+                         "engagements": eng})
+    out = B.breakout_posts(comp, start=pd.Timestamp("2026-10-01"), end=pd.Timestamp("2026-11-01"))
+    assert out["date"].tolist() == [pd.Timestamp("2026-10-15")]
+    assert out["multiple"].iloc[0] == 4.5 and out["baseline_per_post"].iloc[0] == 100
+    assert B.breakout_posts(comp, start=pd.Timestamp("2026-10-01"), end=pd.Timestamp("2026-11-01"),
+                            multiple=5).empty
+
+
+# ---------------------------------------------------------------------------------------------- benchmarks
+
+def test_shipped_benchmarks_have_sources_and_only_named_seed_channels() -> None:
+    b = B.load_benchmarks()
+    ig = b[(b["platform"] == "instagram") & (b["metric"] == "avg_engagement_rate_per_post")].iloc[0]
+    assert ig["value"] == 0.0047 and ig["source_short"] == "Rival IQ 2023 median"
+    seed = b[b["source"] == "agency_guide_fi"]
+    assert set(seed["platform"]) == {"x", "tiktok", "youtube"}  # the three rows whose channel is named
+    assert (b["source_title"].str.len() > 10).all() and (b["source_published"] != "").all()
+    # published Rival IQ 2023 medians (KPI_SOURCES.md): TikTok 5.69 %, Instagram 0.47 %, Facebook 0.06 %, X 0.035 %
+    rq = b[b["source"] == "rival_iq_2023"].set_index("platform")["value"].to_dict()
+    assert rq == {"tiktok": 0.0569, "instagram": 0.0047, "facebook": 0.0006, "x": 0.00035}
+
+
+def _agency_file(tmp_path: Path, rows: str) -> Path:
+    f = tmp_path / "agency.yaml"
+    f.write_text(
+        "sources:\n  own: {short: our 2025 clients, title: Agency panel, published: '2026'}\n"
+        "benchmarks:\n" + rows +
+        "weights:\n  objectives:\n    awareness: {post_ctr: 1}\n", encoding="utf-8")
+    return f
+
+
+def test_industry_rows_and_client_overrides_replace_the_general_ones(tmp_path: Path) -> None:
+    f = _agency_file(tmp_path, "  - {industry: all, platform: x, metric: post_ctr, value: 0.01, source: own}\n"
+                               "  - {industry: beauty, platform: x, metric: post_ctr, value: 0.02, source: own}\n"
+                               "  - {industry: all, platform: tiktok, metric: post_ctr, value: 0.03, source: own}\n")
+    general = B.load_benchmarks(industry="general", path=f).set_index("platform")
+    assert general.loc["x", "value"] == 0.01 and general.loc["x", "origin"] == "all industries"
+    beauty = B.load_benchmarks(industry="beauty & cosmetics", path=f).set_index("platform")
+    assert beauty.loc["x", "value"] == 0.02 and beauty.loc["x", "origin"] == "beauty"
+    over = B.load_benchmarks(industry="beauty", path=f, overrides={"tiktok": {"post_ctr": 0.05}}).set_index("platform")
+    assert over.loc["tiktok", "value"] == 0.05 and over.loc["tiktok", "origin"] == "client override"
+
+
+@pytest.mark.parametrize("rows,message", [
+    ("  - {industry: all, platform: x, metric: post_ctr, source: own}\n", "benchmarks row 1: missing 'value'"),
+    ("  - {industry: all, platform: x, metric: post_crt, value: 1, source: own}\n",
+     "benchmarks row 1: unknown metric 'post_crt' — did you mean 'post_ctr'?"),
+    ("  - {industry: all, platform: x, metric: post_ctr, value: 1, source: rivaliq}\n",
+     "benchmarks row 1: source 'rivaliq' is not listed under 'sources'"),
+    ("  - {industry: all, platform: x, metric: post_ctr, value: high, source: own}\n",
+     "benchmarks row 1: value 'high' is not a number"),
+])
+def test_bad_benchmark_file_names_the_row(tmp_path: Path, rows: str, message: str) -> None:
+    f = _agency_file(tmp_path, rows)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        B.load_benchmarks(path=f)
+
+
+def test_missing_benchmark_file() -> None:
+    with pytest.raises(ParameterError, match="benchmarks.file: no such file"):
+        B.load_benchmarks(path="/nonexistent/bench.yaml")
+
+
+def test_override_with_unknown_metric() -> None:
+    with pytest.raises(ParameterError, match="benchmarks.overrides.x: unknown metric 'post_crt' — did you mean 'post_ctr'"):
+        B.load_benchmarks(overrides={"x": {"post_crt": 0.1}})
+
+
+def test_benchmark_params_validation() -> None:
+    with pytest.raises(ValueError, match="unknown platform 'tiktk' — did you mean 'tiktok'"):
+        BenchmarkOptions(overrides={"tiktk": {"post_ctr": 0.1}})
+    with pytest.raises(ValueError, match="weight of 'x' must be >= 0"):
+        BenchmarkOptions(channel_weights={"x": -1})
+
+
+def test_benchmark_gaps_words() -> None:
+    actuals = pd.DataFrame({"platform": ["instagram", "x", "x"],
+                            "metric": ["avg_engagement_rate_per_post", "post_ctr", "video_completion_rate"],
+                            "value": [0.0031, 0.0061, 0.30]})
+    gaps = B.benchmark_gaps(actuals, B.load_benchmarks()).set_index(["platform", "metric"])
+    ig = gaps.loc[("instagram", "avg_engagement_rate_per_post")]
+    assert ig["status"] == "below" and ig["ratio"] == pytest.approx(0.0031 / 0.0047)
+    assert ig["sentence"] == ("Instagram engagement rate per post by followers was 0.31 %, 34 % below the "
+                              "benchmark of 0.47 % (Rival IQ 2023 median).")
+    assert gaps.loc[("x", "post_ctr"), "status"] == "in line"
+    assert gaps.loc[("x", "video_completion_rate"), "sentence"].startswith("X video completion rate was 30.0 %, 36 % above")
+
+
+def test_channel_scores_hand_computed() -> None:
+    gaps = pd.DataFrame({"platform": ["a", "a", "b"], "metric": ["m1", "m2", "m1"], "ratio": [0.5, 3.0, 0.8]})
+    out = B.channel_scores(gaps, metric_weights={"m1": 0.6, "m2": 0.4}, platform_weights={"a": 1, "b": 3})
+    s = out.set_index("platform")
+    # a: 0.6 x 0.5 + 0.4 x min(3, 2) = 1.1; b: only m1 -> 0.8; weights 1/4, 3/4
+    assert s.loc["a", "score"] == pytest.approx(1.1) and s.loc["b", "score"] == pytest.approx(0.8)
+    assert s.loc["b", "priority"] == pytest.approx(0.75 * 0.2) and s.loc["a", "priority"] == 0
+    assert s.loc["all", "score"] == pytest.approx(0.25 * 1.1 + 0.75 * 0.8)
+    assert out["platform"].tolist() == ["b", "a", "all"]
+
+
+def test_channel_weights_by_industry_and_objective() -> None:
+    mw, pw = B.channel_weights(objective="conversion", industry="B2B fintech SaaS",
+                               platforms=["linkedin", "tiktok"])
+    assert mw["post_ctr"] == pytest.approx(0.6)
+    assert pw == pytest.approx({"linkedin": 1 / 1.2, "tiktok": 0.2 / 1.2})  # fintech row
+    _, eq = B.channel_weights(objective="awareness", industry="plumbing", platforms=["x", "facebook"])
+    assert eq == {"x": 0.5, "facebook": 0.5}
+    _, own = B.channel_weights(objective="awareness", industry="beauty", platforms=["x", "facebook"],
+                               platform_weights={"x": 3})
+    assert own == {"x": 1.0, "facebook": 0.0}
+    with pytest.raises(ParameterError, match="benchmarks.metric_weights: 'engagement_rate_unspecified' cannot be scored"):
+        B.channel_weights(objective="awareness", industry="x", metric_weights={"engagement_rate_unspecified": 1})
+
+
+# ---------------------------------------------------------------------------------------------- demo truth
+
+@pytest.mark.slow
+def test_demo_gaining_competitor_is_found(demo_root: Path, demo_truth: dict) -> None:
+    from kpi_toolkit.context import load_context
+
+    for client, truth in demo_truth["clients"].items():
+        ctx = load_context(client=client, month=demo_truth["generator"]["end_month"], data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters", tables=["mentions"])
+        t = B.competitor_tables(ctx)
+        top = t["sov_trend"].iloc[0]
+        assert top["brand"] == truth["share_of_voice"]["competitor"], (client, t["sov_trend"])
+        assert top["trend"] == "gaining" and top["p_value"] < 0.01
+        sov = t["sov"].set_index(["month", "brand"])["share_of_voice"]
+        for month, share in truth["share_of_voice"]["observed_monthly"].items():
+            assert sov[(month, truth["share_of_voice"]["competitor"])] == pytest.approx(share, abs=5e-4)
+
+
+@pytest.mark.slow
+def test_demo_competitor_view(demo_root: Path, demo_truth: dict) -> None:
+    from kpi_toolkit.context import load_context
+
+    client = "demo-trailhead"
+    truth = demo_truth["clients"][client]
+    ctx = load_context(client=client, month=demo_truth["generator"]["end_month"], data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters",
+                       tables=["mentions", "competitors", "posts", "audience"])
+    view = B.competitor_view(ctx)
+    assert view.skipped_reason is None and view.figure is not None and len(view.table) == 5
+    text = " ".join(view.sentences)
+    gainer = truth["share_of_voice"]["competitor"]
+    assert f"{gainer} gained share of voice" in text and "percentile rank" in text
+    assert "benchmark" in text and "channel score" in text
+    assert any(gainer in r.action for r in view.recommendations)
