@@ -52,38 +52,88 @@ class Branding(_Strict):
 
 
 class Goal(_Strict):
-    """A SMART goal: a KPI, a target and a deadline.
+    """A SMART goal: a KPI, a target and a deadline (paced by :func:`kpi_toolkit.goals.pace_goals`).
 
     Either ``target`` (an absolute value in the KPI's unit; rates are fractions) or ``change``
-    (relative to ``baseline``, e.g. 0.15 = +15 %, -0.20 = -20 %).
+    (relative to ``baseline``, e.g. 0.15 = +15 %, -0.20 = -20 %). ``change`` needs a ``start`` (the
+    baseline is then the KPI over the 3 complete months before it) or an explicit ``baseline``.
     """
 
     kpi: str
     target: float | None = None
-    change: float | None = None
-    baseline: float | None = Field(None, description="the baseline value; default: the average of "
+    change: float | None = Field(None, gt=-1, description="relative change on the baseline: 0.15 = +15 %")
+    baseline: float | None = Field(None, description="the baseline value; default: the KPI over "
                                    "the 3 complete months before `start`")
-    start: date | None = None
-    by: date
+    start: date | None = Field(None, description="first day the goal counts from")
+    by: date = Field(description="deadline: the goal is met when the KPI reaches the target in the "
+                                 "calendar month of this day (or over start..by, see `over`)")
     owner: str | None = None
+    direction: Literal["auto", "at_least", "at_most"] = Field(
+        "auto", description="at_least: reach or beat the target; at_most: stay at or below it "
+                            "(costs); auto: at_least when the target is above the baseline, "
+                            "at_most when below, else by whether higher is better for the KPI")
+    over: Literal["deadline_month", "whole_period"] = Field(
+        "deadline_month", description="deadline_month: the KPI in the month of `by`; whole_period: "
+                                      "the total from `start` to `by` (counts and money only)")
 
     @model_validator(mode="after")
     def _one_target(self) -> Goal:
         if (self.target is None) == (self.change is None):
             raise ValueError("give exactly one of 'target' or 'change'")
+        if self.change is not None and self.start is None and self.baseline is None:
+            raise ValueError(f"goal on {self.kpi!r} gives 'change' but neither 'start' nor 'baseline' "
+                             "to measure it from")
+        if self.start is not None and self.start >= self.by:
+            raise ValueError(f"goal on {self.kpi!r}: 'start' ({self.start}) must be before 'by' ({self.by})")
+        if self.over == "whole_period" and self.start is None:
+            raise ValueError(f"goal on {self.kpi!r}: over 'whole_period' needs a 'start'")
         return self
 
 
 class AlertRule(_Strict):
-    threshold: float = Field(3.5, description="robust z-score above which a point is an alert")
-    direction: Literal["both", "up", "down"] = "both"
-    owner: str | None = None
+    """When a spike or dip of one daily series becomes an alert, and who receives it."""
+
+    threshold: float = Field(3.5, gt=0, description="robust z-score beyond which a day is an alert "
+                                                    "(3.5: Iglewicz & Hoaglin's outlier cut-off)")
+    direction: Literal["both", "up", "down"] = Field("both", description="up: spikes only; down: "
+                                                                         "dips only; both")
+    owner: str | None = Field(None, description="who acts on the alert (a team or person)")
 
 
 class TrendOptions(_Strict):
+    """Trend detection and alerts (see docs/trend-detection.md and :mod:`kpi_toolkit.trends`)."""
+
     alerts: dict[str, AlertRule] = Field(default_factory=dict,
-                                         description="per KPI or series name, e.g. mentions, negative_share")
+                                         description="per KPI, e.g. mentions, negative_share")
     default_alert: AlertRule = Field(default_factory=AlertRule)
+    watch: list[str] = Field(
+        default_factory=lambda: ["mentions", "negative_share", "engagements", "spend", "conversions"],
+        description="KPIs whose daily series are checked for spikes and dips (the KPIs named in "
+                    "`alerts` are always checked); a KPI whose table is absent is skipped")
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="a change is called 'unlikely to be chance' "
+                                                         "when its p-value is below this")
+
+    @field_validator("alerts")
+    @classmethod
+    def _alert_kpis(cls, v: dict[str, AlertRule]) -> dict[str, AlertRule]:
+        _known_kpis(list(v), what="alert")
+        return v
+
+    @field_validator("watch")
+    @classmethod
+    def _watch_kpis(cls, v: list[str]) -> list[str]:
+        _known_kpis(v, what="watched")
+        return v
+
+
+def _known_kpis(names: list[str], *, what: str) -> None:
+    from .kpis import REGISTRY
+
+    bad = [k for k in names if k not in REGISTRY]
+    if bad:
+        close = difflib.get_close_matches(bad[0], list(REGISTRY), n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{what} KPI {bad[0]!r} is not a KPI of the registry{hint}")
 
 
 class SegmentOptions(_Strict):
