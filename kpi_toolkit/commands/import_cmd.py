@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for name, pr in list_presets().items():
             mark = "verified" if pr.status == "verified" else "from docs"
-            print(f"{name:<22} {pr.table:<9} {mark:<9} {pr.title}")
+            print(f"{name:<24} {pr.table:<9} {mark:<9} {pr.title}")
         return 0
     if not args.format or not args.file or not args.client:
         raise KpiToolkitError("usage: kpi import FORMAT FILE --client C (formats: kpi import --list)")

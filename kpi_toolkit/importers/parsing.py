@@ -6,6 +6,7 @@ nothing is guessed and a blank cell stays missing.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import NoReturn
 
 import numpy as np
@@ -57,15 +58,14 @@ def parse_numbers(s: pd.Series, *, decimal: str, thousands: str | None, file: st
             pct_where_count[i] = True
             continue
         num = f"{m['sign']}{(m['int'] or '0').replace(thousands or '', '')}.{m['frac'] or '0'}{m['exp'] or ''}"
-        out[i] = float(num)
+        # percent via Decimal so that '1.4%' is 0.014, not 0.013999999999999999
+        out[i] = float(Decimal(num) / 100) if percent else float(num)
     if bad.any():
         sep = f"'{thousands}' between thousands, " if thousands else ""
         fail(file, column, bad, lines, f"not a number (expected digits, {sep}'{decimal}' before decimals)", s)
     if pct_where_count.any():
         fail(file, column, pct_where_count, lines, "a percentage where a number was expected", s)
     res = pd.Series(out, index=s.index, dtype="float64")
-    if percent:
-        res = res / 100.0
     if whole:
         frac = (res % 1 != 0) & res.notna()
         if frac.any():
@@ -112,7 +112,7 @@ def parse_bools(s: pd.Series, *, file: str, column: str, lines: np.ndarray) -> p
     return val
 
 
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 def parse_times(s: pd.Series, *, formats: list[str], timezone: str, date_only_kind: bool, file: str,

@@ -71,26 +71,29 @@ class ImportReport:
         return asdict(self)
 
     def to_text(self) -> str:
-        verified = "verified on a real export" if self.status == "verified" else \
-            "written from documentation, not yet verified on a real export"
+        verified = {"verified": "verified on a real export",
+                    "documentation": "written from documentation, not yet verified on a real export",
+                    }.get(self.status, "a user mapping file")
         lines = [
             f"kpi import {self.format} {self.export} -> {self.target}" + ("   (dry run: nothing written)"
                                                                           if self.dry_run else ""),
             f"  format     {self.title} ({verified})",
             f"  read       {self.rows_read} rows, encoding {self.encoding}, delimiter {_show(self.delimiter)}",
             f"  kept       {self.rows_kept}   rejected {len(self.rejected)}   skipped {len(self.skipped)}",
-            f"  {self.table:<10} {self.added} added, {self.unchanged} already present, {self.replaced} "
+            f"  {self.table + ' ':<11}{self.added} added, {self.unchanged} already present, {self.replaced} "
             f"replaced, {self.kept_stored} kept as stored -> {self.table_rows} rows",
         ]
         if self.previously_imported:
             lines.append(f"  same file as {self.previously_imported} (imported before); no second copy kept")
         if self.blank_cells:
             lines.append("  blank cells (kept missing, never 0):")
+            w = max(len(c) for c in self.blank_cells)
             for col, info in self.blank_cells.items():
-                lines.append(f"    {col:<28} {info['count']:>5}  {_rows(info['rows'])}")
+                lines.append(f"    {col:<{w}} {info['count']:>5}  {_rows(info['rows'])}")
         if self.absent_columns:
             lines.append("  not in this export (left missing):")
-            lines += [f"    {k:<28} {v}" for k, v in self.absent_columns.items()]
+            w = max(len(k) for k in self.absent_columns)
+            lines += [f"    {k:<{w}} {v}" for k, v in self.absent_columns.items()]
         if self.rejected:
             lines.append("  rejected rows:")
             for reason, rows in _group(self.rejected).items():

@@ -147,9 +147,10 @@ class Preset(_Strict):
     name: str
     title: str
     table: str
-    status: Literal["verified", "documentation"] = Field(
-        description="verified: checked on a real export file; documentation: written from the "
-                    "platform's documentation and commonly seen headers, not yet seen on a real file")
+    status: Literal["verified", "documentation", "user"] = Field(
+        "user", description="verified: checked on a real export file; documentation: written from the "
+        "platform's documentation and commonly seen headers, not yet seen on a real file; user: a "
+        "user's own mapping file")
     verified_on: str | None = None
     column_names_from: str
     export_steps: str = ""
@@ -175,17 +176,18 @@ class Preset(_Strict):
         if self.table not in TABLES:
             raise ValueError(f"unknown table {self.table!r}; known: {', '.join(TABLES)}")
         spec = TABLES[self.table]
-        for m in self.columns:
+        for i, m in enumerate(self.columns):
             if m.to in spec.names:
                 if m.extra:
-                    raise ValueError(f"column '{m.to}' is canonical in {self.table}; remove 'extra: true'")
+                    raise ValueError(f"columns[{i}].to: '{m.to}' is canonical in {self.table}; "
+                                     "remove 'extra: true'")
             elif not m.extra:
                 close = difflib.get_close_matches(m.to, spec.names, n=1)
                 hint = f" — did you mean '{close[0]}'?" if close else ""
-                raise ValueError(f"'{m.to}' is not a column of {self.table}{hint} "
+                raise ValueError(f"columns[{i}].to: '{m.to}' is not a column of {self.table}{hint} "
                                  "(mark a non-canonical column 'extra: true')")
             elif m.kind is None:
-                raise ValueError(f"extra column '{m.to}' needs a 'kind'")
+                raise ValueError(f"columns[{i}]: extra column '{m.to}' needs a 'kind'")
         for c in self.constants:
             if c not in spec.names:
                 raise ValueError(f"constant '{c}' is not a column of {self.table}")
@@ -222,6 +224,12 @@ class Preset(_Strict):
             if ch.equal is not None:
                 names += list(ch.equal)
         return list(dict.fromkeys(names))
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "columns": ColumnMap, "read": ReadOptions, "skip_rows": SkipRule, "checks": Check, "id": IdSpec,
+    "platform": PlatformSpec,
+}
 
 
 def list_presets() -> dict[str, Preset]:
@@ -261,11 +269,15 @@ def load_preset(name_or_path: str | Path) -> Preset:
     try:
         preset = Preset.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        errs = sorted(e.errors(), key=lambda x: x["type"] != "extra_forbidden")
+        err = errs[0]
+        where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"]).lstrip(".")
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key '{err['loc'][-1]}'"
-        raise ImportFormatError(f"{path}: {where}: {msg}") from None
+            key = str(err["loc"][-1])
+            model = _SECTIONS.get(str(err["loc"][0]), Preset) if len(err["loc"]) > 1 else Preset
+            close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+            msg = f"unknown key '{key}'" + (f" — did you mean '{close[0]}'?" if close else "")
+        raise ImportFormatError(f"{path}: {where + ': ' if where else ''}{msg}") from None
     preset.source_file = str(path)
     return preset

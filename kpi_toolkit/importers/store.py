@@ -63,29 +63,31 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
         return new.reset_index(drop=True), stats
     key = list(spec.key) or [c for c in spec.names if c in new.columns]
     common = [c for c in new.columns if c in existing.columns and c not in _PROVENANCE]
-    old_t = _texts(existing, common)
-    new_t = _texts(new, common)
-    old_idx = {tuple(r): i for i, r in zip(old_t.index, old_t[key].itertuples(index=False), strict=True)}
+    old_rows = list(_texts(existing, common).itertuples(index=False, name=None))
+    new_rows = list(_texts(new, common).itertuples(index=False, name=None))
+    kpos = [common.index(k) for k in key]
+    old_idx = {tuple(r[p] for p in kpos): i for i, r in enumerate(old_rows)}
     add_rows: list[int] = []
     replace: dict[int, int] = {}
     conflicts: list[str] = []
-    for j, k in zip(new_t.index, new_t[key].itertuples(index=False), strict=True):
-        i = old_idx.get(tuple(k))
+    for j, b in enumerate(new_rows):
+        k = tuple(b[p] for p in kpos)
+        i = old_idx.get(k)
         if i is None:
             add_rows.append(j)
             continue
-        a, b = old_t.loc[i], new_t.loc[j]
-        diff = [c for c in common if a[c] != b[c]]
-        if not diff:
+        a = old_rows[i]
+        if a == b:
             stats["unchanged"] += 1
         elif on_conflict == "replace":
             replace[i] = j
         elif on_conflict == "keep":
             stats["kept_stored"] += 1
         else:
-            c = diff[0]
-            conflicts.append(f"{'/'.join(map(str, k))} row {new.loc[j, IMPORT_ROW_COLUMN]}: "
-                             f"{c} {a[c] or 'blank'} -> {b[c] or 'blank'}")
+            c = next(n for n, x, y in zip(common, a, b, strict=True) if x != y)
+            x, y = a[common.index(c)], b[common.index(c)]
+            conflicts.append(f"{'/'.join(map(str, k))} row {new[IMPORT_ROW_COLUMN].iloc[j]}: "
+                             f"{c} {x or 'blank'} -> {y or 'blank'}")
     if conflicts:
         more = f" (+{len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
         raise ImportFormatError(
@@ -95,11 +97,12 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     stats["added"] = len(add_rows)
     stats["replaced"] = len(replace)
     cols = list(dict.fromkeys([*existing.columns, *new.columns]))
-    old = _objectify(existing.reindex(columns=cols))
-    newr = _objectify(new.reindex(columns=cols))
-    for i, j in replace.items():
-        old.loc[i] = newr.loc[j]
-    combined = pd.concat([old, newr.loc[add_rows]], ignore_index=True)
+    old = _objectify(existing.reset_index(drop=True).reindex(columns=cols))
+    newr = _objectify(new.reset_index(drop=True).reindex(columns=cols))
+    if replace:
+        rows = list(replace)
+        old.iloc[rows] = newr.iloc[[replace[i] for i in rows]].to_numpy()
+    combined = pd.concat([old, newr.iloc[add_rows]], ignore_index=True)
     return combined, stats
 
 
@@ -111,7 +114,9 @@ def _objectify(df: pd.DataFrame) -> pd.DataFrame:
 def for_writing(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Counts as nullable integers (no '79.0' in the CSV), extra columns as text."""
     spec = TABLES[table]
-    out = df.copy()
+    canonical = [c for c in spec.names if c in df.columns]
+    extras = [c for c in df.columns if c not in spec.names and c not in _PROVENANCE]
+    out = df[canonical + extras + [c for c in _PROVENANCE if c in df.columns]].copy()
     for c in out.columns:
         if c in spec.names:
             if spec.column(c).kind == "int":
