@@ -15,6 +15,12 @@ import pandas as pd
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 """One marker shape per model, so the chart reads without colour too."""
 
+MODEL_COLOURS = {
+    "first": "#56B4E9", "last": "#E69F00", "last_non_direct": "#009E73", "linear": "#CC79A7",
+    "time_decay": "#D55E00", "position": "#9a9a9a", "markov": "#0072B2", "shapley": "#000000",
+}
+"""Okabe-Ito colours per model; the data-driven models get the two darkest (no yellow on white)."""
+
 
 def plot_model_comparison(
     table: pd.DataFrame,
@@ -28,8 +34,8 @@ def plot_model_comparison(
     """Share of conversions (or value) per channel under each model: a dot plot with intervals.
 
     Each channel is a row; each model a marker (colour and shape) at the channel's share of the
-    model's total. Where the table has bootstrap columns, a line shows the interval. Channels are
-    ordered by the first highlighted model present.
+    model's total. Where the table has bootstrap columns, a line shows the interval of the highlighted
+    (data-driven) models. Channels are ordered by the first highlighted model present.
 
     Parameters
     ----------
@@ -82,14 +88,14 @@ def plot_model_comparison(
             continue
         y = np.array([y_of[c] for c in sub["channel"].astype(str)]) + offsets[i]
         x = sub[measure].to_numpy(dtype=float) / tot
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = MODEL_COLOURS.get(m, OKABE_ITO[i % len(OKABE_ITO)])
         big = m in highlight
-        if lo_col in sub.columns and sub[lo_col].notna().any():
+        if big and lo_col in sub.columns and sub[lo_col].notna().any():
             lo = sub[lo_col].to_numpy(dtype=float) / tot
             hi = sub[hi_col].to_numpy(dtype=float) / tot
             ax.hlines(y, lo, hi, color=colour, linewidth=2.2 if big else 1.2, alpha=0.9, zorder=2)
             x_min = min(x_min, float(np.nanmin(lo)))
-        ax.scatter(x, y, s=60 if big else 28, marker=MARKERS[i % len(MARKERS)], color=colour,
+        ax.scatter(x, y, s=70 if big else 26, marker=MARKERS[i % len(MARKERS)], color=colour,
                    edgecolor="white", linewidth=0.6, zorder=3 if big else 2,
                    label=MODEL_LABELS.get(m, m))
         x_min = min(x_min, float(np.nanmin(x)))
@@ -98,7 +104,7 @@ def plot_model_comparison(
     ax.set_xlim(left=x_min * 1.05 if x_min < 0 else 0)  # a negative Shapley credit stays visible
     if x_min < 0:
         ax.axvline(0, color="black", linewidth=0.8)
-    percent_axis(ax, "x")
+    percent_axis(ax, "x", decimals=0)
     what = "conversions" if measure == "conversions" else "conversion value"
     ax.set_xlabel(f"Share of attributed {what} (%)")
     ax.set_ylabel("")
