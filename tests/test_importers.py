@@ -261,6 +261,14 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+def test_export_without_rows(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "tiktok.csv", lambda t: t.splitlines()[0] + "\n")
+    assert _err(_imp, "tiktok", f, tmp_path).endswith("tiktok.csv: no data rows under the header (line 1)")
+    (tmp_path / "zero.csv").write_bytes(b"")
+    assert _err(_imp, "tiktok", tmp_path / "zero.csv", tmp_path).endswith("zero.csv: the file is empty")
+    assert not (tmp_path / "data").exists()
+
+
 def test_client_id_is_checked(tmp_path: Path) -> None:
     assert "client id '../x'" in _err(_imp, "tiktok", FIX / "tiktok.csv", tmp_path, client="../x")
 

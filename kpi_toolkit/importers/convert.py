@@ -70,6 +70,21 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
         A strptime format that replaces the preset's formats for every date column.
     import_file
         Provenance written to ``import_file`` on every row (the archived copy's name).
+
+    Returns
+    -------
+    Converted
+        ``frame``: the kept rows in the table's column order, extra columns after the canonical
+        ones, then ``import_file`` and ``import_row``; plus skipped and rejected rows with reasons,
+        blank cells per export column, check results and notes.
+
+    References
+    ----------
+    .. [1] NIST (2015). FIPS 180-4, Secure Hash Standard: SHA-256, used for the stable ids of
+       rows without an id.
+    .. [2] Moro, S., Rita, P. & Vala, B. (2016). Predicting social media performance metrics and
+       evaluation of the impact on brand building: A data mining approach. Journal of Business
+       Research 69(9), 3341-3351. doi:10.1016/j.jbusres.2016.02.010 (the verified Facebook export).
     """
     file = str(raw.path)
     spec = TABLES[preset.table]

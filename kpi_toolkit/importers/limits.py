@@ -46,8 +46,8 @@ def analysis_limits(table: str, conv: Converted) -> list[str]:
             if _all_blank(df, col):
                 out.append(f"no {col} in this export: engagement counts for these posts omit {col}")
             elif (n := _some_blank(df, col)):
-                out.append(f"{n} post(s) lack {col} (blank in the export): sums skip them, so "
-                           f"engagement totals are lower bounds where {col} is missing")
+                out.append(f"{n} post(s) lack {col} (blank in the export): engagement rates leave "
+                           f"them out of numerator and denominator; totals of {col} skip them")
         if "content_type" in df.columns and (df["content_type"] == "unknown").all():
             out.append("no content format in this export: format comparisons are unavailable")
         if _all_blank(df, "paid"):

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from ..data import load_table, table_path, validate_frame, write_table
-from ..exceptions import DataValidationError, ImportFormatError, ParameterError
+from ..exceptions import DataValidationError, ImportFormatError, NoDataError, ParameterError
 from ..params import CLIENT_ID
 from .convert import Converted, convert
 from .limits import analysis_limits
@@ -213,8 +213,13 @@ def import_export(
 
     Raises
     ------
-    ImportFormatError, DataValidationError, ParameterError
+    ImportFormatError, DataValidationError, ParameterError, NoDataError
         One line naming the file, column, rows and rule. Nothing is written.
+
+    References
+    ----------
+    .. [1] docs/importers.md: the merge rules, the archive and the log, and for each preset where
+       its column names come from and whether it was verified on a real export.
     """
     if not CLIENT_ID.fullmatch(client):
         raise ParameterError(f"client id {client!r}: lower-case letters, digits, '-' or '_'")
@@ -227,6 +232,8 @@ def import_export(
     else:
         tz, tz_note = client_timezone(client, parameters_dir)
     raw = read_export(export, preset, encoding=encoding, delimiter=delimiter)
+    if not raw.rows:
+        raise NoDataError(f"{export}: no data rows under the header (line {raw.header_line})")
 
     cdir = Path(data_dir) / client
     imports = cdir / "imports"
@@ -274,7 +281,8 @@ def import_export(
     imports.mkdir(parents=True, exist_ok=True)
     if prev is None:
         shutil.copyfile(export, imports / archive_name)
-    write_table(for_writing(combined, preset.table), target)
+    if len(combined) or existing_path is not None:  # every row rejected and no table yet: log only
+        write_table(for_writing(combined, preset.table), target)
     log_stem = unique_stem(imports, stamp, export.name) if prev else archive_name
     result.log_json = imports / f"{log_stem}.log.json"
     result.log_txt = imports / f"{log_stem}.log.txt"
