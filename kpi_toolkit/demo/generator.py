@@ -138,10 +138,14 @@ def _calendar(profile: ClientProfile, end_month: pd.Period) -> _Calendar:
 
 
 def _to_utc(local_ns: np.ndarray, tz: str) -> pd.DatetimeIndex:
-    """Local wall-clock times (int64 ns) to UTC; DST gaps shift forward, overlaps take summer time."""
+    """Local wall-clock times (int64 ns) to UTC.
+
+    A time in the spring-forward gap moves one hour later (02:30 becomes 03:30, so the gap's times
+    do not pile up on 03:00:00); a time in the autumn overlap is taken as summer time.
+    """
     idx = pd.DatetimeIndex(np.asarray(local_ns, dtype=np.int64).view("datetime64[ns]"))
     return idx.tz_localize(tz, ambiguous=np.ones(len(idx), dtype=bool),
-                           nonexistent="shift_forward").tz_convert("UTC").as_unit("ns")
+                           nonexistent=pd.Timedelta(hours=1)).tz_convert("UTC").as_unit("ns")
 
 
 def _rng(seed: int, client_index: int, stream: int) -> np.random.Generator:
@@ -614,26 +618,28 @@ def _journeys(p: ClientProfile, cal: _Calendar, rng: np.random.Generator
     p_conv = p.base_conversion_rate * np.where(has_driver, p.driver_multiplier, 1.0)
     converted = rng.random(jn) < p_conv
 
-    # time: the last touch falls on a day drawn with the seasonal profile; earlier touches
-    # precede it by exponential gaps (mean 2 days), the whole journey within 27 days
-    season = cal.season
-    day = rng.choice(cal.n, size=jn, p=season / season.sum())
-    _, hour_p = _probs(tuple(_MENTION_HOURS))
-    last_ns = cal.day_ns[day] + (rng.choice(24, size=jn, p=hour_p) * 3600
-                                 + rng.integers(0, 3600, size=jn)) * 10**9
+    # time: earlier touches precede the last one by exponential gaps (mean 2 days), the whole
+    # journey within 27 days; the conversion follows the last touch after an exponential delay
+    # (mean 6 hours, at most 2 days). The journey's end (its conversion, else its last touch) falls
+    # on a day drawn with the seasonal profile among the days that keep the whole journey inside
+    # the period.
     gap_s = np.where(is_last, 0.0, rng.exponential(2 * 86_400.0, size=total))
     suffix = np.concatenate([np.cumsum(gap_s[::-1])[::-1], [0.0]])
     offset = suffix[np.arange(total)] - suffix[(starts + length)[j_idx]]
     span = offset[starts]
     scale = np.minimum(1.0, _MAX_JOURNEY_DAYS * 86_400 / np.maximum(span, 1.0))
-    offset_ns = (offset * scale[j_idx]).astype(np.int64) * 10**9
-    conv_ns = last_ns + np.minimum(rng.exponential(6 * 3600.0, size=jn), 2 * 86_400).astype(np.int64) * 10**9
-    first_ns = last_ns - offset_ns[starts]
-    latest = np.where(converted, conv_ns, last_ns)
-    shift = np.where(first_ns < cal.start_ns, cal.start_ns - first_ns + 60 * 10**9, 0)
-    shift = np.where(latest + shift >= cal.end_ns, cal.end_ns - latest - 60 * 10**9, shift)
-    touch_local = last_ns[j_idx] - offset_ns + shift[j_idx]
-    conv_local = conv_ns + shift
+    offset_s = (offset * scale[j_idx]).astype(np.int64)
+    delay_s = np.where(converted, np.minimum(rng.exponential(6 * 3600.0, size=jn), 2 * 86_400), 0)
+    delay_s = delay_s.astype(np.int64)
+    lo = -(-(offset_s[starts] + delay_s) // 86_400)  # ceil: whole days the journey needs
+    cdf = np.concatenate([[0.0], np.cumsum(cal.season)])
+    u = cdf[lo] + rng.random(jn) * (cdf[-1] - cdf[lo])
+    day = np.clip(np.searchsorted(cdf, u, side="right") - 1, lo, cal.n - 1)
+    _, hour_p = _probs(tuple(_MENTION_HOURS))
+    end_ns = cal.day_ns[day] + (rng.choice(24, size=jn, p=hour_p) * 3600
+                                + rng.integers(0, 3600, size=jn)) * 10**9
+    conv_local = end_ns
+    touch_local = (end_ns - delay_s * 10**9)[j_idx] - offset_s * 10**9
 
     touch_utc = _to_utc(touch_local, p.timezone)
     first_utc = touch_utc.asi8[starts]
@@ -853,6 +859,12 @@ def _client_truth(p: ClientProfile, cal: _Calendar, shift_idx: int, ramp_start: 
                              for k, v in p.platforms.items()},
              "cause": ls.cause},
         ],
+        "sentiment_baseline": {
+            "note": "expected shares of positive, neutral and negative mentions outside spikes",
+            "brands": {b: dict(zip(texts.POLARITIES, (float(x) for x in pol), strict=True))
+                       for b, pol in [(p.brand, p.brand_polarity)]
+                       + [(c.name, c.polarity) for c in p.competitors]},
+        },
         "spikes": minfo["spikes"],
         "crisis": {
             **crisis,
