@@ -145,7 +145,7 @@ class SegmentOptions(_Strict):
     lookback_months: int = Field(12, ge=1, le=36, description="months of posts, ending with the report "
                                  "month, used for formats, timing and drivers")
     hour_block_hours: Literal[1, 2, 3, 4, 6, 8, 12] = Field(
-        3, description="width of the time slots of the best-time heatmap and the drivers model")
+        2, description="width of the time slots of the best-time heatmap and the drivers model")
     min_posts_per_cell: int | None = Field(
         None, ge=1, description="minimum posts of a weekday × time slot cell; default: min_posts")
     breakout_quantile: float = Field(0.9, gt=0.5, lt=1, description="posts at or above this quantile "

@@ -43,7 +43,8 @@ __all__ = [
     "add_time_segments", "best_posting_times", "bootstrap_ratio_interval", "compare_segments",
     "design_effect", "driver_recommendations", "driver_sentences", "drivers_view", "engagement_drivers",
     "factor_findings", "format_view",
-    "post_measure", "post_tiers", "posting_time_grid", "posting_time_view", "segment_kpi",
+    "post_measure", "post_tiers", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
+    "segment_kpi", "time_slots",
     "segments_view", "top_posts_view", "wilson_interval",
 ]
 
@@ -72,7 +73,7 @@ Interval = Literal["auto", "adjusted", "wilson", "bootstrap"]
 # segment columns
 
 
-def add_time_segments(posts: pd.DataFrame, *, tz: str = "UTC", hour_block_hours: int = 3) -> pd.DataFrame:
+def add_time_segments(posts: pd.DataFrame, *, tz: str = "UTC", hour_block_hours: int = 2) -> pd.DataFrame:
     """Add weekday, hour and paid/organic segment columns in the client's time zone.
 
     Parameters
@@ -125,7 +126,7 @@ def add_time_segments(posts: pd.DataFrame, *, tz: str = "UTC", hour_block_hours:
     return out
 
 
-def hour_block_label(hour: int, hour_block_hours: int = 3) -> str:
+def hour_block_label(hour: int, hour_block_hours: int = 2) -> str:
     """The block an hour falls in, e.g. ``hour_block_label(19, 3) == "18:00-20:59"``."""
     start = (hour // hour_block_hours) * hour_block_hours
     return f"{start:02d}:00-{start + hour_block_hours - 1:02d}:59"
@@ -341,7 +342,7 @@ def segment_kpi(
     interval: Interval = "auto",
     n_boot: int = 2000,
     seed: int = 42,
-    hour_block_hours: int = 3,
+    hour_block_hours: int = 2,
 ) -> pd.DataFrame:
     """A KPI by segment: value with interval, size, lift against the overall value, rank.
 
@@ -508,7 +509,7 @@ def compare_segments(
     confidence: float = 0.95,
     method: Literal["auto", "adjusted", "chi2", "kruskal"] = "auto",
     correction: str = "holm",
-    hour_block_hours: int = 3,
+    hour_block_hours: int = 2,
 ) -> SegmentComparison:
     """Test whether a KPI differs between segments, with effect sizes and corrected pairwise tests.
 
@@ -686,7 +687,7 @@ def posting_time_grid(
     by: str | Sequence[str] = "platform",
     min_posts: int = 20,
     confidence: float = 0.95,
-    hour_block_hours: int = 3,
+    hour_block_hours: int = 2,
     interval: Interval = "auto",
     n_boot: int = 1000,
     seed: int = 42,
@@ -696,7 +697,7 @@ def posting_time_grid(
     Returns the tidy frame of :func:`segment_kpi` over ``[*by, "weekday", "hour_block"]`` with
     ``weekday_name`` and ``masked`` (``True`` where the cell has too few posts). Every weekday × slot
     combination is present (empty cells with ``n_posts = 0``), so a heatmap has no holes. ``lift``
-    is against the overall value of all posts given.
+    is against the value of the cell's own ``by`` group (a platform's cell against that platform).
 
     References
     ----------
@@ -717,6 +718,10 @@ def posting_time_grid(
     grid["note"] = grid["note"].fillna(TOO_FEW)
     grid["weekday_name"] = pd.array([WEEKDAY_NAMES[int(w)] for w in grid["weekday"]], dtype="string")
     grid["masked"] = ~grid["enough_posts"]
+    if by_list:   # lift against the group's own value (a platform against itself, not all platforms)
+        tot = grid.groupby(by_list)[["numerator", "denominator"]].transform("sum")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grid["lift"] = grid["value"] / (tot["numerator"] / tot["denominator"]) - 1
     # rank within each platform (or whatever `by` is), cells with enough posts only
     ranked = grid["value"].where(grid["enough_posts"])
     if by_list:
@@ -739,6 +744,57 @@ def best_posting_times(grid: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     return ok.reset_index(drop=True)
 
 
+def time_slots(
+    posts: pd.DataFrame,
+    kpi: str = "engagement_rate_by_reach",
+    *,
+    tz: str = "UTC",
+    by: str | Sequence[str] = "platform",
+    min_posts: int = 20,
+    confidence: float = 0.95,
+    hour_block_hours: int = 2,
+) -> pd.DataFrame:
+    """The KPI by time slot of the day (per platform), relative to the platform's own value.
+
+    :func:`segment_kpi` over ``[*by, "hour_block"]``, plus ``group_value`` (the ratio of sums of the
+    whole ``by`` group), ``relative`` = ``value / group_value`` with ``relative_low`` /
+    ``relative_high`` (the interval divided by the same), ``lift`` against the group, and
+    ``above_usual`` / ``below_usual`` (the interval lies entirely above / below the group's value).
+    Relative values put platforms with very different rates on one scale. Rank is within the group.
+
+    References
+    ----------
+    .. [1] See :func:`segment_kpi`.
+    """
+    by_list = _as_list(by)
+    seg = segment_kpi(posts, kpi, by=[*by_list, "hour_block"], tz=tz, min_posts=min_posts,
+                      confidence=confidence, hour_block_hours=hour_block_hours)
+    out = _group_relative(seg, by_list)
+    out.attrs.update(seg.attrs, hour_block_hours=hour_block_hours, by=by_list)
+    return out
+
+
+def _group_relative(seg: pd.DataFrame, by_list: list[str]) -> pd.DataFrame:
+    out = seg.copy()
+    if by_list:
+        tot = out.groupby(by_list)[["numerator", "denominator"]].transform("sum")
+        ranked = out["value"].where(out["enough_posts"])
+        out["rank"] = ranked.groupby([out[c] for c in by_list]).rank(ascending=False, method="min").astype("Int64")
+    else:
+        tot = pd.DataFrame({"numerator": out["numerator"].sum(), "denominator": out["denominator"].sum()},
+                           index=out.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        group = tot["numerator"] / tot["denominator"]
+        out["group_value"] = group
+        out["relative"] = out["value"] / group
+        out["relative_low"] = out["ci_low"] / group
+        out["relative_high"] = out["ci_high"] / group
+    out["lift"] = out["relative"] - 1
+    out["above_usual"] = (out["ci_low"] > group).fillna(False).astype(bool) & out["enough_posts"]
+    out["below_usual"] = (out["ci_high"] < group).fillna(False).astype(bool) & out["enough_posts"]
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # drivers: negative binomial regression
 
@@ -752,7 +808,7 @@ def engagement_drivers(
     references: dict[str, str] | None = None,
     min_posts: int = 20,
     confidence: float = 0.95,
-    hour_block_hours: int = 3,
+    hour_block_hours: int = 2,
     correction: str = "holm",
     model: Literal["negative_binomial", "poisson"] = "negative_binomial",
 ) -> pd.DataFrame:
@@ -1253,9 +1309,9 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
     kpi = _kpi(ctx)
     try:
         seg = segment_kpi(posts, kpi, by=by, tz=ctx.tz, min_posts=opts.min_posts, confidence=opts.confidence,
-                          hour_block_hours=getattr(opts, "hour_block_hours", 3))
+                          hour_block_hours=getattr(opts, "hour_block_hours", 2))
         cmp = compare_segments(posts, kpi, by=by, tz=ctx.tz, min_posts=opts.min_posts,
-                               confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 3))
+                               confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 2))
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
     from .plotting.segments import plot_segment_kpi
@@ -1275,7 +1331,7 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
     sentences.append(cmp.sentence())
     small = seg[~seg["enough_posts"]]
     if len(small):
-        listed = ", ".join(f"{s} ({n} posts)" for s, n in zip(small[by], small["n_posts"], strict=True))
+        listed = ", ".join(f"{s} ({_n_posts(n)})" for s, n in zip(small[by], small["n_posts"], strict=True))
         sentences.append(f"{len(small)} {_plain_column(by)}{'s have' if len(small) > 1 else ' has'} "
                          f"{TOO_FEW} (fewer than {opts.min_posts} posts): {listed}.")
     caveats = _common_caveats(seg)
@@ -1286,7 +1342,7 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
 
 
 def posting_time_view(ctx: ReportContext) -> ReportView:
-    """Best time to post: weekday × time slot heatmaps per platform, sparse cells masked."""
+    """Best time of day to post, per platform, relative to each platform's usual rate."""
     key, title = "segments-timing", "When posts work best"
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
@@ -1294,38 +1350,87 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
     posts, _, window = _window(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
-    block = getattr(opts, "hour_block_hours", 3)
+    block = getattr(opts, "hour_block_hours", 2)
+    conf = opts.confidence
+    try:
+        slots = time_slots(posts, _kpi(ctx), tz=ctx.tz, min_posts=opts.min_posts, confidence=conf,
+                           hour_block_hours=block)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    from .plotting.segments import plot_time_slots
+
+    unit, label = _unit(slots), _lower(slots.attrs["label"])
+    fig, ax = _new_fig(height_in=4.2)
+    plot_time_slots(slots, ax=ax, title=f"{label[0].upper()}{label[1:]} by time of day ({ctx.tz}), {window}")
+    sentences = []
+    counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False)
+    for platform, n in counts.items():
+        name = PLATFORM_NAMES.get(platform, platform)
+        top = slots[(slots["platform"] == platform) & (slots["rank"] == 1)]
+        if top.empty:
+            sentences.append(f"{name} ({int(n):,} posts): {TOO_FEW} about the best time to post "
+                             f"(no time slot has {opts.min_posts} posts).")
+            continue
+        r = top.iloc[0]
+        sure = ("above the usual rate, unlikely to be chance" if r["above_usual"] else
+                "not clearly above the usual rate (could be chance)")
+        sentences.append(
+            f"{name}: posts published {r['hour_block']} had the highest {label}, "
+            f"{fmt_value(r['value'], unit)} ({fmt_interval(r['ci_low'], r['ci_high'], unit, confidence=conf)}; "
+            f"{r['n_posts']} posts), {_signed_pct(r['lift'])} against all {name} posts: {sure}.")
+    caveats = [f"Times are in the client's time zone ({ctx.tz}); slots are {block} hours wide. Time slots "
+               f"with fewer than {opts.min_posts} posts are grey: {TOO_FEW}."]
+    caveats += _common_caveats(slots)[1:]
+    alt = (f"{label[0].upper()}{label[1:]} by {block}-hour time slot, relative to each platform's usual "
+           "rate, for " + ", ".join(PLATFORM_NAMES.get(p, p) for p in counts.index) + ". " + " ".join(sentences))
+    return ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, caveats=caveats,
+                      extra={"slots": slots})
+
+
+def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = 3) -> ReportView:
+    """Weekday × time slot heatmaps for the platforms with at least ``min_cells`` cells of enough posts.
+
+    Skipped (with the reason) when no platform has that many: a heatmap of grey cells says nothing.
+    """
+    key, title = "segments-heatmap", "Best weekday and time"
+    if (reason := _skip_reason(ctx)) is not None:
+        return ReportView.skipped(key, title, reason)
+    opts = _options(ctx)
+    posts, _, window = _window(ctx)
+    if posts is None or len(posts) == 0:
+        return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
+    block = getattr(opts, "hour_block_hours", 2)
     min_cell = getattr(opts, "min_posts_per_cell", None) or opts.min_posts
     try:
         grid = posting_time_grid(posts, _kpi(ctx), tz=ctx.tz, by="platform", min_posts=min_cell,
                                  confidence=opts.confidence, hour_block_hours=block)
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
+    shown = grid.groupby("platform")["masked"].apply(lambda m: int((~m).sum()))
+    keep = sorted(shown[shown >= min_cells].index)
+    if not keep:
+        return ReportView.skipped(
+            key, title, f"{TOO_FEW} per weekday and time slot: no platform has {min_cells} or more "
+            f"weekday × {block}-hour cells with {min_cell} posts in {window} (see the time of day above)")
     from .plotting.segments import plot_posting_heatmaps
 
+    sub = grid[grid["platform"].isin(keep)]
+    sub.attrs.update(grid.attrs)
     unit, label, conf = _unit(grid), _lower(grid.attrs["label"]), opts.confidence
-    fig = plot_posting_heatmaps(grid, title=f"{label[0].upper()}{label[1:]} by weekday and time "
-                                f"({ctx.tz}), {window}")
-    best = best_posting_times(grid, top=1)
+    fig = plot_posting_heatmaps(sub, title=f"{label[0].upper()}{label[1:]} by weekday and time ({ctx.tz}), {window}")
+    best = best_posting_times(sub, top=1)
     sentences = []
-    for platform in sorted(grid["platform"].unique()):
-        b = best[best["platform"] == platform]
-        name = PLATFORM_NAMES.get(platform, platform)
-        if b.empty:
-            n = int(grid.loc[grid["platform"] == platform, "n_posts"].sum())
-            sentences.append(f"{name}: {TOO_FEW} about the best time ({n} posts; no weekday and time slot "
-                             f"has {min_cell} or more).")
-            continue
-        r = b.iloc[0]
-        sentences.append(f"{name}: {r['weekday_name']}s {r['hour_block']} had the highest {label}, "
-                         f"{fmt_value(r['value'], unit)} ({fmt_interval(r['ci_low'], r['ci_high'], unit, confidence=conf)}; "
-                         f"{r['n_posts']} posts, {_signed_pct(r['lift'])} against all posts).")
-    caveats = [f"Grey cells have fewer than {min_cell} posts: {TOO_FEW}.",
-               f"Times are in the client's time zone ({ctx.tz}); slots are {block} hours wide."]
-    caveats += _common_caveats(grid)[1:]
-    n_cells = int((~grid["masked"]).sum())
+    for r in best.itertuples():
+        name = PLATFORM_NAMES.get(r.platform, r.platform)
+        sentences.append(
+            f"{name}: {r.weekday_name}s {r.hour_block} had the highest {label} of the {shown[r.platform]} "
+            f"cells with enough posts, {fmt_value(r.value, unit)} "
+            f"({fmt_interval(r.ci_low, r.ci_high, unit, confidence=conf)}; {r.n_posts} posts, "
+            f"{_signed_pct(r.lift)} against all {name} posts).")
+    caveats = [f"Grey cells have fewer than {min_cell} posts: {TOO_FEW}; the number in a grey cell is its "
+               "post count."]
     alt = (f"Heatmaps of {label} by weekday and {block}-hour time slot for "
-           f"{grid['platform'].nunique()} platforms; {n_cells} cells have enough posts to show.")
+           + ", ".join(PLATFORM_NAMES.get(p, p) for p in keep) + ". " + " ".join(sentences))
     return ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, caveats=caveats,
                       extra={"grid": grid, "best": best_posting_times(grid, top=3)})
 
@@ -1341,7 +1446,7 @@ def drivers_view(ctx: ReportContext) -> ReportView:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
     try:
         drv = engagement_drivers(posts, _kpi(ctx), tz=ctx.tz, min_posts=opts.min_posts,
-                                 confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 3))
+                                 confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 2))
     except (NoDataError, ParameterError) as e:
         return ReportView.skipped(key, title, str(e))
     from .plotting.segments import plot_drivers
@@ -1351,8 +1456,8 @@ def drivers_view(ctx: ReportContext) -> ReportView:
                  f"against the most common level, {window}")
     sentences = driver_sentences(drv, top=3)
     caveats = [f"Model: {drv.attrs['model']} over {drv.attrs['n_posts']:,} posts of {window}; each factor "
-               "is compared with its most common level, the others held fixed. Intervals and p-values "
-               f"are Holm-corrected for {int((~drv['is_reference']).sum())} comparisons in the 'significant' flag."]
+               "is compared with its most common level, the others held fixed. p-values are Holm-corrected "
+               f"for the {int((~drv['is_reference']).sum())} comparisons (the intervals are not)."]
     caveats.append("The model weighs every post about equally, so its ratios describe a typical post; "
                    "the format table above adds up all posts, where a few very large posts weigh more.")
     if not drv.attrs["converged"]:
@@ -1362,14 +1467,15 @@ def drivers_view(ctx: ReportContext) -> ReportView:
         caveats.append(f"{drv.attrs['n_dropped']} posts without {drv.attrs['denominator']} were left out.")
     if drv.attrs["pooled"]:
         caveats.append("Levels with fewer than {} posts were pooled as '(other)': {}.".format(
-            opts.min_posts, "; ".join(f"{f}: {', '.join(v)}" for f, v in drv.attrs["pooled"].items())))
+            opts.min_posts, "; ".join(f"{_plain_column(f)}: {', '.join(v)}" for f, v in drv.attrs["pooled"].items())))
     recs = driver_recommendations(drv, tz=ctx.tz, window=window)
     table = drv[~drv["is_reference"]].assign(
         effect=lambda d: [times(x) for x in d["irr"]],
         interval=lambda d: [f"{_num2(a)}-{_num2(b)}" for a, b in zip(d["ci_low"], d["ci_high"], strict=True)],
-        p=lambda d: [format_p(p) for p in d["p_adjusted"]])[
+        p=lambda d: [format_p(p) for p in d["p_adjusted"]],
+        factor=lambda d: [_plain_column(f) for f in d["factor"]])[
         ["factor", "level", "reference", "n_posts", "effect", "interval", "p"]].rename(columns={
-            "factor": "Factor", "level": "Level", "reference": "Compared with", "n_posts": "Posts",
+            "factor": "What", "level": "Level", "reference": "Compared with", "n_posts": "Posts",
             "effect": "Engagements per reach", "interval": f"{100 * opts.confidence:g} % CI",
             "p": "p (Holm)"})
     alt = "Incidence-rate ratios with intervals: " + " ".join(sentences)
@@ -1466,8 +1572,15 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
 
 
 def segments_view(ctx: ReportContext) -> list[ReportView]:
-    """Every segment view of the monthly report: formats, timing, drivers, top posts."""
-    return [format_view(ctx), posting_time_view(ctx), drivers_view(ctx), top_posts_view(ctx)]
+    """Every segment view of the monthly report: formats, time of day, weekday × time heatmap (when
+    enough cells have enough posts), drivers, top posts."""
+    views = [format_view(ctx), posting_time_view(ctx)]
+    heat = posting_heatmap_view(ctx)
+    if heat.skipped_reason is None:   # a heatmap of grey cells is left out; its reason is a caveat
+        views.append(heat)
+    elif views[1].skipped_reason is None:
+        views[1].caveats.append(f"The weekday × time heatmap is not shown: {heat.skipped_reason}.")
+    return [*views, drivers_view(ctx), top_posts_view(ctx)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1482,6 +1595,10 @@ def _new_fig(*, height_in: float) -> tuple[Any, Any]:
 
 def _unit(df: pd.DataFrame) -> str:
     return str(df.attrs.get("unit") or ("fraction" if df.attrs.get("kind") == "rate" else "count"))
+
+
+def _n_posts(n: int) -> str:
+    return f"{int(n):,} post" + ("" if int(n) == 1 else "s")
 
 
 def _signed_pct(x: float) -> str:

@@ -220,7 +220,7 @@ def test_time_segments_fall_back_to_export_weekday_and_hour() -> None:
                        "published_hour": 19}])
     out = S.add_time_segments(df, tz="Europe/Helsinki")
     assert out["weekday"].iloc[0] == 2 and out["hour"].iloc[0] == 19
-    assert out["hour_block"].iloc[0] == "18:00-20:59"
+    assert out["hour_block"].iloc[0] == "18:00-19:59"          # 2-hour slots by default
 
 
 def test_paid_status_keeps_blank_paid_missing() -> None:
@@ -320,7 +320,7 @@ def test_posting_time_grid_is_complete_and_masks_sparse_cells(sim: pd.DataFrame)
     best = S.best_posting_times(grid, top=3)
     assert len(best) == 6 and not best["masked"].any()
     # the planted slot (18:00-20:59 local, 1.4×) is the best slot overall
-    by_slot = S.segment_kpi(sim, by="hour_block", tz="Europe/Helsinki")
+    by_slot = S.segment_kpi(sim, by="hour_block", tz="Europe/Helsinki", hour_block_hours=3)
     top = by_slot.sort_values("rank").iloc[0]
     assert top["hour_block"] == "18:00-20:59"
 
@@ -330,31 +330,31 @@ def test_posting_time_grid_is_complete_and_masks_sparse_cells(sim: pd.DataFrame)
 
 
 def test_drivers_match_statsmodels_negative_binomial_directly(sim: pd.DataFrame) -> None:
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+    from statsmodels.genmod.families import NegativeBinomial as NBFamily
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     drv = S.engagement_drivers(sim, tz="Europe/Helsinki", factors=("content_type", "platform"),
                                references={"content_type": "image", "platform": "instagram"})
-    d = sim.assign(eng=sim["likes"] + sim["comments"] + sim["shares"],
-                   content_type=sim["content_type"].astype(str), platform=sim["platform"].astype(str))
-    direct = smf.negativebinomial("eng ~ C(content_type, Treatment('image')) + C(platform, Treatment('instagram'))",
-                                  data=d, exposure=d["reach"].astype(float)).fit(method="newton", maxiter=200,
-                                                                                 disp=0)
+    # the same model built by hand: treatment dummies, log(reach) offset, NB2 by maximum likelihood
+    levels = [("content_type", "link"), ("content_type", "live"), ("content_type", "reel"),
+              ("content_type", "video"), ("platform", "facebook")]
+    X = np.column_stack([np.ones(len(sim))] + [(sim[f] == lvl).to_numpy(float) for f, lvl in levels])
+    y = (sim["likes"] + sim["comments"] + sim["shares"]).to_numpy(float)
+    reach = sim["reach"].to_numpy(float)
+    direct = NegativeBinomial(y, X, loglike_method="nb2", offset=np.log(reach)).fit(
+        method="newton", maxiter=200, disp=0)
     got = drv.set_index(["factor", "level"])
-    for name, b in direct.params.items():
-        m = re.match(r"C\((\w+), Treatment\('\w+'\)\)\[T\.(\w+)\]", name)
-        if not m:
-            continue
-        assert got.loc[(m.group(1), m.group(2)), "irr"] == pytest.approx(math.exp(b), rel=1e-4)
-        lo, hi = np.exp(direct.conf_int().loc[name])
-        assert got.loc[(m.group(1), m.group(2)), "ci_low"] == pytest.approx(lo, rel=1e-3)
-        assert got.loc[(m.group(1), m.group(2)), "ci_high"] == pytest.approx(hi, rel=1e-3)
-    assert drv.attrs["alpha"] == pytest.approx(direct.params["alpha"], rel=1e-3)
-    # the same coefficients as the NB GLM at the estimated alpha, log(reach) as offset
-    X = direct.model.exog
-    glm = sm.GLM(d["eng"], X, family=sm.families.NegativeBinomial(alpha=direct.params["alpha"]),
-                 offset=np.log(d["reach"].astype(float))).fit()
-    np.testing.assert_allclose(glm.params, direct.params.iloc[:-1], rtol=1e-4)
+    ci = np.exp(direct.conf_int())
+    for j, key in enumerate(levels, start=1):
+        assert got.loc[key, "irr"] == pytest.approx(math.exp(direct.params[j]), rel=1e-4)
+        assert got.loc[key, "ci_low"] == pytest.approx(ci[j, 0], rel=1e-3)
+        assert got.loc[key, "ci_high"] == pytest.approx(ci[j, 1], rel=1e-3)
+        assert got.loc[key, "p_value"] == pytest.approx(direct.pvalues[j], rel=1e-2, abs=1e-12)
+    assert drv.attrs["alpha"] == pytest.approx(direct.params[-1], rel=1e-3)
+    # the same coefficients as the NB GLM at the estimated alpha with log(reach) as offset
+    glm = GLM(y, X, family=NBFamily(alpha=direct.params[-1]), offset=np.log(reach)).fit()
+    np.testing.assert_allclose(glm.params, direct.params[:-1], rtol=1e-4)
 
 
 def test_drivers_recover_planted_effects_with_intervals_excluding_one(sim: pd.DataFrame) -> None:
@@ -382,7 +382,8 @@ def test_poisson_drivers_reproduce_ratio_of_sums(sim: pd.DataFrame) -> None:
 
 
 def test_driver_sentences_and_recommendations_in_plain_words(sim: pd.DataFrame) -> None:
-    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", references={"content_type": "image"})
+    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", references={"content_type": "image"},
+                               hour_block_hours=3)
     text = " ".join(S.driver_sentences(drv, top=5))
     assert re.search(r"Reels get 1\.\d× the engagements per reach of images \(95 % CI 1\.\d-\d\.\d; "
                      r"\d+ posts\), other factors held fixed\.", text), text
@@ -600,3 +601,102 @@ def test_uci_through_the_importer_gives_the_same_figures(uci) -> None:  # noqa: 
     wd = S.segment_kpi(posts, by="weekday_name")
     assert wd["weekday_name"].tolist() == list(S.WEEKDAY_NAMES)
     assert wd["n_posts"].sum() == 496
+
+
+# ------------------------------------------------------------------------------------------------
+# time slots and the heatmap view
+
+
+def test_time_slots_are_relative_to_each_platform(sim: pd.DataFrame) -> None:
+    slots = S.time_slots(sim, tz="Europe/Helsinki", hour_block_hours=3)
+    for platform, g in slots.groupby("platform"):
+        total = g["numerator"].sum() / g["denominator"].sum()
+        np.testing.assert_allclose(g["relative"], g["value"] / total)
+        np.testing.assert_allclose(g["relative_low"], g["ci_low"] / total)
+        assert g.loc[g["rank"] == 1, "hour_block"].iloc[0] == "18:00-20:59", platform   # planted 1.4×
+        assert (g["above_usual"] == (g["enough_posts"] & (g["ci_low"] > total))).all()
+    assert set(slots.loc[~slots["enough_posts"], "rank"].isna()) <= {True}
+
+
+def test_heatmap_view_only_when_cells_have_enough_posts(sim: pd.DataFrame) -> None:
+    skipped = S.posting_heatmap_view(_ctx(sim))
+    assert "no platform has 3 or more weekday × 2-hour cells with 20 posts" in skipped.skipped_reason
+    ctx = _ctx(sim.iloc[:700], min_posts_per_cell=5, hour_block_hours=6)
+    shown = S.posting_heatmap_view(ctx)
+    assert shown.skipped_reason is None and shown.figure is not None
+    assert all(re.match(r"(Facebook|Instagram): \w+days \d\d:00-\d\d:59 had the highest", t) for t in shown.sentences)
+    assert "segments-heatmap" in [v.key for v in S.segments_view(ctx)]
+
+
+# ------------------------------------------------------------------------------------------------
+# demo truth (kpi_toolkit.demo): the planted format and posting hours come out on top
+
+
+def _demo_ctx(demo_root: Path, client: str):
+    from kpi_toolkit.context import load_context
+
+    return load_context(client=client, month="2026-10", data_dir=demo_root / "data",
+                        parameters_dir=demo_root / "parameters", tables=["posts"])
+
+
+@pytest.fixture(scope="module")
+def demo_posts(demo_root: Path) -> dict:
+    out = {}
+    for client in ("demo-lumiere", "demo-trailhead", "demo-ledgerly"):
+        ctx = _demo_ctx(demo_root, client)
+        posts, _, window = S._window(ctx)
+        out[client] = (ctx, posts, window)
+    return out
+
+
+@pytest.mark.parametrize("client", ["demo-lumiere", "demo-trailhead", "demo-ledgerly"])
+def test_demo_planted_format_and_hours_come_out_on_top(client: str, demo_posts: dict, demo_truth: dict) -> None:
+    ctx, posts, _ = demo_posts[client]
+    truth = demo_truth["clients"][client]
+    fmt, mult = truth["content_format"]["content_type"], truth["content_format"]["multiplier"]
+    hours = truth["posting_hours"]["hours_local"]
+    assert truth["posting_hours"]["timezone"] == ctx.tz
+    drv = S.engagement_drivers(posts, tz=ctx.tz, hour_block_hours=2)
+    found = S.factor_findings(drv).set_index("factor")
+    # the planted format is the best format, its interval excludes 1 and contains the planted multiplier
+    assert found.loc["content_type", "level"] == fmt
+    assert found.loc["content_type", "kind"] == "above_reference"
+    row = drv[(drv["factor"] == "content_type") & (drv["level"] == fmt)].iloc[0]
+    assert 1 < row["ci_low"] < mult < row["ci_high"] and row["significant"]
+    # the planted posting window is the best time slot, with intervals excluding no effect
+    window = S.hour_block_label(hours[0], 2)
+    assert window == f"{hours[0]:02d}:00-{hours[-1]:02d}:59"
+    assert found.loc["hour_block", "level"] == window
+    assert found.loc["hour_block", "kind"] in ("above_reference", "reference_best")
+    # hour by hour, the planted hours are the two best ranked hours
+    by_hour = S.segment_kpi(posts, by="hour", tz=ctx.tz)
+    assert set(by_hour.nsmallest(2, "rank")["hour"]) == set(hours)
+
+
+@pytest.mark.parametrize("client", ["demo-lumiere", "demo-trailhead", "demo-ledgerly"])
+def test_demo_planted_format_leads_within_each_platform(client: str, demo_posts: dict, demo_truth: dict) -> None:
+    ctx, posts, _ = demo_posts[client]
+    fmt = demo_truth["clients"][client]["content_format"]["content_type"]
+    seg = S.segment_kpi(posts, by=["platform", "content_type"], tz=ctx.tz)
+    checked = 0
+    for platform, g in seg[seg["enough_posts"]].groupby("platform"):
+        if fmt in set(g["content_type"]) and len(g) > 1:
+            assert g.sort_values("value").iloc[-1]["content_type"] == fmt, platform
+            checked += 1
+    assert checked >= 1
+
+
+def test_demo_report_views_recommend_the_planted_format_and_window(demo_root: Path, demo_truth: dict) -> None:
+    from kpi_toolkit.display import view_html
+
+    ctx = _demo_ctx(demo_root, "demo-lumiere")
+    views = S.segments_view(ctx)
+    actions = [r.action for v in views for r in v.recommendations]
+    truth = demo_truth["clients"]["demo-lumiere"]
+    assert f"Post more {S.level_phrase('content_type', truth['content_format']['content_type'])}" in actions
+    window = S.hour_block_label(truth["posting_hours"]["hours_local"][0], ctx.params.segments.hour_block_hours)
+    assert f"Schedule more posts for {window} ({ctx.tz})" in actions
+    # the demo's post with markup is escaped wherever the month's posts are listed
+    top = S.top_posts_view(ctx, top=500, bottom=0)
+    html = view_html(top)
+    assert "Escaping check" in html and "<script>" not in html and "&lt;script&gt;" in html

@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis
 
-__all__ = ["plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi"]
+__all__ = ["plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi",
+           "plot_time_slots"]
 
 _LIGHT_GREY = "#e6e6e6"
 
@@ -127,15 +128,17 @@ def plot_posting_heatmap(grid: pd.DataFrame, *, platform: str | None = None, ax:
             txt = f"{100 * v:.1f}" if rate else f"{v:,.0f}"
             bright = (v - lo) / (hi - lo) > 0.6
             ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="black" if bright else "white")
-    ax.set_xticks(range(len(blocks)), [b.split("-")[0] for b in blocks], fontsize=8)
+    ax.set_xticks(range(len(blocks)), [b[:2] for b in blocks], fontsize=8)
     ax.set_yticks(range(7), [w[:3] for w in WEEKDAY_NAMES], fontsize=8)
-    ax.set_xlabel("Time slot starting at (local time)")
+    ax.set_xlabel("Time slot, starting hour (local time)")
     ax.grid(False)
     cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
     if rate:
         from matplotlib.ticker import PercentFormatter
 
-        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, symbol=" %"))
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1, symbol=" %"))
+    if not shown.size:
+        cb.ax.set_visible(False)
     from kpi_toolkit.segments import PLATFORM_NAMES
 
     ax.set_title(title or PLATFORM_NAMES.get(str(platform), str(platform or "")), fontsize=11)
@@ -188,9 +191,12 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
         ax.plot([r.irr], [pos], "s", color=colour, ms=6, zorder=3)
     ax.axvline(1.0, color="#333333", lw=1)
     ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.25, 0.5, 1.0, 2.0, 4.0)))
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _p: ""))
     ax.set_yticks(y, labels, fontsize=8)
@@ -199,4 +205,57 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
                   f"({100 * float(drivers.attrs.get('confidence', 0.95)):g} % interval)")
     ax.grid(axis="y", visible=False)
     ax.set_title(title or "What drives engagement")
+    return ax
+
+
+def plot_time_slots(slots: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
+    """Each platform's KPI by time slot relative to its own usual rate (1 = usual), with intervals.
+
+    Slots with too few posts are drawn as small grey marks without intervals; the dashed line at 1
+    is each platform's own value over all its posts.
+
+    Parameters
+    ----------
+    slots
+        Output of :func:`kpi_toolkit.segments.time_slots`.
+    """
+    from kpi_toolkit.segments import PLATFORM_NAMES
+
+    if ax is None:
+        _, ax = new_figure(height_in=4.2)
+    blocks = sorted(slots["hour_block"].dropna().unique())
+    x_of = {b: i for i, b in enumerate(blocks)}
+    groups = list(slots.groupby("platform", sort=True)) if "platform" in slots.columns else [("", slots)]
+    n = len(groups)
+    width = 0.7 / max(n, 1)
+    grey_label = "too few posts"
+    for k, (platform, g) in enumerate(groups):
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        offset = (k - (n - 1) / 2) * width
+        ok = g[g["enough_posts"]]
+        small = g[~g["enough_posts"]]
+        xs = np.array([x_of[b] for b in ok["hour_block"]]) + offset
+        if len(ok):
+            ax.errorbar(xs, ok["relative"], yerr=[ok["relative"] - ok["relative_low"],
+                                                  ok["relative_high"] - ok["relative"]],
+                        fmt="o", ms=5, color=colour, elinewidth=1.6, capsize=0,
+                        label=PLATFORM_NAMES.get(str(platform), str(platform)))
+        if len(small):
+            xs = np.array([x_of[b] for b in small["hour_block"]]) + offset
+            ax.plot(xs, small["relative"], "_", color=GREY, ms=7, mew=1.5, label=grey_label)
+            grey_label = None
+    ax.axhline(1.0, color="#333333", lw=1, ls="--")
+    ax.set_xticks(range(len(blocks)), [b[:5] for b in blocks], fontsize=8)
+    ax.set_xlim(-0.6, len(blocks) - 0.4)
+    ax.set_xlabel("Time slot, starting at (local time)")
+    label = _label(slots)
+    ax.set_ylabel(f"{label}\nrelative to the platform's usual (1 = usual)", fontsize=9)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}×"))
+    ax.grid(axis="x", visible=False)
+    from . import legend_outside
+
+    legend_outside(ax)
+    ax.set_title(title or f"{label} by time of day")
     return ax
