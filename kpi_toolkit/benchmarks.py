@@ -767,7 +767,8 @@ def channel_scores(gaps: pd.DataFrame, *, metric_weights: Mapping[str, float],
     out = pd.DataFrame({"score": g.apply(lambda x: float((x["w"] * x["idx"]).sum() / x["w"].sum()),
                                          include_groups=False),
                         "metrics": g.size().astype("int64")}).reset_index()
-    pw = out["platform"].map(lambda p: float(platform_weights.get(p, 0.0)))
+    pw = pd.Series([float(platform_weights.get(p, 0.0)) for p in out["platform"]], index=out.index,
+                   dtype="float64")
     out["weight"] = pw / pw.sum() if pw.sum() > 0 else 1.0 / len(out)
     out["shortfall"] = (1 - out["score"]).clip(lower=0)
     out["priority"] = out["weight"] * out["shortfall"]
@@ -777,6 +778,9 @@ def channel_scores(gaps: pd.DataFrame, *, metric_weights: Mapping[str, float],
                              "shortfall": math.nan, "priority": math.nan}])
     out = pd.concat([out, overall], ignore_index=True)
     out["platform"] = out["platform"].astype("string")
+    for c in ("score", "weight", "shortfall", "priority"):
+        out[c] = out[c].astype("float64")
+    out["metrics"] = out["metrics"].astype("int64")
     return out[cols]
 
 
@@ -1220,3 +1224,109 @@ def listening_view(ctx: Any) -> Any:
     from .sentiment import listening_view as _view
 
     return _view(ctx)
+
+
+# --------------------------------------------------------------------------------------------------
+# display-ready tables (for the analyst notebook)
+# --------------------------------------------------------------------------------------------------
+
+def display_shares(shares: pd.DataFrame, *, share_col: str = "share_of_voice", columns: str = "month",
+                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Brands as rows, ``columns`` (months, sources, platforms) as columns, shares as "12.3 %"."""
+    labels = labels or {}
+    wide = shares.pivot_table(index="brand", columns=columns, values=share_col, aggfunc="first", dropna=False,
+                              observed=True)
+    out = wide.apply(lambda col: col.map(pct))
+    out.index = [labels.get(b, b) for b in out.index]
+    out.columns = [PLATFORM_NAMES.get(c, c) if columns == "platform" else str(c) for c in out.columns]
+    return out.reset_index(names="Brand")
+
+
+def display_trend(trend: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`share_trend` in words: first and last share, change, slope and how sure."""
+    labels = labels or {}
+    return pd.DataFrame({
+        "Brand": [labels.get(b, b) for b in trend["brand"]],
+        "Months": trend["months"].astype("int64"),
+        "First month": [pct(v) for v in trend["first_share"]],
+        "Last month": [pct(v) for v in trend["last_share"]],
+        "Change": [pts(v) for v in trend["change"]],
+        "Trend a month": [pts(v) for v in trend["slope_per_month"]],
+        "How sure": [p_words(p) for p in trend["p_value"]],
+        "Verdict": trend["trend"],
+    })
+
+
+def display_comparison(comparison: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`competitor_comparison` formatted, one row per platform and brand."""
+    labels = labels or {}
+    c = comparison
+    return pd.DataFrame({
+        "Platform": [PLATFORM_NAMES.get(p, p) for p in c["platform"]],
+        "Brand": [labels.get(b, b) for b in c["brand"]],
+        "Followers": [_num(v) for v in c["followers"]],
+        "Follower growth": [pct(v) for v in c["audience_growth_rate"]],
+        "Posts per week": [f"{v:.1f}" for v in c["posts_per_week"]],
+        "Engagements per post": [_num(v) for v in c["engagements_per_post"]],
+        "Engagement rate by followers": [pct(v, decimals=2) for v in c["engagement_rate_by_followers"]],
+    })
+
+
+def display_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
+    """:func:`peer_ranks` formatted: the client's value, the peers' median and best, rank, percentile."""
+    def fmt(metric: str, v: float) -> str:
+        if metric in ("audience_growth_rate", "engagement_rate_by_followers"):
+            return pct(v, decimals=2)
+        return f"{v:.1f}" if metric == "posts_per_week" else _num(v)
+
+    return pd.DataFrame({
+        "Platform": [PLATFORM_NAMES.get(p, p) for p in ranks["platform"]],
+        "Measure": [_PEER_WORDS.get(m, m) for m in ranks["metric"]],
+        "Client": [fmt(m, v) for m, v in zip(ranks["metric"], ranks["value"], strict=True)],
+        "Peer median": [fmt(m, v) for m, v in zip(ranks["metric"], ranks["peer_median"], strict=True)],
+        "Best peer": [f"{fmt(m, v)} ({b})" if isinstance(b, str) else "n/a"
+                      for m, v, b in zip(ranks["metric"], ranks["peer_best"], ranks["best_brand"], strict=True)],
+        "Rank": [f"{r} of {n + 1}" if pd.notna(r) else "n/a" for r, n in zip(ranks["rank"], ranks["n_peers"],
+                                                                             strict=True)],
+        "Percentile rank": [pct(v, decimals=0) for v in ranks["percentile_rank"]],
+    })
+
+
+def display_breakouts(breakouts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`breakout_posts` formatted."""
+    b = breakouts
+    return pd.DataFrame({
+        "Day": [f"{d:%a %d %b %Y}" for d in b["date"]],
+        "Brand": b["brand"],
+        "Platform": [PLATFORM_NAMES.get(p, p) for p in b["platform"]],
+        "Posts": b["posts"].astype("int64"),
+        "Engagements per post": [_num(v) for v in b["engagements_per_post"]],
+        "Usual (90-day median)": [_num(v) for v in b["baseline_per_post"]],
+        "Multiple": [f"{v:.1f}×" for v in b["multiple"]],
+    })
+
+
+def display_benchmarks(benchmarks: pd.DataFrame) -> pd.DataFrame:
+    """:func:`load_benchmarks` with its sources: what each benchmark is, where it comes from, when."""
+    b = benchmarks
+    return pd.DataFrame({
+        "Platform": [PLATFORM_NAMES.get(p, p) for p in b["platform"]],
+        "Measure": [BENCHMARK_METRICS.get(m, m) for m in b["metric"]],
+        "Benchmark": [pct(v, decimals=2) for v in b["value"]],
+        "Applies to": b["origin"],
+        "Source": b["source_title"],
+        "Published": b["source_published"],
+        "Describes": b["source_period"],
+    })
+
+
+def display_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """:func:`channel_scores` formatted; the ``all`` row is the overall score."""
+    s = scores
+    return pd.DataFrame({
+        "Channel": [PLATFORM_NAMES.get(p, p) for p in s["platform"]],
+        "Score (1.00 = benchmark)": [f"{v:.2f}" for v in s["score"]],
+        "Metrics scored": s["metrics"].astype("int64"),
+        "Weight": [pct(v, decimals=0) for v in s["weight"]],
+        "Shortfall x weight": [f"{v:.3f}" if np.isfinite(v) else "" for v in s["priority"]],
+    })

@@ -113,7 +113,8 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
         a random key drawn once per process (pseudonyms then differ between runs, see
         :func:`salt_note`).
     prefix
-        Put in front of the hash so a pseudonym is recognisable as one.
+        Put in front of the hash so a pseudonym is recognisable as one. A value that already is a
+        pseudonym (``prefix`` + 16 hex digits) is kept, so pseudonymising twice changes nothing.
 
     Returns
     -------
@@ -128,7 +129,9 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
     key = _salt(salt)
     present = s.notna()
     uniq = pd.unique(s[present].astype(str))
-    table = {u: prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+    done = re.compile(re.escape(prefix) + f"[0-9a-f]{{{PSEUDONYM_HEX_CHARS}}}")
+    table = {u: u if done.fullmatch(u) else
+             prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
              for u in uniq}
     out = s.astype("object").where(~present, s[present].astype(str).map(table))
     return out.astype("string").rename(s.name)
@@ -159,8 +162,8 @@ def mask_handles(text: pd.Series | str | None) -> pd.Series | str | None:
 def privacy_safe(mentions: pd.DataFrame, *, salt: str | bytes | None = None) -> pd.DataFrame:
     """A copy of ``mentions`` with ``author_id`` pseudonymised and handles masked in ``text``.
 
-    Call this before a mention frame is displayed or handed to a report view. Idempotent in effect:
-    pseudonyms of pseudonyms are still pseudonyms, and masking twice changes nothing.
+    Call this before a mention frame is displayed or handed to a report view. Idempotent: existing
+    pseudonyms are kept and masking twice changes nothing.
     """
     out = mentions.copy()
     if "author_id" in out.columns:
@@ -781,10 +784,9 @@ def listening_view(ctx: Any) -> Any:
     if np.isfinite(neg["negative_share"]):
         sent += f" {_pct(neg['negative_share'])} of the mentions were negative"
         if np.isfinite(neg["previous_negative_share"]):
-            sent += f" (previous month {_pct(neg['previous_negative_share'])}"
+            sent += f", against {_pct(neg['previous_negative_share'])} the month before"
             if np.isfinite(neg["p_value"]):
                 sent += f"; the change {'is ' if neg['p_value'] < 0.05 else ''}{p_words(neg['p_value'])}"
-            sent += ")"
         sent += "."
     sentences.append(sent)
     sentences.append(t["method"])
@@ -793,7 +795,10 @@ def listening_view(ctx: Any) -> Any:
     if len(topical):
         worst = topical.sort_values("negative_share", ascending=False, kind="stable").iloc[0]
         top = by_topic[by_topic["topic"] != "other"].iloc[0] if (by_topic["topic"] != "other").any() else None
-        if top is not None:
+        if top is not None and top["topic"] == worst["topic"]:
+            sentences.append(f"The most discussed topic, {top['topic']} ({int(top['mentions']):,} mentions), was "
+                             f"also the most negative ({_pct(worst['negative_share'])} negative).")
+        elif top is not None:
             sentences.append(f"The most discussed topic was {top['topic']} ({int(top['mentions']):,} mentions); "
                              f"the most negative was {worst['topic']} ({_pct(worst['negative_share'])} negative "
                              f"of {int(worst['scored']):,}).")
@@ -881,3 +886,77 @@ def listening_view(ctx: Any) -> Any:
                       caveats=t["caveats"], recommendations=recs)
     view.extra.update({k: t[k] for k in ("by_topic", "by_source", "alerts", "response", "daily")})
     return view
+
+
+def alerts_view(ctx: Any, *, days_shown: int = 120) -> Any:
+    """Mentions per day with the month's alerts marked (for the analyst notebook)."""
+    from .views import ReportView
+
+    key, title = "listening_alerts", "Mentions per day and alerts"
+    try:
+        t = listening_tables(ctx)
+    except NoDataError as e:
+        return ReportView.skipped(key, title, str(e))
+    from .plotting.competitors import plot_daily_mentions
+
+    daily = t["daily"]
+    daily = daily[daily["date"] >= daily["date"].max() - pd.Timedelta(days=days_shown)]
+    alerts = t["alerts"]
+    ax = plot_daily_mentions(daily, alerts=alerts, title=f"Mentions of {ctx.params.display_name} per day")
+    rules = ", ".join(f"{_ALERT_WORDS.get(s, s)}" for s in alert_series(ctx.params.trends.alerts))
+    sentences = [f"Watched for unusual days: {rules}. A day is flagged when it is far from what the "
+                 "weekday and recent level lead to expect (the trends module's robust detector; "
+                 "thresholds and owners from trends.alerts in the parameters)."]
+    sentences.append(f"{len(alerts)} alert(s) this month." if len(alerts) else "No alert this month.")
+    view = ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
+                      alt_text="Line chart of mentions per day with negative mentions shaded and alert days "
+                               "circled.")
+    view.extra["alerts"] = alerts
+    return view
+
+
+def display_sentiment(counts: pd.DataFrame, *, group: str) -> pd.DataFrame:
+    """:func:`sentiment_by` / :func:`sentiment_by_topic` formatted: counts and shares per group."""
+    c = counts
+    return pd.DataFrame({
+        group.capitalize(): c[group].astype(str),
+        "Mentions": [f"{v:,}" for v in c["mentions"]],
+        "Negative": [_pct(v) for v in c["negative_share"]],
+        "Neutral": [_pct(v) for v in c["neutral_share"]],
+        "Positive": [_pct(v) for v in c["positive_share"]],
+    })
+
+
+def display_response(resp: pd.DataFrame, *, group: str | None = None) -> pd.DataFrame:
+    """:func:`response_metrics` formatted."""
+    r = resp
+    out = pd.DataFrame({
+        "Needed an answer": [f"{v:,}" for v in r["needing_response"]],
+        "Answered": [f"{v:,}" for v in r["answered"]],
+        "Response rate": [_pct(v) for v in r["response_rate"]],
+        "Median time": [_hours(v) for v in r["median_response_hours"]],
+        "90 % answered within": [_hours(v) for v in r["p90_response_hours"]],
+    })
+    if group:
+        out.insert(0, group.capitalize(), r[group].astype(str).to_numpy())
+    return out
+
+
+def display_mentions(mentions: pd.DataFrame, *, tz: str = "UTC", n: int = 5,
+                     most: str = "negative") -> pd.DataFrame:
+    """The ``n`` most negative (or positive) mentions, privacy-safe: pseudonymous authors, masked text.
+
+    The frame is passed through :func:`privacy_safe` again, so it is safe even when the caller forgot.
+    """
+    m = privacy_safe(mentions.dropna(subset=["sentiment_score"]))
+    m = m.nsmallest(n, "sentiment_score") if most == "negative" else m.nlargest(n, "sentiment_score")
+    when = m["published_at"].dt.tz_convert(tz)
+    return pd.DataFrame({
+        "When": [f"{t:%d %b %H:%M}" for t in when],
+        "Source": m["source"].astype(str).to_numpy(),
+        "Author (pseudonym)": (m["author_id"].astype(str).to_numpy() if "author_id" in m.columns
+                               else ["n/a"] * len(m)),
+        "Text (handles masked)": (m["text"].astype(str).str.slice(0, 200).to_numpy() if "text" in m.columns
+                                  else ["n/a"] * len(m)),
+        "Score": [f"{v:+.2f}" for v in m["sentiment_score"]],
+    })

@@ -50,6 +50,7 @@ def test_pseudonymise_is_hmac_sha256_truncated_and_keeps_missing() -> None:
     assert out.iloc[0] == want and out.iloc[2] == want
     assert pd.isna(out.iloc[1])
     assert out.iloc[3] != want and out.name == "author_id" and len(out.iloc[3]) == 18
+    pd.testing.assert_series_equal(S.pseudonymise(out, salt="other"), out)  # idempotent
 
 
 def test_pseudonymise_reads_salt_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

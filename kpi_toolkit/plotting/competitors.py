@@ -34,8 +34,10 @@ def _brand_colours(brands: Sequence[str], client: str | None) -> dict[str, str]:
     return out
 
 
-def _month_label(m: str) -> str:
-    return pd.Timestamp(f"{m}-01").strftime("%b %Y")
+def _month_tick(m: str, *, first: bool) -> str:
+    """ "Nov" under each month, with the year under the first month and every January."""
+    t = pd.Timestamp(f"{m}-01")
+    return t.strftime("%b\n%Y") if first or t.month == 1 else t.strftime("%b")
 
 
 def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_col: str = "share_of_voice",
@@ -66,15 +68,18 @@ def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_c
         own = b == client
         ax.plot(x, g[share_col].to_numpy(dtype=float), marker="o", ms=4 if own else 3,
                 lw=2.6 if own else 1.4, color=colours[b], label=labels.get(b, b), zorder=3 if own else 2)
-    step = max(1, len(months) // 8)
+    step = max(1, -(-len(months) // 12))
     ticks = list(range(0, len(months), step))
-    ax.set_xticks(ticks, [_month_label(months[i]) for i in ticks])
+    ax.set_xticks(ticks, [_month_tick(months[i], first=(j == 0)) for j, i in enumerate(ticks)])
     ax.set_ylim(bottom=0)
     percent_axis(ax, decimals=0)
     ax.set_title(title)
     ax.set_xlabel("Month")
     ax.set_ylabel("Share of tracked brands")
-    legend_outside(ax)
+    handles, names = ax.get_legend_handles_labels()
+    # below the two-line month ticks and the axis label
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=min(len(names), 4),
+              frameon=False)
     return ax
 
 
