@@ -872,7 +872,7 @@ def _in_period(df: pd.DataFrame, table: str, period: Period | None, tz: str, ctx
                 if mp.start >= period.start and mp.end <= period.end:
                     inside.append(m)
             if inside:
-                mask |= undated & df["published_month"].isin(inside).to_numpy(dtype=bool, na_value=False)
+                mask = mask | undated & df["published_month"].isin(inside).to_numpy(dtype=bool, na_value=False)
     return mask
 
 
@@ -1110,23 +1110,24 @@ def compute_kpis(
     ctx = _Ctx(brand=brand, negative=neg, positive=pos, by=by)
 
     by_table: dict[str, list[KPI]] = {}
+    na: dict[str, list[str]] = {}  # reason -> KPIs that are NaN for it
     for n in names:
         spec = REGISTRY[n]
         df = data.tables.get(spec.table)
         if df is None:
-            ctx.notes.append(f"{n}: n/a ({data.missing.get(spec.table, f'no {spec.table} table')})")
+            na.setdefault(f"n/a ({data.missing.get(spec.table, f'no {spec.table} table')})", []).append(n)
             continue
         missing = sorted({c for m in _measures_of(spec) for c in MEASURES[m].columns} - set(df.columns))
         if missing:
-            ctx.notes.append(f"{n}: n/a (the {spec.table} table has no "
-                             f"{', '.join(repr(c) for c in missing)} column)")
+            cols_txt = ", ".join(repr(c) for c in missing)
+            na.setdefault(f"n/a (the {spec.table} table has no {cols_txt} column)", []).append(n)
             continue
         if n == "share_of_voice" and brand is None and "brand" not in by:
-            ctx.notes.append("share_of_voice: n/a (needs the client's brand)")
+            na.setdefault("n/a (needs the client's brand)", []).append(n)
             continue
         lacking = [k for k in by if not _table_has_key(spec.table, df, k)]
         if lacking:
-            ctx.notes.append(f"{n}: n/a by {', '.join(lacking)} (not defined for the {spec.table} table)")
+            na.setdefault(f"n/a by {', '.join(lacking)} (not defined for the {spec.table} table)", []).append(n)
             continue
         by_table.setdefault(spec.table, []).append(spec)
     if "mentions" in by_table and "brand" not in by:
@@ -1186,7 +1187,7 @@ def compute_kpis(
         out = out.astype({"kpi": "str", "unit": "str"})
     else:
         out = groups.assign(**{n: per_kpi.get(n, (nanv,))[0] for n in names}).reset_index(drop=True)
-    out.attrs["notes"] = list(dict.fromkeys(ctx.notes))
+    out.attrs["notes"] = [f"{', '.join(ks)}: {why}" for why, ks in na.items()] + list(dict.fromkeys(ctx.notes))
     return out
 
 
