@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KPI", "REGISTRY", "TIME_KEYS", "UNITS", "compute_kpis", "format_value", "glossary",
-    "glossary_markdown", "kpis_for_tables", "post_measure",
+    "glossary_markdown", "kpis_for_tables", "post_measure", "resolve_kpis",
 ]
 
 Unit = Literal["count", "fraction", "currency", "score", "hours", "per_post"]
@@ -363,7 +363,14 @@ def kpis_for_tables(tables: Sequence[str] | Mapping[str, Any]) -> list[str]:
     return [k for k, spec in REGISTRY.items() if spec.table in have]
 
 
-def _check_kpis(kpis: Sequence[str]) -> list[str]:
+def resolve_kpis(kpis: Sequence[str]) -> list[str]:
+    """Check KPI names against the registry; duplicates removed, order kept.
+
+    Raises
+    ------
+    ParameterError
+        ``unknown KPI 'rech' — did you mean 'reach'?``
+    """
     if isinstance(kpis, str):
         kpis = [kpis]
     out = []
@@ -1087,7 +1094,7 @@ def compute_kpis(
     .. [1] Aggregation as a ratio of totals: Google Ads Help / Looker Studio (CTR over a period is
        SUM(clicks) / SUM(impressions)). Each KPI's own source is in its ``source`` field.
     """
-    names = _check_kpis(kpis)
+    names = resolve_kpis(kpis)
     by = tuple([by] if isinstance(by, str) else by)
     if len(set(by)) != len(by):
         raise ParameterError(f"by names a column twice: {list(by)}")
@@ -1221,7 +1228,7 @@ def post_measure(posts: pd.DataFrame, kpi: str) -> PostMeasure:
     """
     from .segments import PostMeasure
 
-    name = _check_kpis([kpi])[0]
+    name = resolve_kpis([kpi])[0]
     spec = REGISTRY[name]
     if spec.table != "posts":
         raise ParameterError(f"KPI {name!r} comes from the {spec.table} table, not from posts")
@@ -1255,7 +1262,7 @@ def glossary(kpis: Sequence[str] | None = None) -> pd.DataFrame:
         Columns ``name, label, definition, unit, higher_is_better, source`` in the order given
         (default: the whole registry).
     """
-    names = list(REGISTRY) if kpis is None else _check_kpis(kpis)
+    names = list(REGISTRY) if kpis is None else resolve_kpis(kpis)
     rows = [{"name": n, "label": REGISTRY[n].label, "definition": REGISTRY[n].definition,
              "unit": REGISTRY[n].unit, "higher_is_better": REGISTRY[n].higher_is_better,
              "source": REGISTRY[n].source} for n in names]

@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 
 from ..context import load_context
-from ..kpis import REGISTRY, compute_kpis, format_value, kpis_for_tables
+from ..kpis import REGISTRY, compute_kpis, format_value, kpis_for_tables, resolve_kpis
 
 HELP = "Print a client's KPIs for a month."
 
@@ -59,9 +59,11 @@ def render_table(df: pd.DataFrame, kpis: list[str], by: list[str], *, currency: 
 
 
 def run(args: argparse.Namespace) -> int:
+    asked = resolve_kpis(args.kpis) if args.kpis else None
+    tables = sorted({REGISTRY[k].table for k in (asked or REGISTRY)})  # not touchpoints & co.
     ctx = load_context(client=args.client, month=args.month, data_dir=args.data_dir,
-                       parameters_dir=args.parameters_dir)
-    kpis = args.kpis if args.kpis else kpis_for_tables(ctx.data.tables)
+                       parameters_dir=args.parameters_dir, tables=tables)
+    kpis = asked or kpis_for_tables(ctx.data.tables)
     th = ctx.params.listening.sentiment_thresholds
     df = compute_kpis(ctx.data, kpis, by=args.by, period=ctx.period, tz=ctx.tz, brand=ctx.params.brand,
                       sentiment_thresholds=(th.negative, th.positive))
