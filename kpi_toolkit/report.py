@@ -152,9 +152,14 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         good = r["higher_is_better"]
         tone = "" if good is None else (" (good news)" if (rc > 0) == bool(good) else " (needs attention)")
         verdict = comparisons.get(r["kpi"])
-        sure = f", {verdict}" if verdict else ""
-        out.append(f"{r['label']} was {format_value(r['value'], r['unit'], currency=ctx.currency)}, "
-                   f"{direction} {abs(rc) * 100:.0f} % on the previous month{sure}{tone}.")
+        sure = f"; {verdict}" if verdict else ""
+        now = format_value(r["value"], r["unit"], currency=ctx.currency)
+        before = format_value(r["previous"], r["unit"], currency=ctx.currency)
+        if r["unit"] == "fraction":
+            size = f"{abs(r['value'] - r['previous']) * 100:.1f} percentage points"
+        else:
+            size = f"{abs(rc) * 100:.0f} %"
+        out.append(f"{r['label']} was {now}, {direction} {size} from {before} the previous month{sure}{tone}.")
     st = tbl["status"].dropna()
     if len(st):
         counts = st.map(STATUS_LABEL).value_counts()
