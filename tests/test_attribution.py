@@ -567,19 +567,28 @@ def test_demo_planted_channel_comes_out_on_top(request: pytest.FixtureRequest) -
 
 
 def test_against_channelattribution_package(data_csv: pd.DataFrame) -> None:
-    ca = pytest.importorskip("channelattribution", reason="optional reference package not installed (GPL, C++)")
+    import importlib
+    import importlib.util
+
+    name = next((n for n in ("ChannelAttribution", "channelattribution") if importlib.util.find_spec(n)), None)
+    if name is None:
+        pytest.skip("optional reference package ChannelAttribution not installed (GPL, compiles C++)")
+    ca = importlib.import_module(name)
     paths = paths_from_frame(data_csv, source="Data.csv")
     ours = attribute(paths, models=["first", "last", "linear", "markov"]).set_index(["model", "channel"])
     h = ca.heuristic_models(data_csv, "path", "total_conversions", var_value="total_conversion_value")
     h = h.set_index("channel_name")
-    for model, col in (("first", "first_touch_conversions"), ("last", "last_touch_conversions"),
-                       ("linear", "linear_touch_conversions")):
-        for ch, val in h[col].items():
-            assert ours.loc[(model, ch), "conversions"] == pytest.approx(val, rel=1e-9)
+    for model, col in (("first", "first_touch"), ("last", "last_touch"), ("linear", "linear_touch")):
+        for ch in h.index:
+            assert ours.loc[(model, ch), "conversions"] == pytest.approx(h.loc[ch, f"{col}_conversions"], rel=1e-9)
+            assert ours.loc[(model, ch), "value"] == pytest.approx(h.loc[ch, f"{col}_value"], rel=1e-9)
     mk = ca.markov_model(data_csv, "path", "total_conversions", var_value="total_conversion_value",
-                         var_null="total_null", order=1, verbose=0).set_index("channel_name")
+                         var_null="total_null", order=1, verbose=0)
+    mk = (mk["result"] if isinstance(mk, dict) else mk).set_index("channel_name")
+    # its Markov model simulates: channels with >= 5 % of the conversions land within 5 % of the exact answer
     for ch, val in mk["total_conversions"].items():
-        assert ours.loc[("markov", ch), "conversions"] == pytest.approx(val, rel=0.05, abs=5)
+        if val >= 0.05 * 19785:
+            assert ours.loc[("markov", ch), "conversions"] == pytest.approx(val, rel=0.05)
 
 
 def test_import_does_not_pull_matplotlib() -> None:

@@ -86,12 +86,19 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
         frame = pd.read_parquet(p)
     else:
         sep = sep or detect_separator(p)
-        try:
-            frame = pd.read_csv(p, sep=sep, dtype={"path": "string"}, encoding="utf-8-sig",
-                                quoting=csv.QUOTE_MINIMAL, engine="c", low_memory=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-            raise ImportFormatError(f"{p}: not a readable CSV with separator {sep!r} "
-                                    f"({str(e).splitlines()[0]})") from None
+        frame = None
+        if len(sep) == 1:
+            try:  # pyarrow's multithreaded reader: ~2x faster on a 1 M-row file
+                frame = pd.read_csv(p, sep=sep, engine="pyarrow", encoding="utf-8-sig")
+            except Exception:  # noqa: BLE001 - any trouble: the C reader below gives the clear message
+                frame = None
+        if frame is None:
+            try:
+                frame = pd.read_csv(p, sep=sep, dtype={"path": "string"}, encoding="utf-8-sig",
+                                    quoting=csv.QUOTE_MINIMAL, engine="c", low_memory=False)
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+                raise ImportFormatError(f"{p}: not a readable CSV with separator {sep!r} "
+                                        f"({str(e).splitlines()[0]})") from None
         frame.columns = [str(c).strip() for c in frame.columns]
     return paths_from_frame(frame, source=str(p), sep=path_sep, collapse_repeats=collapse_repeats)
 
