@@ -832,7 +832,7 @@ def benchmark_tables(ctx: Any) -> dict[str, Any]:
 
     Returns a dict with ``benchmarks`` (:func:`load_benchmarks`), ``actuals`` (:func:`client_metrics`),
     ``gaps`` (:func:`benchmark_gaps`), ``scores`` (:func:`channel_scores`), ``metric_weights``,
-    ``platform_weights``, ``objective``.
+    ``platform_weights``, ``objective``, ``sources`` (:func:`benchmark_sources`).
     """
     p = ctx.params
     opts = p.benchmarks
@@ -849,10 +849,19 @@ def benchmark_tables(ctx: Any) -> dict[str, Any]:
                              platform_weights=opts.channel_weights, platforms=platforms, path=path)
     scores = channel_scores(gaps, metric_weights=mw, platform_weights=pw)
     return {"benchmarks": bench, "actuals": actuals, "gaps": gaps, "scores": scores, "metric_weights": mw,
-            "platform_weights": pw, "objective": opts.objective}
+            "platform_weights": pw, "objective": opts.objective, "sources": benchmark_sources(path=path)}
 
 
-def competitor_tables(ctx: Any, *, months: int = 12) -> dict[str, Any]:
+def benchmark_sources(*, path: str | Path | None = None) -> pd.DataFrame:
+    """The sources of a benchmark file: title, address, publication date, period and method."""
+    _, sources, _ = _benchmark_file(None if path is None else str(path))
+    rows = [{"Source": str(v.get("title", k)).strip(), "Where": str(v.get("url", "")),
+             "Published": str(v.get("published", "")), "Describes": str(v.get("period", "")),
+             "How it was made": str(v.get("method", "")).strip()} for k, v in sources.items()]
+    return pd.DataFrame(rows, columns=["Source", "Where", "Published", "Describes", "How it was made"])
+
+
+def competitor_tables(ctx: Any, *, months: int = 12, strict: bool = True) -> dict[str, Any]:
     """Share of voice and engagement, their trends, the side-by-side and peer ranks of one client-month.
 
     Returns a dict with ``tracked`` (brands), ``sov`` (monthly share of voice over the trailing
@@ -863,23 +872,30 @@ def competitor_tables(ctx: Any, *, months: int = 12) -> dict[str, Any]:
     Raises
     ------
     NoDataError
-        Neither mentions nor competitors data, or no competitors in the parameters.
+        Neither mentions nor competitors data, or no competitors in the parameters; with
+        ``strict=False`` the tables are None instead and ``caveats`` says why.
     """
     p = ctx.params
     mentions, comp = ctx.data.mentions, ctx.data.competitors
-    if mentions is None and comp is None:
-        raise NoDataError("no mentions or competitors data: share of voice and the competitor comparison "
-                          "need one of them")
-    if not p.competitors:
-        raise NoDataError("no competitors are listed in the client's parameters (competitors:)")
     tracked = [p.brand, *[c for c in p.competitors if c != p.brand]]
     window = _months_back(ctx.month, months)
-    from .periods import month_period
-
-    w_start = month_period(window[0], ctx.tz).start
     out: dict[str, Any] = {k: None for k in ("sov", "sov_trend", "sentiment_sov", "sov_by_source", "soe",
                                              "soe_by_platform", "comparison", "ranks", "breakouts")}
     out["tracked"], out["months"], out["caveats"] = tracked, window, []
+    reason = None
+    if mentions is None and comp is None:
+        reason = ("no mentions or competitors data: share of voice and the competitor comparison need one "
+                  "of them")
+    elif not p.competitors:
+        reason = "no competitors are listed in the client's parameters (competitors:)"
+    if reason is not None:
+        if strict:
+            raise NoDataError(reason)
+        out["caveats"].append(reason)
+        return out
+    from .periods import month_period
+
+    w_start = month_period(window[0], ctx.tz).start
     if mentions is not None and len(mentions):
         from .sentiment import add_sentiment, in_period
 

@@ -672,7 +672,7 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame) -> dict[str, fl
             "negative": k1, "scored": n1}
 
 
-def listening_tables(ctx: Any, *, history_days: int = 365) -> dict[str, Any]:
+def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) -> dict[str, Any]:
     """Every listening table of one client-month (what :func:`listening_view` and the notebook show).
 
     Returns a dict with ``mentions`` (the brand's mentions of the month, privacy-safe, with
@@ -683,8 +683,16 @@ def listening_tables(ctx: Any, *, history_days: int = 365) -> dict[str, Any]:
     Raises
     ------
     NoDataError
-        No mentions table, or no mention of the brand in the month.
+        No mentions table, or no mention of the brand in the month; with ``strict=False`` every
+        table is None instead and ``caveats`` says why.
     """
+    if not strict:
+        try:
+            return listening_tables(ctx, history_days=history_days)
+        except NoDataError as e:
+            keys = ("mentions", "history", "previous", "tags", "by_topic", "by_source", "alerts", "daily",
+                    "response")
+            return {**dict.fromkeys(keys), "method": "", "caveats": [str(e)]}
     from .periods import month_period, previous_month
 
     p = ctx.params
