@@ -369,6 +369,10 @@ def test_html_escaping_post(loaded: dict, demo_truth: dict) -> None:
     assert "<script>alert('x')</script> & \"quotes\"" in text
     published = posts.loc[posts["post_id"] == pid, "published_at"].item()
     assert published.tz_convert("Europe/Helsinki").strftime("%Y-%m") == END_MONTH
+    # it is the month's top post by engagements per reach
+    month = posts[posts["published_at"].dt.tz_convert("Europe/Helsinki").dt.strftime("%Y-%m") == END_MONTH]
+    rate = (month["likes"] + month["comments"] + month["shares"] + month["saves"].fillna(0)) / month["reach"]
+    assert month.loc[rate.idxmax(), "post_id"] == pid
 
 
 def test_parameters_use_the_listening_keywords(demo_root: Path, demo_truth: dict) -> None:

@@ -364,10 +364,12 @@ def _posts(p: ClientProfile, cal: _Calendar, rng: np.random.Generator, followers
     })
     extra: dict[str, Any] = {"day": day[order], "hour_local": hour[order]}
     if p.client == "demo-lumiere":
-        # the first Instagram post of the last month carries markup, to test HTML escaping
+        # the last month's post with the highest engagements per reach (so every "top posts"
+        # list shows it) carries markup, to test HTML escaping
         last_month_start = cal.index_of(cal.month_start(0))
-        cand = np.flatnonzero((df["platform"].to_numpy() == "instagram") & (extra["day"] >= last_month_start))
-        row = int(cand[0])
+        eng = (df["likes"] + df["comments"] + df["shares"] + df["saves"].fillna(0)).to_numpy(dtype=float)
+        rate = np.where(extra["day"] >= last_month_start, eng / df["reach"].to_numpy(), -1.0)
+        row = int(np.argmax(rate))
         df.loc[row, "text"] = texts.HTML_ESCAPING_TEXT
         extra["html_escaping_post_id"] = df.loc[row, "post_id"]
     return df, extra
