@@ -575,7 +575,8 @@ def test_against_channelattribution_package(data_csv: pd.DataFrame) -> None:
         pytest.skip("optional reference package ChannelAttribution not installed (GPL, compiles C++)")
     ca = importlib.import_module(name)
     paths = paths_from_frame(data_csv, source="Data.csv")
-    ours = attribute(paths, models=["first", "last", "linear", "markov"]).set_index(["model", "channel"])
+    ours = attribute(paths, models=["first", "last", "linear", "markov"],
+                     options=AttributionOptions(markov_order=1)).set_index(["model", "channel"])
     h = ca.heuristic_models(data_csv, "path", "total_conversions", var_value="total_conversion_value")
     h = h.set_index("channel_name")
     for model, col in (("first", "first_touch"), ("last", "last_touch"), ("linear", "linear_touch")):
