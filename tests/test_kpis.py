@@ -591,3 +591,34 @@ def test_cli_errors_are_one_line_exit_2(tiny_dir: Path, capsys: pytest.CaptureFi
     assert run_cli(tiny_dir, *args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(message), err
+
+
+# ------------------------------------------------------------------------------------------------
+# demo data: the grouped engine against plain pandas written the obvious way
+
+
+def test_demo_client_matches_plain_pandas(demo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters",
+                       tables=["posts", "audience", "ads", "mentions"])
+    got = compute_kpis(ctx.data, ["engagement_rate_by_reach", "ctr", "followers"], by=["platform"],
+                       period=ctx.period, tz=ctx.tz, brand=ctx.params.brand).set_index("platform")
+    posts, ads, aud = ctx.data.posts, ctx.data.ads, ctx.data.audience
+    local = posts["published_at"].dt.tz_convert(ctx.tz)
+    p = posts[local.dt.strftime("%Y-%m") == "2026-10"]
+    eng = p["likes"] + p["comments"] + p["shares"] + (p["saves"].fillna(0) if "saves" in p else 0)
+    want_er = eng.groupby(p["platform"]).sum() / p.groupby("platform")["reach"].sum()
+    a = ads[ads["date"].dt.strftime("%Y-%m") == "2026-10"]
+    want_ctr = a.groupby("platform")["clicks"].sum() / a.groupby("platform")["impressions"].sum()
+    f = aud[aud["date"].dt.strftime("%Y-%m") == "2026-10"].sort_values("date")
+    want_f = f.groupby("platform")["followers"].last()
+    for plat in want_er.index:
+        assert got.loc[plat, "engagement_rate_by_reach"] == pytest.approx(want_er[plat], rel=1e-12)
+    for plat in want_ctr.index:
+        assert got.loc[plat, "ctr"] == pytest.approx(want_ctr[plat], rel=1e-12)
+    for plat in want_f.index:
+        assert got.loc[plat, "followers"] == want_f[plat]
+    assert run_cli(demo_root, "--client", "demo-lumiere", "--month", "2026-10") == 0
+    assert "Share of voice" in capsys.readouterr().out
