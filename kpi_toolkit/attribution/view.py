@@ -125,7 +125,7 @@ def attribution_view(
     comparison = compare_models(table)
 
     sentences = _sentences(result, label=label)
-    caveats = list(result.notes)
+    caveats = [n for n in result.notes if not n.startswith("The Markov chain is of order")]  # method, not caveat
     if result.total_conversions < MIN_CONVERSIONS:
         caveats.append(f"Only {result.total_conversions:,.0f} conversions could be attributed in {label}: "
                        "channel shares can move a lot from month to month at this size.")
@@ -160,10 +160,13 @@ def _sentences(result: AttributionResult, *, label: str) -> list[str]:
     first = (f"In {label}, {lead['leader']} earned the largest share of the {total:,.0f} attributed conversions "
              f"under the Markov model ({_pct(lead['conversions'] / total)}, about {_num(lead['conversions'])})")
     if lead["runner_up"] is not None:
-        first += (f", ahead of {lead['runner_up']} ({_pct(lead['runner_up_conversions'] / total)}); "
-                  f"{agree} of {len(leaders)} models put {lead['leader']} first.")
+        first += f", ahead of {lead['runner_up']} ({_pct(lead['runner_up_conversions'] / total)})"
+    shap = leaders.get("shapley")
+    if shap is not None and shap != lead["leader"]:
+        first += (f"; the Shapley value, which compares the conversion rate of journeys with and without each "
+                  f"channel, puts {shap} first instead.")
     else:
-        first += "."
+        first += f"; {agree} of {len(leaders)} models put {lead['leader']} first."
     if lead["clear"] is None:
         second = "No bootstrap was run, so it is not known whether this lead is larger than chance variation."
     elif lead["clear"]:
