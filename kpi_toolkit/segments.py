@@ -42,7 +42,7 @@ __all__ = [
     "DRIVER_FACTORS", "SEGMENT_COLUMNS", "TOO_FEW", "WEEKDAY_NAMES", "PostMeasure", "SegmentComparison",
     "add_time_segments", "best_posting_times", "bootstrap_ratio_interval", "compare_segments",
     "design_effect", "driver_recommendations", "driver_sentences", "drivers_view", "engagement_drivers",
-    "factor_findings", "format_view",
+    "factor_findings", "format_view", "lookback_posts",
     "post_measure", "post_tiers", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
     "segment_kpi", "time_slots",
     "segments_view", "top_posts_view", "wilson_interval",
@@ -1066,11 +1066,14 @@ def post_tiers(
     period["n_reference"] = 0
     period["threshold_top"] = np.nan
     period["threshold_bottom"] = np.nan
-    ref_groups = dict(iter(ref.groupby(by_list, sort=False))) if by_list else {(): ref}
-    for key, g in (period.groupby(by_list, sort=False) if by_list else [((), period)]):
-        r = ref_groups.get(key if not isinstance(key, tuple) or len(key) != 1 else key, None)
-        if r is None and isinstance(key, tuple) and len(key) == 1:
-            r = ref_groups.get(key[0])
+    def groups(df: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+        if not by_list:
+            return {(): df}
+        return {(k if isinstance(k, tuple) else (k,)): g for k, g in df.groupby(by_list, sort=False)}
+
+    ref_groups = groups(ref)
+    for key, g in groups(period).items():
+        r = ref_groups.get(key)
         rv = np.sort(r["value"].to_numpy(dtype=float)) if r is not None else np.array([])
         idx = g.index
         period.loc[idx, "n_reference"] = len(rv)
@@ -1272,8 +1275,9 @@ def _options(ctx: ReportContext) -> Any:
     return ctx.params.segments
 
 
-def _window(ctx: ReportContext) -> tuple[pd.DataFrame | None, pd.Timestamp, str]:
-    """Posts of the lookback window that ends with the report month, its start and a label."""
+def lookback_posts(ctx: ReportContext) -> tuple[pd.DataFrame | None, pd.Timestamp, str]:
+    """The posts of the lookback window that ends with the report month, the window's start (UTC)
+    and a label for sentences ("the last 12 months"); ``segments.lookback_months`` sets its length."""
     opts = _options(ctx)
     months = int(getattr(opts, "lookback_months", 12))
     end = ctx.period.end
@@ -1303,7 +1307,7 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
     opts = _options(ctx)
-    posts, _, window = _window(ctx)
+    posts, _, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
     kpi = _kpi(ctx)
@@ -1347,7 +1351,7 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
     opts = _options(ctx)
-    posts, _, window = _window(ctx)
+    posts, _, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
     block = getattr(opts, "hour_block_hours", 2)
@@ -1396,7 +1400,7 @@ def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = 3) -> ReportVie
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
     opts = _options(ctx)
-    posts, _, window = _window(ctx)
+    posts, _, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
     block = getattr(opts, "hour_block_hours", 2)
@@ -1441,7 +1445,7 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
     opts = _options(ctx)
-    posts, _, window = _window(ctx)
+    posts, _, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
     try:
@@ -1531,7 +1535,7 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
     opts = _options(ctx)
-    posts, start, window = _window(ctx)
+    posts, start, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, "no posts this month")
     hi_q = getattr(opts, "breakout_quantile", 0.9)
@@ -1544,7 +1548,7 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     breakout = tiers[tiers["tier"] == "breakout"]
     under = tiers[tiers["tier"] == "underperformer"]
     sentences = [f"{len(breakout)} of the month's {len(tiers)} posts broke out (at or above the "
-                 f"{_ordinal(round(100 * hi_q))} percentile of {label} among {window}' posts on their "
+                 f"{_ordinal(round(100 * hi_q))} percentile of {label} among the posts of {window} on their "
                  f"platform); {len(under)} were at or below the {_ordinal(round(100 * lo_q))} percentile."]
     if len(breakout):
         b = breakout.iloc[0]

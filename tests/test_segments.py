@@ -644,7 +644,7 @@ def demo_posts(demo_root: Path) -> dict:
     out = {}
     for client in ("demo-lumiere", "demo-trailhead", "demo-ledgerly"):
         ctx = _demo_ctx(demo_root, client)
-        posts, _, window = S._window(ctx)
+        posts, _, window = S.lookback_posts(ctx)
         out[client] = (ctx, posts, window)
     return out
 
