@@ -1,18 +1,63 @@
 """Trend detection: is a change real, what is the trend, where were the spikes, what comes next.
 
-See docs/trend-detection.md for the methods and their measured detection quality.
+* :func:`compare_periods` / :func:`compare_weeks` — a month (week) against the previous one and the
+  same one last year, with a significance test suited to the KPI and a plain-words verdict.
+* :func:`rolling_12_months`, :func:`month_of_year` — the 12-month view and seasonal comparison.
+* :func:`decompose`, :func:`trend_slope` — STL/MSTL parts; trend direction with an interval.
+* :func:`detect_anomalies`, :func:`alert_windows`, :func:`explain_alerts`, :func:`month_alerts` —
+  spike and dip alerts with their causes.
+* :func:`seasonal_adjust`, :func:`change_points` — level shifts (PELT on the deseasonalised series).
+* :func:`forecast` — ETS forecasts with prediction intervals (goal pacing is in
+  :mod:`kpi_toolkit.goals`).
+* :func:`trend_view` — the trend block of the monthly report.
+
+See docs/trend-detection.md for the methods and their measured detection quality. Nothing heavy is
+imported with this package: statsmodels, ruptures and matplotlib load when a function needs them.
 """
 
 from __future__ import annotations
 
 from ._series import infer_freq, regularise
+from .alerts import ALERT_COLUMNS, explain_alerts, month_alerts, rule_for, watched_kpis
 from .anomalies import COLUMNS, alert_windows, detect_anomalies, detect_anomalies_batch
+from .comparisons import (
+    COMPARISON_COLUMNS,
+    compare_period_pair,
+    compare_periods,
+    compare_weeks,
+    daily_series,
+    month_of_year,
+    monthly_kpis,
+    rolling_12_months,
+    test_kind,
+)
+from .decomposition import (
+    change_points,
+    change_points_from,
+    decompose,
+    seasonal_adjust,
+    trend_slope,
+)
+from .forecast import ForecastPaths, forecast, forecast_paths
+from .report import alerts_table, core_comparisons, trend_view
+from .significance import (
+    TestResult,
+    bootstrap_ratio_test,
+    certainty_words,
+    change_words,
+    format_p,
+    pearson_dispersion,
+    poisson_rate_test,
+    two_proportion_test,
+)
 
 __all__ = [
-    "COLUMNS",
-    "alert_windows",
-    "detect_anomalies",
-    "detect_anomalies_batch",
-    "infer_freq",
-    "regularise",
+    "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "ForecastPaths", "TestResult", "alert_windows",
+    "alerts_table", "bootstrap_ratio_test", "certainty_words", "change_points", "change_points_from",
+    "change_words", "compare_period_pair", "compare_periods", "compare_weeks", "core_comparisons",
+    "daily_series", "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts",
+    "forecast", "forecast_paths", "format_p", "infer_freq", "month_alerts", "month_of_year",
+    "monthly_kpis", "pearson_dispersion", "poisson_rate_test", "regularise", "rolling_12_months",
+    "rule_for", "seasonal_adjust", "test_kind", "trend_slope", "trend_view", "two_proportion_test",
+    "watched_kpis",
 ]

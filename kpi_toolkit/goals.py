@@ -1,0 +1,329 @@
+"""Goal pacing: will the client reach each goal in its parameters by the deadline?
+
+For every :class:`~kpi_toolkit.params.Goal` the KPI's monthly series (the registry's definition,
+ratio of sums) up to the report month is forecast to the deadline month with
+:func:`kpi_toolkit.trends.forecast_paths` (ETS, seasonally adjusted when two years show a yearly
+pattern). The share of simulated paths that meet the target is the probability of reaching it,
+and the status follows from it:
+
+* **on track** — probability at least 70 %,
+* **at risk** — between 30 % and 70 %,
+* **off track** — below 30 %,
+* **achieved** / **missed** — the deadline month is the report month or earlier (the actual value).
+
+The 70 / 30 % cut-offs are this toolkit's convention for a traffic-light status (they are
+parameters of :func:`pace_goals`), not a published standard.
+
+References
+----------
+Doran, G. T. (1981). There's a S.M.A.R.T. way to write management's goals and objectives.
+Management Review 70(11), 35-36 (goals with a target and a deadline).
+Hyndman, R. J. & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd ed., §8.7
+(prediction intervals from simulated future paths). OTexts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .context import ReportContext
+from .data import ClientData
+from .exceptions import KpiToolkitError, ParameterError
+from .kpis import REGISTRY, format_value
+from .params import ClientParams, Goal
+from .periods import parse_month, shift_month
+from .views import Recommendation, ReportView
+
+ON_TRACK_P = 0.7
+"""A goal whose probability of being met is at least this is on track."""
+OFF_TRACK_P = 0.3
+"""Below this it is off track; in between, at risk."""
+
+STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
+                "achieved": "achieved", "missed": "missed", "no_data": "cannot be paced"}
+
+GOAL_COLUMNS = ["kpi", "label", "unit", "owner", "start", "by", "deadline_month", "over", "direction",
+                "baseline", "target", "current", "progress", "forecast", "lower", "upper",
+                "probability", "status", "months_left", "model", "note"]
+"""Columns of :func:`pace_goals`."""
+
+
+@dataclass
+class _Paced:
+    row: dict[str, Any]
+    history: pd.Series | None
+    fc: pd.DataFrame | None
+
+
+def _month_of(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _months_between(a: str, b: str) -> int:
+    return (int(b[:4]) - int(a[:4])) * 12 + int(b[5:]) - int(a[5:])
+
+
+def _baseline(monthly: pd.DataFrame, kpi: str, start: date) -> float:
+    """The KPI over the 3 complete months before ``start`` (ratio of sums; mean for sums/stocks)."""
+    spec = REGISTRY[kpi]
+    first = shift_month(_month_of(start), -3)
+    last = shift_month(_month_of(start), -1)
+    m = monthly[(monthly["month"] >= first) & (monthly["month"] <= last)]
+    if len(m) < 3 or m["value"].isna().any():
+        return math.nan
+    if spec.kind == "ratio" and spec.table != "audience":
+        den = m["denominator"].sum()
+        return float(m["numerator"].sum() / den * spec.scale) if den else math.nan
+    return float(m["value"].mean())
+
+
+def _direction(goal: Goal, target: float, baseline: float) -> str:
+    if goal.direction != "auto":
+        return goal.direction
+    if math.isfinite(baseline) and target != baseline:
+        return "at_least" if target > baseline else "at_most"
+    return "at_most" if REGISTRY[goal.kpi].higher_is_better is False else "at_least"
+
+
+def _status(p: float, *, on_track: float, off_track: float) -> str:
+    if not math.isfinite(p):
+        return "no_data"
+    return "on_track" if p >= on_track else ("at_risk" if p >= off_track else "off_track")
+
+
+def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *, repetitions: int,
+              seed: int, on_track: float, off_track: float) -> _Paced:
+    from .trends.comparisons import monthly_kpis, table_days
+    from .trends.forecast import forecast_paths
+
+    spec = REGISTRY[goal.kpi]
+    tz = params.timezone
+    deadline = _month_of(goal.by)
+    row: dict[str, Any] = {c: math.nan for c in GOAL_COLUMNS}
+    row.update({"kpi": goal.kpi, "label": spec.label, "unit": spec.unit, "owner": goal.owner,
+                "start": goal.start, "by": goal.by, "deadline_month": deadline, "over": goal.over,
+                "direction": goal.direction, "status": "no_data", "model": "", "note": "",
+                "months_left": max(_months_between(month, deadline), 0)})
+    if goal.over == "whole_period" and spec.kind != "sum":
+        raise ParameterError(f"goal on {goal.kpi!r}: over 'whole_period' needs a KPI that adds up (a count "
+                             f"or money); {goal.kpi!r} is a {spec.kind}")
+    span = table_days(data, spec.table, tz)
+    if span is None:
+        row["note"] = data.missing.get(spec.table, f"no {spec.table} data")
+        return _Paced(row, None, None)
+    first = span[0].strftime("%Y-%m")
+    th = params.listening.sentiment_thresholds
+    monthly = monthly_kpis(data, [goal.kpi], first=min(first, month), last=month, tz=tz, brand=params.brand,
+                           sentiment_thresholds=(th.negative, th.positive))
+    monthly = monthly[monthly["kpi"] == goal.kpi].reset_index(drop=True)
+    hist = pd.Series(monthly["value"].to_numpy(dtype="float64"),
+                     index=pd.DatetimeIndex(pd.to_datetime(monthly["month"].astype(str), format="%Y-%m")),
+                     name=goal.kpi)
+    hist = hist.loc[hist.first_valid_index():hist.last_valid_index()] if hist.notna().any() else hist.iloc[:0]
+    baseline = float(goal.baseline) if goal.baseline is not None else (
+        _baseline(monthly, goal.kpi, goal.start) if goal.start is not None else math.nan)
+    target = float(goal.target) if goal.target is not None else baseline * (1 + float(goal.change or 0))
+    direction = _direction(goal, target, baseline)
+    cur_val = monthly.loc[monthly["month"] == month, "value"]
+    current = float(cur_val.iloc[0]) if len(cur_val) else math.nan
+    row.update({"baseline": baseline, "target": target, "direction": direction, "current": current})
+    if math.isfinite(baseline) and math.isfinite(target) and target != baseline and math.isfinite(current):
+        row["progress"] = (current - baseline) / (target - baseline)
+    if not math.isfinite(target):
+        row["note"] = ("no baseline: the 3 months before the goal's start have no data"
+                       if goal.change is not None else "no target")
+        return _Paced(row, hist, None)
+
+    def meets(q: np.ndarray | float) -> np.ndarray | bool:
+        return np.asarray(q) >= target if direction == "at_least" else np.asarray(q) <= target
+
+    start_month = _month_of(goal.start) if goal.start is not None else None
+    if _months_between(month, deadline) <= 0:
+        if goal.over == "whole_period":
+            sel = (monthly["month"] >= start_month) & (monthly["month"] <= deadline)
+            actual = float(monthly.loc[sel, "value"].sum(min_count=1))
+        else:
+            v = monthly.loc[monthly["month"] == deadline, "value"]
+            actual = float(v.iloc[0]) if len(v) else math.nan
+        if not math.isfinite(actual):
+            row["note"] = f"no data for the deadline month {deadline}"
+            return _Paced(row, hist, None)
+        ok = bool(meets(actual))
+        row.update({"forecast": actual, "lower": actual, "upper": actual, "probability": float(ok),
+                    "status": "achieved" if ok else "missed", "model": "actual value"})
+        return _Paced(row, hist, None)
+    if hist.notna().sum() < 4 or hist.index[-1] < pd.Timestamp(f"{month}-01"):
+        row["note"] = "fewer than 4 months of data up to the report month to forecast from"
+        return _Paced(row, hist, None)
+    h = _months_between(month, deadline)
+    try:
+        fp = forecast_paths(hist, horizon=h, repetitions=repetitions, seed=seed)
+    except KpiToolkitError as e:
+        row["note"] = str(e)
+        return _Paced(row, hist, None)
+    if goal.over == "whole_period":
+        sel = (monthly["month"] >= start_month) & (monthly["month"] <= month)
+        so_far = float(monthly.loc[sel, "value"].sum())
+        k = _months_between(max(start_month, shift_month(month, 1)), deadline) + 1  # future goal months
+        q = so_far + fp.paths[:, -k:].sum(axis=1)
+        point = so_far + float(fp.point[-k:].sum())
+    else:
+        q = fp.paths[:, -1]
+        point = float(fp.point[-1])
+    p = float(np.mean(meets(q)))
+    lo, hi = np.quantile(q, [0.05, 0.95])
+    row.update({"forecast": point, "lower": float(lo), "upper": float(hi), "probability": p,
+                "status": _status(p, on_track=on_track, off_track=off_track), "model": fp.model})
+    return _Paced(row, hist, fp.summary(level=0.9))
+
+
+def pace_goals(
+    ctx: ReportContext | None = None,
+    *,
+    data: ClientData | None = None,
+    params: ClientParams | None = None,
+    month: str | None = None,
+    repetitions: int = 2000,
+    seed: int = 42,
+    on_track: float = ON_TRACK_P,
+    off_track: float = OFF_TRACK_P,
+) -> pd.DataFrame:
+    """Pace every goal of the client: baseline, target, now, forecast at the deadline, chance, status.
+
+    Parameters
+    ----------
+    ctx
+        A report context (parameters, data, month); or give ``data``, ``params`` and ``month``.
+    repetitions, seed
+        Simulated paths per goal and their seed (deterministic).
+    on_track, off_track
+        Probability cut-offs of the status (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per goal, columns :data:`GOAL_COLUMNS`: ``baseline`` (given, or the KPI over the 3
+        complete months before ``start``), ``target``, ``direction`` ("at_least" / "at_most"),
+        ``current`` (the KPI in the report month), ``progress`` (share of the way from baseline to
+        target), ``forecast`` / ``lower`` / ``upper`` (the KPI in the deadline month, or the total
+        over the goal period, with a 90 % interval), ``probability`` of meeting the target,
+        ``status`` (on_track, at_risk, off_track, achieved, missed, no_data) and ``note`` (why a
+        goal cannot be paced).
+
+    Raises
+    ------
+    ParameterError
+        Neither a context nor data, params and month; a bad cut-off; a 'whole_period' goal on a
+        rate.
+
+    References
+    ----------
+    Hyndman & Athanasopoulos (2021) §8.7; Doran (1981).
+    """
+    if ctx is not None:
+        data, params, month = ctx.data, ctx.params, ctx.month
+    if data is None or params is None or not month:
+        raise ParameterError("pace_goals needs a report context, or data, params and month")
+    if not 0 < off_track < on_track < 1:
+        raise ParameterError(f"need 0 < off_track < on_track < 1, got {off_track} and {on_track}")
+    month = parse_month(month)
+    rows = [_pace_one(data, params, g, month, repetitions=repetitions, seed=seed + i, on_track=on_track,
+                      off_track=off_track).row for i, g in enumerate(params.goals)]
+    out = pd.DataFrame(rows, columns=GOAL_COLUMNS)
+    return out
+
+
+def _goal_sentence(r: dict[str, Any], currency: str) -> str:
+    def fmt(v: float) -> str:
+        return format_value(v, r["unit"], currency=currency)
+
+    owner = f" ({r['owner']})" if r.get("owner") else ""
+    aim = "at least" if r["direction"] == "at_least" else "at most"
+    what = f"{r['label']}: {aim} {fmt(r['target'])}"
+    what += f" in {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month" else \
+        f" in total from {r['start']:%d %b %Y} to {r['by']:%d %b %Y}"
+    if r["status"] == "no_data":
+        return f"{what}{owner}: cannot be paced yet ({r['note']})."
+    if r["status"] in ("achieved", "missed"):
+        return f"{what}{owner}: {STATUS_WORDS[r['status']]}, with {fmt(r['forecast'])}."
+    now = f"now {fmt(r['current'])}" if math.isfinite(r["current"]) else "no value this month"
+    return (f"{what}{owner}: {now}; the forecast is {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
+            f"and {fmt(r['upper'])}), a {r['probability'] * 100:.0f} % chance of reaching it: "
+            f"{STATUS_WORDS[r['status']]}.")
+
+
+def goals_view(ctx: ReportContext) -> ReportView:
+    """The goals block of the report: a pacing chart per goal, sentences, table and recommendations.
+
+    Returns
+    -------
+    ReportView
+        Skipped when the client has no goals. ``extra["goals"]`` holds :func:`pace_goals`' frame.
+
+    References
+    ----------
+    See :func:`pace_goals`.
+    """
+    title = "Will we reach the goals?"
+    goals = ctx.params.goals
+    if not goals:
+        return ReportView.skipped("goals", title, "no goals in the client's parameters")
+    from .plotting import new_figure
+    from .plotting.trends import plot_goal
+
+    paced = [_pace_one(ctx.data, ctx.params, g, ctx.month, repetitions=2000, seed=42 + i,
+                       on_track=ON_TRACK_P, off_track=OFF_TRACK_P) for i, g in enumerate(goals)]
+    df = pd.DataFrame([p.row for p in paced], columns=GOAL_COLUMNS)
+    fig, axes = new_figure(height_in=2.7 * len(paced) + 0.4, nrows=len(paced), squeeze=False)
+    for ax, p in zip(np.ravel(axes), paced, strict=True):
+        r = p.row
+        hist = p.history.iloc[-12:] if p.history is not None else pd.Series(dtype="float64")
+        if len(hist) and math.isfinite(r["target"]):
+            plot_goal(hist, p.fc, target=r["target"], deadline=pd.Timestamp(r["deadline_month"] + "-01"),
+                      status=r["status"], ax=ax,
+                      title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"])
+        else:
+            ax.set_axis_off()
+            ax.set_title(f"{r['label']}: {STATUS_WORDS[r['status']]}")
+    sentences = [_goal_sentence(p.row, ctx.currency) for p in paced]
+    cur = ctx.currency
+    table = pd.DataFrame({
+        "Goal": [f"{r['label']} {'≥' if r['direction'] == 'at_least' else '≤'} "
+                 f"{format_value(r['target'], r['unit'], currency=cur)}" for r in df.to_dict("records")],
+        "Owner": [r["owner"] or "—" for r in df.to_dict("records")],
+        "Deadline": [f"{r['by']:%d %b %Y}" for r in df.to_dict("records")],
+        "Now": [format_value(r["current"], r["unit"], currency=cur) for r in df.to_dict("records")],
+        "Forecast at deadline": [format_value(r["forecast"], r["unit"], currency=cur)
+                                 for r in df.to_dict("records")],
+        "Chance": [("n/a" if not math.isfinite(r["probability"]) else f"{r['probability'] * 100:.0f} %")
+                   for r in df.to_dict("records")],
+        "Status": [STATUS_WORDS[r["status"]] for r in df.to_dict("records")],
+    })
+    recs = []
+    for r in df.to_dict("records"):
+        owner = r["owner"] or "The account team"
+        if r["status"] == "off_track":
+            recs.append(Recommendation(
+                action=f"{owner}: {r['label'].lower()} is off track for its goal; agree the actions that "
+                       "would close the gap, or reset the target with the client.",
+                evidence=_goal_sentence(r, cur), priority=1, source="goals"))
+        elif r["status"] == "at_risk":
+            recs.append(Recommendation(
+                action=f"{owner}: {r['label'].lower()} is at risk of missing its goal; review it again "
+                       "next month and prepare a plan B.", evidence=_goal_sentence(r, cur), priority=2,
+                source="goals"))
+    caveats = ["Forecasts assume the recent level, trend and yearly pattern continue; a campaign or a "
+               "crisis changes them. 'Chance' is the share of simulated futures that meet the target."]
+    caveats += [f"{r['label']}: {r['note']}" for r in df.to_dict("records") if r["note"]]
+    alt = "; ".join(f"{r['label']}: monthly values, forecast to {r['deadline_month']} and the target line"
+                    for r in df.to_dict("records"))
+    view = ReportView(key="goals", title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
+                      caveats=caveats, recommendations=recs)
+    view.extra["goals"] = df
+    return view

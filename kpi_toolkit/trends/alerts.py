@@ -1,0 +1,320 @@
+"""Alerts of a month: the client's watched KPIs, their spikes and dips, and what drove each one.
+
+:func:`month_alerts` runs :func:`~kpi_toolkit.trends.detect_anomalies` on the daily series of every
+watched KPI with the client's alert rule (threshold, direction, owner), keeps the alert windows that
+touch the month and explains each one with :func:`explain_alerts`: the topics (mentions), posts,
+campaigns (ads) or sources (web) that account for most of the excess.
+
+References
+----------
+The detector's references are in :mod:`kpi_toolkit.trends.anomalies`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import ClientData
+from ..exceptions import KpiToolkitError, ParameterError
+from ..kpis import REGISTRY, format_value
+from ..params import AlertRule, TrendOptions
+from ..periods import Period
+from ..schema import TABLES
+from .anomalies import alert_windows, detect_anomalies
+from .comparisons import daily_series
+
+ALERT_COLUMNS = ["kpi", "label", "owner", "start", "end", "n_points", "kind", "peak_at", "value",
+                 "expected", "lower", "upper", "score", "severity", "excess", "contributors", "top_contributors",
+                 "explanation"]
+"""Columns of :func:`month_alerts`."""
+
+# what explains a KPI's spike: (column of the table to group by, per-item?) by table
+_EXPLAIN_BY: dict[str, tuple[str, bool]] = {
+    "mentions": ("topic", False),
+    "posts": ("post_id", True),
+    "ads": ("campaign", False),
+    "web": ("source", False),
+    "competitors": ("brand", False),
+}
+
+
+def _words_for(table: str) -> str:
+    return {"mentions": "topic", "posts": "post", "ads": "campaign", "web": "source",
+            "competitors": "brand"}.get(table, "group")
+
+
+def explain_alerts(
+    windows: pd.DataFrame,
+    rows: pd.DataFrame,
+    *,
+    time_col: str,
+    by: str,
+    weight: str | np.ndarray | None = None,
+    tz: str | None = None,
+    step: str = "D",
+    per_item: bool = False,
+    top_n: int = 3,
+    baseline_days: int = 28,
+) -> pd.DataFrame:
+    """Add the top contributing topics or posts to alert windows.
+
+    For each window, the rows (mentions, posts, ...) whose time falls inside it are totalled by
+    ``by``; the "usual" amount of each group is its median daily total over the ``baseline_days``
+    before the window times the window's length in days (a median, so an earlier spike does not
+    count as usual). Contributors are ranked by their excess over usual
+    (spikes) or shortfall (dips). With ``per_item`` (posts: every row is its own group) the usual
+    amount is the median row of the baseline.
+
+    Parameters
+    ----------
+    windows
+        Output of :func:`~kpi_toolkit.trends.alert_windows` (``start``, ``end``, ``kind``).
+    rows
+        Event rows: mentions (already filtered to the brand, or to negative mentions), posts ...
+    time_col
+        Time column of ``rows``.
+    by
+        Column to group by: ``topic``, ``source``, ``post_id``, ``campaign``.
+    weight
+        Column (or array aligned with ``rows``) to total; None counts rows.
+    tz
+        Time zone in which the windows' naive times are local (None: the windows' own zone or UTC).
+    step
+        Step of the series the windows come from; the window ends ``step`` after ``end``.
+    per_item, top_n, baseline_days
+        See above.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``windows`` with ``contributors`` (list of dicts: ``name``, ``in_window``, ``usual``,
+        ``excess``) and ``top_contributors`` (plain words, e.g. "product recall: 402 (usually 3)").
+
+    References
+    ----------
+    A contribution analysis ("which groups explain the change") in the sense of the
+    decomposition of a total into its parts; no model is assumed.
+    """
+    if time_col not in rows.columns:
+        raise ParameterError(f"rows have no time column {time_col!r}")
+    if by not in rows.columns:
+        raise ParameterError(f"rows have no column {by!r} to explain alerts by")
+    out = windows.copy()
+    if out.empty:
+        out["contributors"] = pd.Series(dtype=object)
+        out["top_contributors"] = pd.Series(dtype="string")
+        return out
+    t = rows[time_col]
+    w_tz = getattr(out["start"].dtype, "tz", None)
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        zone = str(w_tz) if w_tz is not None else (tz or "UTC")
+        local = t.dt.tz_convert(zone)
+        local = local if w_tz is not None else local.dt.tz_localize(None)
+    else:
+        local = pd.to_datetime(t)
+    if weight is None:
+        wts = np.ones(len(rows))
+    elif isinstance(weight, str):
+        wts = rows[weight].to_numpy(dtype="float64", na_value=0.0)
+    else:
+        wts = np.asarray(weight, dtype="float64")
+    keys = rows[by].astype("string").fillna("(none)").to_numpy()
+    times = local.to_numpy()
+    delta = pd.Timedelta(pd.tseries.frequencies.to_offset(step)) if step != "D" else pd.Timedelta(days=1)
+    contribs, texts = [], []
+    for _, win in out.iterrows():
+        lo = pd.Timestamp(win["start"])
+        hi = pd.Timestamp(win["end"]) + delta
+        b_lo = lo - pd.Timedelta(days=baseline_days)
+        in_w = (times >= lo.to_datetime64()) & (times < hi.to_datetime64())
+        in_b = (times >= b_lo.to_datetime64()) & (times < lo.to_datetime64())
+        span = (hi - lo) / pd.Timedelta(days=1)
+        cur = pd.Series(wts[in_w]).groupby(keys[in_w]).sum()
+        if per_item:
+            usual_each = float(np.median(wts[in_b])) if in_b.any() else 0.0
+            usual = pd.Series(usual_each, index=cur.index)
+        else:
+            # usual = the median day of the baseline (robust to earlier spikes), times the window length
+            day = pd.DatetimeIndex(times[in_b]).floor("D")
+            daily = pd.Series(wts[in_b]).groupby([day, keys[in_b]]).sum().unstack(fill_value=0.0)
+            all_days = pd.date_range(b_lo.floor("D"), lo.floor("D"), freq="D", inclusive="left")
+            daily = daily.reindex(all_days, fill_value=0.0)
+            base = daily.median(axis=0) * span if len(daily) else pd.Series(dtype="float64")
+            idx = cur.index.union(base.index)
+            cur, usual = cur.reindex(idx, fill_value=0.0), base.reindex(idx, fill_value=0.0)
+        excess = cur - usual
+        order = excess.sort_values(ascending=(win["kind"] == "dip")).index[:top_n]
+        items = [{"name": str(k), "in_window": float(cur[k]), "usual": float(usual[k]),
+                  "excess": float(excess[k])} for k in order
+                 if (excess[k] > 0 if win["kind"] == "spike" else excess[k] < 0)]
+        contribs.append(items)
+        if per_item:
+            texts.append("; ".join(f"{i['name']}: {i['in_window']:,.0f} (a typical one: {i['usual']:,.0f})"
+                                   for i in items))
+        else:
+            texts.append("; ".join(f"{i['name']}: {i['in_window']:,.0f} (usually {i['usual']:,.0f})"
+                                   for i in items))
+    out["contributors"] = pd.Series(contribs, index=out.index, dtype=object)
+    out["top_contributors"] = pd.Series(texts, index=out.index, dtype="string")
+    return out
+
+
+def rule_for(options: TrendOptions, kpi: str) -> AlertRule:
+    """The client's alert rule for ``kpi`` (its own, else the default)."""
+    return options.alerts.get(kpi, options.default_alert)
+
+
+def watched_kpis(options: TrendOptions) -> list[str]:
+    """KPIs checked for alerts: those with a rule, then the watch list."""
+    return list(dict.fromkeys([*options.alerts, *options.watch]))
+
+
+def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
+                sentiment_thresholds: tuple[float, float]) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+    spec = REGISTRY[kpi]
+    df = data.tables.get(spec.table)
+    if df is None or spec.table not in _EXPLAIN_BY or TABLES[spec.table].time_col not in df.columns:
+        return None
+    by, _ = _EXPLAIN_BY[spec.table]
+    if by not in df.columns:
+        by = "source" if "source" in df.columns else None
+        if by is None:
+            return None
+    rows = df
+    weight = None
+    if spec.table == "mentions":
+        if brand is not None and "brand" in rows.columns and kpi != "share_of_voice":
+            rows = rows[(rows["brand"] == brand).to_numpy(dtype=bool, na_value=False)]
+        if kpi in ("negative_share", "negative_mentions") and "sentiment_score" in rows.columns:
+            s = rows["sentiment_score"].to_numpy(dtype="float64", na_value=np.nan)
+            rows = rows[s <= sentiment_thresholds[0]]
+        elif kpi in ("positive_share", "positive_mentions") and "sentiment_score" in rows.columns:
+            s = rows["sentiment_score"].to_numpy(dtype="float64", na_value=np.nan)
+            rows = rows[s >= sentiment_thresholds[1]]
+    elif spec.table == "posts":
+        measure = spec.numerator or "engagements"
+        if measure == "engagements" or measure not in rows.columns:
+            cols = [c for c in ("likes", "comments", "shares", "saves") if c in rows.columns]
+            weight = rows[cols].to_numpy(dtype="float64", na_value=0.0).sum(axis=1)
+        else:
+            weight = rows[measure].to_numpy(dtype="float64", na_value=0.0)
+    else:
+        col = {"ad_impressions": "impressions", "web_conversions": "conversions",
+               "web_revenue": "revenue"}.get(spec.numerator or "", spec.numerator or "")
+        if col in rows.columns:
+            weight = rows[col].to_numpy(dtype="float64", na_value=0.0)
+    return rows.reset_index(drop=True), weight
+
+
+def month_alerts(
+    data: ClientData,
+    options: TrendOptions,
+    *,
+    period: Period,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    kpis: list[str] | None = None,
+) -> pd.DataFrame:
+    """Spike and dip alerts of the watched KPIs that touch ``period``, each with its owner and cause.
+
+    Each KPI's daily series up to the end of the period (full history before it, so the baseline
+    knows the client's normal) goes through :func:`~kpi_toolkit.trends.detect_anomalies` with the
+    KPI's alert rule; the alert windows overlapping the period are kept and explained.
+
+    Parameters
+    ----------
+    data
+        The client's tables.
+    options
+        ``params.trends``: the alert rules, default rule and watch list.
+    period
+        The report month.
+    tz, brand, sentiment_thresholds
+        As for :func:`~kpi_toolkit.kpis.compute_kpis`.
+    kpis
+        KPIs to check (default: :func:`watched_kpis`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ALERT_COLUMNS`, most severe first. ``attrs["skipped"]`` lists
+        ``(kpi, reason)`` for KPIs that could not be checked.
+
+    References
+    ----------
+    :mod:`kpi_toolkit.trends.anomalies`.
+    """
+    names = kpis if kpis is not None else watched_kpis(options)
+    end_day = period.end_day
+    series = daily_series(data, names, tz=tz, brand=brand, sentiment_thresholds=sentiment_thresholds,
+                          end=end_day)
+    skipped: list[tuple[str, str]] = [(k, data.missing.get(REGISTRY[k].table, f"no {REGISTRY[k].table} data"))
+                                      for k in series.attrs.get("skipped", [])]
+    parts = []
+    for kpi in [k for k in names if k in series.columns]:
+        spec = REGISTRY[kpi]
+        rule = rule_for(options, kpi)
+        s = series[kpi]
+        if s.loc[period.first_day:].notna().sum() == 0:
+            skipped.append((kpi, "no values in the month"))
+            continue
+        try:
+            res = detect_anomalies(s.rename(kpi), freq="D", threshold=rule.threshold, direction=rule.direction)
+        except KpiToolkitError as e:
+            skipped.append((kpi, str(e)))
+            continue
+        wins = alert_windows(res)
+        wins = wins[(wins["end"] >= period.first_day) & (wins["start"] < end_day)]
+        if wins.empty:
+            continue
+        ev = _event_rows(data, kpi, brand=brand, sentiment_thresholds=sentiment_thresholds)
+        if ev is not None:
+            rows, weight = ev
+            by, per_item = _EXPLAIN_BY[spec.table]
+            if by not in rows.columns:
+                by = "source"
+            wins = explain_alerts(wins, rows, time_col=TABLES[spec.table].time_col, by=by, weight=weight,
+                                  tz=tz, per_item=per_item)
+        else:
+            wins = wins.assign(contributors=[[] for _ in range(len(wins))], top_contributors="")
+        wins = wins.assign(kpi=kpi, label=spec.label, owner=rule.owner)
+        wins["explanation"] = [alert_sentence(r, spec.unit, spec.label, table=spec.table)
+                               for _, r in wins.iterrows()]
+        parts.append(wins)
+    if parts:
+        out = pd.concat(parts, ignore_index=True)
+        out = out.iloc[np.argsort(-out["score"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+        out = out[ALERT_COLUMNS]
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def _day_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    if start.normalize() == end.normalize():
+        return f"on {start:%d %b %Y}".replace(" 0", " ")
+    return f"from {start:%d %b} to {end:%d %b %Y}".replace(" 0", " ")
+
+
+def alert_sentence(row: Any, unit: str, label: str, *, table: str = "", currency: str = "EUR") -> str:
+    """One plain-words sentence for an alert window."""
+    def fmt(v: float) -> str:
+        return format_value(v, unit, currency=currency)
+
+    verb = "spiked" if row["kind"] == "spike" else "dropped"
+    sd = abs(float(row["score"]))
+    text = (f"{label} {verb} {_day_text(pd.Timestamp(row['start']), pd.Timestamp(row['end']))}: "
+            f"{fmt(row['value'])} at the peak against about {fmt(row['expected'])} expected "
+            f"(normal range {fmt(row['lower'])} to {fmt(row['upper'])}), "
+            f"{sd:.1f} robust standard deviations {'above' if row['kind'] == 'spike' else 'below'} normal "
+            f"({row['severity']}).")
+    top = row.get("top_contributors") if hasattr(row, "get") else None
+    if isinstance(top, str) and top:
+        text += f" Most of it came from {_words_for(table)}s {top}." if table != "posts" else \
+            f" Top posts: {top}."
+    return text

@@ -1,0 +1,536 @@
+"""Period over period: a month (or week) against the previous one and the same one last year,
+the rolling 12-month view and the month-of-year comparison, for any KPI of the registry.
+
+KPI values come from :func:`kpi_toolkit.kpis.compute_kpis` (ratio of sums, the registry's
+definitions); the tests of :mod:`kpi_toolkit.trends.significance` use the same KPI's daily
+numerators and denominators.
+
+References
+----------
+See :mod:`kpi_toolkit.trends.significance` for the tests and :mod:`kpi_toolkit.kpis` for each KPI's
+published definition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import ClientData
+from ..exceptions import NoDataError, ParameterError
+from ..kpis import KPI, REGISTRY, compute_kpis
+from ..periods import (
+    Period,
+    month_period,
+    parse_month,
+    previous_month,
+    same_month_last_year,
+    shift_month,
+    week_period,
+)
+from ..schema import TABLES
+from .significance import (
+    TestResult,
+    bootstrap_ratio_test,
+    certainty_words,
+    change_words,
+    pearson_dispersion,
+    poisson_rate_test,
+    two_proportion_test,
+)
+
+COMPARISON_COLUMNS = [
+    "kpi", "label", "unit", "comparison", "period", "baseline_period", "current", "baseline",
+    "abs_change", "rel_change", "rel_change_per_day", "test", "statistic", "p_value", "dispersion",
+    "significant", "verdict", "summary", "current_days", "baseline_days", "current_numerator",
+    "current_denominator", "baseline_numerator", "baseline_denominator",
+]
+"""Columns of :func:`compare_periods` and :func:`compare_weeks`."""
+
+_MONEY = {"spend", "revenue", "web_revenue"}
+_SIGNED = {"net_sentiment_count", "nps_net", "net_follower_growth"}
+MIN_BOOTSTRAP_DAYS = 5
+
+
+def _kpi(kpi: str) -> KPI:
+    if kpi not in REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(kpi, list(REGISTRY), n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"unknown KPI {kpi!r}{hint}")
+    return REGISTRY[kpi]
+
+
+def _is_count_measure(name: str | None) -> bool:
+    return bool(name) and name not in _MONEY and name not in _SIGNED and not (
+        name.startswith("post_") and name.endswith("_rate"))
+
+
+def test_kind(spec: KPI) -> str | None:
+    """Which test suits a KPI: "proportion", "poisson", "bootstrap" or None (not tested).
+
+    Rates whose numerator and denominator are counts get the two-proportion test (or a Poisson
+    rate test when the numerator can exceed the denominator); counts get the Poisson test of
+    counts per day; money, ratios of money and per-post averages get the bootstrap; follower
+    stocks and medians are not tested.
+    """
+    if spec.table == "audience" or spec.kind == "median":
+        return None
+    if spec.kind == "sum":
+        return "poisson" if spec.unit == "count" and _is_count_measure(spec.numerator) else "bootstrap"
+    if spec.unit == "fraction" and _is_count_measure(spec.numerator) and _is_count_measure(spec.denominator):
+        return "proportion"
+    return "bootstrap"
+
+
+test_kind.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def table_days(data: ClientData, table: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last local calendar day (naive midnight) with a row in ``table``."""
+    df = data.tables.get(table)
+    if df is None or df.empty:
+        return None
+    col = TABLES[table].time_col
+    t = df[col].dropna()
+    if t.empty:
+        return None
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        lo, hi = t.min().tz_convert(tz), t.max().tz_convert(tz)
+        return lo.tz_localize(None).normalize(), hi.tz_localize(None).normalize()
+    return pd.Timestamp(t.min()).normalize(), pd.Timestamp(t.max()).normalize()
+
+
+def _covered_days(data: ClientData, table: str, period: Period, tz: str) -> pd.DatetimeIndex:
+    span = table_days(data, table, tz)
+    days = pd.date_range(period.first_day, period.end_day, freq="D", inclusive="left")
+    if span is None:
+        return days[:0]
+    return days[(days >= span[0]) & (days <= span[1])]
+
+
+def _opts(brand: str | None, thresholds: tuple[float, float]) -> dict[str, Any]:
+    return {"brand": brand, "sentiment_thresholds": thresholds}
+
+
+def _total(data: ClientData, kpi: str, period: Period, tz: str, opts: dict[str, Any]) -> tuple[float, float, float]:
+    row = compute_kpis(data, [kpi], period=period, tz=tz, long=True, **opts).iloc[0]
+    return float(row["value"]), float(row["numerator"]), float(row["denominator"])
+
+
+def _daily_units(data: ClientData, spec: KPI, period: Period, tz: str, days: pd.DatetimeIndex,
+                 opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Per covered day: numerator and denominator (1 per day for sums); missing days are 0."""
+    d = compute_kpis(data, [spec.name], period=period, freq="D", tz=tz, long=True, **opts)
+    d = d.set_index("period").reindex(days)
+    num = d["numerator"].to_numpy(dtype="float64", na_value=np.nan)
+    if spec.kind == "sum":
+        return np.nan_to_num(num, nan=0.0), np.ones(len(days))
+    den = d["denominator"].to_numpy(dtype="float64", na_value=np.nan)
+    return np.nan_to_num(num, nan=0.0), np.nan_to_num(den, nan=0.0)
+
+
+def _run_test(kind: str, spec: KPI, cur: tuple[float, float, float], base: tuple[float, float, float],
+              cur_units: tuple[np.ndarray, np.ndarray], base_units: tuple[np.ndarray, np.ndarray],
+              n_boot: int, seed: int) -> TestResult | str:
+    """The test result, or the reason it could not run."""
+    if kind == "poisson":
+        c1, c2 = cur[1], base[1]
+        e1, e2 = float(len(cur_units[0])), float(len(base_units[0]))
+        if not (math.isfinite(c1) and math.isfinite(c2)) or e1 <= 0 or e2 <= 0:
+            return "no data in one of the periods"
+        disp = pearson_dispersion([cur_units, base_units], kind="poisson")
+        return poisson_rate_test(c1, e1, c2, e2, dispersion=disp)
+    if kind == "proportion":
+        x1, n1, x2, n2 = cur[1], cur[2], base[1], base[2]
+        if not all(math.isfinite(v) for v in (x1, n1, x2, n2)) or n1 <= 0 or n2 <= 0:
+            return "no denominator in one of the periods"
+        if x1 < 0 or x2 < 0:
+            return "negative numerator"
+        if x1 <= n1 and x2 <= n2 and _units_le(cur_units) and _units_le(base_units):
+            disp = pearson_dispersion([cur_units, base_units], kind="binomial")
+            return two_proportion_test(x1, n1, x2, n2, dispersion=disp)
+        disp = pearson_dispersion([cur_units, base_units], kind="poisson")
+        res = poisson_rate_test(x1, n1, x2, n2, dispersion=disp)
+        return TestResult("Poisson rate test (per unit of the denominator)", res.statistic, res.p_value,
+                          res.dispersion)
+    # bootstrap over days with data
+    (n1, d1), (n2, d2) = cur_units, base_units
+    k1 = d1 > 0 if spec.kind != "sum" else np.ones(len(d1), dtype=bool)
+    k2 = d2 > 0 if spec.kind != "sum" else np.ones(len(d2), dtype=bool)
+    if k1.sum() < MIN_BOOTSTRAP_DAYS or k2.sum() < MIN_BOOTSTRAP_DAYS:
+        return f"fewer than {MIN_BOOTSTRAP_DAYS} days with data in one of the periods"
+    return bootstrap_ratio_test(n1[k1], d1[k1], n2[k2], d2[k2], n_boot=n_boot, seed=seed)
+
+
+def _units_le(units: tuple[np.ndarray, np.ndarray]) -> bool:
+    num, den = units
+    return bool(np.all(num <= den + 1e-9))
+
+
+def compare_period_pair(
+    data: ClientData,
+    kpi: str,
+    current: Period,
+    baseline: Period,
+    *,
+    comparison: str,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 42,
+) -> dict[str, Any]:
+    """One row of :func:`compare_periods`: ``current`` against ``baseline`` for ``kpi``."""
+    spec = _kpi(kpi)
+    opts = _opts(brand, sentiment_thresholds)
+    cur_days = _covered_days(data, spec.table, current, tz) if spec.table in data.tables else pd.DatetimeIndex([])
+    base_days = _covered_days(data, spec.table, baseline, tz) if spec.table in data.tables else pd.DatetimeIndex([])
+    if spec.table not in data.tables:
+        raise NoDataError(f"{kpi}: {data.missing.get(spec.table, f'no {spec.table} table')}")
+    cur = _total(data, kpi, current, tz, opts) if len(cur_days) else (math.nan,) * 3
+    base = _total(data, kpi, baseline, tz, opts) if len(base_days) else (math.nan,) * 3
+    row: dict[str, Any] = {
+        "kpi": kpi, "label": spec.label, "unit": spec.unit, "comparison": comparison,
+        "period": current.label, "baseline_period": baseline.label, "current": cur[0], "baseline": base[0],
+        "abs_change": cur[0] - base[0],
+        "rel_change": (cur[0] - base[0]) / abs(base[0]) if base[0] and math.isfinite(base[0]) else math.nan,
+        "rel_change_per_day": math.nan, "test": "none", "statistic": math.nan, "p_value": math.nan,
+        "dispersion": math.nan, "significant": False, "verdict": "", "summary": "",
+        "current_days": len(cur_days), "baseline_days": len(base_days),
+        "current_numerator": cur[1], "current_denominator": cur[2],
+        "baseline_numerator": base[1], "baseline_denominator": base[2],
+    }
+    if spec.kind == "sum" and len(cur_days) and len(base_days) and math.isfinite(base[0]) and base[0]:
+        per1, per2 = cur[0] / len(cur_days), base[0] / len(base_days)
+        row["rel_change_per_day"] = (per1 - per2) / abs(per2)
+    change = change_words(cur[0], base[0])
+    if not len(cur_days) or not len(base_days):
+        which = "this period" if not len(cur_days) else baseline.label
+        row["verdict"] = f"no {spec.table} data for {which}"
+        row["summary"] = row["verdict"]
+        return row
+    kind = test_kind(spec)
+    if kind is None:
+        reason = "follower counts are stock values" if spec.table == "audience" else "a median"
+        row["verdict"] = f"not tested ({reason})"
+        row["summary"] = f"{change} (not tested: {reason})"
+        return row
+    cu = _daily_units(data, spec, current, tz, cur_days, opts)
+    bu = _daily_units(data, spec, baseline, tz, base_days, opts)
+    res = _run_test(kind, spec, cur, base, cu, bu, n_boot, seed)
+    if isinstance(res, str):
+        row["verdict"] = f"too little data to test ({res})"
+        row["summary"] = f"{change}, {row['verdict']}"
+        return row
+    row.update({"test": res.test, "statistic": res.statistic, "p_value": res.p_value,
+                "dispersion": res.dispersion,
+                "significant": bool(math.isfinite(res.p_value) and res.p_value < alpha)})
+    row["verdict"] = certainty_words(res.p_value, alpha=alpha)
+    extra = ""
+    if spec.kind == "sum" and len(cur_days) != len(base_days) and math.isfinite(row["rel_change_per_day"]):
+        extra = f" ({change_words(cur[0] / len(cur_days), base[0] / len(base_days))} per day)"
+    row["summary"] = f"{change}{extra}, {row['verdict']}"
+    return row
+
+
+def compare_periods(
+    data: ClientData,
+    kpi: str,
+    *,
+    month: str,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """A month against the previous month and the same month last year, with a significance test.
+
+    Parameters
+    ----------
+    data
+        The client's tables.
+    kpi
+        Any KPI of :data:`kpi_toolkit.kpis.REGISTRY`.
+    month
+        ``YYYY-MM``.
+    tz
+        The client's time zone (month boundaries are local midnights).
+    brand, sentiment_thresholds
+        Passed to :func:`~kpi_toolkit.kpis.compute_kpis` (mention KPIs).
+    alpha
+        A change with ``p_value < alpha`` is ``significant`` and "unlikely to be chance".
+    n_boot, seed
+        Bootstrap resamples and seed (bootstrap-tested KPIs only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows, ``comparison`` = "previous_month" and "same_month_last_year", with the columns
+        of :data:`COMPARISON_COLUMNS`: the KPI values (``current``, ``baseline``), ``abs_change``,
+        ``rel_change`` (of the KPI values), ``rel_change_per_day`` (counts and money: the change
+        of the daily rate, which is what the test compares when months differ in length),
+        ``test`` (name), ``statistic``, ``p_value``, ``dispersion`` (the over-dispersion the test
+        allowed for), ``significant``, ``verdict`` (how sure: "unlikely to be chance (p = 0.01)")
+        and ``summary`` ("up 18 %, unlikely to be chance (p = 0.01)").
+
+    Raises
+    ------
+    ParameterError
+        Unknown KPI or a bad month.
+    NoDataError
+        The KPI's table is absent.
+
+    References
+    ----------
+    :mod:`kpi_toolkit.trends.significance` (the tests) and the KPI's ``source`` in the registry.
+    """
+    month = parse_month(month)
+    cur = month_period(month, tz)
+    rows = [compare_period_pair(data, kpi, cur, month_period(m, tz), comparison=c, tz=tz, brand=brand,
+                                sentiment_thresholds=sentiment_thresholds, alpha=alpha, n_boot=n_boot,
+                                seed=seed)
+            for c, m in (("previous_month", previous_month(month)),
+                         ("same_month_last_year", same_month_last_year(month)))]
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def compare_weeks(
+    data: ClientData,
+    kpi: str,
+    *,
+    week: str,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """An ISO week against the previous week and the same week a year earlier (52 weeks, so the
+    weekdays line up). Same columns as :func:`compare_periods`, ``comparison`` =
+    "previous_week" and "same_week_last_year".
+
+    Parameters
+    ----------
+    week
+        ``YYYY-Www`` or any day of the week (``YYYY-MM-DD``).
+    data, kpi, tz, brand, sentiment_thresholds, alpha, n_boot, seed
+        As in :func:`compare_periods`.
+
+    References
+    ----------
+    ISO 8601 weeks (Monday first), see :mod:`kpi_toolkit.periods`.
+    """
+    cur = week_period(week, tz)
+    prev = week_period(cur.first_day - pd.Timedelta(days=7), tz)
+    last_year = week_period(cur.first_day - pd.Timedelta(days=364), tz)
+    rows = [compare_period_pair(data, kpi, cur, p, comparison=c, tz=tz, brand=brand,
+                                sentiment_thresholds=sentiment_thresholds, alpha=alpha, n_boot=n_boot,
+                                seed=seed)
+            for c, p in (("previous_week", prev), ("same_week_last_year", last_year))]
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+# ----------------------------------------------------------------------------------------------
+# rolling 12 months and month of year
+
+
+def _span_period(first: str, last: str, tz: str) -> Period:
+    return Period(start=month_period(first, tz).start, end=month_period(last, tz).end,
+                  label=f"{first}..{last}", tz=tz)
+
+
+def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str, tz: str = "UTC",
+                 brand: str | None = None, sentiment_thresholds: tuple[float, float] = (-0.05, 0.05)
+                 ) -> pd.DataFrame:
+    """Every month from ``first`` to ``last`` for each KPI (long: ``month``, ``kpi``, ``value``,
+    ``numerator``, ``denominator``, ``unit``); months outside a table's data are NaN."""
+    names = [_kpi(k).name for k in kpis]
+    months = [shift_month(first, i) for i in range(_months_between(first, last) + 1)]
+    usable = [k for k in names if REGISTRY[k].table in data.tables]
+    parts = []
+    if usable:
+        df = compute_kpis(data, usable, period=_span_period(first, last, tz), freq="M", tz=tz, long=True,
+                          **_opts(brand, sentiment_thresholds))
+        df["month"] = pd.DatetimeIndex(df["period"]).strftime("%Y-%m")
+        parts.append(df)
+    grid = pd.MultiIndex.from_product([names, months], names=["kpi", "month"]).to_frame(index=False)
+    if parts:
+        got = pd.concat(parts)[["kpi", "month", "value", "numerator", "denominator"]]
+        grid = grid.merge(got, on=["kpi", "month"], how="left")
+    else:
+        grid = grid.assign(value=np.nan, numerator=np.nan, denominator=np.nan)
+    # months outside the table's data are unknown, not zero
+    for k in names:
+        span = table_days(data, REGISTRY[k].table, tz)
+        sel = grid["kpi"] == k
+        if span is None:
+            grid.loc[sel, ["value", "numerator", "denominator"]] = np.nan
+            continue
+        lo, hi = span[0].strftime("%Y-%m"), span[1].strftime("%Y-%m")
+        outside = sel & ((grid["month"] < lo) | (grid["month"] > hi))
+        grid.loc[outside, ["value", "numerator", "denominator"]] = np.nan
+    grid["unit"] = grid["kpi"].map(lambda k: REGISTRY[k].unit)
+    grid["kpi"] = grid["kpi"].astype("string")
+    grid["month"] = grid["month"].astype("string")
+    return grid
+
+
+def _months_between(first: str, last: str) -> int:
+    a, b = parse_month(first), parse_month(last)
+    return (int(b[:4]) - int(a[:4])) * 12 + int(b[5:]) - int(a[5:])
+
+
+def rolling_12_months(
+    data: ClientData,
+    kpis: Sequence[str],
+    *,
+    month: str,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+) -> pd.DataFrame:
+    """The last 12 months of each KPI, with the same month a year earlier and the trailing
+    12-month value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``kpi``, ``label``, ``unit``, ``month`` (``YYYY-MM``, the 12 months ending with
+        ``month``), ``value``, ``last_year`` (the same month a year earlier), ``yoy_change``
+        (relative), ``ttm`` (trailing 12 months: the sum, or the ratio of the 12-month sums, for
+        the 12 months ending with this one; NaN for follower stocks and medians or with fewer
+        than 12 months of data).
+
+    References
+    ----------
+    Trailing-twelve-month totals as ratio of sums: Looker Studio / ad platforms' aggregation of
+    rates (see :mod:`kpi_toolkit.kpis`).
+    """
+    month = parse_month(month)
+    first = shift_month(month, -23)
+    m = monthly_kpis(data, kpis, first=first, last=month, tz=tz, brand=brand,
+                     sentiment_thresholds=sentiment_thresholds)
+    out = []
+    for k, g in m.groupby("kpi", sort=False):
+        spec = REGISTRY[str(k)]
+        g = g.sort_values("month").reset_index(drop=True)
+        g["last_year"] = g["value"].shift(12)
+        g["yoy_change"] = (g["value"] - g["last_year"]) / g["last_year"].abs().replace(0, np.nan)
+        if spec.table == "audience" or spec.kind == "median":
+            g["ttm"] = np.nan
+        else:
+            num = g["numerator"].rolling(12, min_periods=12).sum()
+            if spec.kind == "sum":
+                g["ttm"] = num
+            else:
+                den = g["denominator"].rolling(12, min_periods=12).sum()
+                g["ttm"] = (num / den.replace(0, np.nan)) * spec.scale
+        g["label"] = spec.label
+        out.append(g.iloc[-12:])
+    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+    cols = ["kpi", "label", "unit", "month", "value", "last_year", "yoy_change", "ttm"]
+    return res[cols] if len(res) else pd.DataFrame(columns=cols)
+
+
+def month_of_year(
+    data: ClientData,
+    kpi: str,
+    *,
+    month: str,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    years: int = 3,
+) -> pd.DataFrame:
+    """Each calendar month of the last ``years`` years side by side, for seasonal businesses.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``year``, ``month_of_year`` (1-12), ``month`` (``YYYY-MM``), ``value``, ``vs_avg``
+        (relative to the average of the same calendar month in the other years shown); months
+        after ``month`` or without data are NaN.
+
+    References
+    ----------
+    Seasonal subseries comparison: Cleveland, W. S. (1993), Visualizing Data, Hobart Press
+    (cycle plots); Hyndman & Athanasopoulos (2021) §2.5 (seasonal subseries plots).
+    """
+    month = parse_month(month)
+    last_year_end = f"{month[:4]}-12"
+    first = f"{int(month[:4]) - years + 1:04d}-01"
+    m = monthly_kpis(data, [kpi], first=first, last=last_year_end, tz=tz, brand=brand,
+                     sentiment_thresholds=sentiment_thresholds)
+    m = m[m["kpi"] == kpi].copy()
+    m.loc[m["month"] > month, "value"] = np.nan
+    m["year"] = m["month"].str[:4].astype("int64")
+    m["month_of_year"] = m["month"].str[5:].astype("int64")
+    tot = m.groupby("month_of_year")["value"].transform("sum")
+    cnt = m.groupby("month_of_year")["value"].transform("count")
+    others = (tot - m["value"].fillna(0)) / (cnt - m["value"].notna().astype(int)).replace(0, np.nan)
+    m["vs_avg"] = (m["value"] - others) / others.abs().replace(0, np.nan)
+    return m[["year", "month_of_year", "month", "value", "vs_avg"]].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# daily series for alerts and decomposition
+
+
+def daily_series(
+    data: ClientData,
+    kpis: Sequence[str],
+    *,
+    tz: str = "UTC",
+    brand: str | None = None,
+    sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Daily values of KPIs (one column each), indexed by local calendar day (naive midnight).
+
+    Counts are 0 on days without rows inside the table's span, rates NaN where the denominator is
+    0; days outside a table's span are NaN. KPIs whose table is absent are left out (their names
+    in ``attrs["skipped"]``). ``end`` (exclusive, naive local day) cuts the series.
+
+    References
+    ----------
+    :func:`kpi_toolkit.kpis.compute_kpis` (``freq="D"``).
+    """
+    names = [_kpi(k).name for k in kpis]
+    skipped = [k for k in names if REGISTRY[k].table not in data.tables
+               or table_days(data, REGISTRY[k].table, tz) is None]
+    usable = [k for k in names if k not in skipped]
+    if not usable:
+        out = pd.DataFrame(index=pd.DatetimeIndex([], name="day"))
+        out.attrs["skipped"] = skipped
+        return out
+    spans = {k: table_days(data, REGISTRY[k].table, tz) for k in usable}
+    lo = min(s[0] for s in spans.values())
+    hi = max(s[1] for s in spans.values())
+    if end is not None:
+        hi = min(hi, pd.Timestamp(end) - pd.Timedelta(days=1))
+    if hi < lo:
+        raise NoDataError("no days with data before the end of the period")
+    days = pd.date_range(lo, hi, freq="D", name="day")
+    df = compute_kpis(data, usable, freq="D", tz=tz, **_opts(brand, sentiment_thresholds))
+    df = df.set_index("period").reindex(days)
+    out = pd.DataFrame(index=days)
+    for k in usable:
+        spec = REGISTRY[k]
+        col = df[k].astype("float64")
+        if spec.kind == "sum" and spec.table != "audience":
+            col = col.fillna(0.0)
+        s0, s1 = spans[k]
+        col[(days < s0) | (days > s1)] = np.nan
+        out[k] = col.to_numpy()
+    out.attrs["skipped"] = skipped
+    return out

@@ -1,0 +1,201 @@
+"""The trend part of the monthly report: the core KPIs over 12 months, the month's changes that are
+more than noise, and the month's alerts with their owners.
+
+References
+----------
+The methods are referenced in :mod:`kpi_toolkit.trends.significance`,
+:mod:`kpi_toolkit.trends.comparisons` and :mod:`kpi_toolkit.trends.anomalies`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..context import ReportContext
+from ..exceptions import KpiToolkitError
+from ..kpis import REGISTRY, format_value
+from ..views import Recommendation, ReportView
+from .alerts import month_alerts
+from .comparisons import compare_periods, rolling_12_months
+from .significance import change_words
+
+_TITLE = "How the main numbers are trending"
+
+
+def _thresholds(ctx: ReportContext) -> tuple[float, float]:
+    th = ctx.params.listening.sentiment_thresholds
+    return (th.negative, th.positive)
+
+
+def _tone(kpi: str, rel: float) -> str:
+    good = REGISTRY[kpi].higher_is_better
+    if good is None or not np.isfinite(rel) or rel == 0:
+        return ""
+    return " (good news)" if (rel > 0) == good else " (needs attention)"
+
+
+def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.DataFrame:
+    """:func:`compare_periods` for each core KPI of the client (KPIs without data are left out,
+    listed in ``attrs["skipped"]``)."""
+    kpis = list(ctx.params.core_kpis if kpis is None else kpis)
+    parts, skipped = [], []
+    for k in kpis:
+        try:
+            parts.append(compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand,
+                                         sentiment_thresholds=_thresholds(ctx), alpha=ctx.params.trends.alpha))
+        except KpiToolkitError as e:
+            skipped.append((k, str(e)))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
+    if comp.empty:
+        return []
+    out = []
+    prev = comp[comp["comparison"] == "previous_month"]
+    tested = prev[prev["test"] != "none"]
+    sig = tested[tested["significant"]]
+    cur = ctx.currency
+    if len(tested) and sig.empty:
+        out.append(f"None of the {len(tested)} main measures that can be tested moved more than normal "
+                   f"month-to-month variation.")
+    for _, r in sig.iterrows():
+        out.append(f"{r['label']} was {format_value(r['current'], r['unit'], currency=cur)}, "
+                   f"{change_words(r['current'], r['baseline'])} on the previous month: "
+                   f"{r['verdict']}{_tone(r['kpi'], r['rel_change'])}.")
+    ly = comp[(comp["comparison"] == "same_month_last_year") & comp["significant"]]
+    if len(ly):
+        parts = [f"{r['label']} {change_words(r['current'], r['baseline'])}" for _, r in ly.iterrows()]
+        out.append("Against the same month last year: " + "; ".join(parts) + " (each unlikely to be chance).")
+    return out
+
+
+def _alert_recommendation(r: pd.Series) -> Recommendation | None:
+    spec = REGISTRY[str(r["kpi"])]
+    owner = r["owner"] or "The account team"
+    when = pd.Timestamp(r["start"]).strftime("%d %b").lstrip("0")
+    top = r["contributors"][0]["name"] if isinstance(r["contributors"], list) and r["contributors"] else None
+    about = f" about '{top}'" if top and spec.table == "mentions" else ""
+    bad_spike = r["kind"] == "spike" and spec.higher_is_better is False
+    if bad_spike or (spec.table == "mentions" and r["kind"] == "spike" and top and "recall" in top.lower()):
+        return Recommendation(action=f"{owner}: review the mentions{about} from {when} on and answer those "
+                                     "that need a response; agree a statement if it is still growing.",
+                              evidence=str(r["explanation"]), priority=1, source="trends")
+    if r["kind"] == "dip" and spec.higher_is_better:
+        return Recommendation(action=f"{owner}: check why {spec.label.lower()} fell on {when} (tracking, "
+                                     "budget, a paused campaign or a platform outage).",
+                              evidence=str(r["explanation"]), priority=2, source="trends")
+    if r["kind"] == "spike" and spec.higher_is_better:
+        what = f"the post {top}" if top and spec.table == "posts" else (f"'{top}'" if top else "it")
+        return Recommendation(action=f"{owner}: find out what drove the {spec.label.lower()} spike of "
+                                     f"{when} ({what}) and plan more of it.",
+                              evidence=str(r["explanation"]), priority=3, source="trends")
+    if spec.table == "ads":
+        return Recommendation(action=f"{owner}: check the {spec.label.lower()} {r['kind']} of {when} "
+                                     "against the media plan.",
+                              evidence=str(r["explanation"]), priority=2, source="trends")
+    return None
+
+
+def alerts_table(alerts: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
+    """Display-ready alerts: when, measure, what happened, normal range, size, likely cause, owner."""
+    rows = []
+    for _, r in alerts.iterrows():
+        unit = REGISTRY[str(r["kpi"])].unit
+        s, e = pd.Timestamp(r["start"]), pd.Timestamp(r["end"])
+        when = f"{s:%d %b}".lstrip("0") if s == e else f"{s:%d %b}".lstrip("0") + f" – {e:%d %b}".replace(" 0", " ")
+        rows.append({
+            "When": when, "Measure": r["label"],
+            "What happened": f"{'spike' if r['kind'] == 'spike' else 'dip'} to "
+                             f"{format_value(r['value'], unit, currency=currency)}",
+            "Normal range": f"{format_value(r['lower'], unit, currency=currency)} – "
+                            f"{format_value(r['upper'], unit, currency=currency)}",
+            "Size": f"{abs(r['score']):.1f} SD ({r['severity']})",
+            "Likely cause": r["top_contributors"] or "—",
+            "Owner": r["owner"] or "—",
+        })
+    return pd.DataFrame(rows, columns=["When", "Measure", "What happened", "Normal range", "Size",
+                                       "Likely cause", "Owner"])
+
+
+def trend_view(ctx: ReportContext) -> ReportView:
+    """The trend block of the monthly report.
+
+    A chart of the client's core KPIs over the last 12 months against the year before, sentences on
+    the month's changes that are unlikely to be chance (and none when nothing moved beyond normal
+    variation), the month's spike and dip alerts with owners and likely causes, and rule-based
+    recommendations from the alerts and significant declines.
+
+    Returns
+    -------
+    ReportView
+        ``extra`` holds the raw frames: ``rolling`` (:func:`rolling_12_months`), ``comparisons``
+        (:func:`core_comparisons`) and ``alerts`` (:func:`month_alerts`).
+
+    References
+    ----------
+    :mod:`kpi_toolkit.trends`.
+    """
+    from ..plotting.trends import plot_rolling_12_months
+
+    p = ctx.params
+    usable = [k for k in p.core_kpis if REGISTRY[k].table in ctx.data.tables]
+    missing = [k for k in p.core_kpis if k not in usable]
+    if not usable:
+        return ReportView.skipped("trend", _TITLE, "none of the core KPIs has data (tables missing: "
+                                  + ", ".join(sorted({REGISTRY[k].table for k in missing})) + ")")
+    r12 = rolling_12_months(ctx.data, usable, month=ctx.month, tz=ctx.tz, brand=p.brand,
+                            sentiment_thresholds=_thresholds(ctx))
+    comp = core_comparisons(ctx, usable)
+    alerts = month_alerts(ctx.data, p.trends, period=ctx.period, tz=ctx.tz, brand=p.brand,
+                          sentiment_thresholds=_thresholds(ctx))
+    axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before")
+    fig = axes[0].figure if axes else None
+    sentences = _change_sentences(ctx, comp)
+    if len(alerts):
+        for _, r in alerts.head(3).iterrows():
+            owner = f" Owner: {r['owner']}." if r["owner"] else ""
+            sentences.append(f"Alert: {r['explanation']}{owner}")
+        if len(alerts) > 3:
+            sentences.append(f"{len(alerts) - 3} more alert(s) are listed in the table.")
+    else:
+        sentences.append("No spikes or dips beyond the alert thresholds this month.")
+    recs: list[Recommendation] = []
+    for _, r in alerts.iterrows():
+        rec = _alert_recommendation(r)
+        if rec is not None:
+            recs.append(rec)
+    if not comp.empty:
+        prev = comp[(comp["comparison"] == "previous_month") & comp["significant"]]
+        for _, r in prev.iterrows():
+            good = REGISTRY[str(r["kpi"])].higher_is_better
+            if good is not None and (r["rel_change"] > 0) != good:
+                recs.append(Recommendation(
+                    action=f"Look into the change in {str(r['label']).lower()} with the team that owns it.",
+                    evidence=f"{r['label']}: {r['summary']} against the previous month.", priority=2,
+                    source="trends"))
+    caveats = []
+    if not comp.empty:
+        n_tests = int((comp["test"] != "none").sum())
+        if n_tests >= 5:
+            caveats.append(f"{n_tests} comparisons were tested; at the 5 % level about one in 20 "
+                           "'unlikely to be chance' verdicts can still be chance.")
+        over = comp[(comp["dispersion"] > 1.5) & (comp["comparison"] == "previous_month")]
+        if len(over):
+            caveats.append("Day-to-day swings are larger than pure chance for "
+                           + ", ".join(str(x).lower() for x in over["label"])
+                           + "; the tests allow for this, so only large changes count as real.")
+    for k in missing:
+        caveats.append(f"{REGISTRY[k].label}: not shown ({ctx.data.missing.get(REGISTRY[k].table, 'no data')}).")
+    for k, why in alerts.attrs.get("skipped", []):
+        caveats.append(f"Alerts for {REGISTRY[k].label.lower()} were not checked: {why}.")
+    alt = ("Line charts of " + ", ".join(REGISTRY[k].label for k in usable)
+           + f" for the 12 months to {ctx.month}, each against the same months a year earlier.")
+    view = ReportView(key="trend", title=_TITLE, sentences=sentences, figure=fig, alt_text=alt,
+                      table=alerts_table(alerts, currency=ctx.currency) if len(alerts) else None,
+                      caveats=caveats, recommendations=recs)
+    view.extra.update({"rolling": r12, "comparisons": comp, "alerts": alerts})
+    return view

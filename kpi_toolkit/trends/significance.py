@@ -1,0 +1,278 @@
+"""Is a change real? Tests suited to the kind of KPI, and the plain words a report uses for them.
+
+* Rates with a count denominator (CTR, engagement rate by reach, negative share): the
+  two-proportion z-test (statsmodels ``proportions_ztest``).
+* Counts per day (mentions, reach, conversions): the score test for the ratio of two Poisson rates
+  with the days as exposure (statsmodels ``test_poisson_2indep``; Gu et al. 2008).
+* Anything else (money, ratios of money, per-post averages): a bootstrap over days of the
+  difference of the two ratios of sums (Efron & Tibshirani 1993), with the p-value of the
+  centred bootstrap distribution (Hall & Wilson 1991).
+
+Social data is over-dispersed: the days of a month differ far more than binomial or Poisson noise
+(a good post, a weekend, a news story), so the textbook tests call almost every change of a
+large count "significant". The tests here therefore divide the z statistic by the square root of
+the Pearson dispersion of the daily values around each period's rate, as quasi-likelihood does
+(McCullagh & Nelder 1989, §4.5; Wedderburn 1974). The dispersion is never taken below 1, so an
+adjusted test is never more eager than the textbook one; with ``dispersion=1`` the functions
+reproduce statsmodels exactly.
+
+References
+----------
+Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall, ch. 16.
+Gu, K., Ng, H. K. T., Tang, M. L. & Schucany, W. R. (2008). Testing the ratio of two Poisson rates.
+Biometrical Journal 50(2), 283-298.
+Hall, P. & Wilson, S. R. (1991). Two guidelines for bootstrap hypothesis testing. Biometrics 47(2),
+757-762.
+McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall, §4.5.
+Wedderburn, R. W. M. (1974). Quasi-likelihood functions, generalized linear models, and the
+Gauss-Newton method. Biometrika 61(3), 439-447.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import ParameterError
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of one comparison test."""
+
+    __test__ = False  # not a pytest test class
+
+    test: str
+    statistic: float
+    p_value: float
+    dispersion: float = 1.0
+
+
+def _z_p(z: float) -> float:
+    from scipy import stats
+
+    return float(2.0 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan
+
+
+def two_proportion_test(x1: float, n1: float, x2: float, n2: float, *, dispersion: float = 1.0
+                        ) -> TestResult:
+    """Two-proportion z-test of ``x1/n1`` against ``x2/n2`` (pooled variance), optionally
+    adjusted for over-dispersion.
+
+    Parameters
+    ----------
+    x1, n1
+        Successes and trials of the current period (clicks and impressions).
+    x2, n2
+        The same for the comparison period.
+    dispersion
+        Pearson dispersion (>= 1); the z statistic is divided by its square root.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is the (adjusted) z; with ``dispersion=1`` it equals statsmodels'
+        ``proportions_ztest([x1, x2], [n1, n2])``.
+
+    References
+    ----------
+    statsmodels.stats.proportion.proportions_ztest; McCullagh & Nelder (1989) §4.5 for the
+    dispersion adjustment.
+    """
+    from statsmodels.stats.proportion import proportions_ztest
+
+    for name, v in (("x1", x1), ("n1", n1), ("x2", x2), ("n2", n2)):
+        if not math.isfinite(v) or v < 0:
+            raise ParameterError(f"two_proportion_test: {name} must be a non-negative number, got {v!r}")
+    if n1 <= 0 or n2 <= 0:
+        raise ParameterError("two_proportion_test: both periods need trials (n1, n2 > 0)")
+    if x1 > n1 or x2 > n2:
+        raise ParameterError("two_proportion_test: successes cannot exceed trials; use poisson_rate_test")
+    if (x1 + x2) == 0 or (x1 + x2) == (n1 + n2):
+        return TestResult("two-proportion z-test", 0.0, 1.0, dispersion)
+    z, _ = proportions_ztest([x1, x2], [n1, n2])
+    z = float(z) / math.sqrt(max(dispersion, 1.0))
+    return TestResult("two-proportion z-test", z, _z_p(z), max(dispersion, 1.0))
+
+
+def poisson_rate_test(c1: float, e1: float, c2: float, e2: float, *, dispersion: float = 1.0
+                      ) -> TestResult:
+    """Score test that two Poisson rates ``c1/e1`` and ``c2/e2`` are equal, optionally adjusted
+    for over-dispersion.
+
+    Parameters
+    ----------
+    c1, e1
+        Count and exposure (days, or the denominator of a rate) of the current period.
+    c2, e2
+        The same for the comparison period.
+    dispersion
+        Pearson dispersion (>= 1) of the daily counts; the z statistic is divided by its root.
+
+    Returns
+    -------
+    TestResult
+        With ``dispersion=1``, statistic and p-value equal statsmodels'
+        ``test_poisson_2indep(c1, e1, c2, e2, method="score")``.
+
+    References
+    ----------
+    Gu et al. (2008); statsmodels.stats.rates.test_poisson_2indep.
+    """
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    for name, v in (("c1", c1), ("e1", e1), ("c2", c2), ("e2", e2)):
+        if not math.isfinite(v) or v < 0:
+            raise ParameterError(f"poisson_rate_test: {name} must be a non-negative number, got {v!r}")
+    if e1 <= 0 or e2 <= 0:
+        raise ParameterError("poisson_rate_test: both periods need a positive exposure (e1, e2 > 0)")
+    if c1 + c2 == 0:
+        return TestResult("Poisson rate test", 0.0, 1.0, dispersion)
+    res = test_poisson_2indep(c1, e1, c2, e2, method="score")
+    z = float(res.statistic) / math.sqrt(max(dispersion, 1.0))
+    return TestResult("Poisson rate test", z, _z_p(z), max(dispersion, 1.0))
+
+
+def bootstrap_ratio_test(num1: np.ndarray, den1: np.ndarray, num2: np.ndarray, den2: np.ndarray, *,
+                         n_boot: int = 2000, seed: int = 42) -> TestResult:
+    """Bootstrap test that two ratios of sums ``sum(num1)/sum(den1)`` and ``sum(num2)/sum(den2)``
+    are equal, resampling the units (days) of each period with replacement.
+
+    Parameters
+    ----------
+    num1, den1
+        Per-unit numerators and denominators of the current period (for a plain sum, the daily
+        values over a denominator of 1 per day).
+    num2, den2
+        The same for the comparison period.
+    n_boot
+        Resamples.
+    seed
+        Seed of ``numpy.random.default_rng``: the result is deterministic.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` is the observed difference of the ratios; ``p_value`` is
+        ``(1 + #{|d* - d| >= |d|}) / (n_boot + 1)`` over the bootstrap differences ``d*``
+        (the centred distribution stands in for the null, Hall & Wilson 1991).
+
+    References
+    ----------
+    Efron & Tibshirani (1993) ch. 16; Hall & Wilson (1991).
+    """
+    arrays = [np.asarray(a, dtype="float64") for a in (num1, den1, num2, den2)]
+    if len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
+        raise ParameterError("bootstrap_ratio_test: numerators and denominators must have equal length")
+    if min(len(arrays[0]), len(arrays[2])) < 2:
+        raise ParameterError("bootstrap_ratio_test: each period needs at least 2 units")
+    if n_boot < 100:
+        raise ParameterError(f"n_boot must be at least 100, got {n_boot}")
+    rng = np.random.default_rng(seed)
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
+        idx = rng.integers(0, len(num), size=(n_boot, len(num)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(num.sum() / den.sum()), num[idx].sum(axis=1) / den[idx].sum(axis=1)
+
+    r1, b1 = ratio(arrays[0], arrays[1])
+    r2, b2 = ratio(arrays[2], arrays[3])
+    d = r1 - r2
+    if not math.isfinite(d):
+        return TestResult("bootstrap over days", math.nan, math.nan)
+    boot = b1 - b2
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return TestResult("bootstrap over days", d, math.nan)
+    if d == 0:
+        return TestResult("bootstrap over days", 0.0, 1.0)
+    p = (1 + int(np.sum(np.abs(boot - d) >= abs(d)))) / (boot.size + 1)
+    return TestResult("bootstrap over days", d, float(min(p, 1.0)))
+
+
+def pearson_dispersion(units: list[tuple[np.ndarray, np.ndarray]], *, kind: str) -> float:
+    """Pearson dispersion of per-unit counts around each group's pooled rate.
+
+    Parameters
+    ----------
+    units
+        One ``(numerators, denominators)`` pair per group (period); for counts per day the
+        denominators are 1.
+    kind
+        "binomial" (variance ``n p (1 - p)``) or "poisson" (variance ``n p``).
+
+    Returns
+    -------
+    float
+        ``sum((x - n p)^2 / var) / (units - groups)``, at least 1; 1 when there are too few
+        units to estimate it.
+
+    References
+    ----------
+    McCullagh & Nelder (1989) §4.5.
+    """
+    chi2, dof = 0.0, 0
+    for x, n in units:
+        x = np.asarray(x, dtype="float64")
+        n = np.asarray(n, dtype="float64")
+        ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+        x, n = x[ok], n[ok]
+        if len(x) < 2 or n.sum() <= 0:
+            continue
+        p = x.sum() / n.sum()
+        var = n * p * (1 - p) if kind == "binomial" else n * p
+        if np.any(var <= 0):
+            continue
+        chi2 += float(np.sum((x - n * p) ** 2 / var))
+        dof += len(x) - 1
+    if dof < 2:
+        return 1.0
+    return max(chi2 / dof, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# words
+
+
+def format_p(p: float) -> str:
+    """``p = 0.03``, ``p = 0.004``, ``p < 0.001``."""
+    if not math.isfinite(p):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def certainty_words(p: float, *, alpha: float = 0.05) -> str:
+    """How sure we are that a change is real, in words a client understands.
+
+    ``p < alpha``: "unlikely to be chance (p = 0.01)"; below 0.10: "could still be chance
+    (p = 0.07)"; otherwise "within normal variation (p = 0.42)"; NaN: "too little data to test".
+    """
+    if not math.isfinite(p):
+        return "too little data to test"
+    if p < alpha:
+        return f"unlikely to be chance ({format_p(p)})"
+    if p < max(0.10, alpha):
+        return f"could still be chance ({format_p(p)})"
+    return f"within normal variation ({format_p(p)})"
+
+
+def change_words(current: float, baseline: float) -> str:
+    """``up 18 %``, ``down 4.2 %``, ``unchanged``, ``up from 0``."""
+    if not (math.isfinite(current) and math.isfinite(baseline)):
+        return "no comparison"
+    if current == baseline:
+        return "unchanged"
+    if baseline == 0:
+        return "up from 0" if current > 0 else "down from 0"
+    rel = (current - baseline) / abs(baseline)
+    pct = abs(rel) * 100
+    text = f"{pct:.0f} %" if pct >= 10 else f"{pct:.1f} %"
+    if text in ("0 %", "0.0 %"):
+        return "unchanged"
+    return ("up " if rel > 0 else "down ") + text
