@@ -703,9 +703,10 @@ class _Keys:
         """(local wall-clock ns since epoch, valid mask)."""
         if self._local is None:
             t = self.df[TABLES[self.table].time_col]
-            if self.table in _DAILY or not isinstance(t.dtype, pd.DatetimeTZDtype):
-                arr = pd.to_datetime(t).to_numpy(dtype="datetime64[ns]") if self.table not in _DAILY \
-                    else t.to_numpy(dtype="datetime64[ns]")
+            if self.table not in _DAILY and not isinstance(t.dtype, pd.DatetimeTZDtype):
+                t = pd.to_datetime(t, utc=True)  # naive moments are UTC, as the loader reads them
+            if self.table in _DAILY:  # already a local calendar day
+                arr = t.to_numpy(dtype="datetime64[ns]")
             elif self.tz == "UTC":
                 arr = t.to_numpy(dtype="datetime64[ns]")
             else:
@@ -844,9 +845,12 @@ class _Grouper:
         """The key values of each group."""
         out = pd.DataFrame(index=range(self.ngroups))
         for name, p, kc in zip(names, self.parts, self.key_codes, strict=True):
-            vals = p.uniques.take(kc) if isinstance(p.uniques, pd.Index) else np.asarray(p.uniques)[kc]
-            out[name] = pd.Series(vals, index=out.index) if not isinstance(vals, pd.Index) else \
-                pd.Series(vals.to_numpy(), index=out.index, dtype=vals.dtype)
+            if isinstance(p.uniques, pd.Index):
+                vals = p.uniques.take(kc)
+                out[name] = pd.Series(vals.to_numpy(), index=out.index, dtype=vals.dtype)
+            else:
+                vals = np.asarray(p.uniques)[kc]
+                out[name] = pd.Series(vals, index=out.index, dtype="str" if vals.dtype == object else None)
         return out
 
 
