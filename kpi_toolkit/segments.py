@@ -865,7 +865,8 @@ def engagement_drivers(
                              f"engagement_rate_by_reach), not {prep.measure.label}")
     frame = prep.frame
     positive = frame["_den"] > 0
-    n_dropped = prep.n_missing_kpi + int((~positive).sum())
+    n_zero_exposure = int((~positive).sum())
+    n_dropped = prep.n_missing_kpi + n_zero_exposure
     frame = frame[positive.to_numpy()]
     y_all = frame["_num"].to_numpy(dtype=float)
     if np.any(np.abs(y_all - np.round(y_all)) > 1e-9):
@@ -956,7 +957,8 @@ def engagement_drivers(
     alpha_disp = float(np.asarray(fit.params)[-1]) if model_name.startswith("negative") else float("nan")
     out.attrs.update(kpi=kpi, label=prep.measure.label, numerator=prep.measure.numerator_name,
                      denominator=prep.measure.denominator_name, alpha=alpha_disp, n_posts=len(frame),
-                     n_dropped=n_dropped, n_blank=n_blank, converged=converged, model=model_name,
+                     n_dropped=n_dropped, n_missing_kpi=prep.n_missing_kpi, n_zero_exposure=n_zero_exposure,
+                     n_blank=n_blank, converged=converged, model=model_name,
                      dropped_factors=dropped,
                      aliased=aliased, pooled=pooled, confidence=confidence, min_posts=min_posts,
                      aic=float(getattr(fit, "aic", np.nan)))
@@ -1032,7 +1034,7 @@ def post_tiers(
     -------
     pandas.DataFrame
         The period's posts, best first: ``post_id``, the ``by`` columns, ``published_local`` (in
-        ``tz``), ``content_type``, ``text`` (raw: escape it when shown -- :mod:`kpi_toolkit.display`
+        ``tz``; blank when the export has no full time), ``published_month``, ``content_type``, ``text`` (raw: escape it when shown -- :mod:`kpi_toolkit.display`
         does), ``numerator``, ``denominator``, ``value``, ``percentile``, ``tier``,
         ``n_reference``, ``threshold_top``, ``threshold_bottom``.
 
@@ -1089,8 +1091,14 @@ def post_tiers(
         period.loc[idx[has], "percentile"] = pct[has]
         tier = np.where(v >= hi, "breakout", np.where(v <= lo, "underperformer", "typical"))
         period.loc[idx[has], "tier"] = tier[has]
-    period["published_local"] = when[in_period].dt.tz_convert(tz) if len(period) else when[in_period]
-    cols = ["post_id", *[c for c in by_list if c != "post_id"], "published_local", "content_type", "text",
+    local = when[in_period].dt.tz_convert(tz)
+    exact = pd.to_datetime(period["published_at"], utc=True).notna() if "published_at" in period.columns \
+        else pd.Series(False, index=period.index)
+    period["published_local"] = local.where(exact.to_numpy())      # blank when the export has no full time
+    period["published_month"] = pd.array([t.strftime("%Y-%m") if pd.notna(t) else pd.NA for t in local],
+                                         dtype="string")
+    cols = ["post_id", *[c for c in by_list if c != "post_id"], "published_local", "published_month",
+            "content_type", "text",
             "numerator", "denominator", "value", "percentile", "tier", "n_reference", "threshold_top",
             "threshold_bottom"]
     for c in ("content_type", "text"):
@@ -1467,8 +1475,13 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     if not drv.attrs["converged"]:
         caveats.append("The negative binomial model did not converge; a Poisson model with robust errors "
                        "was used instead.")
-    if drv.attrs["n_dropped"]:
-        caveats.append(f"{drv.attrs['n_dropped']} posts without {drv.attrs['denominator']} were left out.")
+    a = drv.attrs
+    left_out = [f"{_n_posts(a['n_missing_kpi'])} with blank {a['numerator']} or {a['denominator']} cells"
+                if a["n_missing_kpi"] else "",
+                f"{_n_posts(a['n_zero_exposure'])} with zero {a['denominator']}" if a["n_zero_exposure"] else "",
+                *(f"{_n_posts(n)} with a blank {_plain_column(f)}" for f, n in a["n_blank"].items())]
+    if any(left_out):
+        caveats.append("Left out of the model: " + "; ".join(x for x in left_out if x) + ".")
     if drv.attrs["pooled"]:
         caveats.append("Levels with fewer than {} posts were pooled as '(other)': {}.".format(
             opts.min_posts, "; ".join(f"{_plain_column(f)}: {', '.join(v)}" for f, v in drv.attrs["pooled"].items())))
@@ -1549,16 +1562,18 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     under = tiers[tiers["tier"] == "underperformer"]
     sentences = [f"{len(breakout)} of the month's {len(tiers)} posts broke out (at or above the "
                  f"{_ordinal(round(100 * hi_q))} percentile of {label} among the posts of {window} on their "
-                 f"platform); {len(under)} were at or below the {_ordinal(round(100 * lo_q))} percentile."]
+                 f"platform); {len(under)} {'was' if len(under) == 1 else 'were'} at or below the "
+                 f"{_ordinal(round(100 * lo_q))} percentile."]
     if len(breakout):
         b = breakout.iloc[0]
-        sentences.append(f"The best: a {b['content_type']} on {PLATFORM_NAMES.get(b['platform'], b['platform'])} "
-                         f"({b['published_local']:%d %b}) at {fmt_value(b['value'], unit)}, "
-                         f"\u201c{_snippet(b['text'], 80)}\u201d.")
+        quote = f", \u201c{_snippet(b['text'], 80)}\u201d" if _snippet(b["text"], 80) else ""
+        sentences.append(f"The best: {_article(str(b['content_type']))} {b['content_type']} on "
+                         f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
+                         f"{fmt_value(b['value'], unit)}{quote}.")
     shown = pd.concat([tiers[tiers["value"].notna()].head(top),
                        tiers[tiers["value"].notna()].tail(bottom)]).drop_duplicates("post_id")
     table = pd.DataFrame({
-        "Date": [f"{t:%d %b %H:%M}" for t in shown["published_local"]],
+        "Date": [_when(r, "%d %b %H:%M") for _, r in shown.iterrows()],
         "Platform": [PLATFORM_NAMES.get(p, p) for p in shown["platform"]],
         "Format": shown["content_type"].fillna("").to_numpy(),
         "Post": [_snippet(t, 120) for t in shown["text"]],
@@ -1599,6 +1614,19 @@ def _new_fig(*, height_in: float) -> tuple[Any, Any]:
 
 def _unit(df: pd.DataFrame) -> str:
     return str(df.attrs.get("unit") or ("fraction" if df.attrs.get("kind") == "rate" else "count"))
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _when(row: Any, fmt: str) -> str:
+    """A post's local time, or its month when the export has no full time."""
+    t = row["published_local"]
+    if pd.notna(t):
+        return f"{t:{fmt}}"
+    m = row.get("published_month")
+    return pd.Timestamp(f"{m}-01").strftime("%b %Y") if isinstance(m, str) else "date unknown"
 
 
 def _n_posts(n: int) -> str:

@@ -700,3 +700,13 @@ def test_demo_report_views_recommend_the_planted_format_and_window(demo_root: Pa
     top = S.top_posts_view(ctx, top=500, bottom=0)
     html = view_html(top)
     assert "Escaping check" in html and "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_uci_views_without_full_timestamps(uci) -> None:  # noqa: ANN001
+    _, posts = uci
+    ctx = _ctx(posts, month="2014-12", tz="UTC")
+    top = S.top_posts_view(ctx)
+    assert set(top.table["Date"]) == {"Dec 2014"}               # month only: no invented day or time
+    assert top.sentences[1].startswith("The best: an image on Facebook (Dec 2014) at ")
+    timing = S.posting_time_view(ctx)                           # from the export's own Post Hour
+    assert timing.sentences[0].startswith("Facebook: posts published ")
