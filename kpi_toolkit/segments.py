@@ -1463,10 +1463,16 @@ def drivers_view(ctx: ReportContext) -> ReportView:
         return ReportView.skipped(key, title, str(e))
     from .plotting.segments import plot_drivers
 
-    fig, ax = _new_fig(height_in=0.32 * len(drv) + 1.8)
-    plot_drivers(drv, ax=ax, title=f"{drv.attrs['numerator'].capitalize()} per {drv.attrs['denominator']} "
+    # the chart keeps format, time slot and every factor with a difference unlikely to be chance
+    sig_factors = set(drv.loc[drv["significant"], "factor"])
+    keep = drv["factor"].isin({"content_type", "hour_block"} | sig_factors)
+    chart = drv[keep.to_numpy()]
+    chart.attrs.update(drv.attrs)
+    fig, ax = _new_fig(height_in=0.3 * len(chart) + 1.8)
+    plot_drivers(chart, ax=ax, title=f"{drv.attrs['numerator'].capitalize()} per {drv.attrs['denominator']} "
                  f"against the most common level, {window}")
     sentences = driver_sentences(drv, top=3)
+    table_only = sorted({_plain_column(f) for f in drv.loc[~keep.to_numpy(), "factor"]})
     caveats = [f"Model: {drv.attrs['model']} over {drv.attrs['n_posts']:,} posts of {window}; each factor "
                "is compared with its most common level, the others held fixed. p-values are Holm-corrected "
                f"for the {int((~drv['is_reference']).sum())} comparisons (the intervals are not)."]
@@ -1475,6 +1481,9 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     if not drv.attrs["converged"]:
         caveats.append("The negative binomial model did not converge; a Poisson model with robust errors "
                        "was used instead.")
+    if table_only:
+        caveats.append(f"No difference unlikely to be chance for {' or '.join(table_only)}: shown in the "
+                       "table only.")
     a = drv.attrs
     left_out = [f"{_n_posts(a['n_missing_kpi'])} with blank {a['numerator']} or {a['denominator']} cells"
                 if a["n_missing_kpi"] else "",
