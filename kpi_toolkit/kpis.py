@@ -971,10 +971,16 @@ def _table_result(table: str, df: pd.DataFrame, specs: list[KPI], keys: list[str
             base[m] = MEASURES[m].build(sub, ctx)
         return base[m]
 
+    # engagements = likes + comments + shares (+ saves, blanks as 0) is linear: when its parts cannot
+    # be blank, its group sum is the sum of theirs and no per-row array is needed
+    eng_parts = [c for c in ("likes", "comments", "shares") if c in sub.columns]
+    eng_linear = table == "posts" and len(eng_parts) == 3 and all(
+        sub[c].dtype == np.int64 for c in eng_parts)
+
     def blank(m: str) -> np.ndarray | None:
         """Rows where measure ``m`` is blank (None when none is), computed once per measure."""
         if m not in blanks:
-            if m in _ROW_COUNTS:
+            if m in _ROW_COUNTS or (m == "engagements" and eng_linear):
                 blanks[m] = None
             else:
                 v = get(m)
@@ -986,8 +992,18 @@ def _table_result(table: str, df: pd.DataFrame, specs: list[KPI], keys: list[str
     cols: dict[str, tuple[str, str | None]] = {}
 
     def put(name: str, make: Callable[[], np.ndarray]) -> None:
-        if name not in res.columns:
-            res[name] = grouper.counts.copy() if name in _ROW_COUNTS else grouper.sum(make())
+        if name in res.columns:
+            return
+        if name in _ROW_COUNTS:
+            res[name] = grouper.counts.copy()
+        elif name == "engagements" and eng_linear and "engagements" not in ctx.cache:
+            parts = [*eng_parts, *(["saves"] if "saves" in sub.columns else [])]
+            for c in parts:
+                put(c, lambda c=c: get(c))
+            total = res[eng_parts[0]] + res[eng_parts[1]] + res[eng_parts[2]]
+            res[name] = total + res["saves"].fillna(0.0) if "saves" in parts else total
+        else:
+            res[name] = grouper.sum(make())
 
     for s in specs:
         if s.kind == "median":
