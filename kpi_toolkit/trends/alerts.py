@@ -109,10 +109,15 @@ def explain_alerts(
         return out
     t = rows[time_col]
     w_tz = getattr(out["start"].dtype, "tz", None)
+
+    def naive(ts: pd.Timestamp) -> np.datetime64:
+        # windows with a zone are compared in UTC; naive windows are local times of ``tz``
+        ts = pd.Timestamp(ts)
+        return (ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts).to_datetime64()
+
     if isinstance(t.dtype, pd.DatetimeTZDtype):
-        zone = str(w_tz) if w_tz is not None else (tz or "UTC")
-        local = t.dt.tz_convert(zone)
-        local = local if w_tz is not None else local.dt.tz_localize(None)
+        local = t.dt.tz_convert("UTC") if w_tz is not None else t.dt.tz_convert(tz or "UTC")
+        local = local.dt.tz_localize(None)
     else:
         local = pd.to_datetime(t)
     if weight is None:
@@ -122,15 +127,15 @@ def explain_alerts(
     else:
         wts = np.asarray(weight, dtype="float64")
     keys = rows[by].astype("string").fillna("(none)").to_numpy()
-    times = local.to_numpy()
+    times = local.to_numpy(dtype="datetime64[ns]")
     delta = pd.Timedelta(pd.tseries.frequencies.to_offset(step)) if step != "D" else pd.Timedelta(days=1)
     contribs, texts = [], []
     for _, win in out.iterrows():
         lo = pd.Timestamp(win["start"])
         hi = pd.Timestamp(win["end"]) + delta
         b_lo = lo - pd.Timedelta(days=baseline_days)
-        in_w = (times >= lo.to_datetime64()) & (times < hi.to_datetime64())
-        in_b = (times >= b_lo.to_datetime64()) & (times < lo.to_datetime64())
+        in_w = (times >= naive(lo)) & (times < naive(hi))
+        in_b = (times >= naive(b_lo)) & (times < naive(lo))
         span = (hi - lo) / pd.Timedelta(days=1)
         cur = pd.Series(wts[in_w]).groupby(keys[in_w]).sum()
         if per_item:
@@ -140,7 +145,8 @@ def explain_alerts(
             # usual = the median day of the baseline (robust to earlier spikes), times the window length
             day = pd.DatetimeIndex(times[in_b]).floor("D")
             daily = pd.Series(wts[in_b]).groupby([day, keys[in_b]]).sum().unstack(fill_value=0.0)
-            all_days = pd.date_range(b_lo.floor("D"), lo.floor("D"), freq="D", inclusive="left")
+            all_days = pd.date_range(pd.Timestamp(naive(b_lo)).floor("D"), pd.Timestamp(naive(lo)).floor("D"),
+                                     freq="D", inclusive="left")
             daily = daily.reindex(all_days, fill_value=0.0)
             base = daily.median(axis=0) * span if len(daily) else pd.Series(dtype="float64")
             idx = cur.index.union(base.index)

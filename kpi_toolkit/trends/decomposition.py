@@ -351,6 +351,9 @@ def seasonal_adjust(
             best = (cost, bk, d)
     assert best is not None
     _, bk, d = best
+    design = _dummies(groups, n)
+    if n * design.shape[1] ** 2 <= 2e8:  # exact least squares is cheap (daily data)
+        bk, d = _refine(z, design, bk, min_size, pen)
     seg = _segments(bk, n)
     level = _segment_means(d, seg)
     # deseasonalised on the analysed scale keeps the spikes (they are real observations)
@@ -460,6 +463,87 @@ def _segments(bk: list[int], n: int) -> np.ndarray:
 
 def _segment_means(d: np.ndarray, seg: np.ndarray) -> np.ndarray:
     return pd.Series(d).groupby(seg).transform("mean").to_numpy()
+
+
+def _dummies(groups: list[np.ndarray], n: int) -> np.ndarray:
+    """Indicator columns of every seasonal grouping (first level of each dropped)."""
+    cols = []
+    for g in groups:
+        levels = np.unique(g)
+        cols += [(g == v).astype("float64") for v in levels[1:]]
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
+def _ols(z: np.ndarray, design: np.ndarray, bk: list[int]) -> tuple[float, np.ndarray]:
+    """Exact least squares of the joint model (one level per segment + seasonal dummies) for a
+    fixed segmentation: the SSE and the series with the seasonal effects removed."""
+    n = len(z)
+    seg = _segments(bk, n)
+    levels = (seg[:, None] == np.arange(seg.max() + 1)[None, :]).astype("float64")
+    X = np.hstack([levels, design])
+    coef, *_ = np.linalg.lstsq(X, z, rcond=None)
+    fitted = X @ coef
+    eff = design @ coef[levels.shape[1]:]
+    if design.shape[1]:
+        eff = eff - eff.mean()
+    return float(np.sum((z - fitted) ** 2)), z - eff
+
+
+def _best_position(z: np.ndarray, design: np.ndarray, bk: list[int], i: int, min_size: int
+                   ) -> tuple[int, float]:
+    """The position of shift ``i`` between its neighbours that minimises the joint least-squares
+    SSE (levels + seasonal effects refitted), and the SSE it saves over no shift there.
+
+    With ``F`` the design without this shift and ``r`` the residual of ``z`` on ``F``, a step that
+    starts at ``c`` lowers the SSE by ``(r . s_c)^2 / (s_c' M_F s_c)`` (Frisch-Waugh-Lovell), which
+    is evaluated for every ``c`` at once with cumulative sums.
+    """
+    n = len(z)
+    others = bk[:i] + bk[i + 1:]
+    seg = _segments(others, n)
+    F = np.hstack([(seg[:, None] == np.arange(seg.max() + 1)[None, :]).astype("float64"), design])
+    FtF_inv = np.linalg.pinv(F.T @ F)
+    r = z - F @ (FtF_inv @ (F.T @ z))
+    start = bk[i - 1] if i else 0
+    end = bk[i + 1]
+    cands = np.arange(start + min_size, end - min_size + 1)
+    if cands.size == 0:
+        return bk[i], 0.0
+    csF = np.vstack([np.cumsum(F[::-1], axis=0)[::-1], np.zeros((1, F.shape[1]))])
+    csr = np.r_[np.cumsum(r[::-1])[::-1], 0.0]
+    q = csF[cands] - csF[end]
+    num = csr[cands] - csr[end]
+    den = (end - cands) - np.einsum("ij,jk,ik->i", q, FtF_inv, q)
+    gain = np.where(den > 1e-9, num**2 / np.where(den > 1e-9, den, 1.0), 0.0)
+    j = int(np.argmax(gain))
+    return int(cands[j]), float(gain[j])
+
+
+def _refine(z: np.ndarray, design: np.ndarray, bk: list[int], min_size: int, pen: float
+            ) -> tuple[list[int], np.ndarray]:
+    """Polish the shifts found by backfitting with the exact joint least-squares cost.
+
+    Each shift moves to the position between its neighbours that minimises the SSE with the levels
+    and seasonal effects refitted (coordinate descent until nothing moves); a shift that saves less
+    than the penalty is then dropped. Backfitting can stop where a month effect has absorbed part of
+    a shift; this step cannot.
+    """
+    bk = list(bk)
+    for _ in range(5):
+        moved = False
+        for i in range(len(bk) - 1):
+            pos, _ = _best_position(z, design, bk, i, min_size)
+            if pos != bk[i]:
+                bk[i], moved = pos, True
+        if not moved:
+            break
+    while len(bk) > 1:
+        gains = [_best_position(z, design, bk, i, min_size)[1] for i in range(len(bk) - 1)]
+        worst = int(np.argmin(gains))
+        if gains[worst] > pen:
+            break
+        bk = bk[:worst] + bk[worst + 1:]
+    return bk, _ols(z, design, bk)[1]
 
 
 def _backfit(z: np.ndarray, groups: list[np.ndarray], bk: list[int], pen: float, min_size: int,

@@ -1,0 +1,607 @@
+"""Trend detection: anomalies, significance tests, period comparisons, decomposition, level shifts,
+forecasts, alerts, the CLI and the report view; checked on hand cases, statsmodels itself and the
+planted truth of the demo data (TRUTH.json)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_toolkit.cli import main
+from kpi_toolkit.data import ClientData, load_client
+from kpi_toolkit.exceptions import NoDataError, ParameterError
+from kpi_toolkit.trends import (
+    COLUMNS,
+    alert_windows,
+    bootstrap_ratio_test,
+    certainty_words,
+    change_points,
+    change_words,
+    compare_periods,
+    compare_weeks,
+    daily_series,
+    decompose,
+    detect_anomalies,
+    detect_anomalies_batch,
+    explain_alerts,
+    forecast,
+    format_p,
+    month_of_year,
+    pearson_dispersion,
+    poisson_rate_test,
+    rolling_12_months,
+    seasonal_adjust,
+    test_kind,
+    trend_slope,
+    two_proportion_test,
+)
+
+RNG_SEED = 42
+
+
+def _daily(n: int = 120, *, level: float = 100.0, seed: int = RNG_SEED, start: str = "2026-01-01",
+           tz: str | None = None) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(start, periods=n, freq="D", tz=tz)
+    weekly = np.array([0.9, 0.95, 1.0, 1.0, 1.05, 1.15, 1.1])[idx.day_of_week]
+    return pd.Series(rng.poisson(level * weekly).astype("float64"), index=idx, name="mentions")
+
+
+# ----------------------------------------------------------------------------------------------
+# detect_anomalies: interface and behaviour
+
+
+def test_detect_anomalies_interface_columns_index_and_planted_spike() -> None:
+    s = _daily()
+    s.iloc[70] = 260.0  # ~16 Poisson SDs above a level of ~100
+    res = detect_anomalies(s)
+    assert list(res.columns) == COLUMNS
+    assert res.index.equals(s.index)
+    assert (res["timestamp"] == res.index).all()
+    assert res["is_anomaly"].dtype == bool
+    assert res.index[res["is_anomaly"]].tolist() == [s.index[70]]
+    assert res.loc[s.index[70], "score"] > 10
+    assert (res["lower"] <= res["expected"]).all() and (res["expected"] <= res["upper"]).all()
+    assert res.attrs["seasonal_periods"] == (7,)
+
+
+def test_detect_anomalies_direction_threshold_and_dips() -> None:
+    s = _daily()
+    s.iloc[40] = 250.0
+    s.iloc[80] = 5.0
+    both = detect_anomalies(s)
+    assert {s.index[40], s.index[80]} <= set(both.index[both["is_anomaly"]])
+    up = detect_anomalies(s, direction="up")
+    assert s.index[40] in up.index[up["is_anomaly"]] and s.index[80] not in up.index[up["is_anomaly"]]
+    down = detect_anomalies(s, direction="down")
+    assert s.index[80] in down.index[down["is_anomaly"]] and s.index[40] not in down.index[down["is_anomaly"]]
+    strict = detect_anomalies(s, threshold=50)
+    assert not strict["is_anomaly"].any()
+
+
+def test_clean_poisson_series_has_few_false_alarms() -> None:
+    # 2 years of Poisson counts with a weekly pattern and nothing planted
+    s = _daily(730, level=60, seed=7)
+    res = detect_anomalies(s)
+    assert res["is_anomaly"].sum() <= 2
+
+
+def test_missing_steps_become_nan_and_are_never_flagged() -> None:
+    s = _daily().drop(_daily().index[[10, 11, 50]])
+    res = detect_anomalies(s, freq="D")
+    assert len(res) == 120
+    assert res["value"].isna().sum() == 3
+    assert not res.loc[res["value"].isna(), "is_anomaly"].any()
+    assert res.loc[res["value"].isna(), "score"].isna().all()
+
+
+def test_tz_aware_daily_series_keeps_its_zone_across_dst() -> None:
+    s = _daily(60, start="2026-03-10", tz="Europe/Helsinki")
+    res = detect_anomalies(s)
+    assert str(res.index.tz) == "Europe/Helsinki" and len(res) == 60
+
+
+def test_non_count_series_is_analysed_on_its_own_scale() -> None:
+    rng = np.random.default_rng(3)
+    idx = pd.date_range("2026-01-01", periods=90, freq="D")
+    share = pd.Series(0.18 + rng.normal(0, 0.02, 90), index=idx)
+    share.iloc[60] = 0.75  # a negative-sentiment crisis
+    res = detect_anomalies(share, direction="up", threshold=3.0)
+    assert res.loc[idx[60], "is_anomaly"] and res["score"].idxmax() == idx[60]
+    assert res["is_anomaly"].sum() <= 2
+    assert abs(res["expected"].median() - 0.18) < 0.01
+    assert res["lower"].min() < 0.18 < res["upper"].max()  # no rounding: not a count
+
+
+def test_hourly_and_five_minute_series_find_planted_bursts() -> None:
+    rng = np.random.default_rng(11)
+    for freq, n, day in (("h", 24 * 42, 24), ("5min", 288 * 21, 288)):
+        idx = pd.date_range("2026-09-01", periods=n, freq=freq, tz="UTC")
+        t = np.arange(n)
+        lam = 6 * (1 + 0.5 * np.sin(2 * np.pi * (t % day) / day))
+        y = rng.poisson(lam).astype("float64")
+        burst = slice(n - 5 * day, n - 5 * day + max(3, day // 24))
+        y[burst] += 30
+        res = detect_anomalies(pd.Series(y, index=idx), freq=freq)
+        wins = alert_windows(res)
+        hit = wins[(wins["start"] <= idx[burst.stop - 1]) & (wins["end"] >= idx[burst.start])]
+        assert len(hit) == 1 and hit["kind"].iloc[0] == "spike", freq
+        assert len(wins) <= 4, freq  # few false alarms on thousands of sparse counts
+
+
+def test_batch_matches_single_series_results() -> None:
+    frame = pd.DataFrame({f"s{i}": _daily(200, level=30 + 50 * i, seed=i) for i in range(4)})
+    frame.iloc[150, 2] = 900
+    batch = detect_anomalies_batch(frame)
+    assert set(batch.columns) == {"series", *COLUMNS}
+    for c in frame.columns:
+        one = detect_anomalies(frame[c])
+        b = batch[batch["series"] == c].set_index("timestamp")
+        np.testing.assert_allclose(b["expected"].to_numpy(), one["expected"].to_numpy(), rtol=1e-9)
+        np.testing.assert_allclose(b["score"].to_numpy(), one["score"].to_numpy(), rtol=1e-9, equal_nan=True)
+        assert (b["is_anomaly"].to_numpy() == one["is_anomaly"].to_numpy()).all()
+    assert batch.loc[(batch["series"] == "s2") & batch["is_anomaly"], "timestamp"].tolist() == [frame.index[150]]
+
+
+def test_stl_method_also_finds_a_planted_spike() -> None:
+    s = _daily(120)
+    s.iloc[60] = 300.0
+    res = detect_anomalies(s, method="stl")
+    assert res.loc[s.index[60], "is_anomaly"]
+
+
+def test_alert_windows_group_consecutive_days_with_severity() -> None:
+    s = _daily(120)
+    s.iloc[60:63] = [400.0, 450.0, 300.0]
+    wins = alert_windows(detect_anomalies(s))
+    assert len(wins) == 1
+    w = wins.iloc[0]
+    assert (w["start"], w["end"], w["n_points"], w["kind"]) == (s.index[60], s.index[62], 3, "spike")
+    assert w["peak_at"] == s.index[61] and w["severity"] == "severe"
+    assert w["excess"] > 800
+
+
+# one test per bad input, each asserting its one-line message
+
+def test_error_not_a_series() -> None:
+    with pytest.raises(ParameterError, match="must be a pandas Series indexed by time"):
+        detect_anomalies([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_error_index_not_time() -> None:
+    with pytest.raises(ParameterError, match=r"must be indexed by time \(a DatetimeIndex\), got RangeIndex"):
+        detect_anomalies(pd.Series(range(20), dtype="float64"))
+
+
+def test_error_values_not_numeric() -> None:
+    s = pd.Series(["a"] * 20, index=pd.date_range("2026-01-01", periods=20))
+    with pytest.raises(ParameterError, match="must hold numbers"):
+        detect_anomalies(s)
+
+
+def test_error_too_few_values() -> None:
+    with pytest.raises(NoDataError, match="has 5 values; anomaly detection needs at least 8"):
+        detect_anomalies(_daily(5))
+
+
+def test_error_bad_direction_threshold_freq_and_period() -> None:
+    s = _daily(60)
+    with pytest.raises(ParameterError, match="direction must be 'both', 'up' or 'down', got 'sideways'"):
+        detect_anomalies(s, direction="sideways")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="threshold must be a positive number"):
+        detect_anomalies(s, threshold=0)
+    with pytest.raises(ParameterError, match="unknown frequency '7x'"):
+        detect_anomalies(s, freq="7x")
+    with pytest.raises(ParameterError, match="seasonal period 40 needs at least 80 points; the series has 60"):
+        detect_anomalies(s, seasonal_periods=[40])
+
+
+def test_error_two_values_in_one_step() -> None:
+    s = _daily(20)
+    s = pd.concat([s, s.iloc[[3]]])
+    with pytest.raises(ParameterError, match="several values fall in the step starting 2026-01-04"):
+        detect_anomalies(s, freq="D")
+
+
+# ----------------------------------------------------------------------------------------------
+# significance tests against statsmodels and hand computation
+
+
+def test_two_proportion_test_matches_statsmodels_and_hand_value() -> None:
+    from statsmodels.stats.proportion import proportions_ztest
+
+    res = two_proportion_test(30, 1000, 20, 1000)
+    z, p = proportions_ztest([30, 20], [1000, 1000])
+    assert res.statistic == pytest.approx(z) and res.p_value == pytest.approx(p)
+    # by hand: pooled p = 0.025, se = sqrt(0.025 * 0.975 * 2 / 1000) = 0.0069821, z = 1.43223
+    assert res.statistic == pytest.approx(0.01 / math.sqrt(0.025 * 0.975 * 2 / 1000), rel=1e-9)
+    assert res.p_value == pytest.approx(0.152078, abs=1e-6)
+    # dispersion 4 halves z (quasi-binomial)
+    adj = two_proportion_test(30, 1000, 20, 1000, dispersion=4.0)
+    assert adj.statistic == pytest.approx(res.statistic / 2)
+
+
+def test_poisson_rate_test_matches_statsmodels_and_hand_value() -> None:
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    res = poisson_rate_test(30, 10, 20, 10)
+    ref = test_poisson_2indep(30, 10, 20, 10, method="score")
+    assert res.statistic == pytest.approx(ref.statistic) and res.p_value == pytest.approx(ref.pvalue)
+    # by hand: equal exposures, z = (30 - 25) / sqrt(50 / 4) = 1.41421, p = 0.157299
+    assert res.statistic == pytest.approx(5 / math.sqrt(12.5))
+    assert res.p_value == pytest.approx(0.157299, abs=1e-6)
+
+
+def test_bootstrap_test_is_deterministic_and_sensible() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.gamma(5, 20, 30), rng.gamma(5, 20, 30)
+    ones = np.ones(30)
+    r1 = bootstrap_ratio_test(a, ones, b, ones)
+    assert r1 == bootstrap_ratio_test(a, ones, b, ones)
+    assert r1.p_value > 0.05  # same distribution
+    far = bootstrap_ratio_test(a * 2, ones, b, ones)
+    assert far.p_value < 0.01 and far.statistic == pytest.approx(2 * a.mean() - b.mean())
+
+
+def test_pearson_dispersion_hand_values() -> None:
+    # Poisson counts [0, 4] around 2: (4 + 4) / 2 = 4 over 1 dof; [2, 2]: 0 over 1 dof -> 4 / 2 = 2
+    assert pearson_dispersion([(np.array([0, 4]), np.ones(2)), (np.array([2, 2]), np.ones(2))],
+                              kind="poisson") == pytest.approx(2.0)
+    # under-dispersed data is floored at 1 (never more eager than the textbook test)
+    assert pearson_dispersion([(np.array([2, 2, 2]), np.ones(3)), (np.array([3, 3, 3]), np.ones(3))],
+                              kind="poisson") == 1.0
+
+
+def test_words_for_p_values_and_changes() -> None:
+    assert format_p(0.0004) == "p < 0.001" and format_p(0.004) == "p = 0.004" and format_p(0.031) == "p = 0.03"
+    assert certainty_words(0.01) == "unlikely to be chance (p = 0.01)"
+    assert certainty_words(0.07) == "could still be chance (p = 0.07)"
+    assert certainty_words(0.4) == "within normal variation (p = 0.40)"
+    assert certainty_words(float("nan")) == "too little data to test"
+    assert change_words(118, 100) == "up 18 %" and change_words(95.8, 100) == "down 4.2 %"
+    assert change_words(5, 0) == "up from 0" and change_words(3, 3) == "unchanged"
+
+
+# ----------------------------------------------------------------------------------------------
+# compare_periods on a hand-built client
+
+
+def _ads_client(days: pd.DatetimeIndex, clicks: np.ndarray, impressions: np.ndarray,
+                conversions: np.ndarray, spend: np.ndarray) -> ClientData:
+    ads = pd.DataFrame({
+        "date": days, "platform": pd.Series(["facebook"] * len(days), dtype="string"),
+        "campaign": pd.Series(["always-on"] * len(days), dtype="string"), "spend": spend,
+        "impressions": impressions.astype("int64"), "clicks": clicks.astype("int64"),
+        "conversions": conversions.astype("int64"), "revenue": spend * 3.0,
+    })
+    return ClientData(client="acme", data_dir=Path("."), tables={"ads": ads})
+
+
+def test_compare_periods_uses_the_test_suited_to_each_kpi() -> None:
+    days = pd.date_range("2026-09-01", "2026-10-31", freq="D")
+    october = (days.month == 10).astype(int)
+    data = _ads_client(days, clicks=10 + 2 * october, impressions=np.full(len(days), 1000),
+                       conversions=5 + october, spend=100.0 + 10 * october)
+    from statsmodels.stats.proportion import proportions_ztest
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    ctr = compare_periods(data, "ctr", month="2026-10")
+    prev = ctr.set_index("comparison").loc["previous_month"]
+    # constant days: no over-dispersion, so the textbook test on the month totals
+    z, p = proportions_ztest([12 * 31, 10 * 30], [31_000, 30_000])
+    assert prev["test"] == "two-proportion z-test" and prev["dispersion"] == 1.0
+    assert prev["p_value"] == pytest.approx(p) and prev["current"] == pytest.approx(0.012)
+    assert prev["rel_change"] == pytest.approx(0.2)
+    assert prev["verdict"] == certainty_words(p) and prev["summary"].startswith("up 20 %, ")
+    ly = ctr.set_index("comparison").loc["same_month_last_year"]
+    assert ly["verdict"] == "no ads data for 2025-10" and math.isnan(ly["p_value"])
+
+    conv = compare_periods(data, "conversions", month="2026-10").set_index("comparison").loc["previous_month"]
+    ref = test_poisson_2indep(6 * 31, 31, 5 * 30, 30, method="score")
+    assert conv["test"] == "Poisson rate test" and conv["p_value"] == pytest.approx(ref.pvalue)
+    # 31 against 30 days: the per-day change is what the test compares
+    assert conv["rel_change_per_day"] == pytest.approx(0.2)
+    assert "per day" in conv["summary"]
+
+    roas = compare_periods(data, "roas", month="2026-10").set_index("comparison").loc["previous_month"]
+    assert roas["test"] == "bootstrap over days" and roas["rel_change"] == pytest.approx(0.0)
+    assert roas["verdict"].startswith("within normal variation")
+
+
+def test_test_kind_per_kpi_family() -> None:
+    from kpi_toolkit.kpis import REGISTRY
+
+    kinds = {k: test_kind(REGISTRY[k]) for k in ("ctr", "engagement_rate_by_reach", "negative_share",
+                                                  "mentions", "reach", "spend", "roas", "cpc",
+                                                  "likes_per_post", "followers", "median_response_time_hours")}
+    assert kinds == {"ctr": "proportion", "engagement_rate_by_reach": "proportion",
+                     "negative_share": "proportion", "mentions": "poisson", "reach": "poisson",
+                     "spend": "bootstrap", "roas": "bootstrap", "cpc": "bootstrap",
+                     "likes_per_post": "bootstrap", "followers": None, "median_response_time_hours": None}
+
+
+def test_compare_periods_errors() -> None:
+    data = _ads_client(pd.date_range("2026-09-01", periods=10), np.ones(10), np.ones(10) * 10,
+                       np.ones(10), np.ones(10))
+    with pytest.raises(ParameterError, match="unknown KPI 'ctrr' — did you mean 'ctr'?"):
+        compare_periods(data, "ctrr", month="2026-09")
+    with pytest.raises(ParameterError, match="month must be YYYY-MM, got '2026-13'"):
+        compare_periods(data, "ctr", month="2026-13")
+    with pytest.raises(NoDataError, match="mentions: no mentions table"):
+        compare_periods(data, "mentions", month="2026-09")
+
+
+# ----------------------------------------------------------------------------------------------
+# decomposition, trend slope, level shifts, forecast (synthetic truth)
+
+
+def test_mstl_decomposition_recovers_known_trend_weekly_and_yearly_parts() -> None:
+    rng = np.random.default_rng(5)
+    n = 3 * 365
+    idx = pd.date_range("2023-01-01", periods=n, freq="D")
+    t = np.arange(n)
+    trend = 100 + 0.05 * t
+    weekly = 6 * np.sin(2 * np.pi * t / 7)
+    yearly = 20 * np.sin(2 * np.pi * t / 365.25)
+    y = pd.Series(trend + weekly + yearly + rng.normal(0, 2, n), index=idx)
+    y.iloc[500] += 80  # an outlier the robust fit must not spread
+    dec = decompose(y)
+    assert dec.attrs["periods"] == (7, 365)
+    core = slice(60, n - 60)  # STL's ends are less certain
+
+    def rmse(a: pd.Series, b: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((a.to_numpy()[core] - b[core]) ** 2)))
+
+    assert rmse(dec["trend"], trend) < 1.5
+    assert rmse(dec["seasonal_7"], weekly) < 1.5
+    assert rmse(dec["seasonal_365"], yearly) < 3.0
+    assert np.corrcoef(dec["seasonal_365"].to_numpy()[core], yearly[core])[0, 1] > 0.98
+    np.testing.assert_allclose(dec["observed"], dec["trend"] + dec["seasonal"] + dec["resid"])
+
+
+def test_stl_decomposition_with_one_period() -> None:
+    s = _daily(120)
+    dec = decompose(s)
+    assert dec.attrs["periods"] == (7,)
+    assert list(dec.columns) == ["observed", "trend", "seasonal_7", "seasonal", "resid", "deseasonalised"]
+
+
+def test_trend_slope_finds_direction_and_covers_the_true_slope() -> None:
+    rng = np.random.default_rng(2)
+    idx = pd.date_range("2026-01-01", periods=180, freq="D")
+    t = np.arange(180)
+    rising = pd.Series(100 + 0.5 * t + 8 * (idx.day_of_week >= 5) + rng.normal(0, 5, 180), index=idx)
+    r = trend_slope(rising).iloc[0]
+    assert r["direction"] == "rising" and r["lower"] <= 0.5 * 365.25 / 12 <= r["upper"]
+    flat = pd.Series(100 + rng.normal(0, 5, 180), index=idx)
+    assert trend_slope(flat).iloc[0]["direction"] == "flat"
+    with pytest.raises(NoDataError, match="a trend needs at least 14 days with values, got 10"):
+        trend_slope(flat.iloc[:10])
+
+
+def _shift_series(shift_day: int | None, *, seed: int = 4, after: float = 85.0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2024-11-01", "2026-10-31", freq="D")
+    month = np.array([0.95, 0.9, 0.95, 1.0, 1.0, 0.95, 0.88, 0.9, 1.0, 1.02, 1.2, 1.25])
+    weekday = np.array([0.92, 0.95, 0.97, 1.0, 1.05, 1.08, 1.03])
+    level = np.full(len(idx), 55.0)
+    if shift_day is not None:
+        level[shift_day:] = after
+    lam = level * month[idx.month - 1] * weekday[idx.day_of_week] * rng.gamma(25, 1 / 25, len(idx))
+    return pd.Series(rng.poisson(lam).astype("float64"), index=idx)
+
+
+def test_change_points_find_a_level_shift_despite_monthly_seasonality() -> None:
+    s = _shift_series(290)
+    cps = change_points(s)
+    assert len(cps) == 1
+    assert abs((cps["date"].iloc[0] - s.index[290]).days) <= 3
+    assert cps["before"].iloc[0] == pytest.approx(55, rel=0.1)
+    assert cps["after"].iloc[0] == pytest.approx(85, rel=0.1)
+    adj = seasonal_adjust(s)
+    assert adj.attrs["yearly"] and set(adj["segment"]) == {0, 1}
+
+
+def test_change_points_none_without_a_shift() -> None:
+    assert change_points(_shift_series(None)).empty
+
+
+def test_forecast_daily_and_monthly_with_intervals() -> None:
+    idx = pd.date_range("2026-01-01", periods=120, freq="D")
+    s = pd.Series(100 + 0.5 * np.arange(120) + np.random.default_rng(0).normal(0, 2, 120), index=idx)
+    fc = forecast(s, horizon=14)
+    assert len(fc) == 14 and fc.index[0] == pd.Timestamp("2026-05-01")
+    assert (fc["lower"] <= fc["forecast"]).all() and (fc["forecast"] <= fc["upper"]).all()
+    assert fc["forecast"].iloc[-1] > s.iloc[-30:].mean()
+    assert fc.equals(forecast(s, horizon=14))  # seeded
+    months = pd.date_range("2025-01-01", periods=20, freq="MS")
+    m = pd.Series(np.linspace(10, 30, 20), index=months)
+    fm = forecast(m, until="2026-12-01")
+    assert fm.index[0] == pd.Timestamp("2026-09-01") and len(fm) == 4
+    with pytest.raises(ParameterError, match="give exactly one of horizon or until"):
+        forecast(m)
+
+
+# ----------------------------------------------------------------------------------------------
+# explain_alerts
+
+
+def test_explain_alerts_names_the_topic_behind_a_spike() -> None:
+    days = pd.date_range("2026-09-01", periods=40, freq="D", tz="UTC")
+    rows = []
+    for i, d in enumerate(days):
+        for k in range(10):
+            rows.append({"t": d + pd.Timedelta(hours=k), "topic": "shipping" if k < 6 else "price"})
+        if i == 35:
+            rows += [{"t": d + pd.Timedelta(hours=1), "topic": "recall"}] * 40
+    df = pd.DataFrame(rows)
+    counts = df.groupby(df["t"].dt.floor("D")).size().astype("float64")
+    wins = alert_windows(detect_anomalies(counts))
+    out = explain_alerts(wins, df, time_col="t", by="topic")
+    assert out["contributors"].iloc[0][0] == {"name": "recall", "in_window": 40.0, "usual": 0.0, "excess": 40.0}
+    assert out["top_contributors"].iloc[0] == "recall: 40 (usually 0)"
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "series.csv"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_cli_writes_every_row_with_the_documented_columns(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    s = _daily(60)
+    s.iloc[45] = 400
+    path = _csv(tmp_path, "timestamp,value\n" + "".join(f"{t:%Y-%m-%d},{v:.0f}\n" for t, v in s.items()))
+    out = tmp_path / "out.csv"
+    assert main(["anomalies", str(path), "--freq", "D", "-o", str(out)]) == 0
+    res = pd.read_csv(out)
+    assert list(res.columns) == COLUMNS and len(res) == 60
+    assert res.loc[res["is_anomaly"], "timestamp"].tolist() == ["2026-02-15T00:00:00"]
+    assert "60 steps of D; 1 anomalous in 1 window(s)" in capsys.readouterr().err
+
+
+def test_cli_five_minute_export_with_utc_offsets(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    idx = pd.date_range("2026-10-01", periods=288 * 4, freq="5min", tz="UTC")
+    y = np.random.default_rng(1).poisson(5, len(idx))
+    y[600:612] += 40
+    path = _csv(tmp_path, "time,volume\n" + "".join(f"{t:%Y-%m-%dT%H:%M:%SZ},{v}\n" for t, v in zip(idx, y, strict=True)))
+    assert main(["anomalies", str(path), "--time-col", "time", "--value-col", "volume", "--freq", "5min"]) == 0
+    res = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    flagged = res.loc[res["is_anomaly"], "timestamp"]
+    assert "2026-10-03T02:00:00Z" in set(flagged)
+
+
+def test_cli_error_unknown_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _csv(tmp_path, "timestamp,value\n2026-01-01,1\n")
+    assert main(["anomalies", str(path), "--value-col", "volume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {path}: column 'volume': no such column; the file has: timestamp, value"
+
+
+def test_cli_error_bad_time_names_the_row(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _csv(tmp_path, "timestamp,value\n2026-01-01,1\n2026-01-02,2\nyesterday,3\n")
+    assert main(["anomalies", str(path)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "column 'timestamp' row 4: must be a date or date-time (e.g. 2026-10-01T14:05:00Z) (got 'yesterday')")
+
+
+def test_cli_error_bad_value_names_the_row(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = _csv(tmp_path, "timestamp,value\n2026-01-01,1\n2026-01-02,n/a\n")
+    assert main(["anomalies", str(path)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "column 'value' row 3: must be a number (blank = missing) (got 'n/a')")
+
+
+def test_cli_error_duplicate_steps_suggests_agg(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rows = "".join(f"2026-01-{d:02d}T{h:02d}:00:00Z,{d}\n" for d in range(1, 21) for h in (9, 17))
+    path = _csv(tmp_path, "timestamp,value\n" + rows)
+    assert main(["anomalies", str(path), "--freq", "D"]) == 2
+    assert "aggregate them first (e.g. --agg sum)" in capsys.readouterr().err
+    assert main(["anomalies", str(path), "--freq", "D", "--agg", "sum", "-o", str(tmp_path / "o.csv")]) == 0
+
+
+def test_cli_error_no_such_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["anomalies", str(tmp_path / "nope.csv")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.csv'}: no such file"
+
+
+# ----------------------------------------------------------------------------------------------
+# the planted truth of the demo data
+
+
+def _local_day(ts: str, tz: str) -> pd.Timestamp:
+    return pd.Timestamp(ts).tz_convert(tz).tz_localize(None).normalize()
+
+
+@pytest.fixture(scope="module")
+def brand_mentions(demo_root: Path, demo_truth: dict) -> dict[str, pd.Series]:
+    out = {}
+    for client, c in demo_truth["clients"].items():
+        data = load_client(client, data_dir=demo_root / "data", tables=["mentions"])
+        out[client] = daily_series(data, ["mentions", "negative_share"], tz=c["timezone"], brand=c["brand"])
+    return out
+
+
+def test_truth_planted_level_shift_found_within_3_days(brand_mentions: dict, demo_truth: dict) -> None:
+    for client, c in demo_truth["clients"].items():
+        shift = next(s for s in c["level_shifts"] if s["series"] == "brand_mentions_per_day")
+        cps = change_points(brand_mentions[client]["mentions"])
+        assert len(cps) == 1, client
+        assert abs((cps["date"].iloc[0] - pd.Timestamp(shift["date"])).days) <= 3, client
+        assert cps["before"].iloc[0] == pytest.approx(shift["before_level"], rel=0.15), client
+        assert cps["after"].iloc[0] == pytest.approx(shift["after_level"], rel=0.15), client
+
+
+def test_truth_planted_spikes_found_and_few_false_alarms(brand_mentions: dict, demo_truth: dict) -> None:
+    planted = found = clean_days = false_alarms = 0
+    for client, c in demo_truth["clients"].items():
+        tz = c["timezone"]
+        wins = alert_windows(detect_anomalies(brand_mentions[client]["mentions"]))
+        for sp in c["spikes"]:
+            lo, hi = _local_day(sp["start_utc"], tz), _local_day(sp["end_utc"], tz)
+            hit = bool(((wins["start"] <= hi) & (wins["end"] >= lo)).any())
+            planted += 1
+            found += hit
+            if sp["magnitude"] >= 2.5:  # at least 2.5x a day's mentions: must be found
+                assert hit, (client, sp["label"])
+        for st in c["clean_stretches"]["stretches"]:
+            a, b = pd.Timestamp(st["start"]), pd.Timestamp(st["end"])
+            clean_days += (b - a).days + 1
+            false_alarms += int(((wins["start"] >= a) & (wins["start"] <= b)).sum())
+    assert found >= planted - 1
+    assert false_alarms / clean_days * 30.44 < 0.5  # alarms per month of clean data
+
+
+def test_truth_crisis_raises_a_negative_share_alert(brand_mentions: dict, demo_truth: dict) -> None:
+    checked = 0
+    for client, c in demo_truth["clients"].items():
+        share = brand_mentions[client]["negative_share"]
+        if share.notna().sum() < 30:
+            continue  # this client's listening export has no sentiment scores
+        crisis = c["crisis"]
+        wins = alert_windows(detect_anomalies(share, direction="up", threshold=3.0))
+        lo, hi = _local_day(crisis["start_utc"], c["timezone"]), _local_day(crisis["end_utc"], c["timezone"])
+        hit = wins[(wins["start"] <= hi) & (wins["end"] >= lo)]
+        assert len(hit) == 1 and hit["severity"].iloc[0] == "severe", client
+        checked += 1
+    assert checked >= 1
+
+
+def test_rolling_12_months_and_month_of_year_on_demo(demo_root: Path, demo_truth: dict) -> None:
+    c = demo_truth["clients"]["demo-lumiere"]
+    data = load_client("demo-lumiere", data_dir=demo_root / "data", tables=["mentions", "ads", "audience"])
+    r12 = rolling_12_months(data, ["mentions", "ctr", "followers"], month="2026-10", tz=c["timezone"],
+                            brand=c["brand"])
+    assert len(r12) == 36 and r12["month"].iloc[0] == "2025-11" and r12["month"].iloc[11] == "2026-10"
+    m = r12[r12["kpi"] == "mentions"].set_index("month")
+    assert m.loc["2026-10", "ttm"] == pytest.approx(m["value"].sum())
+    assert m.loc["2026-10", "last_year"] > 0 and r12.loc[r12["kpi"] == "followers", "ttm"].isna().all()
+    moy = month_of_year(data, "mentions", month="2026-10", tz=c["timezone"], brand=c["brand"], years=2)
+    assert set(moy["year"]) == {2025, 2026} and moy["value"].notna().sum() == 22
+    wk = compare_weeks(data, "mentions", week="2026-W38", tz=c["timezone"], brand=c["brand"])
+    assert list(wk["baseline_period"]) == ["2026-W37", "2025-W38"]
+
+
+def test_trend_view_on_demo_reports_the_crisis_with_its_owner(demo_root: Path) -> None:
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.trends import trend_view
+
+    ctx = load_context(client="demo-lumiere", month="2026-09", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    view = trend_view(ctx)
+    assert view.skipped_reason is None and view.figure is not None and view.alt_text
+    alerts = view.extra["alerts"]
+    crisis = alerts[alerts["kpi"] == "negative_share"].iloc[0]
+    assert crisis["owner"] == "Community team" and crisis["kind"] == "spike"
+    assert crisis["contributors"][0]["name"] == "product recall"
+    assert any("Negative share of mentions spiked from 13 Sep to 15 Sep 2026" in s for s in view.sentences)
+    assert view.recommendations[0].priority == 1 and "product recall" in view.recommendations[0].action
+    assert set(view.extra["comparisons"]["comparison"]) == {"previous_month", "same_month_last_year"}
