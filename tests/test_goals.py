@@ -1,0 +1,182 @@
+"""Goal pacing: baselines, targets, probabilities and statuses on hand-built clients and demo data."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_toolkit.data import ClientData
+from kpi_toolkit.exceptions import ParameterError
+from kpi_toolkit.goals import GOAL_COLUMNS, goals_view, pace_goals
+from kpi_toolkit.params import parse_params
+
+
+def _params(goals: list[dict]) -> object:
+    return parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", "timezone": "UTC",
+                         "goals": goals})
+
+
+def _ads(months: int = 24, *, roas: float = 3.0, conv_per_day: float = 10.0, seed: int = 1,
+         last_month: str = "2026-10") -> ClientData:
+    """Daily ads rows for ``months`` months ending with ``last_month``: ROAS around ``roas``,
+    conversions around ``conv_per_day`` a day (Poisson)."""
+    rng = np.random.default_rng(seed)
+    end = pd.Period(last_month, "M")
+    days = pd.date_range((end - months + 1).start_time, end.end_time.normalize(), freq="D")
+    spend = rng.uniform(90, 110, len(days))
+    ads = pd.DataFrame({
+        "date": days, "platform": pd.Series(["facebook"] * len(days), dtype="string"),
+        "campaign": pd.Series(["always-on"] * len(days), dtype="string"), "spend": spend,
+        "impressions": rng.poisson(10_000, len(days)).astype("int64"),
+        "clicks": rng.poisson(120, len(days)).astype("int64"),
+        "conversions": rng.poisson(conv_per_day, len(days)).astype("int64"),
+        "revenue": spend * roas * rng.normal(1, 0.03, len(days)),
+    })
+    return ClientData(client="acme", data_dir=Path("."), tables={"ads": ads})
+
+
+def test_status_follows_the_probability_of_reaching_the_target() -> None:
+    data = _ads(roas=3.0)
+    params = _params([
+        {"kpi": "roas", "target": 2.0, "by": "2027-01-31", "owner": "Performance team"},
+        {"kpi": "roas", "target": 3.0, "by": "2027-01-31"},
+        {"kpi": "roas", "target": 5.0, "by": "2027-01-31"},
+    ])
+    df = pace_goals(data=data, params=params, month="2026-10")
+    assert list(df.columns) == GOAL_COLUMNS
+    assert list(df["status"]) == ["on_track", "at_risk", "off_track"]
+    assert df["probability"].iloc[0] > 0.95 and df["probability"].iloc[2] < 0.05
+    assert 0.3 <= df["probability"].iloc[1] <= 0.7  # a target equal to the level is a coin flip
+    assert df["forecast"].iloc[0] == pytest.approx(3.0, rel=0.05)
+    assert (df["lower"] < df["forecast"]).all() and (df["forecast"] < df["upper"]).all()
+    assert df["owner"].iloc[0] == "Performance team" and df["months_left"].iloc[0] == 3
+    assert df["direction"].iloc[0] == "at_least"
+    # deterministic: fixed seeds
+    pd.testing.assert_frame_equal(df, pace_goals(data=data, params=params, month="2026-10"))
+
+
+def test_change_goal_baseline_is_the_three_months_before_start() -> None:
+    data = _ads(conv_per_day=10.0)
+    params = _params([{"kpi": "conversions", "change": 0.5, "start": "2026-08-01", "by": "2026-12-31"}])
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    ads = data.tables["ads"]
+    months = ads["date"].dt.strftime("%Y-%m")
+    per_month = ads.groupby(months)["conversions"].sum()
+    baseline = per_month[["2026-05", "2026-06", "2026-07"]].mean()  # a count: mean of the months
+    assert row["baseline"] == pytest.approx(baseline)
+    assert row["target"] == pytest.approx(1.5 * baseline)
+    assert row["current"] == pytest.approx(per_month["2026-10"])
+    assert row["status"] == "off_track"  # +50 % with a flat series
+
+
+def test_cost_goal_below_baseline_is_at_most() -> None:
+    data = _ads()
+    params = _params([{"kpi": "cpa", "change": -0.5, "start": "2026-07-01", "by": "2026-12-31"}])
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["direction"] == "at_most" and row["target"] < row["baseline"]
+    assert row["status"] == "off_track"
+
+
+def test_deadline_in_the_past_is_achieved_or_missed() -> None:
+    data = _ads(roas=3.0)
+    params = _params([{"kpi": "roas", "target": 2.5, "by": "2026-09-30"},
+                      {"kpi": "roas", "target": 3.5, "by": "2026-10-31"}])
+    df = pace_goals(data=data, params=params, month="2026-10")
+    assert list(df["status"]) == ["achieved", "missed"]
+    assert list(df["probability"]) == [1.0, 0.0]
+    assert df["model"].tolist() == ["actual value", "actual value"]
+
+
+def test_whole_period_total_goal() -> None:
+    data = _ads(conv_per_day=10.0)
+    params = _params([
+        {"kpi": "conversions", "target": 1500, "start": "2026-09-01", "by": "2026-12-31", "over": "whole_period"},
+        {"kpi": "conversions", "target": 1000, "start": "2026-09-01", "by": "2026-12-31", "over": "whole_period"},
+    ])
+    df = pace_goals(data=data, params=params, month="2026-10")
+    # about 10 a day for 122 days: ~1,220 in total
+    assert df["forecast"].iloc[0] == pytest.approx(1220, rel=0.06)
+    assert list(df["status"]) == ["off_track", "on_track"]
+
+
+def test_goal_on_a_missing_table_cannot_be_paced() -> None:
+    data = _ads()
+    params = _params([{"kpi": "mentions", "target": 100, "by": "2027-01-31"}])
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["status"] == "no_data" and "no mentions" in row["note"]
+    assert math.isnan(row["probability"])
+
+
+def test_too_little_history_cannot_be_paced() -> None:
+    data = _ads(months=3)
+    params = _params([{"kpi": "roas", "target": 3.0, "by": "2027-01-31"}])
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["status"] == "no_data" and "fewer than 4 months" in row["note"]
+
+
+# one test per bad input
+
+
+def test_error_whole_period_on_a_rate() -> None:
+    params = _params([{"kpi": "roas", "target": 3.0, "start": "2026-09-01", "by": "2027-01-31",
+                       "over": "whole_period"}])
+    with pytest.raises(ParameterError, match="over 'whole_period' needs a KPI that adds up"):
+        pace_goals(data=_ads(), params=params, month="2026-10")
+
+
+def test_error_no_context() -> None:
+    with pytest.raises(ParameterError, match="pace_goals needs a report context, or data, params and month"):
+        pace_goals()
+
+
+def test_error_bad_cut_offs() -> None:
+    with pytest.raises(ParameterError, match="need 0 < off_track < on_track < 1"):
+        pace_goals(data=_ads(), params=_params([]), month="2026-10", on_track=0.2, off_track=0.5)
+
+
+def test_error_change_without_start_or_baseline() -> None:
+    with pytest.raises(ParameterError, match="goal on 'roas' gives 'change' but neither 'start' nor 'baseline'"):
+        _params([{"kpi": "roas", "change": 0.1, "by": "2027-01-31"}])
+
+
+def test_error_start_after_deadline() -> None:
+    with pytest.raises(ParameterError, match=r"'start' \(2027-03-01\) must be before 'by' \(2027-01-31\)"):
+        _params([{"kpi": "roas", "target": 3, "start": "2027-03-01", "by": "2027-01-31"}])
+
+
+def test_error_unknown_goal_kpi() -> None:
+    with pytest.raises(ParameterError, match="goal names unknown KPI 'roass' — did you mean 'roas'?"):
+        _params([{"kpi": "roass", "target": 3, "by": "2027-01-31"}])
+
+
+def test_error_unknown_alert_kpi() -> None:
+    with pytest.raises(ParameterError, match="alert KPI 'mentoins' is not a KPI of the registry — did you mean 'mentions'?"):
+        parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme",
+                      "trends": {"alerts": {"mentoins": {"owner": "x"}}}})
+
+
+# demo data
+
+
+def test_goals_view_on_demo(demo_root: Path) -> None:
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    view = goals_view(ctx)
+    df = view.extra["goals"]
+    assert len(df) == len(ctx.params.goals) and set(df["status"]) <= {"on_track", "at_risk", "off_track"}
+    assert df["by"].iloc[0] == date(2027, 1, 31)
+    er = df[df["kpi"] == "engagement_rate_by_reach"].iloc[0]
+    # baseline: May-July 2026 (the 3 months before the start, 1 Aug 2026), target +10 %
+    assert er["target"] == pytest.approx(er["baseline"] * 1.1)
+    assert view.figure is not None and len(view.sentences) == len(df)
+    assert list(view.table.columns) == ["Goal", "Owner", "Deadline", "Now", "Forecast at deadline", "Chance",
+                                        "Status"]
+    for r in view.recommendations:
+        assert r.source == "goals" and r.priority in (1, 2)
