@@ -127,11 +127,29 @@ def pts(x: float) -> str:
 
 
 def p_words(p: float, *, alpha: float = 0.05) -> str:
-    """How sure we are, in words: "unlikely to be chance (p = 0.003)" / "could be chance (p = 0.31)"."""
+    """How sure we are, in the words the trends module uses (:mod:`kpi_toolkit.trends.significance`).
+
+    ``p < alpha``: "unlikely to be chance (p = 0.003)"; below 0.10: "could still be chance
+    (p = 0.07)"; otherwise "within normal variation (p = 0.42)"; NaN: "too little data to test".
+    """
     if p is None or not np.isfinite(p):
-        return "too little data to tell"
-    shown = "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}")
-    return f"unlikely to be chance ({shown})" if p < alpha else f"could be chance ({shown})"
+        return "too little data to test"
+    shown = "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}")
+    if p < alpha:
+        return f"unlikely to be chance ({shown})"
+    if p < max(0.10, alpha):
+        return f"could still be chance ({shown})"
+    return f"within normal variation ({shown})"
+
+
+def p_clause(p: float, *, alpha: float = 0.05) -> str:
+    """:func:`p_words` as a predicate: "is unlikely to be chance (p = 0.003)", "could still be …"."""
+    words = p_words(p, alpha=alpha)
+    if words.startswith("could"):
+        return words
+    if words.startswith("too little"):
+        return "cannot be tested (too little data)"
+    return "is " + words
 
 
 def _num(x: float) -> str:
@@ -1021,7 +1039,7 @@ def competitor_view(ctx: Any) -> Any:
                 sentences.append(
                     f"{gname} gained share of voice over the last {n_months} months: from {pct(g['first_share'])} "
                     f"to {pct(g['last_share'])}, about {g['slope_per_month'] * 100:+.1f} points a month; "
-                    f"the trend is {p_words(g['p_value'])}.")
+                    f"the trend {p_clause(g['p_value'])}.")
                 if own_trend != "gaining":
                     recs.append(Recommendation(
                         action=f"Look at what {gname} is doing that people talk about",
@@ -1033,7 +1051,7 @@ def competitor_view(ctx: Any) -> Any:
                 o = own_tr.iloc[0]
                 verb = "grew" if own_trend == "gaining" else "shrank"
                 sentences.append(f"{name}'s own share of voice {verb} by about {abs(o['slope_per_month']) * 100:.1f} "
-                                 f"points a month; the trend is {p_words(o['p_value'])}.")
+                                 f"points a month; the trend {p_clause(o['p_value'])}.")
             elif not len(gaining):
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")

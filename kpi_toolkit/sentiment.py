@@ -771,7 +771,7 @@ def listening_view(ctx: Any) -> Any:
     Recommendations: respond faster / to more mentions, handle a negative spike, address the most
     negative topic.
     """
-    from .benchmarks import p_words
+    from .benchmarks import p_clause
     from .views import Recommendation, ReportView
 
     key, title = "listening", "What people said about you"
@@ -794,7 +794,7 @@ def listening_view(ctx: Any) -> Any:
         if np.isfinite(neg["previous_negative_share"]):
             sent += f", against {_pct(neg['previous_negative_share'])} the month before"
             if np.isfinite(neg["p_value"]):
-                sent += f"; the change {'is ' if neg['p_value'] < 0.05 else ''}{p_words(neg['p_value'])}"
+                sent += f"; the change {p_clause(neg['p_value'])}"
         sent += "."
     sentences.append(sent)
     sentences.append(t["method"])
