@@ -3,7 +3,7 @@
 * :func:`decompose` — STL (one seasonal period) or MSTL (several, e.g. weekly and yearly) into
   trend, seasonal and residual parts (Cleveland et al. 1990; Bandara et al. 2021).
 * :func:`trend_slope` — the direction and size of the trend with a confidence interval: least
-  squares on time with weekday (and, with two years of data, month-of-year) effects, and
+  squares on time with weekday (and, with about 20 months of data, month-of-year) effects, and
   Newey-West standard errors that allow for autocorrelated noise (Newey & West 1987).
 * :func:`seasonal_adjust` and :func:`change_points` — level shifts found by PELT (Killick et al.
   2012, via ruptures, Truong et al. 2020) on the series with its weekday and month-of-year pattern
@@ -48,9 +48,11 @@ from .anomalies import (
     inverse_anscombe,
 )
 
-YEARLY_MIN_DAYS = 700
-"""Month-of-year effects are estimated only from series covering about two years: with less, a
-month seen once cannot be told apart from a change of level."""
+YEARLY_MIN_DAYS = 600
+"""Month-of-year effects are estimated only from series covering about 20 months, so that most
+calendar months are seen twice: a month seen once cannot be told apart from a change of level.
+(Measured on the demo data: from 600 days on, the yearly model finds the planted shifts that the
+weekly-only model mistakes for spring; below it, neither is reliable.)"""
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -167,8 +169,8 @@ def trend_slope(
     lookback_days
         Use only the last ``lookback_days`` days (default: the whole series).
     yearly
-        Remove month-of-year effects; default: when the window covers about two years (700 days),
-        the least that separates a yearly pattern from a trend.
+        Remove month-of-year effects; default: when the window covers :data:`YEARLY_MIN_DAYS`
+        (600 days, about 20 months), enough to separate a yearly pattern from a trend.
     confidence
         Level of the interval.
 
@@ -287,7 +289,8 @@ def seasonal_adjust(
     min_days
         Shortest segment, in days.
     yearly
-        Estimate month-of-year effects; default: daily series covering about two years (700 days).
+        Estimate month-of-year effects; default: daily series covering :data:`YEARLY_MIN_DAYS`
+        (600 days, about 20 months).
     transform
         As in :func:`~kpi_toolkit.trends.detect_anomalies`.
     threshold
