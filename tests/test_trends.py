@@ -605,3 +605,24 @@ def test_trend_view_on_demo_reports_the_crisis_with_its_owner(demo_root: Path) -
     assert any("Negative share of mentions spiked from 13 Sep to 15 Sep 2026" in s for s in view.sentences)
     assert view.recommendations[0].priority == 1 and "product recall" in view.recommendations[0].action
     assert set(view.extra["comparisons"]["comparison"]) == {"previous_month", "same_month_last_year"}
+
+
+def test_posts_with_a_month_but_no_day_are_compared_but_not_tested() -> None:
+    # exports like the UCI Facebook metrics data (Moro et al. 2016) give the month, not the day
+    rng = np.random.default_rng(0)
+    n = 200
+    posts = pd.DataFrame({
+        "post_id": pd.Series([f"p{i}" for i in range(n)], dtype="string"),
+        "platform": pd.Series(["facebook"] * n, dtype="string"),
+        "published_at": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
+        "content_type": pd.Series(["image"] * n, dtype="string"),
+        "impressions": rng.integers(1000, 5000, n), "reach": rng.integers(500, 1000, n),
+        "likes": rng.integers(0, 100, n), "comments": rng.integers(0, 10, n), "shares": rng.integers(0, 10, n),
+        "published_month": pd.Series([f"2014-{m:02d}" for m in rng.integers(1, 13, n)], dtype="string"),
+    })
+    data = ClientData(client="uci", data_dir=Path("."), tables={"posts": posts})
+    row = compare_periods(data, "reach", month="2014-06").set_index("comparison").loc["previous_month"]
+    june = posts.loc[posts["published_month"] == "2014-06", "reach"].sum()
+    assert row["current"] == june and row["test"] == "none"
+    assert row["verdict"] == "not tested (some rows have a month but no day)"
+    assert daily_series(data, ["reach"]).attrs["skipped"] == ["reach"]

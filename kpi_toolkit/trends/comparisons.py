@@ -99,6 +99,13 @@ def table_days(data: ClientData, table: str, tz: str) -> tuple[pd.Timestamp, pd.
     col = TABLES[table].time_col
     t = df[col].dropna()
     if t.empty:
+        if table == "posts" and "published_month" in df.columns:  # exports with the month only
+            months = df["published_month"].dropna().astype(str)
+            months = months[months.str.fullmatch(r"\d{4}-\d{2}")]
+            if len(months):
+                lo = pd.Timestamp(f"{months.min()}-01")
+                hi = pd.Timestamp(f"{months.max()}-01") + pd.offsets.MonthEnd(0)
+                return lo, hi
         return None
     if isinstance(t.dtype, pd.DatetimeTZDtype):
         lo, hi = t.min().tz_convert(tz), t.max().tz_convert(tz)
@@ -168,6 +175,13 @@ def _run_test(kind: str, spec: KPI, cur: tuple[float, float, float], base: tuple
     return bootstrap_ratio_test(n1[k1], d1[k1], n2[k2], d2[k2], n_boot=n_boot, seed=seed)
 
 
+def _adds_up(daily: np.ndarray, total: float) -> bool:
+    """Whether the daily numerators add up to the period's total (rows without a day do not)."""
+    if not math.isfinite(total):
+        return True
+    return abs(float(np.sum(daily)) - total) <= 1e-6 * max(1.0, abs(total))
+
+
 def _units_le(units: tuple[np.ndarray, np.ndarray]) -> bool:
     num, den = units
     return bool(np.all(num <= den + 1e-9))
@@ -224,6 +238,10 @@ def compare_period_pair(
         return row
     cu = _daily_units(data, spec, current, tz, cur_days, opts)
     bu = _daily_units(data, spec, baseline, tz, base_days, opts)
+    if not (_adds_up(cu[0], cur[1]) and _adds_up(bu[0], base[1])):
+        row["verdict"] = "not tested (some rows have a month but no day)"
+        row["summary"] = f"{change} (not tested: some rows have a month but no day)"
+        return row
     res = _run_test(kind, spec, cur, base, cu, bu, n_boot, seed)
     if isinstance(res, str):
         row["verdict"] = f"too little data to test ({res})"
@@ -498,8 +516,8 @@ def daily_series(
     """Daily values of KPIs (one column each), indexed by local calendar day (naive midnight).
 
     Counts are 0 on days without rows inside the table's span, rates NaN where the denominator is
-    0; days outside a table's span are NaN. KPIs whose table is absent are left out (their names
-    in ``attrs["skipped"]``). ``end`` (exclusive, naive local day) cuts the series.
+    0; days outside a table's span are NaN. KPIs whose table is absent, or whose rows have no day
+    (posts exported with a month only), are left out (their names in ``attrs["skipped"]``). ``end`` (exclusive, naive local day) cuts the series.
 
     References
     ----------
@@ -507,7 +525,8 @@ def daily_series(
     """
     names = [_kpi(k).name for k in kpis]
     skipped = [k for k in names if REGISTRY[k].table not in data.tables
-               or table_days(data, REGISTRY[k].table, tz) is None]
+               or table_days(data, REGISTRY[k].table, tz) is None
+               or data.tables[REGISTRY[k].table][TABLES[REGISTRY[k].table].time_col].notna().sum() == 0]
     usable = [k for k in names if k not in skipped]
     if not usable:
         out = pd.DataFrame(index=pd.DatetimeIndex([], name="day"))
