@@ -626,3 +626,9 @@ def test_posts_with_a_month_but_no_day_are_compared_but_not_tested() -> None:
     assert row["current"] == june and row["test"] == "none"
     assert row["verdict"] == "not tested (some rows have a month but no day)"
     assert daily_series(data, ["reach"]).attrs["skipped"] == ["reach"]
+
+
+def test_error_monthly_series_is_not_for_anomaly_detection() -> None:
+    s = pd.Series(np.arange(24.0), index=pd.date_range("2024-01-01", periods=24, freq="MS"))
+    with pytest.raises(ParameterError, match="a monthly series; spikes and dips are found in daily or finer"):
+        detect_anomalies(s)

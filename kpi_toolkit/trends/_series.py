@@ -56,6 +56,9 @@ def infer_freq(index: pd.DatetimeIndex) -> pd.DateOffset:
         raise ParameterError("cannot infer the frequency: every timestamp is the same")
     values, counts = np.unique(gaps, return_counts=True)
     step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
+    if step >= pd.Timedelta(days=28):
+        raise ParameterError(f"the timestamps are about {step.days} days apart: a monthly series; spikes and "
+                             "dips are found in daily or finer series (weekly at most)")
     if step == pd.Timedelta(days=1):
         return pd.tseries.frequencies.to_offset("D")
     return pd.tseries.frequencies.to_offset(step)
