@@ -127,7 +127,8 @@ def trend_view(ctx: ReportContext) -> ReportView:
     A chart of the client's core KPIs over the last 12 months against the year before, sentences on
     the month's changes that are unlikely to be chance (and none when nothing moved beyond normal
     variation), the month's spike and dip alerts with owners and likely causes, and rule-based
-    recommendations from the alerts and significant declines.
+    recommendations from the alerts (those with a rule of their own in the parameters, and any high
+    or severe one) and from significant declines.
 
     Returns
     -------
@@ -165,6 +166,9 @@ def trend_view(ctx: ReportContext) -> ReportView:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
     recs: list[Recommendation] = []
     for _, r in alerts.iterrows():
+        # a moderate alert on a KPI watched by default is listed, not acted on
+        if r["severity"] == "moderate" and r["kpi"] not in p.trends.alerts:
+            continue
         rec = _alert_recommendation(r)
         if rec is not None:
             recs.append(rec)
