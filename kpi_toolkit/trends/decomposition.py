@@ -114,8 +114,13 @@ def decompose(
                           "pattern needs three weeks")
     y = _fill(reg.to_numpy(dtype="float64")[:, None])[:, 0]
     out = pd.DataFrame({"observed": reg.to_numpy()}, index=reg.index)
+    # daily data: a quarter-long trend window and a 13-week seasonal window, so the trend shows the
+    # direction rather than every wobble and the weekly pattern changes slowly (STL's defaults, 13
+    # days and 7 weeks, follow the noise of daily counts)
+    kw: dict[str, int] = ({"trend": 91, "seasonal": 13}
+                          if step == DAY_S and periods_t == (7,) and n >= 3 * 91 else {})
     if len(periods_t) == 1:
-        res = STL(y, period=periods_t[0], robust=robust).fit()
+        res = STL(y, period=periods_t[0], robust=robust, **kw).fit()
         trend, seasonal = np.asarray(res.trend), np.asarray(res.seasonal)[:, None]
     else:
         if robust:
