@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 Unit = Literal["count", "fraction", "currency", "score", "hours", "per_post"]
-UNITS: tuple[str, ...] = ("count", "fraction", "currency", "score", "hours", "per_post")
+UNITS: tuple[str, ...] = ("count", "fraction", "ratio", "currency", "score", "hours", "per_post")
 """Units a KPI can have. ``fraction`` is shown as a percentage; ``score`` (NPS) is a fraction in
 [-1, 1] shown as a number from -100 to 100; ``per_post`` is a count divided by the number of posts."""
 
@@ -323,9 +323,9 @@ _KPIS: tuple[KPI, ...] = (
        f'{_META_ADS} ("cost per lead"); {_LOOKER}', "Average price of a lead."),
     _k("revenue", "Revenue from ads", "ads", "currency", True, "sum(revenue) of ads", "revenue", None,
        _META_ADS, "Conversion value the ad platforms attribute to the ads."),
-    _k("roas", "Return on ad spend", "ads", "fraction", True, "ad revenue / spend", "revenue", "spend",
+    _k("roas", "Return on ad spend", "ads", "ratio", True, "ad revenue / spend", "revenue", "spend",
        f'{_GOOGLE_ADS}, "Return on ad spend (ROAS)": conversion value / cost; {_LOOKER}',
-       "Revenue per unit of spend, as a fraction: 3.5 (shown 350 %) means 3.5 earned per 1 spent."),
+       "Revenue per unit of spend: 3.5 (shown 3.50×) means 3.5 earned per 1 spent."),
     # -- web ----------------------------------------------------------------------------------------
     _k("sessions", "Web sessions from social", "web", "count", True, "sum(sessions)", "sessions", None,
        _GA, "Visits to the client's site that came from social."),
@@ -1323,7 +1323,8 @@ def _big(x: float) -> str | None:
 def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
     """A KPI value the way a report shows it.
 
-    ``fraction`` -> ``"3.4 %"`` (two significant digits below 1 %: ``"0.047 %"``); ``count`` ->
+    ``fraction`` -> ``"3.4 %"`` (two significant digits below 1 %: ``"0.047 %"``); ``ratio`` (ROAS) ->
+    ``"3.50×"``; ``count`` ->
     ``"1,234"`` or ``"1.2 M"``; ``currency`` -> ``"€1,234"``, ``"€0.84"``, ``"€1.2 M"`` (unknown
     codes: ``"1,234 SEK"``); ``score`` (NPS) -> ``"+42"``; ``hours`` -> ``"5.5 h"`` or ``"45 min"``;
     ``per_post`` -> ``"12.3 per post"``; NaN or None -> ``"n/a"``.
@@ -1342,6 +1343,8 @@ def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
             return f"{pct:,.1f} %"
         digits = max(1, 1 - int(math.floor(math.log10(abs(pct)))))
         return f"{pct:.{digits}f} %"
+    if unit == "ratio":
+        return f"{x:,.2f}×"
     if unit == "count":
         return _big(x) or f"{x:,.0f}"
     if unit == "currency":

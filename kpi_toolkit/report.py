@@ -22,7 +22,8 @@ from .context import ReportContext
 from .exceptions import KpiToolkitError
 from .views import Recommendation, ReportView
 
-STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "achieved": "Achieved",
+                "missed": "Missed", "no_data": "No data yet"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -263,8 +264,9 @@ def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[Repo
         "Month-on-month changes are tested for chance: a change called 'unlikely to be chance' has a "
         "p-value below 0.05 in a test suited to the measure (two-proportion test for rates, Poisson "
         "test for counts).",
-        "Trends remove weekly and yearly patterns first (STL decomposition); alerts flag days far "
-        "outside the expected range (robust z-score).",
+        "Alerts compare each day with its usual level for that weekday (a robust running median) and "
+        "flag days far outside the expected range (robust z-score); trend slopes remove weekly and "
+        "yearly patterns first (STL decomposition).",
         "Attribution shares conversions among the channels of each customer journey; it shows "
         "association, not proof that a channel caused a sale.",
     ])

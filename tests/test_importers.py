@@ -363,14 +363,15 @@ def test_facebook_insights_bad_total(tmp_path: Path) -> None:
 def test_meta_ads_manager_fixture(tmp_path: Path) -> None:
     res = _imp("meta_ads_manager", FIX / "meta_ads_manager.csv", tmp_path)
     ads = load_client("acme", data_dir=tmp_path / "data").ads
-    assert ads[["platform", "campaign", "spend", "conversions"]].values.tolist() == [
-        ["facebook", "Autumn sale", 1234.5, 12], ["instagram", "Autumn sale", 310.25, 4],
-        ["facebook", "Autumn sale", 980.0, 9]]
+    got = ads[["platform", "campaign", "spend", "conversions"]].values.tolist()
+    # a blank 'Results' (no conversions reported) stays missing, never 0, and its spend is kept
+    assert got[:3] == [["facebook", "Autumn sale", 1234.5, 12], ["instagram", "Autumn sale", 310.25, 4],
+                       ["facebook", "Autumn sale", 980.0, 9]]
+    assert got[3][:3] == ["instagram", "Newsletter leads", 150.0] and pd.isna(got[3][3])
     assert res.report.rejected == [
-        {"row": 4, "reason": "placement platform not in the data model ('audience network')"},
-        {"row": 6, "reason": "blank 'Results' (ads.conversions is required)"}]
+        {"row": 4, "reason": "placement platform not in the data model ('audience network')"}]
     log = json.loads(res.log_json.read_text())
-    assert (log["rows_read"], log["rows_kept"], len(log["rejected"])) == (5, 3, 2)
+    assert (log["rows_read"], log["rows_kept"], len(log["rejected"])) == (5, 4, 1)
 
 
 def test_meta_ads_without_platform_needs_platform(tmp_path: Path) -> None:
