@@ -216,15 +216,21 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
 
 
 def recommendations(views: Sequence[ReportView], *, limit: int = 6) -> list[Recommendation]:
-    """Every view's recommendations, most important first, duplicates dropped."""
+    """Every view's recommendations, most important first, duplicates dropped.
+
+    Two recommendations with the same ``topic`` (two analyses that saw the same event, such as the
+    trend alerts and the listening view both seeing a negative spike) keep only the first of the
+    most urgent one.
+    """
+    ordered = sorted((r for v in views for r in v.recommendations), key=lambda r: r.priority)
     seen: set[str] = set()
     recs: list[Recommendation] = []
-    for v in views:
-        for r in v.recommendations:
-            if r.action not in seen:
-                seen.add(r.action)
-                recs.append(r)
-    recs.sort(key=lambda r: r.priority)
+    for r in ordered:
+        keys = {r.action} | ({f"topic:{r.topic}"} if r.topic else set())
+        if keys & seen:
+            continue
+        seen |= keys
+        recs.append(r)
     return recs[:limit]
 
 

@@ -842,7 +842,7 @@ def listening_view(ctx: Any) -> Any:
                           f"{first['date']:%d %b} ({_alert_value(first['series'], first['value'])} "
                           f"{_ALERT_WORDS[first['series']]} against about "
                           f"{_alert_value(first['series'], first['expected'])} expected)."),
-                priority=1, source="listening"))
+                priority=1, source="listening", topic="negative-mentions-spike"))
     else:
         sentences.append("No unusual spike in mentions or negative mentions this month.")
     # response

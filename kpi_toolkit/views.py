@@ -21,6 +21,8 @@ class Recommendation:
     evidence: str
     priority: int = 2  # 1 = do first
     source: str = ""   # which analysis produced it: trends, segments, attribution, competitors
+    topic: str = ""    # what it is about; two analyses that act on the same thing share a topic and
+    #                    the report keeps only the most urgent of them (e.g. "negative-mentions-spike")
 
 
 @dataclass

@@ -83,7 +83,8 @@ def _alert_recommendation(r: pd.Series) -> Recommendation | None:
     if bad_spike or (spec.table == "mentions" and r["kind"] == "spike" and top and "recall" in top.lower()):
         return Recommendation(action=f"{owner}: review the mentions{about} from {when} on and answer those "
                                      "that need a response; agree a statement if it is still growing.",
-                              evidence=str(r["explanation"]), priority=1, source="trends")
+                              evidence=str(r["explanation"]), priority=1, source="trends",
+                              topic="negative-mentions-spike" if spec.table == "mentions" else "")
     if r["kind"] == "dip" and spec.higher_is_better:
         return Recommendation(action=f"{owner}: check why {spec.label.lower()} fell on {when} (tracking, "
                                      "budget, a paused campaign or a platform outage).",
