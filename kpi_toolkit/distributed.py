@@ -45,7 +45,7 @@ def run_on_dask(tasks: Sequence[Task], *, scheduler: str, on_result: Callable[[R
             fut = client.submit(run_task, t, key=f"kpi-report-{t.client}-{t.notebook}-{run_id}", pure=False,
                                 retries=0)
             futures[fut.key] = (fut, t)
-        for fut in as_completed([f for f, _ in futures.values()]):
+        for fut in as_completed([f for f, _ in futures.values()], loop=client.loop):
             t = futures[fut.key][1]
             try:
                 res = fut.result()
