@@ -32,8 +32,13 @@ class Collector:
 
 @pytest.fixture
 def smtp_server():
+    import socket
+
+    with socket.socket() as sock:  # a free port on loopback
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield controller, handler
@@ -43,7 +48,7 @@ def smtp_server():
 
 def _env(controller, monkeypatch) -> None:
     monkeypatch.setenv("KPI_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("KPI_SMTP_PORT", str(controller.server.sockets[0].getsockname()[1]))
+    monkeypatch.setenv("KPI_SMTP_PORT", str(controller.port))
     monkeypatch.setenv("KPI_SMTP_TLS", "none")
     monkeypatch.setenv("KPI_SMTP_FROM", "reports@agency.example")
     monkeypatch.setenv("KPI_SMTP_PASSWORD", SECRET)

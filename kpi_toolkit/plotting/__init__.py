@@ -31,9 +31,8 @@ def _style() -> None:
     global _STYLED
     if _STYLED:
         return
-    import matplotlib
-
-    matplotlib.use("Agg", force=False) if not _inline_backend() else None
+    # Figures are made with matplotlib.figure.Figure and saved with the Agg renderer: no GUI
+    # backend is chosen and pyplot is never imported here (it costs a second per kernel).
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, font_scale=1.0,
@@ -41,12 +40,6 @@ def _style() -> None:
                       "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
                       "figure.dpi": DPI, "savefig.dpi": DPI, "font.family": "DejaVu Sans"})
     _STYLED = True
-
-
-def _inline_backend() -> bool:
-    import matplotlib
-
-    return "inline" in str(matplotlib.get_backend()).lower()
 
 
 def new_figure(*, height_in: float = 4.0, width_in: float = FIG_WIDTH_IN, nrows: int = 1, ncols: int = 1,
