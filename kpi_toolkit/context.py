@@ -8,8 +8,9 @@ Data is loaded with full history (trend views need the previous 12-24 months); a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,8 @@ class ReportContext:
     params: ClientParams
     data: ClientData
     period: Period
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Results that more than one view uses (e.g. the core period comparisons), computed once."""
 
     @property
     def tz(self) -> str:

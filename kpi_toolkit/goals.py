@@ -183,6 +183,24 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     return _Paced(row, hist, fp.summary(level=0.9))
 
 
+def _pct(p: float) -> str:
+    """A simulated probability as a client reads it: never a certain 0 % or 100 %."""
+    if p > 0.99:
+        return "over 99 %"
+    if p < 0.01:
+        return "under 1 %"
+    return f"{p * 100:.0f} %"
+
+
+def chance_words(p: float) -> str:
+    """'a 34 % chance', 'a better than 99 % chance', 'less than a 1 % chance'."""
+    if p > 0.99:
+        return "a better than 99 % chance"
+    if p < 0.01:
+        return "less than a 1 % chance"
+    return f"a {p * 100:.0f} % chance"
+
+
 def pace_goals(
     ctx: ReportContext | None = None,
     *,
@@ -254,7 +272,7 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
         return f"{what}{owner}: {STATUS_WORDS[r['status']]}, with {fmt(r['forecast'])}."
     now = f"now {fmt(r['current'])}" if math.isfinite(r["current"]) else "no value this month"
     return (f"{what}{owner}: {now}; the forecast is {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
-            f"and {fmt(r['upper'])}), a {r['probability'] * 100:.0f} % chance of reaching it: "
+            f"and {fmt(r['upper'])}), {chance_words(r['probability'])} of reaching it: "
             f"{STATUS_WORDS[r['status']]}.")
 
 
@@ -301,7 +319,7 @@ def goals_view(ctx: ReportContext) -> ReportView:
         "Now": [format_value(r["current"], r["unit"], currency=cur) for r in df.to_dict("records")],
         "Forecast at deadline": [format_value(r["forecast"], r["unit"], currency=cur)
                                  for r in df.to_dict("records")],
-        "Chance": [("n/a" if not math.isfinite(r["probability"]) else f"{r['probability'] * 100:.0f} %")
+        "Chance": [("n/a" if not math.isfinite(r["probability"]) else _pct(r["probability"]))
                    for r in df.to_dict("records")],
         "Status": [STATUS_WORDS[r["status"]] for r in df.to_dict("records")],
     })

@@ -154,6 +154,8 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         tone = "" if good is None else (" (good news)" if (rc > 0) == bool(good) else " (needs attention)")
         verdict = comparisons.get(r["kpi"])
         sure = f"; {verdict}" if verdict else ""
+        if verdict and not verdict.startswith("unlikely"):
+            tone = ""  # a change that may be chance is neither good nor bad news yet
         now = format_value(r["value"], r["unit"], currency=ctx.currency)
         before = format_value(r["previous"], r["unit"], currency=ctx.currency)
         if r["unit"] == "fraction":
@@ -169,25 +171,29 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
 
 
 def _significance(ctx: ReportContext) -> dict[str, str]:
-    """Plain-words verdicts from the trends module's period comparison, when it can test a KPI."""
-    try:
-        from .trends import compare_periods
-    except ImportError:  # pragma: no cover
+    """Plain-words verdicts (vs the previous month) from the trends module's tests of the core KPIs."""
+    from .kpis import REGISTRY
+    from .trends.report import core_comparisons
+
+    usable = [k for k in ctx.params.core_kpis if REGISTRY[k].table in ctx.data.tables]
+    df = core_comparisons(ctx, usable)
+    if df.empty or "verdict" not in df.columns:
         return {}
-    out = {}
-    for k in ctx.params.core_kpis:
-        try:
-            df = compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand)
-        except (KpiToolkitError, ValueError):
-            continue
-        row = df[df["comparison"] == "previous_month"] if "comparison" in df.columns else df.head(1)
-        if len(row) and "verdict" in row.columns:
-            out[k] = str(row["verdict"].iloc[0])
-    return out
+    prev = df[df["comparison"] == "previous_month"]
+    return {str(k): str(v) for k, v in zip(prev["kpi"], prev["verdict"], strict=True) if isinstance(v, str) and v}
 
 
 # ----------------------------------------------------------------------------------------------
 # part 2
+
+
+def goals_views(ctx: ReportContext) -> list[ReportView]:
+    """Part 1, continued: will the client reach its goals (forecast to each deadline)."""
+    if not ctx.params.goals:
+        return []
+    from .goals import goals_view
+
+    return safe_view(goals_view, ctx, key="goals", title="Will we reach the goals?")
 
 
 def driver_views(ctx: ReportContext) -> list[ReportView]:

@@ -22,3 +22,12 @@ def test_change_text_points_for_rates_percent_for_others() -> None:
     assert _change_text(120.0, 100.0, "count") == "+20 %"
     assert _change_text(2.0, 2.5, "ratio") == "-20 %"
     assert _change_text(1.0, 0.0, "count") == "n/a"
+
+
+def test_probabilities_are_never_shown_as_certain() -> None:
+    from kpi_toolkit.goals import _pct, chance_words
+
+    assert chance_words(0.9995) == "a better than 99 % chance"
+    assert chance_words(0.004) == "less than a 1 % chance"
+    assert chance_words(0.341) == "a 34 % chance"
+    assert (_pct(1.0), _pct(0.0), _pct(0.5)) == ("over 99 %", "under 1 %", "50 %")

@@ -39,6 +39,10 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
     """:func:`compare_periods` for each core KPI of the client (KPIs without data are left out,
     listed in ``attrs["skipped"]``)."""
     kpis = list(ctx.params.core_kpis if kpis is None else kpis)
+    key = "core_comparisons:" + ",".join(kpis)
+    cache = getattr(ctx, "cache", None)
+    if cache is not None and key in cache:
+        return cache[key]
     parts, skipped = [], []
     for k in kpis:
         try:
@@ -48,6 +52,8 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
             skipped.append((k, str(e)))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     out.attrs["skipped"] = skipped
+    if cache is not None:
+        cache[key] = out
     return out
 
 
