@@ -84,7 +84,7 @@ def _logo_data_uri(params: ClientParams, base_dir: Path) -> str | None:
 
 
 def _initials(name: str) -> str:
-    words = [w for w in re.split(r"[\s\-_]+", name) if w]
+    words = [w for w in re.split(r"[^0-9A-Za-zÀ-ÿ]+", name) if w]
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 

@@ -240,3 +240,11 @@ def last_complete_month(today: date | str | pd.Timestamp | None = None, tz: str 
         if now.tzinfo is not None:
             now = now.tz_convert(tz)
     return previous_month(f"{now.year:04d}-{now.month:02d}")
+
+
+def month_words(month: str) -> str:
+    """``"2026-10"`` -> ``"October 2026"``: how a report names a month to a client."""
+    y, m = parse_month(month).split("-")
+    import calendar
+
+    return f"{calendar.month_name[int(m)]} {y}"

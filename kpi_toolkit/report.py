@@ -46,6 +46,13 @@ def _rel_change(cur: float, prev: float) -> float:
     return (cur - prev) / abs(prev)
 
 
+def _short_date(d: Any) -> str:
+    try:
+        return pd.Timestamp(d).strftime("%b %Y")
+    except (ValueError, TypeError):
+        return str(d)
+
+
 def _change_text(cur: float, prev: float, unit: str) -> str:
     """'+12 %' for counts and money; '+0.4 pts' for rates (a change of a fraction is in points)."""
     if not (np.isfinite(cur) and np.isfinite(prev)):
@@ -124,14 +131,16 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
     shown = pd.DataFrame({
         "Measure": tbl["label"],
         "This month": [format_value(v, u, currency=cur) for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
-        "vs previous month": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
-        "vs same month last year": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
-        "Goal": [("n/a" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {b}")
+        "vs last month": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
+        "vs a year ago": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
+        "Goal": [("none" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {_short_date(b)}")
                  for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
         "Status": [STATUS_LABEL.get(s, "no goal") if s else "no goal" for s in tbl["status"]],
     })
     sentences = _snapshot_sentences(ctx, tbl)
-    view = ReportView(key="snapshot", title=f"Performance snapshot: {ctx.period.label}", sentences=sentences,
+    from .periods import month_words
+
+    view = ReportView(key="snapshot", title=f"Performance snapshot: {month_words(ctx.month)}", sentences=sentences,
                       table=shown)
     view.extra["raw"] = tbl
     return view
@@ -204,7 +213,11 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
     views += safe_view(trends.trend_view, ctx, key="trend", title="How the main numbers are trending")
     from . import segments
 
-    views += safe_view(segments.segments_view, ctx, key="segments", title="What content worked")
+    seg = safe_view(segments.segments_view, ctx, key="segments", title="What content worked")
+    for v in seg:
+        if v.key == "segments-drivers":  # the model's full table is for analysts (segmentation notebook)
+            v.table = None
+    views += seg
     from . import attribution
 
     views += safe_view(attribution.report_view, ctx, key="attribution",

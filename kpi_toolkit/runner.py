@@ -332,7 +332,7 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
     client (its parameter file) becomes a failed :class:`Result` so the other clients still run.
     """
     from .params import load_params
-    from .periods import month_period, parse_month
+    from .periods import month_words, parse_month
 
     month = parse_month(month)
     unknown = [n for n in notebooks if not (notebooks_dir / f"{n}.ipynb").is_file()]
@@ -350,17 +350,16 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
         check_parameters(path, {**given, "client": "x"})
         for client in clients:
             try:
-                params = load_params(client, parameters_dir=parameters_dir)
+                load_params(client, parameters_dir=parameters_dir)  # validated before any kernel starts
             except KpiToolkitError as e:
                 now = datetime.now(UTC).isoformat(timespec="seconds")
                 failed.append(Result(client=client, month=month, notebook=nb, status="failed", duration_s=0.0,
                                      started_at=now, finished_at=now, error=str(e), input_error=True))
                 continue
-            period = month_period(month, params.timezone)
             tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
                               out_dir=str((outputs_dir / month / client).resolve()),
                               parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
-                              data_dir=_abs(data_dir), period_label=period.label, agency=agency))
+                              data_dir=_abs(data_dir), period_label=month_words(month), agency=agency))
     return tasks, failed
 
 

@@ -31,3 +31,12 @@ def test_probabilities_are_never_shown_as_certain() -> None:
     assert chance_words(0.004) == "less than a 1 % chance"
     assert chance_words(0.341) == "a 34 % chance"
     assert (_pct(1.0), _pct(0.0), _pct(0.5)) == ("over 99 %", "under 1 %", "50 %")
+
+
+def test_month_words_and_initials() -> None:
+    from kpi_toolkit.export import _initials
+    from kpi_toolkit.periods import month_words
+
+    assert month_words("2026-10") == "October 2026"
+    assert _initials("Ledgerly (Demo)") == "LD"
+    assert _initials("Lumière Skincare") == "LS"

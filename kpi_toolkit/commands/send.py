@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..mail import SmtpSettings, deliver
-    from ..periods import month_period, parse_month
+    from ..periods import month_words, parse_month
 
     month = parse_month(args.month)
     clients = args.client or list_clients(parameters_dir=args.parameters_dir)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     for c in clients:
         try:
             params = load_params(c, parameters_dir=args.parameters_dir)
-            path = deliver(params=params, month=month, period_label=month_period(month, params.timezone).label,
+            path = deliver(params=params, month=month, period_label=month_words(month),
                            outputs_dir=Path(args.outputs_dir), dry_run=args.dry_run, settings=settings)
             what = "written" if args.dry_run else f"sent to {len(params.recipients)} recipient(s)"
             print(f"  {c}: {what} ({os.path.relpath(path)})")
