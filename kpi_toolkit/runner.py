@@ -168,20 +168,6 @@ def parse_param_args(items: Sequence[str]) -> dict[str, Any]:
 # worker
 
 
-def _ipc_kernel_manager() -> type:
-    """A kernel manager that talks to its kernel over IPC sockets, not TCP on loopback.
-
-    No TCP ports means no 'address already in use' race between parallel kernels, and no warning
-    from the kernel about unencrypted TCP in the batch output.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        transport = "ipc"  # type: ignore[assignment]
-
-    return IPCKernelManager
-
-
 def _kernel_env() -> None:
     for k in SECRET_ENV:
         os.environ.pop(k, None)
@@ -234,7 +220,7 @@ def run_task(task: Task) -> Result:
                     task.notebook_path, str(staged_nb), parameters=task.parameters, kernel_name=KERNEL_NAME,
                     cwd=str(Path(task.notebook_path).parent), progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, start_timeout=120,
-                    execution_timeout=task.execution_timeout, kernel_manager_class=_ipc_kernel_manager())
+                    execution_timeout=task.execution_timeout)
                 break
             except pm.PapermillExecutionError:
                 raise
