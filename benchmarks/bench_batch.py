@@ -58,7 +58,7 @@ def kernel_start() -> float:
 
     def once() -> None:
         km, kc = start_new_kernel(kernel_name="python3")
-        kc.execute_interactive("1", timeout=60)
+        kc.execute_interactive("pass", timeout=60)
         kc.stop_channels()
         km.shutdown_kernel(now=True)
 
