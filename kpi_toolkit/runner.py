@@ -220,7 +220,9 @@ def run_task(task: Task) -> Result:
                     task.notebook_path, str(staged_nb), parameters=task.parameters, kernel_name=KERNEL_NAME,
                     cwd=str(Path(task.notebook_path).parent), progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, start_timeout=120,
-                    execution_timeout=task.execution_timeout)
+                    execution_timeout=task.execution_timeout,
+                    # the kernel's own log (TCP notice, interrupt at shutdown) is noise in a batch
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
                 break
             except pm.PapermillExecutionError:
                 raise
