@@ -230,13 +230,14 @@ def share_of_voice(mentions: pd.DataFrame, *, by: Sequence[str] = ("month",), tz
 
     _require(mentions, ["brand", "published_at"], "mentions")
     by = list(by)
-    df = mentions if brands is None else mentions[mentions["brand"].isin(list(brands))]
+    df = mentions
+    if brands is not None:
+        keep = df["brand"].isin(list(brands)).to_numpy(dtype=bool)
+        df = df if keep.all() else df[keep]
     if sentiment is not None:
         _require(df, ["sentiment_label"], "mentions")
         df = df[(df["sentiment_label"] == sentiment).fillna(False)]
     tracked = list(brands) if brands is not None else sorted(map(str, mentions["brand"].dropna().unique()))
-    if "mention_id" not in df.columns:
-        df = df.assign(mention_id=pd.RangeIndex(len(df)).astype(str))
     if len(df):
         res = compute_kpis(ClientData(client="frame", data_dir=Path("."), tables={"mentions": df}),
                            ["share_of_voice"], by=["brand", *by], tz=tz, brand=tracked[0] if tracked else None,
@@ -917,8 +918,12 @@ def competitor_tables(ctx: Any, *, months: int = 12, strict: bool = True) -> dic
     if mentions is not None and len(mentions):
         from .sentiment import add_sentiment, in_period
 
-        hist = in_period(mentions, w_start, ctx.period.end)
-        hist = hist[hist["brand"].isin(tracked)]
+        # one selection of the columns used here: no copy of every column of every mention
+        t = mentions["published_at"]
+        t = t.dt.tz_localize("UTC") if t.dt.tz is None else t
+        keep = ((t >= w_start) & (t < ctx.period.end) & mentions["brand"].isin(tracked)).to_numpy(dtype=bool)
+        cols = [c for c in ("published_at", "brand", "source", "sentiment_score", "text") if c in mentions.columns]
+        hist = mentions.loc[keep, cols]
         found = set(hist["brand"].dropna().unique())
         absent = [b for b in tracked if b not in found]
         if p.brand in absent:

@@ -2,8 +2,11 @@
 
     ctx = load_context(client=client, month=month, data_dir=data_dir, parameters_dir=parameters_dir)
 
-Data is loaded with full history (trend views need the previous 12-24 months); analyses slice
-``ctx.period`` themselves.
+A report reads only what it needs: the ``history_months`` (parameter, default 36) ending with the
+report month, nothing after it, and the wide columns (mention texts, ids, authors; see
+:attr:`kpi_toolkit.schema.Column.detail`) only for the report month and the month before. With
+month-partitioned Parquet the rest is never read from disk, so a client with tens of millions of
+mentions gets its report within a few hundred MB. Analyses slice ``ctx.period`` themselves.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import pandas as pd
 from .data import ClientData, load_client
 from .exceptions import NoDataError
 from .params import ClientParams, load_params
-from .periods import Period, last_complete_month, month_period, parse_month
+from .periods import (
+    Period,
+    last_complete_month,
+    month_period,
+    parse_month,
+    previous_month,
+    shift_month,
+)
 from .schema import TABLES
 
 
@@ -44,15 +54,46 @@ class ReportContext:
 
 def load_context(*, client: str, month: str | None = "", data_dir: str | Path = "data",
                  parameters_dir: str | Path = "parameters", tables: list[str] | None = None,
-                 require_data: bool = True) -> ReportContext:
-    """Load and validate a client's parameters and data for ``month`` ("" = last complete month)."""
+                 require_data: bool = True, whole_history: bool = False) -> ReportContext:
+    """Load and validate a client's parameters and data for ``month`` ("" = last complete month).
+
+    Reads the window :func:`report_window` gives (``whole_history=True`` reads every row and
+    column, as an analyst exploring the data may want)."""
     params = load_params(client, parameters_dir=parameters_dir)
     month = parse_month(month) if month else last_complete_month(tz=params.timezone)
-    data = load_client(client, data_dir=data_dir, tables=tables)
+    if whole_history:
+        data = load_client(client, data_dir=data_dir, tables=tables)
+    else:
+        w = report_window(params, month)
+        data = load_client(client, data_dir=data_dir, tables=tables, start=w["start"], end=w["end"],
+                           detail_start=w["detail_start"], whole_columns=w["whole_columns"])
     period = month_period(month, params.timezone)
     if require_data:
         check_month_has_data(data, period, month)
     return ReportContext(client=client, month=month, params=params, data=data, period=period)
+
+
+def report_window(params: ClientParams, month: str) -> dict[str, Any]:
+    """What a monthly report of ``month`` reads: ``start``/``end`` (UTC) and ``detail_start``.
+
+    ``start`` is the first local day of the ``params.history_months`` ending with ``month`` (or of
+    the 3 months before the earliest goal start, if earlier), less a day so that daily tables whose
+    dates are local days are not cut; ``end`` is the end of ``month``, so a report re-run later
+    gives the same numbers. ``detail_start`` is the start of the month before ``month``: wide
+    columns are read from there on. ``whole_columns`` lists detail columns read for every row all
+    the same (mention texts when the parameters ask to score every mention with VADER).
+    """
+    tz = params.timezone
+    first = shift_month(month, -(params.history_months - 1))
+    for g in params.goals:
+        if g.start is not None:
+            first = min(first, shift_month(f"{g.start:%Y-%m}", -3))
+    return {
+        "start": month_period(first, tz).start - pd.Timedelta(days=1),
+        "end": month_period(month, tz).end,
+        "detail_start": month_period(previous_month(month), tz).start,
+        "whole_columns": [] if params.listening.use_provided_scores else ["mentions.text"],
+    }
 
 
 def coverage(data: ClientData) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

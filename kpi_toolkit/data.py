@@ -119,6 +119,8 @@ def load_client(
     tables: Iterable[str] | None = None,
     start: pd.Timestamp | str | None = None,
     end: pd.Timestamp | str | None = None,
+    detail_start: pd.Timestamp | str | None = None,
+    whole_columns: Iterable[str] = (),
 ) -> ClientData:
     """Load and validate the tables of ``client``.
 
@@ -132,7 +134,17 @@ def load_client(
         Table names to load (default: all that exist).
     start, end
         Optional half-open time window ``[start, end)`` applied to each table's time column after
-        validation (for partitioned Parquet folders, also used to skip partitions).
+        validation. Parquet is read with the window pushed down: month partitions outside it are
+        never opened and row groups outside it are skipped.
+    detail_start
+        Rows before this time are read without the tables' *detail* columns (texts and ids, see
+        :attr:`kpi_toolkit.schema.Column.detail`), which stay blank there; rows from it on are read
+        whole. A monthly report passes the start of the month before the report month, so the
+        history its trends need costs a few narrow columns, not every text ever written. The
+        detail columns of the earlier rows are not validated (``kpi validate`` checks every row).
+    whole_columns
+        ``table.column`` names of detail columns to read for every row all the same (a report that
+        scores every mention's text itself asks for ``mentions.text``).
 
     Returns
     -------
@@ -166,11 +178,28 @@ def load_client(
         if path is None:
             out.missing[name] = f"no {name} table ({cdir}/{name}.csv or .parquet not found)"
             continue
-        df, warns = _load_validated(path, TABLES[name], start=start, end=end)
+        whole = [c.split(".", 1)[1] for c in whole_columns if c.startswith(f"{name}.")]
+        df, warns = _load_validated(path, TABLES[name], start=start, end=end, detail_start=detail_start,
+                                    whole=whole)
         out.tables[name] = _window(df, TABLES[name], start, end)
         out.sources[name] = path
         out.warnings.extend(warns)
+    release_memory()
     return out
+
+
+def release_memory() -> None:
+    """Give memory that was freed while loading back to the system (Arrow's pool and glibc's heap
+    keep freed pages for reuse otherwise, so a report would count the loading peak twice)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass
 
 
 def load_table(path: str | Path, table: str | Table) -> pd.DataFrame:
@@ -243,46 +272,221 @@ def _read_csv(path: Path, spec: Table) -> pd.DataFrame:
     return df
 
 
-def _read_parquet(path: Path, spec: Table, start: Any = None, end: Any = None) -> pd.DataFrame:
+_CHUNK_ROWS = 1_000_000
+"""Rows validated at a time when reading Parquet: a big table never has its raw and its checked
+copy in memory whole at once."""
+
+
+def _parquet_validated(path: Path, spec: Table, start: Any = None, end: Any = None, *,
+                       columns: Sequence[str] | None = None, keep_undated: bool = True,
+                       blank: tuple[str, bool] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read and validate a Parquet file or folder, pushing the window ``[start, end)`` and the
+    column choice down to pyarrow: hive partitions ``month=YYYY-MM`` outside the window are never
+    opened, row groups are skipped by their statistics, and only ``columns`` (default: every
+    column) are decoded. ``blank=(column, True)`` keeps only the rows where ``column`` is blank
+    (or absent), ``(column, False)`` only those where it is not. Rows are converted and checked
+    :data:`_CHUNK_ROWS` at a time."""
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
+    # categorical columns are decoded straight into pandas categoricals, never one text per row
+    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(
+        dictionary_columns=[c.name for c in spec.columns if c.categorical]))
     try:
         if is_url(path):
             from pyarrow.fs import FSSpecHandler, PyFileSystem
 
             fs, root = _fs(path)
-            dataset = ds.dataset(root, format="parquet", partitioning="hive",
+            dataset = ds.dataset(root, format=fmt, partitioning="hive",
                                  filesystem=PyFileSystem(FSSpecHandler(fs)))
         else:
-            dataset = ds.dataset(str(path), format="parquet", partitioning="hive")
+            dataset = ds.dataset(str(path), format=fmt, partitioning="hive")
     except Exception as e:  # pyarrow raises several types for a broken file
         raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
     names = set(dataset.schema.names)
-    cols = [c for c in spec.names if c in names]
+    wanted = spec.names if columns is None else list(columns)
+    cols = [c for c in wanted if c in names]
     extra = [c for c in dataset.schema.names if c not in spec.names and c != "month"]
-    flt = None
-    if "month" in names and spec.time_col and (start is not None or end is not None):
-        # hive partition month=YYYY-MM: skip whole files outside the window
-        field_ = ds.field("month")
-        if start is not None:
-            flt = field_ >= pd.Timestamp(start).strftime("%Y-%m")
-        if end is not None:
-            e = field_ <= (pd.Timestamp(end) - pd.Timedelta(microseconds=1)).strftime("%Y-%m")
-            flt = e if flt is None else (flt & e)
+    flt = _time_filter(dataset.schema, spec, start, end, keep_undated=keep_undated)
+    if blank is not None:
+        col, is_blank = blank
+        rows = (ds.field(col).is_null() if is_blank else ds.field(col).is_valid()) if col in names \
+            else ds.scalar(is_blank)
+        flt = rows if flt is None else flt & rows
+    proj = cols + extra
+    source = _span(path, start, end) if (start is not None or end is not None) else str(path)
+    parts: list[pd.DataFrame] = []
+    warns: dict[str, str] = {}
+    done = 0
+
+    def check(batches: list[Any], schema: Any) -> None:
+        nonlocal done
+        table = pa.Table.from_batches(batches, schema=schema)
+        batches.clear()
+        # hand the Arrow buffers over column by column instead of holding both copies at once
+        df = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
+        part, w = _validate(df, spec, source, done + 1, columns=columns, key=False)
+        del df
+        pa.default_memory_pool().release_unused()  # hand the chunk's Arrow memory back to the system
+        for x in w:  # one line per rule, not one per chunk
+            warns.setdefault(x.split(" row", 1)[0], x)
+        parts.append(part)
+        done += len(part)
+
     try:
-        table = dataset.to_table(columns=cols + extra, filter=flt)
+        scanner = dataset.scanner(columns=proj, filter=flt, batch_readahead=4, fragment_readahead=1)
+        pending: list[Any] = []
+        n = 0
+        for batch in scanner.to_batches():
+            if batch.num_rows:
+                pending.append(batch)
+                n += batch.num_rows
+            if n >= _CHUNK_ROWS:
+                check(pending, scanner.projected_schema)
+                n = 0
+        if pending or not parts:
+            check(pending, scanner.projected_schema)
+    except DataValidationError:
+        raise
     except Exception as e:
         raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
-    return table.to_pandas()
+    out = parts[0] if len(parts) == 1 else _concat(parts)
+    _check_key(out, spec, source, 1)
+    return out, list(warns.values())
 
 
-def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = None
+def _time_filter(schema: Any, spec: Table, start: Any, end: Any, *, keep_undated: bool = True) -> Any:
+    """A pyarrow filter for ``[start, end)`` on the month partition and the time column, or None.
+    Rows without a time are kept (as :func:`_window` keeps them) unless ``keep_undated`` is False."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    if spec.time_col is None or (start is None and end is None):
+        return None
+    flt = None
+
+    def both(a: Any, b: Any) -> Any:
+        return b if a is None else a & b
+
+    if "month" in schema.names:
+        # hive partition month=YYYY-MM: skip whole files outside the window
+        month = ds.field("month")
+        if start is not None:
+            flt = both(flt, month >= pd.Timestamp(start).strftime("%Y-%m"))
+        if end is not None:
+            flt = both(flt, month <= (pd.Timestamp(end) - pd.Timedelta(microseconds=1)).strftime("%Y-%m"))
+    if spec.time_col in schema.names and pa.types.is_timestamp(schema.field(spec.time_col).type):
+        typ = schema.field(spec.time_col).type
+        t = ds.field(spec.time_col)
+
+        def scalar(x: Any) -> Any:
+            ts = pd.Timestamp(x)
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            if typ.tz is None:
+                ts = ts.tz_localize(None)
+            return pa.scalar(ts, type=pa.timestamp("ns", typ.tz)).cast(typ, safe=False)
+
+        rows = None
+        if start is not None:
+            rows = t >= scalar(start)
+        if end is not None:
+            rows = both(rows, t < scalar(end))
+        flt = both(flt, (rows | t.is_null()) if keep_undated else rows)
+    return flt
+
+
+def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = None,
+                    detail_start: Any = None, whole: Iterable[str] = ()
                     ) -> tuple[pd.DataFrame, list[str]]:
-    if path.suffix == ".parquet" or path.is_dir():
-        df, offset = _read_parquet(path, spec, start, end), 1
+    parquet = path.suffix == ".parquet" or path.is_dir()
+    detail = [c for c in spec.detail if c not in set(whole)]
+    split = detail_start is not None and bool(detail) and spec.time_col is not None \
+        and (end is None or pd.Timestamp(detail_start) < pd.Timestamp(end))
+    if parquet and split:
+        # the history without the detail columns, then the recent rows whole
+        light = [c for c in spec.names if c not in detail]
+        unless = {spec.column(c).detail_unless for c in detail} - {None}
+        if len(unless) == 1:  # e.g. texts of the mentions that have no sentiment score
+            (other,) = unless
+            kept = [c for c in detail if spec.column(c).detail_unless == other]
+            a, w_a = _parquet_validated(path, spec, start, detail_start, columns=light, keep_undated=False,
+                                        blank=(other, False))
+            b, w_b = _parquet_validated(path, spec, start, detail_start, columns=light + kept,
+                                        keep_undated=False, blank=(other, True))
+            for c in kept:
+                if c in b.columns and c not in a.columns:
+                    a[c] = pd.Series(pd.NA, index=a.index, dtype=b[c].dtype)
+            parts = [a, b[a.columns]] if len(b) else [a]
+            del a, b
+            old, w_old = _concat(parts), w_a + w_b
+        else:
+            old, w_old = _parquet_validated(path, spec, start, detail_start, columns=light,
+                                            keep_undated=False)
+        new, w_new = _parquet_validated(path, spec, detail_start, end)
+        # a time column stored as text is not filtered by pyarrow: split the rows here
+        keep = _before(old[spec.time_col], detail_start) & old[spec.time_col].notna().to_numpy()
+        old = old if keep.all() else old[keep]
+        keep = ~_before(new[spec.time_col], detail_start)
+        new = new if keep.all() else new[keep]
+        for c in new.columns:
+            if c not in old.columns:
+                old[c] = pd.Series(pd.NA, index=old.index, dtype=new[c].dtype) \
+                    if c in detail else pd.Series(np.nan, index=old.index)
+        if not len(old):
+            return new.reset_index(drop=True), w_old + w_new
+        parts = [old[new.columns], new]
+        del old, new  # _concat empties the parts as it goes; no other reference may keep them
+        return _concat(parts), w_old + w_new
+    if parquet:
+        df, warns = _parquet_validated(path, spec, start, end)
     else:
-        df, offset = _read_csv(path, spec), 2
-    return _validate(df, spec, str(path), offset)
+        df, warns = _validate(_read_csv(path, spec), spec, str(path), 2)
+    if split:
+        # the same rows and columns as the Parquet path: detail columns blank before detail_start
+        df = _window(df, spec, start, end)
+        old = _before(df[spec.time_col], detail_start)
+        for c in detail:
+            other = spec.column(c).detail_unless
+            if other is None:
+                blank = old
+            else:  # kept where the other column is blank (or absent)
+                blank = old & (df[other].notna().to_numpy() if other in df.columns else False)
+            if c in df.columns and blank.any():
+                df.loc[blank, c] = pd.NA
+    return df, warns
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts one after another (same columns), categoricals kept categorical (pandas falls back
+    to text when the parts' categories differ), built one column at a time and emptying ``parts``
+    as it goes, so a big table is never held twice."""
+    out = pd.DataFrame(index=pd.RangeIndex(sum(len(p) for p in parts)))
+    for c in list(parts[0].columns):
+        cols = [p.pop(c) for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            cats = sorted(set().union(*(x.cat.categories for x in cols)))
+            cols = [x.cat.set_categories(cats) for x in cols]
+        out[c] = pd.concat(cols, ignore_index=True)  # a block of its own: never consolidated (copied)
+        del cols
+    parts.clear()
+    return out
+
+
+def _span(path: Path, start: Any, end: Any) -> str:
+    """The source named in messages about a windowed read (its row numbers count the rows read)."""
+    lo = f"{pd.Timestamp(start):%Y-%m-%d}" if start is not None else "the first row"
+    hi = f"before {pd.Timestamp(end):%Y-%m-%d %H:%M} UTC" if end is not None else "to the last row"
+    return f"{path} (rows from {lo} {hi})"
+
+
+def _before(t: pd.Series, when: Any) -> np.ndarray:
+    ts = pd.Timestamp(when)
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    elif ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return (t < ts).fillna(False).to_numpy(dtype=bool)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,10 +503,13 @@ def _examples(values: pd.Series, mask: np.ndarray | pd.Series) -> list[object]:
     return [v.item() if hasattr(v, "item") else v for v in picked]
 
 
-def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int) -> tuple[pd.DataFrame, list[str]]:
+def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
+              columns: Sequence[str] | None = None, key: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Coerce and check ``df`` as ``spec``; ``columns`` limits the required columns to those read;
+    ``key=False`` leaves the uniqueness of the key to the caller (a chunked read checks it whole)."""
     warns: list[str] = []
     df = df.reset_index(drop=True)
-    missing = [c for c in spec.required if c not in df.columns]
+    missing = [c for c in spec.required if c not in df.columns and (columns is None or c in columns)]
     if missing:
         near = _near(missing[0], df.columns)
         raise DataValidationError(
@@ -320,15 +527,8 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int) -> tuple[
     for col in spec.columns:
         if col.name in out.columns:
             _check_column(out, col, spec, source, offset, warns)
-    if spec.key:
-        dup = out.duplicated(list(spec.key), keep=False)
-        if dup.any():
-            keycol = spec.key[0] if len(spec.key) == 1 else "+".join(spec.key)
-            got = _examples(out[spec.key[0]].astype(str), dup)
-            raise DataValidationError(source, "duplicate key: each " + (
-                f"'{spec.key[0]}' must be unique" if len(spec.key) == 1 else
-                f"({', '.join(spec.key)}) combination must appear once"), column=keycol,
-                rows=_rows(dup, offset), got=got)
+    if key:
+        _check_key(out, spec, source, offset)
     if "reach_le_impressions" in spec.checks and {"reach", "impressions"} <= set(out.columns):
         bad = (out["reach"] > out["impressions"]).fillna(False)
         if bad.any():
@@ -353,6 +553,18 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int) -> tuple[
     return out, warns
 
 
+def _check_key(out: pd.DataFrame, spec: Table, source: str, offset: int) -> None:
+    if spec.key and set(spec.key) <= set(out.columns):
+        dup = out.duplicated(list(spec.key), keep=False)
+        if dup.any():
+            keycol = spec.key[0] if len(spec.key) == 1 else "+".join(spec.key)
+            got = _examples(out[spec.key[0]].astype(str), dup)
+            raise DataValidationError(source, "duplicate key: each " + (
+                f"'{spec.key[0]}' must be unique" if len(spec.key) == 1 else
+                f"({', '.join(spec.key)}) combination must appear once"), column=keycol,
+                rows=_rows(dup, offset), got=got)
+
+
 def _near(name: str, columns: Sequence[str]) -> str:
     import difflib
 
@@ -370,8 +582,12 @@ def _imported_rows(df: pd.DataFrame) -> pd.Series | None:
 
 def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
             imported: pd.Series | None = None) -> pd.Series:
+    if col.kind == "str" and col.categorical:
+        s = _stripped_category(s)
     blank = s.isna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        pass  # stripped above, blanks are missing
+    elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         stripped = s.astype("string").str.strip()
         blank = blank | (stripped == "").fillna(True)
         s = stripped.mask(blank)
@@ -383,7 +599,7 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
                                       rows=_rows(bad, offset))
     kind = col.kind
     if kind == "str":
-        return s.astype("string")
+        return s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("string")
     if kind in ("int", "float"):
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             num = s.astype("float64")
@@ -441,6 +657,20 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
     raise AssertionError(kind)
 
 
+def _stripped_category(s: pd.Series) -> pd.Series:
+    """``s`` as a categorical of stripped texts, blanks missing, only the values present as categories."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("category")
+    cats = pd.Index(s.cat.categories.astype("string").str.strip())
+    if not cats.is_unique or (cats == "").any():
+        s = s.astype("string").str.strip()
+        s = s.mask(s == "").astype("category")
+    else:
+        s = s.cat.rename_categories(cats.astype("str")).cat.remove_unused_categories()
+    # sorted like the texts, so grouping by it orders groups as grouping the texts would
+    return s.cat.reorder_categories(sorted(s.cat.categories))
+
+
 def _check_column(df: pd.DataFrame, col: Column, spec: Table, source: str, offset: int,
                   warns: list[str]) -> None:
     s = df[col.name]
@@ -492,4 +722,6 @@ def _window(df: pd.DataFrame, spec: Table, start: Any, end: Any) -> pd.DataFrame
         keep &= (t >= _ts(start)) | t.isna()
     if end is not None:
         keep &= (t < _ts(end)) | t.isna()
+    if keep.all():  # the read already kept only these rows: no copy
+        return df
     return df[keep.to_numpy()].reset_index(drop=True)

@@ -312,6 +312,11 @@ class ClientParams(_Strict):
         default_factory=lambda: ["reach", "engagement_rate_by_reach", "ctr", "conversions", "roas",
                                  "share_of_voice"])
     goals: list[Goal] = Field(default_factory=list)
+    history_months: int = Field(
+        36, ge=25, le=120,
+        description="months of data a report reads, ending with the report month (trends compare 24 "
+        "months; goal forecasts learn from all of them); older rows and rows after the month are not "
+        "read. A goal whose baseline lies earlier extends it")
     recipients: list[Recipient] = Field(default_factory=list)
     branding: Branding = Field(default_factory=Branding)
     trends: TrendOptions = Field(default_factory=TrendOptions)

@@ -70,10 +70,14 @@ def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs
     Only :class:`KpiToolkitError` (the data's limits) is turned into a note: a bug still fails the
     report loudly, so a wrong number is never silently left out.
     """
+    from .data import release_memory
+
     try:
         out = fn(*args, **kwargs)
     except KpiToolkitError as e:
         return [ReportView.skipped(key, title, str(e))]
+    finally:
+        release_memory()  # each section's temporaries go back to the system before the next one
     return out if isinstance(out, list) else [out]
 
 

@@ -45,6 +45,17 @@ class Column:
     blank_if_imported: bool = False
     """A required column that may be blank on rows written by ``kpi import`` (``import_file`` set):
     the export left the cell empty or lacks the metric, and the value stays missing, never 0."""
+    detail: bool = False
+    """Wide or unique values (texts, ids) that a monthly report needs only for the rows of the report
+    month and the month before: earlier rows are read without it (see
+    :func:`kpi_toolkit.data.load_client`'s ``detail_start``), which keeps a report on tens of millions
+    of mentions within memory."""
+    categorical: bool = False
+    """A text column with few distinct values (source, brand) held as a pandas categorical: one
+    byte a row instead of the text, which matters on tables of millions of mentions."""
+    detail_unless: str | None = None
+    """For a detail column: earlier rows keep it where this other column is blank (``text`` is kept
+    where ``sentiment_score`` is missing, because VADER scores those mentions from their text)."""
     doc: str = ""
 
 
@@ -80,6 +91,11 @@ class Table:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def detail(self) -> list[str]:
+        """Columns read only from ``detail_start`` on (see :attr:`Column.detail`)."""
+        return [c.name for c in self.columns if c.detail]
 
 
 def _count(name: str, required: bool = True, doc: str = "", blank_if_imported: bool = False) -> Column:
@@ -172,15 +188,18 @@ WEB = Table(
 MENTIONS = Table(
     "mentions",
     (
-        Column("mention_id", "str"),
+        Column("mention_id", "str", detail=True),
         Column("published_at", "datetime"),
-        Column("source", "str", doc="where the mention was found: x, instagram, reddit, news, reviews, ..."),
-        Column("brand", "str", doc="the tracked brand mentioned (the client's own or a competitor's)"),
-        Column("topic", "str", required=False),
+        Column("source", "str", categorical=True,
+               doc="where the mention was found: x, instagram, reddit, news, reviews, ..."),
+        Column("brand", "str", categorical=True,
+               doc="the tracked brand mentioned (the client's own or a competitor's)"),
+        Column("topic", "str", required=False, categorical=True),
         Column("sentiment_score", "float", required=False, min_value=-1.0, max_value=1.0,
                doc="-1 (negative) … 1 (positive), from the listening tool"),
-        Column("text", "str", required=False),
-        Column("author_id", "str", required=False, doc="pseudonymised before it reaches a report"),
+        Column("text", "str", required=False, detail=True, detail_unless="sentiment_score"),
+        Column("author_id", "str", required=False, detail=True,
+               doc="pseudonymised before it reaches a report"),
         _count("reach", required=False),
         _count("engagements", required=False),
         Column("needs_response", "bool", required=False,

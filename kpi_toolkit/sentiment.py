@@ -133,8 +133,7 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
     table = {u: u if done.fullmatch(u) else
              prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
              for u in uniq}
-    out = s.astype("object").where(~present, s[present].astype(str).map(table))
-    return out.astype("string").rename(s.name)
+    return _fill_present(s, present, s[present].astype(str).map(table))
 
 
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,62}[A-Za-z0-9_])?")
@@ -155,8 +154,19 @@ def mask_handles(text: pd.Series | str | None) -> pd.Series | str | None:
     present = text.notna()
     uniq = pd.unique(text[present].astype(str))
     table = {u: _mask_one(u) for u in uniq}
-    out = text.astype("object").where(~present, text[present].astype(str).map(table))
-    return out.astype("string").rename(text.name)
+    return _fill_present(text, present, text[present].astype(str).map(table))
+
+
+def _fill_present(s: pd.Series, present: pd.Series, values: pd.Series) -> pd.Series:
+    """A text Series like ``s``: ``values`` where ``present``, missing elsewhere (built without a
+    Python object per row, which matters when most of millions of rows are missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = present.to_numpy(dtype=bool)
+    arr = pc.replace_with_mask(pa.nulls(len(s), pa.large_string()), pa.array(mask),
+                               pa.array(values.to_numpy(dtype=object), pa.large_string()))
+    return pd.Series(pd.array(arr, dtype="string"), index=s.index, name=s.name)
 
 
 def privacy_safe(mentions: pd.DataFrame, *, salt: str | bytes | None = None) -> pd.DataFrame:
@@ -165,7 +175,7 @@ def privacy_safe(mentions: pd.DataFrame, *, salt: str | bytes | None = None) -> 
     Call this before a mention frame is displayed or handed to a report view. Idempotent: existing
     pseudonyms are kept and masking twice changes nothing.
     """
-    out = mentions.copy()
+    out = mentions.copy(deep=False)  # copy-on-write: the columns replaced below are new, the rest shared
     if "author_id" in out.columns:
         out["author_id"] = pseudonymise(out["author_id"], salt=salt)
     if "text" in out.columns:
@@ -227,9 +237,18 @@ def label_sentiment(scores: pd.Series, *, negative: float = VADER_NEGATIVE,
 
         raise ParameterError(f"sentiment thresholds: negative ({negative}) must be below positive ({positive})")
     v = scores.to_numpy(dtype="float64", na_value=np.nan)
-    lab = np.where(v <= negative, "negative", np.where(v >= positive, "positive", "neutral")).astype(object)
-    lab[np.isnan(v)] = None
-    return pd.Series(lab, index=scores.index, name="sentiment_label").astype("string")
+    codes = np.where(v <= negative, 0, np.where(v >= positive, 2, 1)).astype(np.int8)
+    codes[np.isnan(v)] = -1
+    return _texts(codes, ("negative", "neutral", "positive"), scores.index, "sentiment_label")
+
+
+def _texts(codes: np.ndarray, values: Sequence[str], index: pd.Index, name: str) -> pd.Series:
+    """``values[codes]`` (missing where a code is -1) as a text Series, built in Arrow: millions of
+    labels cost a few bytes each, not a Python object each."""
+    import pyarrow as pa
+
+    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(list(values), pa.string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="string"), index=index, name=name)
 
 
 def add_sentiment(mentions: pd.DataFrame, *, thresholds: Any = None,
@@ -264,17 +283,17 @@ def add_sentiment(mentions: pd.DataFrame, *, thresholds: Any = None,
     ----------
     .. [1] Hutto & Gilbert (2014), VADER, ICWSM-14.
     """
-    out = mentions.copy()
+    out = mentions.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if "sentiment_score" in out.columns and use_provided:
         provided = pd.to_numeric(out["sentiment_score"], errors="coerce").astype("float64")
     else:
         provided = pd.Series(np.nan, index=out.index, dtype="float64")
     need = provided.isna()
-    method = pd.Series(np.where(need, None, "provided"), index=out.index, dtype="object")
+    method = np.where(need, -1, 0).astype(np.int8)  # codes of ("provided", "vader")
     score = provided.copy()
     if need.any() and text_col in out.columns:
         score.loc[need] = score_text(out.loc[need, text_col])
-        method.loc[need & score.notna()] = "vader"
+        method[(need & score.notna()).to_numpy(dtype=bool)] = 1
     elif need.all() and len(out):
         raise DataValidationError(
             "mentions", f"no sentiment_score and no '{text_col}' column to score with VADER",
@@ -289,7 +308,7 @@ def add_sentiment(mentions: pd.DataFrame, *, thresholds: Any = None,
                 tn, tp = _cuts(th)
                 labels.loc[rows] = label_sentiment(score[rows], negative=tn, positive=tp)
     out["sentiment_label"] = labels
-    out["sentiment_method"] = method.astype("string")
+    out["sentiment_method"] = _texts(method, ("provided", "vader"), out.index, "sentiment_method")
     return out
 
 
@@ -703,11 +722,13 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     _require(raw, ["mention_id", "published_at", "brand", "source"])
     period = ctx.period
     start_hist = period.end - pd.Timedelta(days=history_days)
-    own = raw[raw["brand"] == p.brand]
-    if own.empty:
+    is_own = (raw["brand"] == p.brand).fillna(False).to_numpy(dtype=bool)
+    if not is_own.any():
         brands = ", ".join(sorted(map(str, raw["brand"].dropna().unique()))[:6])
         raise NoDataError(f"no mentions of brand '{p.brand}' (the mentions data names: {brands})")
-    hist = privacy_safe(in_period(own, start_hist, period.end))
+    t = raw["published_at"]
+    t = t.dt.tz_localize("UTC") if t.dt.tz is None else t
+    hist = privacy_safe(raw[is_own & ((t >= start_hist) & (t < period.end)).to_numpy(dtype=bool)])
     hist = add_sentiment(hist, thresholds=opts.sentiment_thresholds, topic_thresholds=opts.topic_thresholds,
                          use_provided=opts.use_provided_scores)
     cur = in_period(hist, period.start, period.end)

@@ -189,7 +189,10 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
         by = "source" if "source" in df.columns else None
         if by is None:
             return None
-    rows = df
+    # only the columns used below, so filtering millions of mentions copies a few narrow columns
+    used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "likes", "comments", "shares",
+            "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
+    rows = df[[c for c in df.columns if c in used]]
     weight = None
     if spec.table == "mentions":
         if brand is not None and "brand" in rows.columns and kpi != "share_of_voice":

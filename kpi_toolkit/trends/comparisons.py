@@ -367,6 +367,31 @@ def _span_period(first: str, last: str, tz: str) -> Period:
                   label=f"{first}..{last}", tz=tz)
 
 
+CHUNK_ROWS = 2_000_000
+"""Above this many rows in a table, :func:`monthly_kpis` and :func:`daily_series` compute
+:data:`CHUNK_MONTHS` months at a time."""
+CHUNK_MONTHS = 6
+
+
+def _compute_in_chunks(data: ClientData, kpis: list[str], first: str, last: str, tz: str, *,
+                       freq: str, **kwargs: Any) -> pd.DataFrame:
+    """``compute_kpis`` over the months ``first``..``last`` at a daily or monthly grain.
+
+    On big tables (over :data:`CHUNK_ROWS` rows) it runs :data:`CHUNK_MONTHS` months at a time: a day
+    or a month never straddles two chunks, so the values are those of one pass, but a table of tens
+    of millions of mentions never has all its per-row arrays alive at once."""
+    big = max((len(data.tables[REGISTRY[k].table]) for k in kpis if REGISTRY[k].table in data.tables),
+              default=0) > CHUNK_ROWS
+    step = CHUNK_MONTHS if big else _months_between(first, last) + 1
+    chunks = []
+    while first <= last:
+        upto = min(shift_month(first, step - 1), last)
+        chunks.append(compute_kpis(data, kpis, period=_span_period(first, upto, tz), freq=freq, tz=tz,
+                                   **kwargs))
+        first = shift_month(upto, 1)
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
 def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str, tz: str = "UTC",
                  brand: str | None = None, sentiment_thresholds: tuple[float, float] = (-0.05, 0.05)
                  ) -> pd.DataFrame:
@@ -377,8 +402,8 @@ def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str
     usable = [k for k in names if REGISTRY[k].table in data.tables]
     parts = []
     if usable:
-        df = compute_kpis(data, usable, period=_span_period(first, last, tz), freq="M", tz=tz, long=True,
-                          **_opts(brand, sentiment_thresholds))
+        df = _compute_in_chunks(data, usable, first, last, tz, freq="M", long=True,
+                                **_opts(brand, sentiment_thresholds))
         df["month"] = pd.DatetimeIndex(df["period"]).strftime("%Y-%m")
         parts.append(df)
     grid = pd.MultiIndex.from_product([names, months], names=["kpi", "month"]).to_frame(index=False)
@@ -540,7 +565,8 @@ def daily_series(
     if hi < lo:
         raise NoDataError("no days with data before the end of the period")
     days = pd.date_range(lo, hi, freq="D", name="day")
-    df = compute_kpis(data, usable, freq="D", tz=tz, **_opts(brand, sentiment_thresholds))
+    df = _compute_in_chunks(data, usable, lo.strftime("%Y-%m"), hi.strftime("%Y-%m"), tz, freq="D",
+                            **_opts(brand, sentiment_thresholds))
     df = df.set_index("period").reindex(days)
     out = pd.DataFrame(index=days)
     for k in usable:
