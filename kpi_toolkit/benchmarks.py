@@ -916,12 +916,10 @@ def competitor_tables(ctx: Any, *, months: int = 12, strict: bool = True) -> dic
 
     w_start = month_period(window[0], ctx.tz).start
     if mentions is not None and len(mentions):
-        from .sentiment import add_sentiment, in_period
+        from .sentiment import add_sentiment, in_period, period_mask
 
         # one selection of the columns used here: no copy of every column of every mention
-        t = mentions["published_at"]
-        t = t.dt.tz_localize("UTC") if t.dt.tz is None else t
-        keep = ((t >= w_start) & (t < ctx.period.end) & mentions["brand"].isin(tracked)).to_numpy(dtype=bool)
+        keep = period_mask(mentions, w_start, ctx.period.end) & mentions["brand"].isin(tracked).to_numpy(dtype=bool)
         cols = [c for c in ("published_at", "brand", "source", "sentiment_score", "text") if c in mentions.columns]
         hist = mentions.loc[keep, cols]
         found = set(hist["brand"].dropna().unique())

@@ -417,9 +417,13 @@ def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = No
             for c in kept:
                 if c in b.columns and c not in a.columns:
                     a[c] = pd.Series(pd.NA, index=a.index, dtype=b[c].dtype)
-            parts = [a, b[a.columns]] if len(b) else [a]
-            del a, b
-            old, w_old = _concat(parts), w_a + w_b
+            if len(b):
+                parts = [a, b[a.columns]]
+                del a, b
+                old = _concat(parts)
+            else:
+                old = a
+            w_old = w_a + w_b
         else:
             old, w_old = _parquet_validated(path, spec, start, detail_start, columns=light,
                                             keep_undated=False)
@@ -480,13 +484,16 @@ def _span(path: Path, start: Any, end: Any) -> str:
     return f"{path} (rows from {lo} {hi})"
 
 
-def _before(t: pd.Series, when: Any) -> np.ndarray:
+def _comparable(when: Any, t: pd.Series) -> pd.Timestamp:
+    """``when`` as a timestamp comparable with the time column ``t`` (naive times are UTC)."""
     ts = pd.Timestamp(when)
     if isinstance(t.dtype, pd.DatetimeTZDtype):
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-    elif ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return (t < ts).fillna(False).to_numpy(dtype=bool)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _before(t: pd.Series, when: Any) -> np.ndarray:
+    return (t < _comparable(when, t)).fillna(False).to_numpy(dtype=bool)
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,21 +714,11 @@ def _window(df: pd.DataFrame, spec: Table, start: Any, end: Any) -> pd.DataFrame
     if spec.time_col is None or (start is None and end is None) or spec.time_col not in df.columns:
         return df
     t = df[spec.time_col]
-    tz_aware = isinstance(t.dtype, pd.DatetimeTZDtype)
-
-    def _ts(x: Any) -> pd.Timestamp:
-        ts = pd.Timestamp(x)
-        if tz_aware and ts.tzinfo is None:
-            return ts.tz_localize("UTC")
-        if not tz_aware and ts.tzinfo is not None:
-            return ts.tz_localize(None)
-        return ts
-
     keep = pd.Series(True, index=df.index)
     if start is not None:
-        keep &= (t >= _ts(start)) | t.isna()
+        keep &= (t >= _comparable(start, t)) | t.isna()
     if end is not None:
-        keep &= (t < _ts(end)) | t.isna()
+        keep &= (t < _comparable(end, t)) | t.isna()
     if keep.all():  # the read already kept only these rows: no copy
         return df
     return df[keep.to_numpy()].reset_index(drop=True)

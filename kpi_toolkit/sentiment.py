@@ -640,10 +640,17 @@ def response_metrics(mentions: pd.DataFrame, *, by: Sequence[str] = (),
 
 def in_period(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, col: str = "published_at") -> pd.DataFrame:
     """Rows with ``start <= df[col] < end`` (tz-aware bounds; a naive column is taken as UTC)."""
+    return df[period_mask(df, start, end, col=col)]
+
+
+def period_mask(df: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *,
+                col: str = "published_at") -> np.ndarray:
+    """``start <= df[col] < end`` as a boolean array, to combine with other conditions before one
+    selection (a naive column is taken as UTC)."""
     t = df[col]
     if t.dt.tz is None:
         t = t.dt.tz_localize("UTC")
-    return df[(t >= start) & (t < end)]
+    return ((t >= start) & (t < end)).to_numpy(dtype=bool)
 
 
 def _require(df: pd.DataFrame | None, cols: Sequence[str]) -> None:
@@ -726,9 +733,7 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     if not is_own.any():
         brands = ", ".join(sorted(map(str, raw["brand"].dropna().unique()))[:6])
         raise NoDataError(f"no mentions of brand '{p.brand}' (the mentions data names: {brands})")
-    t = raw["published_at"]
-    t = t.dt.tz_localize("UTC") if t.dt.tz is None else t
-    hist = privacy_safe(raw[is_own & ((t >= start_hist) & (t < period.end)).to_numpy(dtype=bool)])
+    hist = privacy_safe(raw[is_own & period_mask(raw, start_hist, period.end)])
     hist = add_sentiment(hist, thresholds=opts.sentiment_thresholds, topic_thresholds=opts.topic_thresholds,
                          use_provided=opts.use_provided_scores)
     cur = in_period(hist, period.start, period.end)
