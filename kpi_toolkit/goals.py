@@ -251,10 +251,23 @@ def pace_goals(
     if not 0 < off_track < on_track < 1:
         raise ParameterError(f"need 0 < off_track < on_track < 1, got {off_track} and {on_track}")
     month = parse_month(month)
-    rows = [_pace_one(data, params, g, month, repetitions=repetitions, seed=seed + i, on_track=on_track,
-                      off_track=off_track).row for i, g in enumerate(params.goals)]
-    out = pd.DataFrame(rows, columns=GOAL_COLUMNS)
-    return out
+    paced = _paced(data, params, month, repetitions=repetitions, seed=seed, on_track=on_track,
+                   off_track=off_track, cache=ctx.cache if ctx is not None else None)
+    return pd.DataFrame([p.row for p in paced], columns=GOAL_COLUMNS)
+
+
+def _paced(data: ClientData, params: ClientParams, month: str, *, repetitions: int, seed: int,
+           on_track: float, off_track: float, cache: dict[str, Any] | None) -> list[_Paced]:
+    """Every goal paced once per report: the snapshot's status column and the goals block share it
+    (each pace fits a forecast model and simulates 2,000 paths)."""
+    key = f"goals.paced:{month}:{repetitions}:{seed}:{on_track}:{off_track}"
+    if cache is not None and key in cache:
+        return cache[key]
+    paced = [_pace_one(data, params, g, month, repetitions=repetitions, seed=seed + i, on_track=on_track,
+                       off_track=off_track) for i, g in enumerate(params.goals)]
+    if cache is not None:
+        cache[key] = paced
+    return paced
 
 
 def _goal_sentence(r: dict[str, Any], currency: str) -> str:
@@ -295,8 +308,8 @@ def goals_view(ctx: ReportContext) -> ReportView:
     from .plotting import new_figure
     from .plotting.trends import plot_goal
 
-    paced = [_pace_one(ctx.data, ctx.params, g, ctx.month, repetitions=2000, seed=42 + i,
-                       on_track=ON_TRACK_P, off_track=OFF_TRACK_P) for i, g in enumerate(goals)]
+    paced = _paced(ctx.data, ctx.params, ctx.month, repetitions=2000, seed=42, on_track=ON_TRACK_P,
+                   off_track=OFF_TRACK_P, cache=ctx.cache)
     df = pd.DataFrame([p.row for p in paced], columns=GOAL_COLUMNS)
     fig, axes = new_figure(height_in=2.7 * len(paced) + 0.4, nrows=len(paced), squeeze=False)
     for ax, p in zip(np.ravel(axes), paced, strict=True):

@@ -208,6 +208,7 @@ def run_task(task: Task) -> Result:
         import papermill as pm
 
         from .export import export_html, report_resources
+        from .kernels import ForkedKernelManager, enabled
         from .params import load_params
 
         params = load_params(task.client, parameters_dir=task.parameters_dir)
@@ -221,6 +222,7 @@ def run_task(task: Task) -> Result:
                     cwd=str(Path(task.notebook_path).parent), progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, start_timeout=120,
                     execution_timeout=task.execution_timeout,
+                    **({"kernel_manager_class": ForkedKernelManager} if enabled() else {}),
                     # the kernel's own log (TCP notice, interrupt at shutdown) is noise in a batch
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
                 break

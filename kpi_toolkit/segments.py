@@ -966,11 +966,20 @@ def engagement_drivers(
 
 
 def _independent_columns(X: np.ndarray, *, tol: float = 1e-8) -> list[int]:
-    """Indices of a maximal set of linearly independent columns, kept in order (greedy)."""
+    """Indices of a maximal set of linearly independent columns, kept in order (greedy).
+
+    The rank tests run on R of one QR factorisation (X = QR, Q with orthonormal columns), so
+    ``X[:, cand]`` and ``R[:, cand]`` have the same singular values: the same answer as testing the
+    n-row design itself, at p x p cost per test instead of n x p.
+    """
+    if X.shape[1] == 0:
+        return []
+    r = np.linalg.qr(X, mode="r") if X.shape[0] > X.shape[1] else X
+    col_max = np.abs(X).max(axis=0)
     keep: list[int] = []
     for j in range(X.shape[1]):
         cand = keep + [j]
-        if np.linalg.matrix_rank(X[:, cand], tol=tol * max(1.0, np.abs(X[:, cand]).max())) == len(cand):
+        if np.linalg.matrix_rank(r[:, cand], tol=tol * max(1.0, col_max[cand].max())) == len(cand):
             keep.append(j)
     return keep
 

@@ -180,3 +180,25 @@ def test_goals_view_on_demo(demo_root: Path) -> None:
                                         "Status"]
     for r in view.recommendations:
         assert r.source == "goals" and r.priority in (1, 2)
+
+
+def test_goals_are_paced_once_per_report(demo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot's status column and the goals block share one pace per goal, with equal numbers."""
+    import kpi_toolkit.goals as g
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    fresh = pace_goals(data=ctx.data, params=ctx.params, month=ctx.month)  # no context: no cache
+    calls = []
+    real = g._pace_one
+    monkeypatch.setattr(g, "_pace_one", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = pace_goals(ctx)
+    view = goals_view(ctx)
+    again = pace_goals(ctx)
+    assert len(calls) == len(ctx.params.goals)
+    pd.testing.assert_frame_equal(first, fresh)
+    pd.testing.assert_frame_equal(view.extra["goals"], fresh)
+    pd.testing.assert_frame_equal(again, fresh)
+    pace_goals(ctx, seed=7)  # other simulation settings are paced anew
+    assert len(calls) == 2 * len(ctx.params.goals)

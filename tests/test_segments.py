@@ -710,3 +710,28 @@ def test_uci_views_without_full_timestamps(uci) -> None:  # noqa: ANN001
     assert top.sentences[1].startswith("The best: an image on Facebook (Dec 2014) at ")
     timing = S.posting_time_view(ctx)                           # from the export's own Post Hour
     assert timing.sentences[0].startswith("Facebook: posts published ")
+
+
+def test_independent_columns_matches_greedy_rank_test_on_the_full_design():
+    """The QR shortcut keeps exactly the columns the column-by-column SVD rank test keeps."""
+    from kpi_toolkit.segments import _independent_columns
+
+    rng = np.random.default_rng(7)
+    n = 400
+    dummies = np.eye(5)[rng.integers(0, 5, n)]  # one-hot: with an intercept, one level is aliased
+    x = rng.normal(size=(n, 2))
+    X = np.column_stack([np.ones(n), dummies, x, 2 * x[:, 0] - x[:, 1], np.zeros(n), 1000 * x[:, 1] + 3])
+
+    def naive(X, tol=1e-8):
+        keep = []
+        for j in range(X.shape[1]):
+            cand = keep + [j]
+            if np.linalg.matrix_rank(X[:, cand], tol=tol * max(1.0, np.abs(X[:, cand]).max())) == len(cand):
+                keep.append(j)
+        return keep
+
+    got = _independent_columns(X)
+    assert got == naive(X)
+    assert got == [0, 1, 2, 3, 4, 6, 7]  # the 5th dummy, the combination, zeros and the shift are dropped
+    assert _independent_columns(X[:3]) == naive(X[:3])  # fewer rows than columns: no QR
+    assert _independent_columns(np.empty((10, 0))) == []

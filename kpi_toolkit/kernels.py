@@ -1,0 +1,266 @@
+"""Kernels forked from a warm template: the batch pays the libraries' import once per worker, not per report.
+
+A report kernel spends ~3 s importing pandas, scipy, statsmodels, seaborn and this package before the
+notebook's first line does any work. The runner instead starts one *fork server* per worker: a
+process that imports those libraries once, holds no client data, and forks a fresh kernel for each
+report. Every report still gets its own process (nothing one client's notebook does can reach the
+next client's kernel), started from the same clean template, the way ``multiprocessing``'s
+forkserver start method works. No published package does this for Jupyter kernels (papermill's
+maintainers point to a custom engine or kernel manager, nteract/papermill#326), so it is here, in
+jupyter_client's own extension points: a :class:`ForkProvisioner` that launches the kernel command by
+asking the fork server instead of ``Popen``, and :class:`ForkedKernelManager`, which nbclient uses
+through papermill's ``kernel_manager_class`` argument.
+
+The fork server only runs ``python -m ipykernel_launcher`` commands of this same interpreter; any
+other kernel command, or a fork server that cannot start, falls back to the ordinary process start.
+``KPI_FORK_KERNELS=0`` turns it off. Linux and macOS only (it needs ``os.fork``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+PRELOAD = (
+    "numpy", "pandas", "pyarrow", "pyarrow.compute", "pyarrow.dataset", "pyarrow.parquet",
+    "scipy.stats", "scipy.optimize", "scipy.linalg",
+    "statsmodels.api", "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.seasonal",
+    "statsmodels.discrete.discrete_model", "statsmodels.genmod.generalized_linear_model",
+    "statsmodels.stats.proportion",
+    "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.ticker",
+    "matplotlib.font_manager", "seaborn", "ruptures", "pydantic", "yaml",
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "matplotlib_inline.backend_inline",
+    "kpi_toolkit.report", "kpi_toolkit.context", "kpi_toolkit.display", "kpi_toolkit.trends",
+    "kpi_toolkit.segments", "kpi_toolkit.attribution", "kpi_toolkit.benchmarks", "kpi_toolkit.goals",
+    "kpi_toolkit.sentiment", "kpi_toolkit.plotting",
+)
+"""What the template imports once. A name that fails to import is skipped: a kernel that needs it
+imports it itself, as an ordinary kernel would."""
+
+
+def enabled() -> bool:
+    """Forked kernels are on unless ``KPI_FORK_KERNELS=0`` or the platform has no ``fork``."""
+    return hasattr(os, "fork") and os.environ.get("KPI_FORK_KERNELS", "1").strip() not in {"0", "false", "no"}
+
+
+# ----------------------------------------------------------------------------------------------
+# the fork server process (``python -m kpi_toolkit.kernels``)
+
+
+def _serve() -> None:
+    """Import PRELOAD, then fork one kernel per request line on stdin until stdin closes.
+
+    A request is ``{"argv": [...], "env": {...}, "cwd": "..."}`` (the arguments after
+    ``-m ipykernel_launcher``); the reply is ``{"pid": N}``. Children are reaped by the kernel
+    (SIGCHLD ignored), so a finished kernel never lingers as a zombie.
+    """
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - an optional library missing here is imported by the kernel
+            continue
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the imported objects are never collected again: cheaper collections in every kernel,
+    # and the pages the kernels share with the template stay shared (the collector does not write to them)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    replies.write(b'{"ready": true}\n')
+    replies.flush()
+    for line in requests:
+        req = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _become_kernel(req)  # never returns
+        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
+        replies.flush()
+
+
+def _become_kernel(req: dict[str, Any]) -> None:
+    """In the forked child: detach, take the kernel's environment and run ipykernel (never returns)."""
+    code = 1
+    try:
+        os.setsid()  # its own process group, as jupyter_client's Popen start gives it
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(2, 1)  # the kernel's low-level output goes where the fork server's errors go
+        os.close(devnull)
+        os.chdir(req["cwd"])
+        env = dict(req["env"])
+        env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the fork server dies
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = ["ipykernel_launcher", *req["argv"]]
+        sys.path[0:1] = []  # as ipykernel_launcher does; the kernel adds its working directory back
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0
+    except BaseException:  # noqa: BLE001 - the child must never return into the server's loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+# ----------------------------------------------------------------------------------------------
+# the worker's side
+
+
+class ForkServer:
+    """The worker's handle on its fork server (one per process; thread-safe)."""
+
+    _instance: ForkServer | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.kernels"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=None, close_fds=True)
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline()
+        if not ready.startswith(b'{"ready"'):
+            self.proc.kill()
+            raise RuntimeError("the kernel fork server did not start")
+
+    @classmethod
+    def get(cls) -> ForkServer:
+        """The running fork server of this process, started on first use (or again if it died)."""
+        with cls._lock:
+            if cls._instance is None or cls._instance.proc.poll() is not None:
+                cls._instance = ForkServer()
+            return cls._instance
+
+    @classmethod
+    def stop(cls) -> None:
+        """Close the fork server (running kernels are not touched; they end with their reports)."""
+        with cls._lock:
+            if cls._instance is not None:
+                cls._instance.close()
+                cls._instance = None
+
+    def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
+        """Ask for a kernel; returns its pid."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        with self._lock:
+            self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("the kernel fork server exited")
+        return int(json.loads(reply)["pid"])
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class ForkedKernel:
+    """The ``Popen``-like handle jupyter_client keeps for a forked kernel (not our child: no waitpid)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -signal.SIGTERM  # exited; its real status went to the fork server
+            except PermissionError:  # the pid was reused by a process that is not ours
+                self.returncode = -signal.SIGTERM
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def _ipykernel_args(cmd: list[str]) -> list[str] | None:
+    """The arguments after ``-m ipykernel_launcher`` if ``cmd`` runs it with this interpreter, else None."""
+    if not cmd or os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+        return None
+    try:
+        i = cmd.index("-m")
+    except ValueError:
+        return None
+    if i + 1 >= len(cmd) or cmd[i + 1] != "ipykernel_launcher":
+        return None
+    return cmd[i + 2:]
+
+
+class ForkProvisioner(LocalProvisioner):
+    """Launches an ipykernel command by forking the warm template instead of starting Python anew."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        args = _ipykernel_args(cmd)
+        if args is None or not enabled():
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        try:
+            pid = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: ForkServer.get().fork(args, env, cwd))
+        except (OSError, RuntimeError, ValueError):
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedKernel(pid)
+        self.pid = self.pgid = pid
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkedKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager with :class:`ForkProvisioner` for every kernel it starts."""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.provisioner is None:
+            import uuid
+
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -1,0 +1,145 @@
+"""Kernels forked from the warm template (kpi_toolkit.kernels): same results, isolation, failure handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from kpi_toolkit import kernels
+from kpi_toolkit.kernels import ForkedKernelManager, ForkServer
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked kernels need os.fork")
+
+PROBE = """
+import json, os, sys
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
+                  "mark": os.environ.get("KPI_TEST_MARK"), "secret": os.environ.get("KPI_SMTP_PASSWORD"),
+                  "preloaded": "pandas" in sys.modules and "kpi_toolkit.report" in sys.modules,
+                  "leftover": "LEFTOVER" in globals(), "argv0": sys.argv[0]}))
+LEFTOVER = client
+"""
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('client = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(nb: Path, out: Path, *, fork: bool = True, timeout: int = 120, **params: str) -> dict:
+    kw = {"kernel_manager_class": ForkedKernelManager} if fork else {}
+    done = pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(nb.parent),
+                               progress_bar=False, start_timeout=120, execution_timeout=timeout, **kw)
+    text = "".join(o.get("text", "") for o in done.cells[-1].outputs if o.get("name") == "stdout")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KPI_TEST_MARK", "from-the-worker")
+    (tmp_path / "nbdir").mkdir()
+    return _notebook(tmp_path / "nbdir" / "probe.ipynb", PROBE)
+
+
+def test_forked_kernel_runs_the_notebook_like_a_started_one(probe: Path, tmp_path: Path) -> None:
+    forked = _run(probe, tmp_path / "a.ipynb", client="one")
+    server = ForkServer.get()
+    assert forked["ppid"] == server.proc.pid  # forked by the template, not started by the worker
+    assert forked["preloaded"]  # the libraries were already imported when the first cell ran
+    started = _run(probe, tmp_path / "b.ipynb", fork=False, client="one")
+    assert started["ppid"] == os.getpid() and not started["preloaded"]
+    for k in ("cwd", "mark", "secret", "leftover"):  # same working directory and environment
+        assert forked[k] == started[k], k
+    assert forked["cwd"] == str(probe.parent) and forked["mark"] == "from-the-worker"
+
+
+def test_every_report_gets_a_fresh_process(probe: Path, tmp_path: Path) -> None:
+    first = _run(probe, tmp_path / "a.ipynb", client="one")
+    second = _run(probe, tmp_path / "b.ipynb", client="two")
+    assert first["pid"] != second["pid"]
+    assert not second["leftover"]  # nothing the first client's notebook defined reaches the second
+    for pid in (first["pid"], second["pid"]):  # both kernels ended with their notebooks
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_environment_of_the_launch_reaches_the_kernel(probe: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ForkServer.get()  # the template exists before the variable changes
+    monkeypatch.setenv("KPI_TEST_MARK", "changed-after-the-template-started")
+    assert _run(probe, tmp_path / "a.ipynb")["mark"] == "changed-after-the-template-started"
+
+
+def test_a_dying_kernel_fails_that_notebook_only(tmp_path: Path, probe: Path) -> None:
+    dying = _notebook(tmp_path / "dying.ipynb", "import os\nos._exit(3)")
+    t0 = time.monotonic()
+    with pytest.raises(Exception, match="(?i)dead|died"):
+        _run(dying, tmp_path / "d.ipynb")
+    assert time.monotonic() - t0 < 60
+    assert _run(probe, tmp_path / "a.ipynb")["preloaded"]  # the next report still gets a warm kernel
+
+
+def test_a_cell_over_the_time_limit_is_interrupted(tmp_path: Path) -> None:
+    slow = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(120)")
+    t0 = time.monotonic()
+    with pytest.raises(Exception, match="(?i)timed out|timeout"):
+        _run(slow, tmp_path / "s.ipynb", timeout=3)
+    assert time.monotonic() - t0 < 60
+
+
+def test_kernel_start_falls_back_when_forking_is_off_or_not_applicable(probe: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KPI_FORK_KERNELS", "0")
+    assert not kernels.enabled()
+    assert _run(probe, tmp_path / "a.ipynb")["ppid"] == os.getpid()
+    args = ["-f", "conn.json"]
+    assert kernels._ipykernel_args([sys.executable, "-m", "ipykernel_launcher", *args]) == args
+    assert kernels._ipykernel_args([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                                    *args]) == args
+    assert kernels._ipykernel_args(["/usr/bin/other-python", "-m", "ipykernel_launcher", *args]) is None
+    assert kernels._ipykernel_args([sys.executable, "-m", "other_kernel", *args]) is None
+    assert kernels._ipykernel_args(["R", "--slave"]) is None
+
+
+def test_the_template_ends_with_its_worker() -> None:
+    server = ForkServer()
+    assert server.proc.poll() is None
+    server.close()  # what the worker's exit does: its end of the pipe closes
+    assert server.proc.poll() is not None
+
+
+def test_the_runner_uses_forked_kernels(demo_root: Path, tmp_path: Path, probe: Path) -> None:
+    from kpi_toolkit.runner import Task, run_task
+
+    task = Task(client="demo-lumiere", month="2026-10", notebook="probe", notebook_path=str(probe),
+                out_dir=str(tmp_path / "out"), parameters={"client": "demo-lumiere"},
+                parameters_dir=str(demo_root / "parameters"), data_dir=str(demo_root / "data"))
+    res = run_task(task)
+    assert res.status == "ok", res.error
+    nb = nbformat.read(res.ipynb, as_version=4)
+    seen = json.loads(nb.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
+    assert seen["ppid"] == ForkServer.get().proc.pid and seen["preloaded"]
