@@ -13,6 +13,7 @@ every report did before), measured as the peak memory of the loading alone, and 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
 import sys
@@ -73,12 +74,18 @@ def make_client(rows: int = ROWS) -> None:
     print(f"wrote {len(df):,} mentions to {mdir}")
 
 
-def peak_of(cmd: list[str]) -> tuple[float, str]:
-    """Peak resident memory (MB) of the largest process ``cmd`` starts, and its output."""
+def peak_of(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Peak resident memory (MB) of the largest process ``cmd`` starts, and its output.
+
+    ``ru_maxrss`` of RUSAGE_CHILDREN sees only the processes that were waited for, down the tree:
+    a report kernel forked by :mod:`kpi_toolkit.kernels`' fork server is reaped by nobody (SIGCHLD is
+    ignored there), so the report is run with ``KPI_FORK_KERNELS=0``, its kernel a child of ``kpi``.
+    A forked kernel peaks within a few MB of that (its template's libraries count in both).
+    """
     code = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
             "print(r.stdout[-400:], r.stderr[-2000:]); "
             "print('PEAK', max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, 0)); sys.exit(r.returncode)")
-    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, env=env)
     if r.returncode:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
     peak = int(r.stdout.rsplit("PEAK", 1)[1].split()[0]) / 1024
@@ -91,7 +98,8 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     report_mb, _ = peak_of([str(BIN / "kpi"), "run", "--client", CLIENT, "--month", MONTH, "--workers", "1",
                             "--data-dir", str(WORK / "data"), "--parameters-dir", str(WORK / "parameters"),
-                            "--outputs-dir", str(out), "--no-progress"])
+                            "--outputs-dir", str(out), "--no-progress"],
+                           env={**os.environ, "KPI_FORK_KERNELS": "0"})
     whole_mb, _ = peak_of([sys.executable, "-c",
                            "from kpi_toolkit.data import load_client; "
                            f"d = load_client({CLIENT!r}, data_dir={str(WORK / 'data')!r}, tables=['mentions']); "

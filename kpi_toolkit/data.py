@@ -29,6 +29,35 @@ import pandas as pd
 from .exceptions import DataValidationError, UnknownClientError
 from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, TABLES, Column, Table
 
+
+def use_returning_memory_pool() -> str:
+    """Make Arrow allocate from a pool that gives freed memory back to the system; returns its name.
+
+    pyarrow's default pool (mimalloc in the Linux wheels) keeps freed pages for reuse: after loading
+    10 M mentions it still held ~230 MB that no table used, and each report section's temporaries
+    added to that, so a 10 M-mention report peaked near 2 GB. The system allocator, which
+    :func:`release_memory` trims, hands them back (jemalloc does as well, ~2 % lower, but not every
+    pyarrow build has it: the Windows and ARM Linux wheels do not).
+
+    Importing :mod:`kpi_toolkit` sets ``ARROW_DEFAULT_MEMORY_POOL=system`` when pyarrow is not yet
+    imported and the variable is unset: only that reaches Arrow's C++ internals. This function, run
+    when this module is imported, covers a process that imported pyarrow first: it moves the
+    allocations made from Python (tables, conversions to pandas, compute) off mimalloc. A pool
+    chosen with ``ARROW_DEFAULT_MEMORY_POOL`` is left as it is.
+    """
+    import os
+
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    if pool.backend_name == "mimalloc" and os.environ.get("ARROW_DEFAULT_MEMORY_POOL") != "mimalloc":
+        pool = pa.system_memory_pool()
+        pa.set_memory_pool(pool)
+    return pool.backend_name
+
+
+use_returning_memory_pool()
+
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -416,7 +445,7 @@ def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = No
                                         keep_undated=False, blank=(other, True))
             for c in kept:
                 if c in b.columns and c not in a.columns:
-                    a[c] = pd.Series(pd.NA, index=a.index, dtype=b[c].dtype)
+                    a[c] = _blank_like(a.index, b[c].dtype)
             if len(b):
                 parts = [a, b[a.columns]]
                 del a, b
@@ -435,8 +464,8 @@ def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = No
         new = new if keep.all() else new[keep]
         for c in new.columns:
             if c not in old.columns:
-                old[c] = pd.Series(pd.NA, index=old.index, dtype=new[c].dtype) \
-                    if c in detail else pd.Series(np.nan, index=old.index)
+                old[c] = _blank_like(old.index, new[c].dtype) if c in detail \
+                    else pd.Series(np.nan, index=old.index)
         if not len(old):
             return new.reset_index(drop=True), w_old + w_new
         parts = [old[new.columns], new]
@@ -459,6 +488,31 @@ def _load_validated(path: Path, spec: Table, *, start: Any = None, end: Any = No
             if c in df.columns and blank.any():
                 df.loc[blank, c] = pd.NA
     return df, warns
+
+
+def _blank_like(index: pd.Index, dtype: Any) -> pd.Series:
+    """An all-missing column of ``dtype`` on ``index``: the detail columns of the rows before
+    ``detail_start``.
+
+    A missing Arrow string still costs its 8-byte offset, so blank ids, texts and authors of 9 M
+    history rows would take 220 MB for nothing. Arrow strings are built here from one zero offsets
+    buffer and one all-missing validity bitmap of :data:`_CHUNK_ROWS` rows, shared by every chunk
+    (an Arrow array is a view on its buffers), so a blank column of any length costs a few MB; it
+    is an ordinary ``string`` column to everything that reads it. Other dtypes are filled as usual.
+    """
+    n = len(index)
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or n == 0:
+        return pd.Series(pd.NA, index=index, dtype=dtype)
+    import pyarrow as pa
+
+    size = min(n, _CHUNK_ROWS)
+    offsets = pa.py_buffer(np.zeros(size + 1, dtype=np.int64))
+    validity = pa.py_buffer(np.zeros((size + 7) // 8, dtype=np.uint8))
+    values = pa.py_buffer(b"")
+    chunks = [pa.Array.from_buffers(pa.large_string(), k, [validity, offsets, values], null_count=k)
+              for k in (min(size, n - lo) for lo in range(0, n, size))]
+    arr = dtype.construct_array_type()(pa.chunked_array(chunks, type=pa.large_string()), dtype=dtype)
+    return pd.Series(arr, index=index, copy=False)
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

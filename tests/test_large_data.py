@@ -98,6 +98,54 @@ def test_wide_columns_only_for_the_last_two_months(lumiere: tuple[Path, pd.DataF
     assert a["mention_id"].isna().sum() == b["mention_id"].isna().sum()
 
 
+def test_blank_detail_columns_share_one_buffer(lumiere: tuple[Path, pd.DataFrame],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blank ids, texts and authors of history rows are views on one shared buffer (not 8 bytes
+    of offsets a row), yet an ordinary string column to everything that reads them."""
+    import kpi_toolkit.data as D
+
+    root, m = lumiere
+    monkeypatch.setattr(D, "_CHUNK_ROWS", 1000)  # many chunks on the demo data
+    ctx = load_context(client="demo-lumiere", month=MONTH, data_dir=root / "data",
+                       parameters_dir=root / "parameters")
+    got = ctx.data.mentions
+    old = (got["published_at"] < report_window(ctx.params, MONTH)["detail_start"]).to_numpy()
+    assert old.sum() > 10 * 1000
+    want = m.set_index("mention_id").loc[got.loc[~old, "mention_id"].to_numpy()]
+    for c in ("mention_id", "text", "author_id"):
+        s = got[c]
+        assert s.dtype == "string"
+        arr = s.array._pa_array
+        arr.validate(full=True)
+        blank = [ch for ch in arr.chunks if ch.null_count == len(ch)]
+        assert sum(len(ch) for ch in blank) >= old.sum()
+        buffers = {(b.address, b.size) for ch in blank for b in ch.buffers() if b is not None}
+        assert sum(size for _, size in buffers) <= 8 * 1001 + 1000 // 8  # one offsets buffer, one bitmap
+        # read like any string column: values, selections, text methods, a file round trip
+        assert s[old].isna().all()
+        plain = pd.Series(s.tolist(), dtype="string", name=c)
+        pd.testing.assert_series_equal(s, plain)
+        pd.testing.assert_series_equal(s.iloc[::7].reset_index(drop=True), plain.iloc[::7].reset_index(drop=True))
+        pd.testing.assert_series_equal(s.str.len(), plain.str.len())
+        if c != "mention_id":
+            assert s[~old].tolist() == want[c].astype("string").tolist()
+    path = root / "roundtrip.parquet"
+    got[["mention_id", "text"]].to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(path).astype("string"), got[["mention_id", "text"]])
+
+
+def test_blank_like_any_text_dtype() -> None:
+    from kpi_toolkit.data import _blank_like
+
+    idx = pd.RangeIndex(5, 9)
+    for dtype in (pd.StringDtype(), pd.StringDtype(na_value=np.nan), pd.StringDtype("python")):
+        s = _blank_like(idx, dtype)
+        assert s.index.equals(idx) and s.dtype == dtype and s.isna().all()
+        both = pd.concat([s, pd.Series(["a"], dtype=dtype)], ignore_index=True)
+        assert both.dtype == dtype and both.isna().tolist() == [True] * 4 + [False] and both.iloc[-1] == "a"
+    assert _blank_like(pd.RangeIndex(0), pd.StringDtype()).empty
+
+
 @pytest.mark.parametrize("client", ["demo-lumiere", "demo-ledgerly"])
 def test_report_numbers_are_those_of_reading_everything(demo_root: Path, client: str) -> None:
     from kpi_toolkit import report
