@@ -1,18 +1,19 @@
-"""Kernels forked from a warm template: the batch pays the libraries' import once per worker, not per report.
+"""Kernels forked from a warm template: a batch imports the libraries once, not once per report.
 
-A report kernel spends ~3 s importing pandas, scipy, statsmodels, seaborn and this package before the
-notebook's first line does any work. The runner instead starts one *fork server* per worker: a
-process that imports those libraries once, holds no client data, and forks a fresh kernel for each
-report. Every report still gets its own process (nothing one client's notebook does can reach the
-next client's kernel), started from the same clean template, the way ``multiprocessing``'s
-forkserver start method works. No published package does this for Jupyter kernels (papermill's
-maintainers point to a custom engine or kernel manager, nteract/papermill#326), so it is here, in
-jupyter_client's own extension points: a :class:`ForkProvisioner` that launches the kernel command by
-asking the fork server instead of ``Popen``, and :class:`ForkedKernelManager`, which nbclient uses
-through papermill's ``kernel_manager_class`` argument.
+A report kernel spent ~3 s importing pandas, scipy, statsmodels, seaborn and this package before the
+notebook's first line did any work. The runner instead starts one *template* per run: a process that
+imports those libraries once, holds no client data, and forks a fresh kernel for each report (the
+pool's workers ask it over a Unix socket only this user can open). Every report still gets its own
+process, so nothing one client's notebook does can reach the next client's kernel; they all start
+from the same clean template, the way ``multiprocessing``'s forkserver start method works. No
+published package does this for Jupyter kernels (papermill's maintainers point to a custom engine or
+kernel manager, nteract/papermill#326), so it is here, in jupyter_client's own extension points: a
+:class:`ForkProvisioner` that launches the kernel command by asking the template instead of
+``Popen``, and :class:`ForkedKernelManager`, which nbclient uses through papermill's
+``kernel_manager_class`` argument.
 
-The fork server only runs ``python -m ipykernel_launcher`` commands of this same interpreter; any
-other kernel command, or a fork server that cannot start, falls back to the ordinary process start.
+The template only runs ``python -m ipykernel_launcher`` commands of this same interpreter; any
+other kernel command, or a template that cannot start, falls back to the ordinary process start.
 ``KPI_FORK_KERNELS=0`` turns it off. Linux and macOS only (it needs ``os.fork``).
 """
 
@@ -32,7 +33,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
 PRELOAD = (
-    "numpy", "pandas", "pyarrow", "pyarrow.compute", "pyarrow.dataset", "pyarrow.parquet",
+    "kpi_toolkit", "numpy", "pandas", "pyarrow", "pyarrow.compute", "pyarrow.dataset", "pyarrow.parquet",
     "scipy.stats", "scipy.optimize", "scipy.linalg",
     "statsmodels.api", "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.seasonal",
     "statsmodels.discrete.discrete_model", "statsmodels.genmod.generalized_linear_model",
@@ -54,17 +55,23 @@ def enabled() -> bool:
 
 
 # ----------------------------------------------------------------------------------------------
-# the fork server process (``python -m kpi_toolkit.kernels``)
+# the template process (``python -m kpi_toolkit.kernels SOCKET``)
+
+ENV_SOCKET = "KPI_KERNEL_TEMPLATE"
+"""Set by the process that owns the template to its socket, so the pool's workers fork from it too."""
 
 
-def _serve() -> None:
-    """Import PRELOAD, then fork one kernel per request line on stdin until stdin closes.
+def _serve(path: str) -> None:
+    """Import PRELOAD, then fork one kernel per connection to the Unix socket ``path``.
 
-    A request is ``{"argv": [...], "env": {...}, "cwd": "..."}`` (the arguments after
-    ``-m ipykernel_launcher``); the reply is ``{"pid": N}``. Children are reaped by the kernel
-    (SIGCHLD ignored), so a finished kernel never lingers as a zombie.
+    A request is one JSON line ``{"argv": [...], "env": {...}, "cwd": "..."}`` (the arguments after
+    ``-m ipykernel_launcher``); the reply is ``{"pid": N}``. The template ends when its owner closes
+    its stdin. Children are reaped by the system (SIGCHLD ignored): a finished kernel never lingers
+    as a zombie. The socket lives in a folder only this user can open.
     """
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    import selectors
+    import socket
+
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -76,15 +83,33 @@ def _serve() -> None:
     gc.freeze()  # the imported objects are never collected again: cheaper collections in every kernel,
     # and the pages the kernels share with the template stay shared (the collector does not write to them)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    replies.write(b'{"ready": true}\n')
-    replies.flush()
-    for line in requests:
-        req = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _become_kernel(req)  # never returns
-        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
-        replies.flush()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(64)
+    sys.stdout.buffer.write(b'{"ready": true}\n')
+    sys.stdout.buffer.flush()
+    sel = selectors.DefaultSelector()
+    sel.register(server, selectors.EVENT_READ)
+    sel.register(sys.stdin.buffer, selectors.EVENT_READ)
+    try:
+        while True:
+            for key, _ in sel.select():
+                if key.fileobj is not server:
+                    if not os.read(sys.stdin.fileno(), 1024):
+                        return  # the owner is gone (or closed us)
+                    continue
+                conn, _ = server.accept()
+                with conn:
+                    req = json.loads(conn.makefile("rb").readline())
+                    pid = os.fork()
+                    if pid == 0:
+                        sel.close()
+                        server.close()
+                        conn.close()
+                        _become_kernel(req)  # never returns
+                    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    finally:
+        server.close()
 
 
 def _become_kernel(req: dict[str, Any]) -> None:
@@ -95,11 +120,11 @@ def _become_kernel(req: dict[str, Any]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        os.dup2(2, 1)  # the kernel's low-level output goes where the fork server's errors go
+        os.dup2(2, 1)  # the kernel's low-level output goes where the template's errors go
         os.close(devnull)
         os.chdir(req["cwd"])
-        env = dict(req["env"])
-        env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the fork server dies
+        env = {k: v for k, v in req["env"].items() if k != ENV_SOCKET}
+        env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the template dies
         os.environ.clear()
         os.environ.update(env)
         sys.argv = ["ipykernel_launcher", *req["argv"]]
@@ -121,35 +146,63 @@ def _become_kernel(req: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# the worker's side
+# the workers' side
 
 
 class ForkServer:
-    """The worker's handle on its fork server (one per process; thread-safe)."""
+    """A handle on the template: started by this process, or the one named by ``KPI_KERNEL_TEMPLATE``.
+
+    :func:`kpi_toolkit.runner.execute` starts one for the whole run and names it to its workers, so
+    the libraries are imported once per run; a process without one (a Dask worker, a notebook)
+    starts its own on first use. Thread-safe.
+    """
 
     _instance: ForkServer | None = None
     _lock = threading.Lock()
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.kernels"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=None, close_fds=True)
+    def __init__(self, path: str | None = None, *, env: dict[str, str] | None = None) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._dir: str | None = None
+        if path is not None:
+            self.path = path
+            return
+        import tempfile
+
+        self._dir = tempfile.mkdtemp(prefix="kpi-kernels-")  # mode 0700: only this user can connect
+        self.path = os.path.join(self._dir, "template.sock")
+        self.proc = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.kernels", self.path],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True,
+                                     env=env)
         assert self.proc.stdout is not None
-        ready = self.proc.stdout.readline()
-        if not ready.startswith(b'{"ready"'):
-            self.proc.kill()
-            raise RuntimeError("the kernel fork server did not start")
+        if not self.proc.stdout.readline().startswith(b'{"ready"'):
+            self.close()
+            raise RuntimeError("the kernel template did not start")
+
+    @property
+    def alive(self) -> bool:
+        return os.path.exists(self.path) and (self.proc is None or self.proc.poll() is None)
+
+    @property
+    def pid(self) -> int | None:
+        """The template's process id when this process started it."""
+        return self.proc.pid if self.proc is not None else None
 
     @classmethod
-    def get(cls) -> ForkServer:
-        """The running fork server of this process, started on first use (or again if it died)."""
+    def get(cls, *, env: dict[str, str] | None = None) -> ForkServer:
+        """The template this process forks from, started on first use (or again if it died).
+
+        ``env``: the environment a template started now imports its libraries with (default this
+        process's). Each kernel still gets the environment of its own launch.
+        """
         with cls._lock:
-            if cls._instance is None or cls._instance.proc.poll() is not None:
-                cls._instance = ForkServer()
+            if cls._instance is None or not cls._instance.alive:
+                named = os.environ.get(ENV_SOCKET)
+                cls._instance = ForkServer(named) if named and os.path.exists(named) else ForkServer(env=env)
             return cls._instance
 
     @classmethod
     def stop(cls) -> None:
-        """Close the fork server (running kernels are not touched; they end with their reports)."""
+        """End the template this process started (running kernels are not touched)."""
         with cls._lock:
             if cls._instance is not None:
                 cls._instance.close()
@@ -157,23 +210,30 @@ class ForkServer:
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
         """Ask for a kernel; returns its pid."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        with self._lock:
-            self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-            self.proc.stdin.flush()
-            reply = self.proc.stdout.readline()
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(60)
+            conn.connect(self.path)
+            conn.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+            reply = conn.makefile("rb").readline()
         if not reply:
-            raise RuntimeError("the kernel fork server exited")
+            raise RuntimeError("the kernel template closed the connection")
         return int(json.loads(reply)["pid"])
 
     def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._dir is not None:
+            import shutil
+
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class ForkedKernel:
@@ -263,4 +323,4 @@ class ForkedKernelManager(AsyncKernelManager):
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(sys.argv[1])

@@ -22,7 +22,8 @@ import json, os, sys
 print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
                   "mark": os.environ.get("KPI_TEST_MARK"), "secret": os.environ.get("KPI_SMTP_PASSWORD"),
                   "preloaded": "pandas" in sys.modules and "kpi_toolkit.report" in sys.modules,
-                  "leftover": "LEFTOVER" in globals(), "argv0": sys.argv[0]}))
+                  "leftover": "LEFTOVER" in globals(), "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "template": os.environ.get("KPI_KERNEL_TEMPLATE")}))
 LEFTOVER = client
 """
 
@@ -55,7 +56,7 @@ def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_forked_kernel_runs_the_notebook_like_a_started_one(probe: Path, tmp_path: Path) -> None:
     forked = _run(probe, tmp_path / "a.ipynb", client="one")
     server = ForkServer.get()
-    assert forked["ppid"] == server.proc.pid  # forked by the template, not started by the worker
+    assert forked["ppid"] == server.pid  # forked by the template, not started by the worker
     assert forked["preloaded"]  # the libraries were already imported when the first cell ran
     started = _run(probe, tmp_path / "b.ipynb", fork=False, client="one")
     assert started["ppid"] == os.getpid() and not started["preloaded"]
@@ -142,4 +143,27 @@ def test_the_runner_uses_forked_kernels(demo_root: Path, tmp_path: Path, probe: 
     assert res.status == "ok", res.error
     nb = nbformat.read(res.ipynb, as_version=4)
     seen = json.loads(nb.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
-    assert seen["ppid"] == ForkServer.get().proc.pid and seen["preloaded"]
+    assert seen["ppid"] == ForkServer.get().pid and seen["preloaded"]
+
+
+def test_a_pool_forks_every_kernel_from_one_template(demo_root: Path, tmp_path: Path, probe: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers, one template (started by the run, ended with it); a BLAS thread budget per kernel."""
+    from kpi_toolkit.kernels import ENV_SOCKET
+    from kpi_toolkit.runner import Task, execute
+
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", ENV_SOCKET):
+        monkeypatch.delenv(k, raising=False)
+    ForkServer.stop()
+    tasks = [Task(client=c, month="2026-10", notebook="probe", notebook_path=str(probe),
+                  out_dir=str(tmp_path / c), parameters={"client": c}, parameters_dir=str(demo_root / "parameters"),
+                  data_dir=str(demo_root / "data")) for c in ("demo-lumiere", "demo-ledgerly")]
+    results = execute(tasks, workers=2, progress=False)
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+    seen = [json.loads(nbformat.read(r.ipynb, as_version=4).cells[-1].outputs[0]["text"].strip().splitlines()[-1])
+            for r in results]
+    assert seen[0]["ppid"] == seen[1]["ppid"] != os.getpid()  # one template for both workers
+    assert all(s["preloaded"] and s["template"] is None for s in seen)  # the socket is not the kernel's
+    assert all(s["blas"] == str(max(1, (os.cpu_count() or 1) // 2)) for s in seen)
+    assert not _alive(seen[0]["ppid"])  # the run's template ended with the run
+    assert ENV_SOCKET not in os.environ and "OPENBLAS_NUM_THREADS" not in os.environ  # the caller's env restored
