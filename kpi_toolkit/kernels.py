@@ -83,6 +83,8 @@ def _serve(path: str) -> None:
     gc.freeze()  # the imported objects are never collected again: cheaper collections in every kernel,
     # and the pages the kernels share with the template stay shared (the collector does not write to them)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal ends the run; the template
+    # ends when the run closes its stdin, without a traceback of its own
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(64)
@@ -118,6 +120,7 @@ def _become_kernel(req: dict[str, Any]) -> None:
     try:
         os.setsid()  # its own process group, as jupyter_client's Popen start gives it
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a kernel interrupt is a SIGINT
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(2, 1)  # the kernel's low-level output goes where the template's errors go

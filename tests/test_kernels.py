@@ -167,3 +167,32 @@ def test_a_pool_forks_every_kernel_from_one_template(demo_root: Path, tmp_path: 
     assert all(s["blas"] == str(max(1, (os.cpu_count() or 1) // 2)) for s in seen)
     assert not _alive(seen[0]["ppid"])  # the run's template ended with the run
     assert ENV_SOCKET not in os.environ and "OPENBLAS_NUM_THREADS" not in os.environ  # the caller's env restored
+
+
+def test_an_interrupt_stops_the_running_cell() -> None:
+    """jupyter_client interrupts a kernel with SIGINT; a forked kernel turns it into KeyboardInterrupt."""
+    import asyncio
+
+    async def scenario() -> tuple[str, str, float]:
+        km = ForkedKernelManager(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            assert isinstance(km.provisioner.process, kernels.ForkedKernel)
+            msg_id = kc.execute("import time\ntime.sleep(60)")
+            await asyncio.sleep(1.0)
+            t0 = time.monotonic()
+            await km.interrupt_kernel()
+            while True:
+                reply = await kc.get_shell_msg(timeout=30)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            return reply["content"]["status"], reply["content"].get("ename", ""), time.monotonic() - t0
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    status, ename, took = asyncio.run(scenario())
+    assert (status, ename) == ("error", "KeyboardInterrupt") and took < 20
