@@ -14,7 +14,8 @@ kernel manager, nteract/papermill#326), so it is here, in jupyter_client's own e
 
 The template only runs ``python -m ipykernel_launcher`` commands of this same interpreter; any
 other kernel command, or a template that cannot start, falls back to the ordinary process start.
-``KPI_FORK_KERNELS=0`` turns it off. Linux and macOS only (it needs ``os.fork``).
+``KPI_FORK_KERNELS=0`` turns it off. On by default on Linux; ``KPI_FORK_KERNELS=1`` on macOS (see
+:func:`enabled`); never on Windows (no ``os.fork``).
 """
 
 from __future__ import annotations
@@ -50,8 +51,18 @@ imports it itself, as an ordinary kernel would."""
 
 
 def enabled() -> bool:
-    """Forked kernels are on unless ``KPI_FORK_KERNELS=0`` or the platform has no ``fork``."""
-    return hasattr(os, "fork") and os.environ.get("KPI_FORK_KERNELS", "1").strip() not in {"0", "false", "no"}
+    """Whether kernels are forked: ``KPI_FORK_KERNELS`` (1/0) decides; unset, on Linux only.
+
+    macOS can fork, but a process that has loaded Apple's system frameworks may crash in a forked
+    child (Python's own multiprocessing stopped forking there by default for that reason), so it
+    is opt-in there. Windows has no ``fork``.
+    """
+    if not hasattr(os, "fork"):
+        return False
+    value = os.environ.get("KPI_FORK_KERNELS", "").strip().lower()
+    if value:
+        return value not in {"0", "false", "no", "off"}
+    return sys.platform.startswith("linux")
 
 
 # ----------------------------------------------------------------------------------------------

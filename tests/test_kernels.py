@@ -15,7 +15,7 @@ import pytest
 from kpi_toolkit import kernels
 from kpi_toolkit.kernels import ForkedKernelManager, ForkServer
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked kernels need os.fork")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked kernels are on by default on Linux only")
 
 PROBE = """
 import json, os, sys
@@ -114,6 +114,12 @@ def test_a_cell_over_the_time_limit_is_interrupted(tmp_path: Path) -> None:
 
 def test_kernel_start_falls_back_when_forking_is_off_or_not_applicable(probe: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KPI_FORK_KERNELS", raising=False)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not kernels.enabled()  # opt-in on macOS
+    monkeypatch.setenv("KPI_FORK_KERNELS", "1")
+    assert kernels.enabled()
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("KPI_FORK_KERNELS", "0")
     assert not kernels.enabled()
     assert _run(probe, tmp_path / "a.ipynb")["ppid"] == os.getpid()
