@@ -30,9 +30,32 @@ def figure_html(fig: Any, alt_text: str) -> str:
             f'style="max-width:100%;height:auto"/></figure>')
 
 
+STACK_MIN_COLUMNS = 5
+"""Tables this wide become one card per row on a phone (report.css): five or more columns did not fit
+a 390-pixel screen, and a long column (an alert's likely cause) squeezed into a few pixels made every
+row a screen tall."""
+
+
 def table_html(df: pd.DataFrame, *, index: bool = False, classes: str = "kpi-table") -> str:
-    """A small table, every cell escaped."""
-    return df.to_html(index=index, escape=True, classes=classes, border=0, na_rep="n/a")
+    """A small table, every cell escaped; wide ones carry each cell's column name for phones.
+
+    Each data cell of a table with :data:`STACK_MIN_COLUMNS` or more columns gets its (escaped)
+    column name as ``data-label``, and the table the class ``kpi-stack``: on a narrow screen the
+    stylesheet shows every row as a card of "column: value" lines.
+    """
+    import re
+
+    out = df.to_html(index=index, escape=True, classes=classes, border=0, na_rep="n/a")
+    if isinstance(df.columns, pd.MultiIndex) or len(df.columns) < STACK_MIN_COLUMNS:
+        return out
+    labels = [esc(c) for c in df.columns]
+
+    def label_cells(row: re.Match[str]) -> str:
+        names = iter(labels)
+        return re.sub(r"<td>", lambda _: f'<td data-label="{next(names, "")}">', row.group(0))
+
+    out = re.sub(r"<tr>.*?</tr>", label_cells, out, flags=re.S)  # only body rows have <td> cells
+    return out.replace(f'class="dataframe {classes}"', f'class="dataframe {classes} kpi-stack"', 1)
 
 
 def view_html(view: ReportView, *, level: int = 2) -> str:

@@ -40,3 +40,45 @@ def test_month_words_and_initials() -> None:
     assert month_words("2026-10") == "October 2026"
     assert _initials("Ledgerly (Demo)") == "LD"
     assert _initials("Lumière Skincare") == "LS"
+
+
+def test_long_chart_titles_wrap_inside_the_figure_width() -> None:
+    """A title longer than the chart wraps; the PNG stays the house width (readable on a phone)."""
+    import io
+
+    from PIL import Image
+
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, new_figure, to_png
+
+    fig, ax = new_figure()
+    ax.barh(["a very long category label on the left", "b"], [3, 4])
+    long = ("Engagement rate (by reach) by time of day (America/Argentina/Buenos_Aires), "
+            "the last 12 months, every platform")
+    ax.set_title(long)
+    width, _ = Image.open(io.BytesIO(to_png(fig))).size
+    assert width <= FIG_WIDTH_IN * DPI + 2 * 0.1 * DPI + 1  # the figure plus the crop's padding
+    assert "\n" not in ax.get_title(loc="left")  # the title text itself is unchanged; wrapping is at draw
+    fig2, ax2 = new_figure()
+    ax2.set_title("Short title")
+    assert Image.open(io.BytesIO(to_png(fig2))).size[0] <= FIG_WIDTH_IN * DPI + 2 * 0.1 * DPI + 1
+
+
+def test_wide_tables_carry_column_names_for_phone_cards() -> None:
+    """Five or more columns: each cell names its column (escaped), the table is marked to stack."""
+    import re
+
+    import pandas as pd
+
+    from kpi_toolkit.display import table_html
+
+    wide = pd.DataFrame({"When": ["1 Oct"], "Measure": ["<b>Reach</b>"], "What": ["spike"], "Range": ["0 – 9"],
+                         'Cause "why"': ["outage: 660 (usually 0)"]})
+    out = table_html(wide)
+    assert 'class="dataframe kpi-table kpi-stack"' in out
+    labels = re.findall(r'<td data-label="([^"]*)">', out)
+    assert labels == ["When", "Measure", "What", "Range", "Cause &quot;why&quot;"]
+    assert "&lt;b&gt;Reach&lt;/b&gt;" in out and "<b>" not in out  # cells still escaped
+    narrow = table_html(wide.iloc[:, :4])
+    assert "kpi-stack" not in narrow and "data-label" not in narrow
+    css = (__import__("kpi_toolkit.export", fromlist=["TEMPLATES"]).TEMPLATES / "report.css").read_text()
+    assert "table.kpi-stack td::before{content:attr(data-label)" in css

@@ -88,9 +88,19 @@ def legend_outside(ax: Any, *, title: str | None = None) -> Any:
 
 
 def to_png(fig: Any) -> bytes:
-    """The figure as PNG bytes at the house resolution."""
+    """The figure as PNG bytes at the house resolution.
+
+    Titles wrap at the figure's edge: a long title (a KPI name, a brand, a time zone) otherwise
+    ran past it, and the tight crop then widened the image to ~10 inches, which a phone shows
+    with every label shrunk to fit its screen.
+    """
     import io
 
+    for ax in fig.axes:
+        for title in (ax.title, ax._left_title, ax._right_title):
+            title.set_wrap(True)
+    for text in fig.texts:
+        text.set_wrap(True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
