@@ -264,7 +264,7 @@ class ForkedKernel:
             try:
                 os.kill(self.pid, 0)
             except ProcessLookupError:
-                self.returncode = -signal.SIGTERM  # exited; its real status went to the fork server
+                self.returncode = -signal.SIGTERM  # exited; its real status went to the template
             except PermissionError:  # the pid was reused by a process that is not ours
                 self.returncode = -signal.SIGTERM
         return self.returncode

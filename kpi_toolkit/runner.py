@@ -312,7 +312,6 @@ def _local_kernels(workers: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
