@@ -83,6 +83,15 @@ def _serve(path: str) -> None:
     import selectors
     import socket
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal ends the run; the template
+    # ends when the run closes its stdin, without a traceback of its own
+    # Listen first, import second: the owner goes on (starting its pool's workers) while the
+    # libraries import, and a kernel asked for meanwhile waits in the socket's backlog.
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(64)
+    sys.stdout.buffer.write(b'{"ready": true}\n')
+    sys.stdout.buffer.flush()
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -94,13 +103,6 @@ def _serve(path: str) -> None:
     gc.freeze()  # the imported objects are never collected again: cheaper collections in every kernel,
     # and the pages the kernels share with the template stay shared (the collector does not write to them)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal ends the run; the template
-    # ends when the run closes its stdin, without a traceback of its own
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(64)
-    sys.stdout.buffer.write(b'{"ready": true}\n')
-    sys.stdout.buffer.flush()
     sel = selectors.DefaultSelector()
     sel.register(server, selectors.EVENT_READ)
     sel.register(sys.stdin.buffer, selectors.EVENT_READ)
@@ -227,7 +229,7 @@ class ForkServer:
         import socket
 
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(60)
+            conn.settimeout(120)  # the template may still be importing its libraries
             conn.connect(self.path)
             conn.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
             reply = conn.makefile("rb").readline()
