@@ -44,7 +44,9 @@ PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "matplotlib_inline.backend_inline",
     "kpi_toolkit.report", "kpi_toolkit.context", "kpi_toolkit.display", "kpi_toolkit.trends",
     "kpi_toolkit.segments", "kpi_toolkit.attribution", "kpi_toolkit.benchmarks", "kpi_toolkit.goals",
-    "kpi_toolkit.sentiment", "kpi_toolkit.plotting",
+    "kpi_toolkit.sentiment", "kpi_toolkit.plotting", "kpi_toolkit.plotting.trends",
+    "kpi_toolkit.plotting.segments", "kpi_toolkit.plotting.attribution", "kpi_toolkit.plotting.competitors",
+    "pandas.io.formats.html", "PIL.PngImagePlugin",
 )
 """What the template imports once. A name that fails to import is skipped: a kernel that needs it
 imports it itself, as an ordinary kernel would."""

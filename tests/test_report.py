@@ -82,3 +82,38 @@ def test_wide_tables_carry_column_names_for_phone_cards() -> None:
     assert "kpi-stack" not in narrow and "data-label" not in narrow
     css = (__import__("kpi_toolkit.export", fromlist=["TEMPLATES"]).TEMPLATES / "report.css").read_text()
     assert "table.kpi-stack td::before{content:attr(data-label)" in css
+
+
+def test_monthly_charts_label_months_in_words_and_keep_every_point_in_view() -> None:
+    """Goal and forecast charts of monthly series: month-start ticks "Nov 2025" (not the date
+    locator's "2025-11"), at most 7, every k-th month; the data, forecast and deadline stay inside
+    the x-limits."""
+    import matplotlib.dates as mdates
+    import numpy as np
+    import pandas as pd
+
+    from kpi_toolkit.plotting import to_png
+    from kpi_toolkit.plotting.trends import plot_forecast, plot_goal
+
+    hist = pd.Series(np.arange(15.0), index=pd.date_range("2025-08-01", periods=15, freq="MS"))
+    fc = pd.DataFrame({"forecast": 3.0, "lower": 1.0, "upper": 5.0},
+                      index=pd.date_range("2026-11-01", periods=3, freq="MS"))
+    ax = plot_goal(hist, fc, target=20.0, deadline=pd.Timestamp("2027-03-01"), status="at_risk", title="Reach")
+    to_png(ax.figure)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    # Aug 2025 .. Mar 2027 = 20 months: every 3rd month, 7 ticks
+    assert labels == ["Aug 2025", "Nov 2025", "Feb 2026", "May 2026", "Aug 2026", "Nov 2026", "Feb 2027"]
+    ticks = mdates.num2date(ax.get_xticks())
+    assert all(t.day == 1 for t in ticks)
+    lo, hi = ax.get_xlim()
+    assert lo <= mdates.date2num(hist.index[0]) and hi >= mdates.date2num(pd.Timestamp("2027-03-01"))
+
+    ax2 = plot_forecast(hist.iloc[:6], fc.iloc[:2], title="Reach")
+    to_png(ax2.figure)
+    # Aug 2025 .. Dec 2026: 17 months, every 3rd
+    assert [t.get_text() for t in ax2.get_xticklabels()][:3] == ["Aug 2025", "Nov 2025", "Feb 2026"]
+
+    daily = pd.Series(np.arange(10.0), index=pd.date_range("2026-10-01", periods=10, freq="D"))
+    ax3 = plot_forecast(daily, fc.set_axis(pd.date_range("2026-10-11", periods=3, freq="D")))
+    to_png(ax3.figure)
+    assert isinstance(ax3.xaxis.get_major_locator(), mdates.AutoDateLocator)  # not monthly: left to matplotlib
