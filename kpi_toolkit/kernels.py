@@ -92,7 +92,7 @@ def _serve(path: str) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(64)
-    sys.stdout.buffer.write(b'{"ready": true}\n')
+    sys.stdout.buffer.write(b'{"listening": true}\n')
     sys.stdout.buffer.flush()
     for name in PRELOAD:
         try:
@@ -192,7 +192,7 @@ class ForkServer:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True,
                                      env=env)
         assert self.proc.stdout is not None
-        if not self.proc.stdout.readline().startswith(b'{"ready"'):
+        if not self.proc.stdout.readline().startswith(b'{"listening"'):
             self.close()
             raise RuntimeError("the kernel template did not start")
 

@@ -43,27 +43,26 @@ def _x(index: pd.Index) -> Any:
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
-def _monthly(index: pd.Index) -> bool:
-    """Whether a series is monthly (at least two points, all on the first of a month)."""
-    idx = _x(index)
-    return len(idx) >= 2 and bool((idx.day == 1).all() and (idx.normalize() == idx).all())
+def _month_label(t: pd.Timestamp) -> str:
+    """``Nov 2025``."""
+    return f"{_MONTHS[t.month - 1]} {t.year}"
 
 
-def _month_ticks(ax: Any, first: Any, last: Any, *, max_ticks: int = 7) -> Any:
-    """Ticks on month starts from ``first`` to ``last``, labelled "Nov 2025", every k-th month so at
-    most ``max_ticks`` show.
+def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp, max_ticks: int = 7) -> Any:
+    """For a monthly series ``x`` (consecutive firsts of the month): ticks on the
+    month starts from its first month to the last of ``x`` and ``later``, labelled "Nov 2025", every
+    k-th month so at most ``max_ticks`` show. Other series keep matplotlib's date locator.
 
     Plainer for a client than the date locator's "2025-11", and fixed ticks are not recomputed at
     every layout pass (matplotlib's date locator was ~15 % of the goals chart's drawing time).
     """
-    first, last = pd.Timestamp(first), pd.Timestamp(last)
-    months = pd.date_range(first.to_period("M").to_timestamp() if first.day == 1 else first + pd.offsets.MonthBegin(1),
-                           last, freq="MS")
-    if len(months) == 0:
+    from ..trends.forecast import _is_monthly
+
+    if not _is_monthly(x):
         return ax
-    step = int(np.ceil(len(months) / max_ticks))
-    ticks = months[::step]
-    ax.set_xticks(ticks, [f"{_MONTHS[t.month - 1]} {t.year}" for t in ticks])
+    months = pd.date_range(x.min(), max([x.max(), *later]), freq="MS")
+    ticks = months[::int(np.ceil(len(months) / max_ticks))]
+    ax.set_xticks(ticks, [_month_label(t) for t in ticks])
     return ax
 
 
@@ -178,8 +177,7 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
             a.plot(x, g["last_year"], "--", color=GREY, lw=1.2, label="a year earlier")
         months = pd.to_datetime(g["month"].astype(str), format="%Y-%m")
         ticks = list(range(0, len(g), 3))
-        a.set_xticks(ticks, [f"{_MONTHS[months.iloc[i].month - 1]} {months.iloc[i]:%Y}" for i in ticks],
-                     fontsize=8)
+        a.set_xticks(ticks, [_month_label(months.iloc[i]) for i in ticks], fontsize=8)
         a.set_title(str(g["label"].iloc[0]), fontsize=10)
         unit_axis(a, str(g["unit"].iloc[0]))
         a.tick_params(axis="y", labelsize=8)
@@ -222,12 +220,11 @@ def plot_forecast(history: pd.Series, fc: pd.DataFrame, *, ax: Any = None, title
     """History and forecast with its prediction interval (from :func:`kpi_toolkit.trends.forecast`)."""
     if ax is None:
         _, ax = new_figure(height_in=3.2)
-    ax.plot(_x(history.index), history.to_numpy(dtype="float64"), color="#333333", lw=1.2, label="actual")
-    ax.fill_between(_x(fc.index), fc["lower"], fc["upper"], color=NEUTRAL, alpha=0.18, lw=0,
-                    label="likely range (90 %)")
-    ax.plot(_x(fc.index), fc["forecast"], color=NEUTRAL, lw=1.6, ls="--", label="forecast")
-    if _monthly(history.index):
-        _month_ticks(ax, _x(history.index).min(), max(_x(history.index).max(), _x(fc.index).max()))
+    hx, fx = _x(history.index), _x(fc.index)
+    ax.plot(hx, history.to_numpy(dtype="float64"), color="#333333", lw=1.2, label="actual")
+    ax.fill_between(fx, fc["lower"], fc["upper"], color=NEUTRAL, alpha=0.18, lw=0, label="likely range (90 %)")
+    ax.plot(fx, fc["forecast"], color=NEUTRAL, lw=1.6, ls="--", label="forecast")
+    _month_ticks(ax, hx, *fx)
     unit_axis(ax, unit)
     if title:
         ax.set_title(title)
@@ -244,21 +241,18 @@ def plot_goal(history: pd.Series, fc: pd.DataFrame | None, *, target: float, dea
         _, ax = new_figure(height_in=2.8)
     colour = {"on_track": GOOD, "achieved": GOOD, "at_risk": OKABE_ITO[1], "off_track": BAD,
               "missed": BAD}.get(status or "", NEUTRAL)
-    ax.plot(_x(history.index), history.to_numpy(dtype="float64"), "-o", ms=3, color="#333333", lw=1.3,
-            label="actual")
-    if fc is not None and len(fc):
-        x = _x(fc.index)
-        last_x = _x(history.index[-1:])
-        ax.fill_between(x, fc["lower"], fc["upper"], color=colour, alpha=0.18, lw=0, label="likely range (90 %)")
-        ax.plot(last_x.append(x), np.r_[history.to_numpy(dtype="float64")[-1], fc["forecast"].to_numpy()],
+    hx = _x(history.index)
+    fx = _x(fc.index) if fc is not None else hx[:0]
+    ax.plot(hx, history.to_numpy(dtype="float64"), "-o", ms=3, color="#333333", lw=1.3, label="actual")
+    if len(fx):
+        ax.fill_between(fx, fc["lower"], fc["upper"], color=colour, alpha=0.18, lw=0, label="likely range (90 %)")
+        ax.plot(hx[-1:].append(fx), np.r_[history.to_numpy(dtype="float64")[-1], fc["forecast"].to_numpy()],
                 "--", color=colour, lw=1.6, label="forecast")
     ax.axhline(target, color=colour, lw=1.2, ls=":", label="target")
     d = pd.Timestamp(deadline)
     d = d.tz_localize(None) if d.tzinfo is not None else d
     ax.axvline(d, color=GREY, lw=1.0)
-    if _monthly(history.index):
-        ends = [_x(history.index).max(), d] + ([_x(fc.index).max()] if fc is not None and len(fc) else [])
-        _month_ticks(ax, _x(history.index).min(), max(ends))
+    _month_ticks(ax, hx, d, *fx)
     unit_axis(ax, unit)
     if title:
         ax.set_title(title, fontsize=11)
