@@ -22,12 +22,18 @@ def esc(text: Any) -> str:
 
 
 def figure_html(fig: Any, alt_text: str) -> str:
-    """An ``<img>`` with the chart embedded as a PNG data URI (mail clients keep these)."""
-    from .plotting import to_png
+    """An ``<img>`` with the chart embedded as a PNG data URI (mail clients keep these).
 
-    data = base64.b64encode(to_png(fig)).decode("ascii")
+    The image is drawn at :data:`~kpi_toolkit.plotting.DPI` and shown at
+    :data:`~kpi_toolkit.plotting.DISPLAY_DPI`; ``max-width:100%`` shrinks it on narrower screens.
+    """
+    from .plotting import DISPLAY_DPI, DPI, to_png
+
+    png = to_png(fig)
+    width = round(int.from_bytes(png[16:20], "big") * DISPLAY_DPI / DPI)  # IHDR: width, big-endian
+    data = base64.b64encode(png).decode("ascii")
     return (f'<figure class="kpi-chart"><img src="data:image/png;base64,{data}" alt="{esc(alt_text)}" '
-            f'style="max-width:100%;height:auto"/></figure>')
+            f'width="{width}" style="max-width:100%;height:auto"/></figure>')
 
 
 STACK_MIN_COLUMNS = 5

@@ -1378,11 +1378,12 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
                            hour_block_hours=block)
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
+    from .plotting import tz_words
     from .plotting.segments import plot_time_slots
 
     unit, label = _unit(slots), _lower(slots.attrs["label"])
     fig, ax = _new_fig(height_in=4.2)
-    plot_time_slots(slots, ax=ax, title=f"{label[0].upper()}{label[1:]} by time of day ({ctx.tz}), {window}")
+    plot_time_slots(slots, ax=ax, title=f"{label[0].upper()}{label[1:]} by time of day ({tz_words(ctx.tz)}), {window}")
     sentences = []
     counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False)
     for platform, n in counts.items():
@@ -1433,12 +1434,13 @@ def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = 3) -> ReportVie
         return ReportView.skipped(
             key, title, f"{TOO_FEW} per weekday and time slot: no platform has {min_cells} or more "
             f"weekday × {block}-hour cells with {min_cell} posts in {window} (see the time of day above)")
+    from .plotting import tz_words
     from .plotting.segments import plot_posting_heatmaps
 
     sub = grid[grid["platform"].isin(keep)]
     sub.attrs.update(grid.attrs)
     unit, label, conf = _unit(grid), _lower(grid.attrs["label"]), opts.confidence
-    fig = plot_posting_heatmaps(sub, title=f"{label[0].upper()}{label[1:]} by weekday and time ({ctx.tz}), {window}")
+    fig = plot_posting_heatmaps(sub, title=f"{label[0].upper()}{label[1:]} by weekday and time ({tz_words(ctx.tz)}), {window}")
     best = best_posting_times(sub, top=1)
     sentences = []
     for r in best.itertuples():

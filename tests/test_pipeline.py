@@ -48,6 +48,37 @@ def test_html_has_no_code_scripts_or_external_refs(demo_run) -> None:
         assert path.stat().st_size < 2_000_000, (path, path.stat().st_size)
 
 
+PHONE_COLUMN_PX = 370
+"""Width of the report's text column on a 390-pixel phone (the page keeps 10 px each side)."""
+
+
+def test_chart_text_is_readable_on_a_phone(demo_run) -> None:
+    """Every chart of every report: its 11-point tick labels come out at 10 CSS pixels or more on a
+    phone. The PNG's width in inches (pixels / DPI) and the <img>'s width give the CSS pixels per
+    inch; a phone shrinks the image to its column. Charts drawn 8 inches wide and shown at their
+    natural width came out at ~7 pixels."""
+    import base64
+    import struct
+
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN
+
+    seen = 0
+    for path in _htmls(demo_run[0]):
+        for tag in re.findall(r"<img [^>]*src=\"data:image/png;base64,[^>]*>", path.read_text(encoding="utf-8")):
+            png = base64.b64decode(re.search(r"base64,([^\"]+)", tag).group(1))
+            px = struct.unpack(">I", png[16:20])[0]
+            # the figure plus the crop's padding; matplotlib's wrapping of bold titles may overshoot a few pixels
+            assert px <= 1.02 * (FIG_WIDTH_IN + 2 * 0.1) * DPI, (path.name, "chart wider than the figure", px)
+            width = re.search(r'\bwidth="(\d+)"', tag)
+            assert width, (path.name, "chart without a display width")
+            css = int(width.group(1))
+            shown = min(css, PHONE_COLUMN_PX)
+            tick_px = 11 / 72 * css / (px / DPI) * shown / css
+            assert tick_px >= 10, (path.name, round(tick_px, 1))
+            seen += 1
+    assert seen >= 3 * 8, seen  # the monthly report alone has 8 charts a client
+
+
 def test_report_shows_client_branding_and_parts(demo_run) -> None:
     root, _ = demo_run
     params = {p.stem: p.read_text() for p in (root / "parameters").glob("*.yaml")}

@@ -48,16 +48,18 @@ def test_long_chart_titles_wrap_inside_the_figure_width() -> None:
 
     from PIL import Image
 
-    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, new_figure, to_png
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, new_figure, to_png, tz_words, wrap_label
 
     fig, ax = new_figure()
-    ax.barh(["a very long category label on the left", "b"], [3, 4])
-    long = ("Engagement rate (by reach) by time of day (America/Argentina/Buenos_Aires), "
+    ax.barh([wrap_label("a very long category label on the left"), "b"], [3, 4])
+    long = (f"Engagement rate (by reach) by time of day ({tz_words('America/Argentina/Buenos_Aires')}), "
             "the last 12 months, every platform")
     ax.set_title(long)
     width, _ = Image.open(io.BytesIO(to_png(fig))).size
     assert width <= FIG_WIDTH_IN * DPI + 2 * 0.1 * DPI + 1  # the figure plus the crop's padding
     assert "\n" not in ax.get_title(loc="left")  # the title text itself is unchanged; wrapping is at draw
+    assert tz_words("America/Argentina/Buenos_Aires") == "Buenos Aires time"
+    assert tz_words("Europe/London") == "London time" and tz_words("UTC") == "UTC"
     fig2, ax2 = new_figure()
     ax2.set_title("Short title")
     assert Image.open(io.BytesIO(to_png(fig2))).size[0] <= FIG_WIDTH_IN * DPI + 2 * 0.1 * DPI + 1
@@ -84,10 +86,21 @@ def test_wide_tables_carry_column_names_for_phone_cards() -> None:
     assert "table.kpi-stack td::before{content:attr(data-label)" in css
 
 
+def _overlaps(ax) -> list[tuple[str, str]]:
+    """Pairs of x tick labels of an axes whose boxes overlap, as drawn."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(ax.get_figure(root=True))
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.get_xticklabels() if t.get_text()]
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
+
+
 def test_monthly_charts_label_months_in_words_and_keep_every_point_in_view() -> None:
-    """Goal and forecast charts of monthly series: month-start ticks "Nov 2025" (not the date
-    locator's "2025-11"), at most 7, every k-th month; the data, forecast and deadline stay inside
-    the x-limits."""
+    """Goal and forecast charts of monthly series: month-start ticks "Nov" with the year under the
+    first and wherever it changes (not the date locator's "2025-11"), every k-th month so the labels
+    fit a phone-width axis without touching; the data, forecast and deadline stay inside the x-limits."""
     import matplotlib.dates as mdates
     import numpy as np
     import pandas as pd
@@ -101,19 +114,82 @@ def test_monthly_charts_label_months_in_words_and_keep_every_point_in_view() -> 
     ax = plot_goal(hist, fc, target=20.0, deadline=pd.Timestamp("2027-03-01"), status="at_risk", title="Reach")
     to_png(ax.figure)
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    # Aug 2025 .. Mar 2027 = 20 months: every 3rd month, 7 ticks
-    assert labels == ["Aug 2025", "Nov 2025", "Feb 2026", "May 2026", "Aug 2026", "Nov 2026", "Feb 2027"]
+    # Aug 2025 .. Mar 2027 = 20 months on a ~3.9-inch axis: 6 labels fit, so every 4th month
+    assert labels == ["Aug\n2025", "Dec", "Apr\n2026", "Aug", "Dec"]
+    assert not _overlaps(ax)
     ticks = mdates.num2date(ax.get_xticks())
     assert all(t.day == 1 for t in ticks)
     lo, hi = ax.get_xlim()
     assert lo <= mdates.date2num(hist.index[0]) and hi >= mdates.date2num(pd.Timestamp("2027-03-01"))
+    # the legend hangs below the two-line month labels, not over them
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    ax.figure.draw(renderer)
+    legend_top = ax.get_legend().get_window_extent(renderer).y1
+    assert legend_top <= min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels())
 
     ax2 = plot_forecast(hist.iloc[:6], fc.iloc[:2], title="Reach")
     to_png(ax2.figure)
-    # Aug 2025 .. Dec 2026: 17 months, every 3rd
-    assert [t.get_text() for t in ax2.get_xticklabels()][:3] == ["Aug 2025", "Nov 2025", "Feb 2026"]
+    assert [t.get_text() for t in ax2.get_xticklabels()][:3] == ["Aug\n2025", "Nov", "Feb\n2026"]
+    assert not _overlaps(ax2)
 
     daily = pd.Series(np.arange(10.0), index=pd.date_range("2026-10-01", periods=10, freq="D"))
     ax3 = plot_forecast(daily, fc.set_axis(pd.date_range("2026-10-11", periods=3, freq="D")))
     to_png(ax3.figure)
-    assert isinstance(ax3.xaxis.get_major_locator(), mdates.AutoDateLocator)  # not monthly: left to matplotlib
+    assert isinstance(ax3.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)  # days: concise dates
+    assert not _overlaps(ax3)
+
+
+def test_small_multiples_and_daily_charts_keep_tick_labels_apart() -> None:
+    """The 12-month small multiples (half a phone-width figure each) and a six-month daily alert
+    chart: no two x tick labels touch."""
+    import numpy as np
+    import pandas as pd
+
+    from kpi_toolkit.plotting import to_png
+    from kpi_toolkit.plotting.trends import plot_alerts, plot_rolling_12_months
+
+    months = [str(p) for p in pd.period_range("2025-11", periods=12, freq="M")]
+    r12 = pd.DataFrame([{"kpi": k, "label": k.title(), "unit": "count", "month": m, "value": 1000.0 + i,
+                         "last_year": 900.0 + i} for k in ("reach", "engagements", "followers")
+                        for i, m in enumerate(months)])
+    axes = plot_rolling_12_months(r12, title="Main measures")
+    to_png(axes[0].figure)
+    for a in axes[:3]:
+        assert not _overlaps(a), _overlaps(a)
+        assert len(a.get_xticks()) >= 3  # still a label every few months
+    idx = pd.date_range("2026-05-01", "2026-10-31", freq="D")
+    res = pd.DataFrame({"timestamp": idx, "value": 10.0, "expected": 10.0, "lower": 8.0, "upper": 12.0,
+                        "is_anomaly": False, "score": 0.0})
+    ax = plot_alerts(res, title="Mentions")
+    to_png(ax.figure)
+    assert not _overlaps(ax), _overlaps(ax)
+
+
+def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
+    """Legends take as many columns as fit a phone-width figure (as drawn by matplotlib), and a count
+    axis stepping by 2.5 reads 7.5, not 8."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kpi_toolkit.plotting import FIG_WIDTH_IN, legend_columns, legend_outside, new_figure, thousands_axis
+
+    models = ["First touch", "Last touch", "Last non-direct", "Linear", "Time decay",
+              "Position based (40/20/40)", "Markov chain", "Shapley value"]
+    for labels in (models, ["actual", "likely range (90 %)", "forecast", "target"], ["2024", "2025", "2026"]):
+        fig, ax = new_figure()
+        for lab in labels:
+            ax.plot([0, 1], [0, 1], label=lab)
+        legend_outside(ax)
+        ncol = legend_columns(labels, FIG_WIDTH_IN)
+        width = ax.get_legend().get_window_extent(FigureCanvasAgg(fig).get_renderer()).width / fig.dpi
+        assert width <= FIG_WIDTH_IN, (labels, ncol, width)
+        assert ncol == 1 or width > FIG_WIDTH_IN * 0.4, (labels, ncol, width)  # no needless stacking
+    assert legend_columns(["2024", "2025", "2026"], FIG_WIDTH_IN) == 3
+    assert legend_columns(models, FIG_WIDTH_IN) == 2
+
+    fig, ax = new_figure()
+    fmt = thousands_axis(ax).yaxis.get_major_formatter()
+    assert [fmt(v, 0) for v in (5.0, 7.5, 10.0, 12.5)] == ["5", "7.5", "10", "12.5"]
+    assert [fmt(v, 0) for v in (1200.0, 12_500.0, 45_000.0, 1_250_000.0, 2_000_000.0)] == \
+        ["1,200", "12.5 k", "45 k", "1.25 M", "2 M"]

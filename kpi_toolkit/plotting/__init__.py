@@ -19,10 +19,15 @@ GOOD = "#009E73"
 BAD = "#D55E00"
 NEUTRAL = "#0072B2"
 
-FIG_WIDTH_IN = 8.0
-"""Charts are drawn 8 inches wide at 110 dpi: sharp in a report that fills a laptop screen, and
-small enough (~40-80 kB a chart) to keep the e-mailed report under 2 MB."""
-DPI = 110
+FIG_WIDTH_IN = 5.0
+"""Charts are drawn for a phone: 5 inches wide, shown 550 CSS pixels wide (:data:`DISPLAY_DPI`).
+A 390-pixel phone scales them to ~65 %, which keeps 11-point tick labels at ~11 pixels; charts
+drawn 8 inches wide came out at ~7 pixels, too small to read without zooming."""
+DPI = 176
+"""Pixels per inch of the PNG: 880 pixels across, 1.6 pixels per CSS pixel, so charts stay sharp on
+high-density screens while a chart stays ~40-120 kB (the e-mailed report must stay under 2 MB)."""
+DISPLAY_DPI = 110
+"""CSS pixels per inch at which a chart is shown: text keeps its point size on a laptop."""
 
 _STYLED = False
 
@@ -63,41 +68,145 @@ def percent_axis(ax: Any, axis: str = "y", *, decimals: int | None = None) -> An
 
 
 def thousands_axis(ax: Any, axis: str = "y") -> Any:
-    """Readable large counts on ``axis``: 1,200 / 45 k / 1.2 M."""
+    """Readable large counts on ``axis``: 1,200 / 7.5 / 45 k / 12.5 k / 1.25 M.
+
+    Ticks keep the decimals they have (up to two), so a 2.5-step axis reads 5, 7.5, 10, not 5, 8, 10.
+    """
     from matplotlib.ticker import FuncFormatter
+
+    def _num(v: float) -> str:
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
 
     def _fmt(x: float, _pos: int) -> str:
         a = abs(x)
         if a >= 1e6:
-            return f"{x / 1e6:.1f} M".replace(".0 M", " M")
+            return f"{_num(x / 1e6)} M"
         if a >= 1e4:
-            return f"{x / 1e3:.0f} k"
-        return f"{x:,.0f}"
+            return f"{_num(x / 1e3)} k"
+        return _num(x)
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(_fmt))
     return ax
 
 
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+TICK_SPACING_IN = 0.6
+"""Room for one month label ("Nov" over "2025") at 11 points on an axis, in inches: the widest
+label plus a gap; smaller labels need proportionally less."""
+
+
+def month_tick_labels(ticks: Any) -> list[str]:
+    """Short month labels: "Nov" under every tick, with the year on a second line under the first
+    tick and wherever the year changes ("Nov\n2025", "Feb\n2026", "May", "Aug")."""
+    import pandas as pd
+
+    out, year = [], None
+    for t in map(pd.Timestamp, ticks):
+        out.append(f"{MONTHS[t.month - 1]}\n{t.year}" if t.year != year else MONTHS[t.month - 1])
+        year = t.year
+    return out
+
+
+def max_ticks(ax: Any, *, fontsize: float = 11.0) -> int:
+    """How many month labels of ``fontsize`` points fit across ``ax`` (its width before layout,
+    at least 2)."""
+    width_in = ax.get_position().width * ax.get_figure(root=True).get_figwidth()
+    return max(2, int(width_in / (TICK_SPACING_IN * fontsize / 11.0)))
+
+
+def tz_words(tz: Any) -> str:
+    """A time zone as a client says it in a chart title: "Europe/London" -> "London time",
+    "America/Argentina/Buenos_Aires" -> "Buenos Aires time" (the full name stays in the notes)."""
+    city = str(tz).rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city} time" if city not in ("UTC", "GMT") else city
+
+
+def wrap_label(text: Any, width: int = 24) -> str:
+    """A long category label (a row of a dot or bar chart) on up to three lines of ``width``
+    characters, so the labels leave the plot most of a phone-width figure."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False, max_lines=3,
+                                    placeholder="…")) or str(text)
+
+
+def legend_columns(labels: Any, width_in: float, *, fontsize_pt: float = 11.0) -> int:
+    """The most legend columns that fit ``width_in``.
+
+    Entries fill the columns top to bottom, as matplotlib lays them out; a column is as wide as its
+    longest label (~0.6 em a character in DejaVu Sans, measured) plus the marker and its gap
+    (2.8 em), columns are 2 em apart and the legend has 0.8 em of padding (matplotlib's defaults).
+    """
+    import math
+
+    labels = [str(x) for x in labels]
+    em_in = fontsize_pt / 72
+    for ncol in range(len(labels), 1, -1):
+        rows = math.ceil(len(labels) / ncol)
+        cols = [labels[i:i + rows] for i in range(0, len(labels), rows)]
+        width = sum(0.6 * max(map(len, c)) + 2.8 for c in cols) + 2.0 * (len(cols) - 1) + 0.8
+        if width * em_in <= width_in:
+            return len(cols)
+    return 1
+
+
+def date_axis(ax: Any) -> Any:
+    """Dates on the x axis of a daily series: as many ticks as fit (:func:`max_ticks`), labelled
+    concisely ("May", "Jun", ... with the year once) instead of "2026-05"."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=max_ticks(ax))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return ax
+
+
 def legend_outside(ax: Any, *, title: str | None = None) -> Any:
-    """Put the legend below the plot so it never covers data."""
+    """Put the legend below the plot so it never covers data, in as many columns as fit the
+    figure's width (a phone-width chart takes two or three).
+
+    The legend hangs a fixed distance in points under the axes: below the x tick labels (one or
+    two lines) and the x-axis label, whatever the height of the axes.
+    """
     handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, title=title, loc="upper center", bbox_to_anchor=(0.5, -0.18),
-                  ncol=min(len(labels), 4), frameon=False)
+    if not handles:
+        return ax
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.transforms import offset_copy
+
+    def points(size: Any) -> float:
+        return FontProperties(size=size).get_size_in_points()
+
+    from matplotlib.dates import ConciseDateFormatter
+
+    ticks = ax.get_xticklabels()
+    lines = max((t.get_text().count("\n") + 1 for t in ticks if t.get_text()), default=1)
+    if isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter):
+        lines += 1  # its offset line ("2026") under the ticks
+    drop = (rcParams["xtick.major.size"] + rcParams["xtick.major.pad"]
+            + 1.25 * lines * max((t.get_fontsize() for t in ticks), default=points(rcParams["xtick.labelsize"])))
+    if ax.get_xlabel():
+        drop += rcParams["axes.labelpad"] + 1.25 * ax.xaxis.label.get_fontsize()
+    fig = ax.get_figure(root=True)
+    anchor = offset_copy(ax.transAxes, fig=fig, y=-(drop + 4), units="points")
+    ax.legend(handles, labels, title=title, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              bbox_transform=anchor, ncol=legend_columns(labels, fig.get_figwidth()), frameon=False)
     return ax
 
 
 def to_png(fig: Any) -> bytes:
     """The figure as PNG bytes at the house resolution.
 
-    Titles wrap at the figure's edge: a long title (a KPI name, a brand, a time zone) otherwise
-    ran past it, and the tight crop then widened the image to ~10 inches, which a phone shows
+    Titles and axis labels wrap at the figure's edge: a long title (a KPI name, a brand, a time
+    zone) otherwise ran past it, and the tight crop then widened the image, which a phone shows
     with every label shrunk to fit its screen.
     """
     import io
 
     for ax in fig.axes:
-        for title in (ax.title, ax._left_title, ax._right_title):
+        for title in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
             title.set_wrap(True)
     for text in fig.texts:
         text.set_wrap(True)

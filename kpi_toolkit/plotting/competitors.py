@@ -12,7 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import BAD, GOOD, GREY, NEUTRAL, OKABE_ITO, legend_outside, new_figure, percent_axis
+from . import (
+    BAD,
+    GOOD,
+    GREY,
+    NEUTRAL,
+    OKABE_ITO,
+    date_axis,
+    legend_outside,
+    max_ticks,
+    month_tick_labels,
+    new_figure,
+    percent_axis,
+    wrap_label,
+)
 
 __all__ = ["plot_benchmark_gaps", "plot_channel_scores", "plot_peer_metric", "plot_sentiment_by_topic",
            "plot_share_trend", "plot_daily_mentions"]
@@ -34,10 +47,6 @@ def _brand_colours(brands: Sequence[str], client: str | None) -> dict[str, str]:
     return out
 
 
-def _month_tick(m: str, *, first: bool) -> str:
-    """ "Nov" under each month, with the year under the first month and every January."""
-    t = pd.Timestamp(f"{m}-01")
-    return t.strftime("%b\n%Y") if first or t.month == 1 else t.strftime("%b")
 
 
 def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_col: str = "share_of_voice",
@@ -68,18 +77,14 @@ def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_c
         own = b == client
         ax.plot(x, g[share_col].to_numpy(dtype=float), marker="o", ms=4 if own else 3,
                 lw=2.6 if own else 1.4, color=colours[b], label=labels.get(b, b), zorder=3 if own else 2)
-    step = max(1, -(-len(months) // 12))
-    ticks = list(range(0, len(months), step))
-    ax.set_xticks(ticks, [_month_tick(months[i], first=(j == 0)) for j, i in enumerate(ticks)])
+    ticks = list(range(0, len(months), int(np.ceil(len(months) / max_ticks(ax)))))
+    ax.set_xticks(ticks, month_tick_labels(pd.to_datetime([f"{months[i]}-01" for i in ticks])))
     ax.set_ylim(bottom=0)
     percent_axis(ax, decimals=0)
     ax.set_title(title)
     ax.set_xlabel("Month")
     ax.set_ylabel("Share of tracked brands")
-    handles, names = ax.get_legend_handles_labels()
-    # below the two-line month ticks and the axis label
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=min(len(names), 4),
-              frameon=False)
+    legend_outside(ax)
     return ax
 
 
@@ -95,7 +100,7 @@ def plot_peer_metric(comparison: pd.DataFrame, *, metric: str, client: str | Non
     vals = df[metric].to_numpy(dtype=float)
     colours = [NEUTRAL if b == client else GREY for b in df["brand"]]
     ax.barh(y, np.nan_to_num(vals), color=colours)
-    ax.set_yticks(y, [labels.get(b, b) for b in df["brand"]])
+    ax.set_yticks(y, [wrap_label(labels.get(b, b)) for b in df["brand"]])
     if percent:
         percent_axis(ax, "x", decimals=None)
     ax.set_title(title or f"{metric.replace('_', ' ').capitalize()} ({_PLATFORM.get(platform, platform)})")
@@ -117,8 +122,8 @@ def plot_benchmark_gaps(gaps: pd.DataFrame, *, title: str = "Your numbers agains
     ax.axvline(1.0, color="#444444", lw=1, ls="--")
     names = {"avg_engagement_rate_per_post": "engagement rate", "post_ctr": "click-through rate",
              "video_completion_rate": "video completion", "audience_growth_rate": "follower growth"}
-    ax.set_yticks(y, [f"{_PLATFORM.get(p, p)}: {names.get(m, m)}" for p, m in zip(df["platform"], df["metric"],
-                                                                                strict=True)])
+    ax.set_yticks(y, [wrap_label(f"{_PLATFORM.get(p, p)}: {names.get(m, m)}", 20)
+                      for p, m in zip(df["platform"], df["metric"], strict=True)])
     ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter
 
@@ -140,12 +145,12 @@ def plot_channel_scores(scores: pd.DataFrame, *, objective: str = "", ax: Any = 
     ax.axvline(1.0, color="#444444", lw=1, ls="--")
     ax.set_yticks(y, [_PLATFORM.get(p, p) for p in df["platform"]])
     for yi, (s, w) in enumerate(zip(df["score"], df["weight"], strict=True)):
-        ax.annotate(f"{s:.2f}  (weight {w:.0%})".replace("%", " %"), (s, yi), xytext=(4, 0),
+        ax.annotate(f"{s:.2f}\nweight {w:.0%}".replace("%", " %"), (s, yi), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8)
     goal = f" for {objective}" if objective else ""
     ax.set_title(f"Channel score{goal} (1.0 = at benchmark)")
     ax.set_xlabel("Weighted score: your value ÷ benchmark, averaged over the goal's metrics")
-    ax.set_xlim(0, max(2.2, float(df["score"].max()) * 1.25) if len(df) else 2.2)
+    ax.set_xlim(0, max(2.2, float(df["score"].max()) * 1.35) if len(df) else 2.2)
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -162,7 +167,7 @@ def plot_sentiment_by_topic(by_topic: pd.DataFrame, *, top: int = 10,
         vals = df[lab].to_numpy(dtype=float)
         ax.barh(y, vals, left=left, color=_SENTIMENT_COLOURS[lab], label=lab)
         left += vals
-    ax.set_yticks(y, list(df["topic"]))
+    ax.set_yticks(y, [wrap_label(t) for t in df["topic"]])
     ax.set_title(title)
     ax.set_xlabel("Mentions (a mention can belong to several topics)")
     ax.grid(axis="y", visible=False)
@@ -189,10 +194,6 @@ def plot_daily_mentions(daily: pd.DataFrame, *, alerts: pd.DataFrame | None = No
     ax.set_title(title)
     ax.set_xlabel("Day")
     ax.set_ylabel("Mentions")
-    import matplotlib.dates as mdates
-
-    loc = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    date_axis(ax)
     legend_outside(ax)
     return ax

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis
+from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, wrap_label
 
 __all__ = ["plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi",
            "plot_time_slots"]
@@ -51,13 +51,14 @@ def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None
             ax.plot([r["ci_low"], r["ci_high"]], [pos, pos], color=colour, lw=2.2, alpha=0.8 if ok else 0.6,
                     solid_capstyle="butt")
         ax.plot([r["value"]], [pos], "o", color=colour, ms=7, zorder=3)
-        note = f"{int(r['n_posts'])} posts" + ("" if ok else " · too few to conclude")
+        n = int(r["n_posts"])
+        note = f"{n} post{'s' * (n != 1)}" + ("" if ok else "\ntoo few")
         ax.annotate(note, (1.0, pos), xycoords=("axes fraction", "data"), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8, color="#444444" if ok else GREY)
     overall = seg.attrs.get("overall")
     if overall is not None and np.isfinite(overall):
         ax.axvline(overall, color=OKABE_ITO[1], ls="--", lw=1.2, label="all posts")
-    ax.set_yticks(y, [labels[i] for i in order])
+    ax.set_yticks(y, [wrap_label(labels[i]) for i in order])
     for tick, i in zip(ax.get_yticklabels(), order, strict=True):
         if not bool(seg.iloc[i]["enough_posts"]):
             tick.set_color(GREY)
@@ -151,13 +152,16 @@ def _hatch(x: int, y: int) -> Any:
     return Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#c4c4c4", lw=0)
 
 
-def plot_posting_heatmaps(grid: pd.DataFrame, *, title: str | None = None, ncols: int = 2) -> Any:
-    """One :func:`plot_posting_heatmap` per platform on a new figure; returns the Figure."""
+def plot_posting_heatmaps(grid: pd.DataFrame, *, title: str | None = None, ncols: int = 1) -> Any:
+    """One :func:`plot_posting_heatmap` per platform on a new figure; returns the Figure.
+
+    One platform a row by default: twelve time slots side by side need the figure's whole width.
+    """
     platforms = sorted(grid["platform"].unique()) if "platform" in grid.columns else [None]
     n = len(platforms)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = new_figure(height_in=2.9 * nrows + 0.6, nrows=nrows, ncols=ncols, squeeze=False)
+    fig, axes = new_figure(height_in=2.6 * nrows + 0.6, nrows=nrows, ncols=ncols, squeeze=False)
     for ax, p in zip(axes.flat, platforms, strict=False):
         plot_posting_heatmap(grid, platform=p, ax=ax)
     for ax in list(axes.flat)[n:]:
@@ -177,10 +181,10 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
     """
     d = drivers[~drivers["is_reference"] & drivers["irr"].notna()].reset_index(drop=True)
     if ax is None:
-        _, ax = new_figure(height_in=max(2.4, 0.32 * len(d) + 1.8))
+        _, ax = new_figure(height_in=max(2.4, 0.4 * len(d) + 1.8))
     from kpi_toolkit.segments import _plain_column
 
-    labels = [f"{_plain_column(f)}: {lvl} vs {ref}" for f, lvl, ref in
+    labels = [f"{_plain_column(f)}: {lvl}\nvs {ref}" for f, lvl, ref in
               zip(d["factor"], d["level"], d["reference"], strict=True)]
     y = np.arange(len(d))[::-1]
     for pos, r in zip(y, d.itertuples(), strict=True):
@@ -199,7 +203,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _p: ""))
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels, fontsize=9)
     ax.set_xlabel(f"{drivers.attrs.get('numerator', 'engagements').capitalize()} per "
                   f"{drivers.attrs.get('denominator', 'reach')}, times the reference "
                   f"({100 * float(drivers.attrs.get('confidence', 0.95)):g} % interval)")

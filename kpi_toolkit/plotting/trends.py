@@ -17,9 +17,14 @@ from . import (
     BAD,
     GOOD,
     GREY,
+    MONTHS,
     NEUTRAL,
     OKABE_ITO,
+    date_axis,
+    legend_columns,
     legend_outside,
+    max_ticks,
+    month_tick_labels,
     new_figure,
     percent_axis,
     thousands_axis,
@@ -27,9 +32,6 @@ from . import (
 
 __all__ = ["plot_alerts", "plot_decomposition", "plot_forecast", "plot_goal", "plot_level_shifts",
            "plot_month_of_year", "plot_rolling_12_months", "unit_axis"]
-
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
 
 def unit_axis(ax: Any, unit: str, axis: str = "y") -> Any:
     """Format an axis for a KPI unit: percentages for fractions, readable counts otherwise."""
@@ -43,15 +45,11 @@ def _x(index: pd.Index) -> Any:
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
-def _month_label(t: pd.Timestamp) -> str:
-    """``Nov 2025``."""
-    return f"{_MONTHS[t.month - 1]} {t.year}"
-
-
-def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp, max_ticks: int = 7) -> Any:
+def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp) -> Any:
     """For a monthly series ``x`` (consecutive firsts of the month): ticks on the
-    month starts from its first month to the last of ``x`` and ``later``, labelled "Nov 2025", every
-    k-th month so at most ``max_ticks`` show. Other series keep matplotlib's date locator.
+    month starts from its first month to the last of ``x`` and ``later``, every k-th month so the
+    labels fit the axis (:func:`~kpi_toolkit.plotting.max_ticks`), labelled "Nov" with the year
+    under the first and wherever it changes. Other series get :func:`~kpi_toolkit.plotting.date_axis`.
 
     Plainer for a client than the date locator's "2025-11", and fixed ticks are not recomputed at
     every layout pass (matplotlib's date locator was ~15 % of the goals chart's drawing time).
@@ -59,10 +57,10 @@ def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp, max_ticks: 
     from ..trends.forecast import _is_monthly
 
     if not _is_monthly(x):
-        return ax
+        return date_axis(ax)
     months = pd.date_range(x.min(), max([x.max(), *later]), freq="MS")
-    ticks = months[::int(np.ceil(len(months) / max_ticks))]
-    ax.set_xticks(ticks, [_month_label(t) for t in ticks])
+    ticks = months[::int(np.ceil(len(months) / max_ticks(ax)))]
+    ax.set_xticks(ticks, month_tick_labels(ticks))
     return ax
 
 
@@ -98,6 +96,7 @@ def plot_alerts(result: pd.DataFrame, *, ax: Any = None, title: str | None = Non
     if len(down):
         ax.plot(_x(down["timestamp"]), down["value"], "v", color=OKABE_ITO[4], ms=6, label="dip", zorder=4)
     unit_axis(ax, unit)
+    date_axis(ax)
     if title:
         ax.set_title(title)
     ax.set_ylabel(ylabel or "")
@@ -130,6 +129,8 @@ def plot_decomposition(dec: pd.DataFrame, *, axes: Sequence[Any] | None = None, 
             a.plot(x, dec[part], color=colour, lw=1.0 if part != "trend" else 1.8)
         a.set_ylabel(names[part], rotation=0, ha="right", va="center", fontsize=9)
         unit_axis(a, unit)
+    if axes:
+        date_axis(axes[-1])  # shared by every panel
     if title:
         axes[0].set_title(title)
     return axes
@@ -152,6 +153,7 @@ def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None
             ax.annotate(f"{d:%d %b %Y}".lstrip("0"), (d, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -10), textcoords="offset points", fontsize=8, color=OKABE_ITO[1])
     unit_axis(ax, unit)
+    date_axis(ax)
     if title:
         ax.set_title(title)
     ax.set_ylabel(ylabel or "")
@@ -176,8 +178,8 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
         if g["last_year"].notna().any():
             a.plot(x, g["last_year"], "--", color=GREY, lw=1.2, label="a year earlier")
         months = pd.to_datetime(g["month"].astype(str), format="%Y-%m")
-        ticks = list(range(0, len(g), 3))
-        a.set_xticks(ticks, [_month_label(months.iloc[i]) for i in ticks], fontsize=8)
+        ticks = list(range(0, len(g), int(np.ceil(len(g) / max_ticks(a, fontsize=8)))))
+        a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=8)
         a.set_title(str(g["label"].iloc[0]), fontsize=10)
         unit_axis(a, str(g["unit"].iloc[0]))
         a.tick_params(axis="y", labelsize=8)
@@ -186,7 +188,8 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
     if flat:
         handles, labels = flat[0].get_legend_handles_labels()
         if handles and fig is not None:
-            fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
+            fig.legend(handles, labels, loc="outside lower center", frameon=False,
+                       ncol=legend_columns(labels, fig.get_figwidth()))
     if title and fig is not None:
         fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
     return flat
@@ -206,7 +209,7 @@ def plot_month_of_year(moy: pd.DataFrame, *, ax: Any = None, title: str | None =
         ax.plot(g["month_of_year"], g["value"], "-o", ms=3, lw=2.0 if latest else 1.2,
                 color=OKABE_ITO[i % len(OKABE_ITO)] if latest else [GREY, OKABE_ITO[5], OKABE_ITO[2]][i % 3],
                 label=str(y))
-    ax.set_xticks(range(1, 13), _MONTHS)
+    ax.set_xticks(range(1, 13), MONTHS, fontsize=9)  # twelve labels across a phone-width chart
     unit_axis(ax, unit)
     if title:
         ax.set_title(title)
