@@ -144,7 +144,6 @@ def test_monthly_charts_label_months_in_words_and_keep_every_point_in_view() -> 
 def test_small_multiples_and_daily_charts_keep_tick_labels_apart() -> None:
     """The 12-month small multiples (half a phone-width figure each) and a six-month daily alert
     chart: no two x tick labels touch."""
-    import numpy as np
     import pandas as pd
 
     from kpi_toolkit.plotting import to_png
@@ -172,7 +171,13 @@ def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
     axis stepping by 2.5 reads 7.5, not 8."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from kpi_toolkit.plotting import FIG_WIDTH_IN, legend_columns, legend_outside, new_figure, thousands_axis
+    from kpi_toolkit.plotting import (
+        FIG_WIDTH_IN,
+        legend_columns,
+        legend_outside,
+        new_figure,
+        thousands_axis,
+    )
 
     models = ["First touch", "Last touch", "Last non-direct", "Linear", "Time decay",
               "Position based (40/20/40)", "Markov chain", "Shapley value"]
