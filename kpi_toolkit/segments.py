@@ -1700,6 +1700,6 @@ def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) 
 
 
 def _alt_segments(seg: pd.DataFrame, *, by: str, unit: str) -> str:
-    parts = [f"{s}: {fmt_value(v, unit)} ({n} posts)" for s, v, n in
+    parts = [f"{s}: {fmt_value(v, unit)} ({n} post{'s' * (n != 1)})" for s, v, n in
              zip(seg[by], seg["value"], seg["n_posts"], strict=True)]
     return f"{seg.attrs['label']} by {_plain_column(by)} with intervals. " + "; ".join(parts)

@@ -198,3 +198,37 @@ def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
     assert [fmt(v, 0) for v in (5.0, 7.5, 10.0, 12.5)] == ["5", "7.5", "10", "12.5"]
     assert [fmt(v, 0) for v in (1200.0, 12_500.0, 45_000.0, 1_250_000.0, 2_000_000.0)] == \
         ["1,200", "12.5 k", "45 k", "1.25 M", "2 M"]
+
+
+def test_no_tick_labels_touch_in_any_chart_of_a_demo_report(demo_root) -> None:
+    """Every chart of a whole demo monthly report, drawn at the phone width: no two tick labels of
+    any axis overlap, and no chart is wider than its figure."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from kpi_toolkit import report
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, to_png
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-ledgerly", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    snap, goals, drivers = report.snapshot_view(ctx), report.goals_views(ctx), report.driver_views(ctx)
+    views = [snap, *goals, *drivers, *report.appendix_views(ctx, [snap, *goals, *drivers])]
+    figures = [v.figure for v in views if v.figure is not None]
+    assert len(figures) >= 8
+    for fig in figures:
+        width = Image.open(io.BytesIO(to_png(fig))).size[0]
+        assert width <= 1.02 * (FIG_WIDTH_IN + 2 * 0.1) * DPI, width
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        for ax in fig.axes:
+            for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+                boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels
+                         if t.get_text() and t.get_visible()]
+                touching = [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
+                assert not touching, (ax.get_title(), touching)
