@@ -1256,11 +1256,11 @@ def channel_score_view(ctx: Any) -> Any:
     return view
 
 
-def listening_view(ctx: Any) -> Any:
+def listening_view(ctx: Any, **kwargs: Any) -> Any:
     """The listening block of the monthly report (defined in :mod:`kpi_toolkit.sentiment`)."""
     from .sentiment import listening_view as _view
 
-    return _view(ctx)
+    return _view(ctx, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------------

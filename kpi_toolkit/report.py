@@ -214,7 +214,9 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
     views: list[ReportView] = []
     from . import trends
 
-    views += safe_view(trends.trend_view, ctx, key="trend", title="How the main numbers are trending")
+    trend_title = "How the main numbers are trending"
+    trend = safe_view(trends.trend_view, ctx, key="trend", title=trend_title)
+    views += trend
     from . import segments
 
     seg = safe_view(segments.segments_view, ctx, key="segments", title="What content worked")
@@ -230,7 +232,16 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
 
     views += safe_view(benchmarks.competitor_view, ctx, key="competitors",
                        title="Where you stand against competitors")
-    views += safe_view(benchmarks.listening_view, ctx, key="listening", title="What people said about you")
+    # the mention series the trend section checked for alerts are listed there, not twice
+    shown: list[str] = []
+    checked = trend[0].extra.get("alerts")
+    if not trend[0].skipped_reason and checked is not None:
+        from .trends.alerts import watched_kpis
+
+        not_checked = {k for k, _ in checked.attrs.get("skipped", [])}
+        shown = [k for k in watched_kpis(ctx.params.trends) if k not in not_checked]
+    views += safe_view(benchmarks.listening_view, ctx, key="listening", title="What people said about you",
+                       alerts_elsewhere=shown, elsewhere_title=trend_title)
     return views
 
 

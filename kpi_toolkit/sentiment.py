@@ -788,7 +788,7 @@ def _hours(h: float) -> str:
     return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
 
 
-def listening_view(ctx: Any) -> Any:
+def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_title: str = "") -> Any:
     """The listening block of the monthly report: mentions by topic and sentiment, alerts, responses.
 
     Sentences give the month's volume and negative share against the previous month (with a
@@ -796,6 +796,11 @@ def listening_view(ctx: Any) -> Any:
     the response rate and median response time against ``listening.response_*_target``.
     Recommendations: respond faster / to more mentions, handle a negative spike, address the most
     negative topic.
+
+    ``alerts_elsewhere`` names the series (``mentions``, ``negative_mentions``, ``negative_share``)
+    whose alerts the report already lists in the section ``elsewhere_title`` (the trend section
+    watches them with the same rules): they are left out here and a sentence points there, so a
+    client reads each alert once, with one set of numbers.
     """
     from .benchmarks import p_clause
     from .views import Recommendation, ReportView
@@ -808,6 +813,9 @@ def listening_view(ctx: Any) -> Any:
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
     cur, by_topic, alerts, resp = t["mentions"], t["by_topic"], t["alerts"], t["response"]
+    elsewhere = [x for x in ALERT_SERIES if x in set(alerts_elsewhere)]
+    if elsewhere:
+        alerts = alerts[~alerts["series"].isin(elsewhere)].reset_index(drop=True)
     month_words = pd.Timestamp(f"{ctx.month}-01").strftime("%B %Y")
     name = p.display_name
     sentences, recs = [], []
@@ -869,8 +877,12 @@ def listening_view(ctx: Any) -> Any:
                           f"{_ALERT_WORDS[first['series']]} against about "
                           f"{_alert_value(first['series'], first['expected'])} expected)."),
                 priority=1, source="listening", topic="negative-mentions-spike"))
-    else:
+    elif not elsewhere:
         sentences.append("No unusual spike in mentions or negative mentions this month.")
+    if elsewhere:
+        what = " and ".join(_ALERT_WORDS[x] for x in elsewhere)
+        sentences.append(f"Spikes and drops in {what} are listed with the month's other alerts under "
+                         f"'{elsewhere_title or 'the trends'}'.")
     # response
     if resp is not None and int(resp["needing_response"].iloc[0]) > 0:
         r = resp.iloc[0]

@@ -194,3 +194,14 @@ def test_month_without_data_fails_with_one_line(demo_root: Path, tmp_path: Path)
     r = s.results[0]
     assert r.status == "failed" and r.input_error
     assert r.error.startswith("no data for client 'demo-ledgerly' in 2031-01 (its data covers")
+
+
+def test_attribution_paths_table_reads_as_counts(demo_run) -> None:
+    """The analyst notebook's most common paths: whole counts with plain-word headers, not 117.0."""
+    root, _ = demo_run
+    html = (root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "attribution.html").read_text(encoding="utf-8")
+    table = html.split("The most common converting paths", 1)[1].split("</table>", 1)[0]
+    assert "Journeys without a conversion" in table and "total_null" not in table
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    numbers = [c for c in cells if re.fullmatch(r"[\d,.]+", c)]
+    assert numbers and not any(re.fullmatch(r"[\d,]+\.0", c) for c in numbers), numbers[:8]

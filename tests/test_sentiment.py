@@ -342,3 +342,28 @@ def test_demo_listening_view_is_privacy_safe(demo_root: Path, demo_truth: dict) 
     raw = ctx.data.mentions
     handles = set(raw["author_id"].dropna().astype(str).head(200)) if "author_id" in raw.columns else set()
     assert not any(h in html for h in handles if len(h) > 3)
+
+
+@pytest.mark.slow
+def test_monthly_report_lists_each_mention_alert_once(demo_root: Path) -> None:
+    """The trend section watches mentions and the negative share (demo-ledgerly's alert rules), so the
+    listening section leaves those alerts to it and says where they are: one alert, one set of
+    numbers. Left on its own (the competitor notebook), the listening view still lists them."""
+    from kpi_toolkit import report
+    from kpi_toolkit.context import load_context
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-ledgerly", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    views = {v.key: v for v in report.driver_views(ctx)}
+    trend, listening = views["trend"], views["listening"]
+    trend_alerts = trend.extra["alerts"]
+    assert set(trend_alerts["kpi"]) & {"mentions", "negative_share"}, trend_alerts  # the month has mention alerts
+    text = " ".join(listening.sentences)
+    assert "Alerts this month" not in text
+    assert "listed with the month's other alerts under 'How the main numbers are trending'" in text
+    assert listening.table is not None and "Topic" in listening.table.columns  # topics, not alerts again
+    assert not any(r.topic == "negative-mentions-spike" for r in listening.recommendations)
+    alone = S.listening_view(ctx)
+    assert "Alerts this month" in " ".join(alone.sentences) and "What" in alone.table.columns
