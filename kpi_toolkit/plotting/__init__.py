@@ -115,6 +115,13 @@ def max_ticks(ax: Any, *, fontsize: float = 11.0) -> int:
     return max(2, int(width_in / (TICK_SPACING_IN * fontsize / 11.0)))
 
 
+def month_step(n_months: int, ax: Any, *, fontsize: float = 11.0) -> int:
+    """Label every k-th of ``n_months`` months so the labels fit ``ax`` (:func:`max_ticks`)."""
+    import math
+
+    return max(1, math.ceil(n_months / max_ticks(ax, fontsize=fontsize)))
+
+
 def tz_words(tz: Any) -> str:
     """A time zone as a client says it in a chart title: "Europe/London" -> "London time",
     "America/Argentina/Buenos_Aires" -> "Buenos Aires time" (the full name stays in the notes)."""
@@ -173,20 +180,17 @@ def legend_outside(ax: Any, *, title: str | None = None) -> Any:
     if not handles:
         return ax
     from matplotlib import rcParams
+    from matplotlib.dates import ConciseDateFormatter
     from matplotlib.font_manager import FontProperties
     from matplotlib.transforms import offset_copy
-
-    def points(size: Any) -> float:
-        return FontProperties(size=size).get_size_in_points()
-
-    from matplotlib.dates import ConciseDateFormatter
 
     ticks = ax.get_xticklabels()
     lines = max((t.get_text().count("\n") + 1 for t in ticks if t.get_text()), default=1)
     if isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter):
         lines += 1  # its offset line ("2026") under the ticks
-    drop = (rcParams["xtick.major.size"] + rcParams["xtick.major.pad"]
-            + 1.25 * lines * max((t.get_fontsize() for t in ticks), default=points(rcParams["xtick.labelsize"])))
+    size = max((t.get_fontsize() for t in ticks),
+               default=FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points())
+    drop = rcParams["xtick.major.size"] + rcParams["xtick.major.pad"] + 1.25 * lines * size
     if ax.get_xlabel():
         drop += rcParams["axes.labelpad"] + 1.25 * ax.xaxis.label.get_fontsize()
     fig = ax.get_figure(root=True)

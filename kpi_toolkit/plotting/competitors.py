@@ -20,7 +20,7 @@ from . import (
     OKABE_ITO,
     date_axis,
     legend_outside,
-    max_ticks,
+    month_step,
     month_tick_labels,
     new_figure,
     percent_axis,
@@ -45,8 +45,6 @@ def _brand_colours(brands: Sequence[str], client: str | None) -> dict[str, str]:
             out[b] = others[i % len(others)]
             i += 1
     return out
-
-
 
 
 def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_col: str = "share_of_voice",
@@ -77,7 +75,7 @@ def plot_share_trend(shares: pd.DataFrame, *, client: str | None = None, share_c
         own = b == client
         ax.plot(x, g[share_col].to_numpy(dtype=float), marker="o", ms=4 if own else 3,
                 lw=2.6 if own else 1.4, color=colours[b], label=labels.get(b, b), zorder=3 if own else 2)
-    ticks = list(range(0, len(months), int(np.ceil(len(months) / max_ticks(ax)))))
+    ticks = list(range(0, len(months), month_step(len(months), ax)))
     ax.set_xticks(ticks, month_tick_labels(pd.to_datetime([f"{months[i]}-01" for i in ticks])))
     ax.set_ylim(bottom=0)
     percent_axis(ax, decimals=0)

@@ -23,7 +23,7 @@ from . import (
     date_axis,
     legend_columns,
     legend_outside,
-    max_ticks,
+    month_step,
     month_tick_labels,
     new_figure,
     percent_axis,
@@ -32,6 +32,7 @@ from . import (
 
 __all__ = ["plot_alerts", "plot_decomposition", "plot_forecast", "plot_goal", "plot_level_shifts",
            "plot_month_of_year", "plot_rolling_12_months", "unit_axis"]
+
 
 def unit_axis(ax: Any, unit: str, axis: str = "y") -> Any:
     """Format an axis for a KPI unit: percentages for fractions, readable counts otherwise."""
@@ -48,7 +49,7 @@ def _x(index: pd.Index) -> Any:
 def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp) -> Any:
     """For a monthly series ``x`` (consecutive firsts of the month): ticks on the
     month starts from its first month to the last of ``x`` and ``later``, every k-th month so the
-    labels fit the axis (:func:`~kpi_toolkit.plotting.max_ticks`), labelled "Nov" with the year
+    labels fit the axis (:func:`~kpi_toolkit.plotting.month_step`), labelled "Nov" with the year
     under the first and wherever it changes. Other series get :func:`~kpi_toolkit.plotting.date_axis`.
 
     Plainer for a client than the date locator's "2025-11", and fixed ticks are not recomputed at
@@ -59,7 +60,7 @@ def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp) -> Any:
     if not _is_monthly(x):
         return date_axis(ax)
     months = pd.date_range(x.min(), max([x.max(), *later]), freq="MS")
-    ticks = months[::int(np.ceil(len(months) / max_ticks(ax)))]
+    ticks = months[::month_step(len(months), ax)]
     ax.set_xticks(ticks, month_tick_labels(ticks))
     return ax
 
@@ -178,7 +179,7 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
         if g["last_year"].notna().any():
             a.plot(x, g["last_year"], "--", color=GREY, lw=1.2, label="a year earlier")
         months = pd.to_datetime(g["month"].astype(str), format="%Y-%m")
-        ticks = list(range(0, len(g), int(np.ceil(len(g) / max_ticks(a, fontsize=8)))))
+        ticks = list(range(0, len(g), month_step(len(g), a, fontsize=8)))
         a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=8)
         a.set_title(str(g["label"].iloc[0]), fontsize=10)
         unit_axis(a, str(g["unit"].iloc[0]))
