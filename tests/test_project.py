@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -81,3 +82,27 @@ def test_generated_things_are_ignored() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_nbformat_imports_without_building_the_iri_grammar() -> None:
+    """kpi_toolkit defers rfc3987_syntax (1.6 s of Lark grammar at jsonschema's import, in every pool
+    worker); iri values are still checked, by the real package, on first use."""
+    import importlib.util
+
+    assert importlib.util.find_spec("rfc3987_syntax"), "installed with JupyterLab (jupyter-events)"
+    code = textwrap.dedent("""
+        import sys, time
+        t = time.process_time()
+        import kpi_toolkit, papermill, nbformat
+        cost = time.process_time() - t
+        assert "lark" not in sys.modules, "the grammar was built at import"
+        shim = sys.modules["rfc3987_syntax"]
+        from jsonschema import Draft202012Validator, FormatChecker
+        v = Draft202012Validator({"type": "string", "format": "iri"}, format_checker=FormatChecker())
+        assert v.is_valid("https://example.com/caf\u00e9") and not v.is_valid("no spaces in an iri")
+        assert "lark" in sys.modules and sys.modules["rfc3987_syntax"] is not shim
+        assert shim.RFC3987_SYNTAX_TERMS is sys.modules["rfc3987_syntax"].RFC3987_SYNTAX_TERMS
+        print(round(cost, 2))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr

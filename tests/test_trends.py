@@ -632,3 +632,36 @@ def test_error_monthly_series_is_not_for_anomaly_detection() -> None:
     s = pd.Series(np.arange(24.0), index=pd.date_range("2024-01-01", periods=24, freq="MS"))
     with pytest.raises(ParameterError, match="a monthly series; spikes and dips are found in daily or finer"):
         detect_anomalies(s)
+
+
+def test_comparisons_of_many_kpis_share_each_periods_values(demo_root: Path, monkeypatch) -> None:
+    """core_comparisons computes each period once for all the core KPIs (PeriodUnits), with the same
+    numbers as comparing each KPI on its own: 6 KPIs x 2 comparisons once took 48 compute_kpis calls."""
+    from kpi_toolkit import kpis as kpis_mod
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.trends import comparisons
+    from kpi_toolkit.trends.report import _thresholds, core_comparisons
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-ledgerly", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    calls = []
+    real = kpis_mod.compute_kpis
+
+    def counting(*a, **k):
+        calls.append(k.get("freq"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(comparisons, "compute_kpis", counting)
+    shared = core_comparisons(ctx)
+    kpis = list(ctx.params.core_kpis)
+    assert len(kpis) >= 4 and set(shared["kpi"]) == set(kpis)
+    assert len(calls) == 6 and calls.count("D") == 3  # 3 periods: totals and days, all KPIs at once
+    calls.clear()
+    alone = pd.concat([compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand,
+                                       sentiment_thresholds=_thresholds(ctx), alpha=ctx.params.trends.alpha)
+                       for k in kpis], ignore_index=True)
+    assert len(calls) == 6 * len(kpis)  # each KPI alone: the current month once for both comparisons
+    pd.testing.assert_frame_equal(shared, alone, check_like=False)
+    assert shared["test"].ne("none").sum() >= 4  # the tests ran, not just the values

@@ -22,6 +22,7 @@ from .alerts import ALERT_COLUMNS, explain_alerts, month_alerts, rule_for, watch
 from .anomalies import COLUMNS, alert_windows, detect_anomalies, detect_anomalies_batch
 from .comparisons import (
     COMPARISON_COLUMNS,
+    PeriodUnits,
     compare_period_pair,
     compare_periods,
     compare_weeks,
@@ -52,7 +53,8 @@ from .significance import (
 )
 
 __all__ = [
-    "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "ForecastPaths", "TestResult", "alert_windows",
+    "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "ForecastPaths", "PeriodUnits", "TestResult",
+    "alert_windows",
     "alerts_table", "bootstrap_ratio_test", "certainty_words", "change_points", "change_points_from",
     "change_words", "compare_period_pair", "compare_periods", "compare_weeks", "core_comparisons",
     "daily_series", "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts",

@@ -125,16 +125,57 @@ def _opts(brand: str | None, thresholds: tuple[float, float]) -> dict[str, Any]:
     return {"brand": brand, "sentiment_thresholds": thresholds}
 
 
-def _total(data: ClientData, kpi: str, period: Period, tz: str, opts: dict[str, Any]) -> tuple[float, float, float]:
-    row = compute_kpis(data, [kpi], period=period, tz=tz, long=True, **opts).iloc[0]
+class PeriodUnits:
+    """The KPI values a comparison needs, computed once per period for several KPIs at a time.
+
+    A comparison needs each period's total and its daily numerators and denominators. Comparing
+    six KPIs against two baselines one by one ran :func:`~kpi_toolkit.kpis.compute_kpis` 48 times,
+    the current month's values twice over; with one ``PeriodUnits`` shared by the comparisons it
+    runs twice per period (totals, days) for all the KPIs. ``compute_kpis`` gives each KPI the same
+    numbers alone or with others: each table is grouped on its own and a day without rows in a
+    KPI's table is NaN either way.
+    """
+
+    def __init__(self, data: ClientData, kpis: Sequence[str], *, tz: str = "UTC", brand: str | None = None,
+                 sentiment_thresholds: tuple[float, float] = (-0.05, 0.05)) -> None:
+        self.data, self.tz = data, tz
+        self.opts = _opts(brand, sentiment_thresholds)
+        self.kpis = list(dict.fromkeys(k for k in kpis if k in REGISTRY and REGISTRY[k].table in data.tables))
+        self._totals: dict[tuple[Any, ...], pd.DataFrame] = {}
+        self._days: dict[tuple[Any, ...], dict[str, pd.DataFrame]] = {}
+
+    def matches(self, data: ClientData, tz: str, opts: dict[str, Any]) -> bool:
+        return data is self.data and tz == self.tz and opts == self.opts
+
+    def _names(self, kpi: str) -> list[str]:
+        return self.kpis if kpi in self.kpis else [kpi]
+
+    def total(self, kpi: str, period: Period) -> pd.Series:
+        key = (period.start, period.end, kpi in self.kpis or kpi)
+        if key not in self._totals:
+            df = compute_kpis(self.data, self._names(kpi), period=period, tz=self.tz, long=True, **self.opts)
+            self._totals[key] = df.set_index("kpi")
+        return self._totals[key].loc[kpi]
+
+    def daily(self, kpi: str, period: Period) -> pd.DataFrame:
+        key = (period.start, period.end, kpi in self.kpis or kpi)
+        if key not in self._days:
+            df = compute_kpis(self.data, self._names(kpi), period=period, freq="D", tz=self.tz, long=True,
+                              **self.opts)
+            self._days[key] = {str(k): g.set_index("period") for k, g in df.groupby("kpi", sort=False)}
+        return self._days[key].get(kpi, pd.DataFrame(columns=["numerator", "denominator"],
+                                                     index=pd.DatetimeIndex([], name="period")))
+
+
+def _total(units: PeriodUnits, kpi: str, period: Period) -> tuple[float, float, float]:
+    row = units.total(kpi, period)
     return float(row["value"]), float(row["numerator"]), float(row["denominator"])
 
 
-def _daily_units(data: ClientData, spec: KPI, period: Period, tz: str, days: pd.DatetimeIndex,
-                 opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _daily_units(units: PeriodUnits, spec: KPI, period: Period, days: pd.DatetimeIndex
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Per covered day: numerator and denominator (1 per day for sums); missing days are 0."""
-    d = compute_kpis(data, [spec.name], period=period, freq="D", tz=tz, long=True, **opts)
-    d = d.set_index("period").reindex(days)
+    d = units.daily(spec.name, period).reindex(days)
     num = d["numerator"].to_numpy(dtype="float64", na_value=np.nan)
     if spec.kind == "sum":
         return np.nan_to_num(num, nan=0.0), np.ones(len(days))
@@ -200,16 +241,23 @@ def compare_period_pair(
     alpha: float = 0.05,
     n_boot: int = 2000,
     seed: int = 42,
+    units: PeriodUnits | None = None,
 ) -> dict[str, Any]:
-    """One row of :func:`compare_periods`: ``current`` against ``baseline`` for ``kpi``."""
+    """One row of :func:`compare_periods`: ``current`` against ``baseline`` for ``kpi``.
+
+    ``units`` (a :class:`PeriodUnits` for the same data, time zone and brand) shares the KPI values
+    with other comparisons; without it they are computed for this KPI alone.
+    """
     spec = _kpi(kpi)
     opts = _opts(brand, sentiment_thresholds)
+    if units is None or not units.matches(data, tz, opts):
+        units = PeriodUnits(data, [kpi], tz=tz, brand=brand, sentiment_thresholds=sentiment_thresholds)
     cur_days = _covered_days(data, spec.table, current, tz) if spec.table in data.tables else pd.DatetimeIndex([])
     base_days = _covered_days(data, spec.table, baseline, tz) if spec.table in data.tables else pd.DatetimeIndex([])
     if spec.table not in data.tables:
         raise NoDataError(f"{kpi}: {data.missing.get(spec.table, f'no {spec.table} table')}")
-    cur = _total(data, kpi, current, tz, opts) if len(cur_days) else (math.nan,) * 3
-    base = _total(data, kpi, baseline, tz, opts) if len(base_days) else (math.nan,) * 3
+    cur = _total(units, kpi, current) if len(cur_days) else (math.nan,) * 3
+    base = _total(units, kpi, baseline) if len(base_days) else (math.nan,) * 3
     row: dict[str, Any] = {
         "kpi": kpi, "label": spec.label, "unit": spec.unit, "comparison": comparison,
         "period": current.label, "baseline_period": baseline.label, "current": cur[0], "baseline": base[0],
@@ -236,8 +284,8 @@ def compare_period_pair(
         row["verdict"] = f"not tested ({reason})"
         row["summary"] = f"{change} (not tested: {reason})"
         return row
-    cu = _daily_units(data, spec, current, tz, cur_days, opts)
-    bu = _daily_units(data, spec, baseline, tz, base_days, opts)
+    cu = _daily_units(units, spec, current, cur_days)
+    bu = _daily_units(units, spec, baseline, base_days)
     if not (_adds_up(cu[0], cur[1]) and _adds_up(bu[0], base[1])):
         row["verdict"] = "not tested (some rows have a month but no day)"
         row["summary"] = f"{change} (not tested: some rows have a month but no day)"
@@ -269,6 +317,7 @@ def compare_periods(
     alpha: float = 0.05,
     n_boot: int = 2000,
     seed: int = 42,
+    units: PeriodUnits | None = None,
 ) -> pd.DataFrame:
     """A month against the previous month and the same month last year, with a significance test.
 
@@ -288,6 +337,9 @@ def compare_periods(
         A change with ``p_value < alpha`` is ``significant`` and "unlikely to be chance".
     n_boot, seed
         Bootstrap resamples and seed (bootstrap-tested KPIs only).
+    units
+        A :class:`PeriodUnits` shared by the comparisons of several KPIs (same numbers, computed
+        once per period); None computes this KPI's alone.
 
     Returns
     -------
@@ -313,9 +365,11 @@ def compare_periods(
     """
     month = parse_month(month)
     cur = month_period(month, tz)
+    if units is None or not units.matches(data, tz, _opts(brand, sentiment_thresholds)):
+        units = PeriodUnits(data, [kpi], tz=tz, brand=brand, sentiment_thresholds=sentiment_thresholds)
     rows = [compare_period_pair(data, kpi, cur, month_period(m, tz), comparison=c, tz=tz, brand=brand,
                                 sentiment_thresholds=sentiment_thresholds, alpha=alpha, n_boot=n_boot,
-                                seed=seed)
+                                seed=seed, units=units)
             for c, m in (("previous_month", previous_month(month)),
                          ("same_month_last_year", same_month_last_year(month)))]
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
@@ -351,9 +405,10 @@ def compare_weeks(
     cur = week_period(week, tz)
     prev = week_period(cur.first_day - pd.Timedelta(days=7), tz)
     last_year = week_period(cur.first_day - pd.Timedelta(days=364), tz)
+    units = PeriodUnits(data, [kpi], tz=tz, brand=brand, sentiment_thresholds=sentiment_thresholds)
     rows = [compare_period_pair(data, kpi, cur, p, comparison=c, tz=tz, brand=brand,
                                 sentiment_thresholds=sentiment_thresholds, alpha=alpha, n_boot=n_boot,
-                                seed=seed)
+                                seed=seed, units=units)
             for c, p in (("previous_week", prev), ("same_week_last_year", last_year))]
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 

@@ -17,7 +17,7 @@ from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
 from ..views import Recommendation, ReportView
 from .alerts import month_alerts
-from .comparisons import compare_periods, rolling_12_months
+from .comparisons import PeriodUnits, compare_periods, rolling_12_months
 from .significance import change_words
 
 _TITLE = "How the main numbers are trending"
@@ -44,10 +44,12 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
     if cache is not None and key in cache:
         return cache[key]
     parts, skipped = [], []
+    units = PeriodUnits(ctx.data, kpis, tz=ctx.tz, brand=ctx.params.brand, sentiment_thresholds=_thresholds(ctx))
     for k in kpis:
         try:
             parts.append(compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand,
-                                         sentiment_thresholds=_thresholds(ctx), alpha=ctx.params.trends.alpha))
+                                         sentiment_thresholds=_thresholds(ctx), alpha=ctx.params.trends.alpha,
+                                         units=units))
         except KpiToolkitError as e:
             skipped.append((k, str(e)))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
