@@ -42,6 +42,11 @@ PRELOAD = (
     "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.ticker",
     "matplotlib.font_manager", "seaborn", "ruptures", "pydantic", "yaml",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "matplotlib_inline.backend_inline",
+    # what every kernel imported after the fork (0.2 s each, debugpy most of it): the kernel's debugger
+    # class, IPython's history (sqlite3), inspector and completer, tornado's asyncio loop, psutil
+    "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib", "IPython.core.oinspect",
+    "IPython.core.logger", "IPython.extensions.storemagic", "sqlite3", "psutil", "tornado.platform.asyncio",
+    "tornado.queues", "tornado.locks", "http.server", "xmlrpc.server",
     "kpi_toolkit.report", "kpi_toolkit.context", "kpi_toolkit.display", "kpi_toolkit.trends",
     "kpi_toolkit.segments", "kpi_toolkit.attribution", "kpi_toolkit.benchmarks", "kpi_toolkit.goals",
     "kpi_toolkit.sentiment", "kpi_toolkit.plotting", "kpi_toolkit.plotting.trends",
