@@ -99,6 +99,9 @@ def _serve(path: str) -> None:
     server.listen(64)
     sys.stdout.buffer.write(b'{"listening": true}\n')
     sys.stdout.buffer.flush()
+    # debugpy (imported with ipykernel's debugger) warns about frozen modules at import unless told
+    # not to, as ipykernel's own kernel spec and the runner's kernel environment tell it
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     for name in PRELOAD:
         try:
             importlib.import_module(name)

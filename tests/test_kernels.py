@@ -202,3 +202,29 @@ def test_an_interrupt_stops_the_running_cell() -> None:
 
     status, ename, took = asyncio.run(scenario())
     assert (status, ename) == ("error", "KeyboardInterrupt") and took < 20
+
+
+def test_the_template_says_nothing_on_stderr(probe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template preloads ipykernel's debugger (debugpy, 0.15 s of every kernel's start): debugpy warns
+    about frozen modules at import unless told not to, and a template started without the runner's
+    kernel environment (a Dask worker, a notebook) must not print that into a run's output."""
+    import subprocess
+    import tempfile
+
+    assert "ipykernel.debugger" in kernels.PRELOAD
+    env = {k: v for k, v in os.environ.items() if k != "PYDEVD_DISABLE_FILE_VALIDATION"}
+    sock = os.path.join(tempfile.mkdtemp(prefix="kpi-test-"), "t.sock")
+    proc = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.kernels", sock], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout.readline().startswith(b'{"listening"')
+        monkeypatch.setenv(kernels.ENV_SOCKET, sock)
+        monkeypatch.setattr(ForkServer, "_instance", None)
+        out = _run(probe, tmp_path / "q.ipynb", client="q")
+        assert out["ppid"] == proc.pid and out["preloaded"]  # forked from this template, after its imports
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        ForkServer._instance = None
+    err = proc.stderr.read().decode()
+    assert "Debugger warning" not in err and "frozen modules" not in err, err
