@@ -52,6 +52,25 @@ PHONE_COLUMN_PX = 370
 """Width of the report's text column on a 390-pixel phone (the page keeps 10 px each side)."""
 
 
+def test_email_safety_check_catches_each_rule_next_to_embedded_charts() -> None:
+    """check_email_safe skips the charts' base64 payloads (for speed): anything around them still counts."""
+    import base64
+
+    from kpi_toolkit.export import UnsafeHtmlError, check_email_safe
+
+    payload = base64.b64encode(bytes(range(256)) * 400 + b"on src= //x").decode()  # '+', '/' and '='
+    img = f'<img src="data:image/png;base64,{payload}" alt="chart"'
+    check_email_safe(f"<p>fine</p>{img}/><p>src is a word, so is onion</p>")
+    for bad, rule in ((f"{img} onerror=\"x()\"/>", "event handler"),
+                      (f"{img}/><img src=\"https://t.example/p.gif\"/>", "external URL"),
+                      (f"{img}/><div style=\"background:url(//t.example/p.gif)\"></div>", "external URL"),
+                      (f"{img}/><SCRIPT>alert(1)</SCRIPT>", "<script>"),
+                      (f'<img src="data:image/png;base64,{payload}"onload="x()"/>', "event handler"),
+                      ("<img/onerror=x()>", "event handler")):  # browsers take a quote or / as the gap
+        with pytest.raises(UnsafeHtmlError, match=re.escape(rule)):
+            check_email_safe(bad)
+
+
 def test_chart_text_is_readable_on_a_phone(demo_run) -> None:
     """Every chart of every report: its 11-point tick labels come out at 10 CSS pixels or more on a
     phone. The PNG's width in inches (pixels / DPI) and the <img>'s width give the CSS pixels per
