@@ -166,6 +166,33 @@ def test_small_multiples_and_daily_charts_keep_tick_labels_apart() -> None:
     assert not _overlaps(ax), _overlaps(ax)
 
 
+def test_a_chart_png_is_its_figure_and_a_collapsed_layout_is_cropped_instead() -> None:
+    """to_png saves the constrained layout as it is (no second, tight-crop pass): the PNG is the figure,
+    880 pixels across. When the layout gives up (axes collapsed under a tall title), it crops to
+    what was drawn, so nothing is cut off, and says nothing about it."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, new_figure, to_png
+
+    fig, ax = new_figure(height_in=3.0)
+    ax.plot([1, 2], [3, 4])
+    ax.set_title("A title")
+    ax.set_ylabel("Reach")
+    assert Image.open(io.BytesIO(to_png(fig))).size == (round(FIG_WIDTH_IN * DPI), round(3.0 * DPI))
+
+    fig, ax = new_figure(height_in=0.8)
+    ax.plot([1, 2], [3, 4])
+    ax.set_title("\n".join(["a line of the title"] * 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the layout's warning is handled, not passed on
+        png = to_png(fig)
+    w, h = Image.open(io.BytesIO(png)).size
+    assert h > 0.8 * DPI * 2  # the whole eight-line title, not the 0.8-inch figure
+
+
 def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
     """Legends take as many columns as fit a phone-width figure (as drawn by matplotlib), and a count
     axis stepping by 2.5 reads 7.5, not 8."""

@@ -201,19 +201,39 @@ def legend_outside(ax: Any, *, title: str | None = None) -> Any:
 
 
 def to_png(fig: Any) -> bytes:
-    """The figure as PNG bytes at the house resolution.
+    """The figure as PNG bytes at the house resolution, exactly the figure's size.
 
     Titles and axis labels wrap at the figure's edge: a long title (a KPI name, a brand, a time
-    zone) otherwise ran past it, and the tight crop then widened the image, which a phone shows
-    with every label shrunk to fit its screen.
+    zone) otherwise ran past it, which a phone shows with every label shrunk to fit its screen.
+
+    Every figure has the constrained layout (:func:`new_figure`), which fits the axes, their labels,
+    legends and titles inside the figure, so the PNG is the figure itself. A tight crop
+    (``bbox_inches="tight"``) cost every chart a second layout pass (~0.04 s a chart, 10 % of the
+    charts' time) to trim a margin the layout leaves anyway. When the layout gives up (matplotlib
+    warns that the axes collapsed), the tight crop is used, so nothing is cut off.
     """
     import io
+    import warnings
 
     for ax in fig.axes:
         for title in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
             title.set_wrap(True)
     for text in fig.texts:
         text.set_wrap(True)
+    engine = fig.get_layout_engine()
+    fits = engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine"
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    if fits:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+        fits = not any("constrained_layout not applied" in str(w.message) for w in caught)
+        for w in caught:  # anything else is passed on as it was raised
+            if "constrained_layout not applied" not in str(w.message):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not fits:
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
