@@ -35,6 +35,19 @@ def _tone(kpi: str, rel: float) -> str:
     return " (good news)" if (rel > 0) == good else " (needs attention)"
 
 
+def core_units(ctx: ReportContext) -> PeriodUnits:
+    """The report's :class:`PeriodUnits` for its core KPIs with data: the snapshot's values and the
+    comparisons' tests come from the same per-period computations, made once per report."""
+    cache = getattr(ctx, "cache", None)
+    if cache is not None and "period_units" in cache:
+        return cache["period_units"]
+    kpis = [k for k in ctx.params.core_kpis if REGISTRY[k].table in ctx.data.tables]
+    units = PeriodUnits(ctx.data, kpis, tz=ctx.tz, brand=ctx.params.brand, sentiment_thresholds=_thresholds(ctx))
+    if cache is not None:
+        cache["period_units"] = units
+    return units
+
+
 def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.DataFrame:
     """:func:`compare_periods` for each core KPI of the client (KPIs without data are left out,
     listed in ``attrs["skipped"]``)."""
@@ -44,7 +57,9 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
     if cache is not None and key in cache:
         return cache[key]
     parts, skipped = [], []
-    units = PeriodUnits(ctx.data, kpis, tz=ctx.tz, brand=ctx.params.brand, sentiment_thresholds=_thresholds(ctx))
+    units = core_units(ctx)
+    if not set(kpis) <= set(units.kpis):
+        units = PeriodUnits(ctx.data, kpis, tz=ctx.tz, brand=ctx.params.brand, sentiment_thresholds=_thresholds(ctx))
     for k in kpis:
         try:
             parts.append(compare_periods(ctx.data, k, month=ctx.month, tz=ctx.tz, brand=ctx.params.brand,
