@@ -75,13 +75,18 @@ def test_chart_text_is_readable_on_a_phone(demo_run) -> None:
     """Every chart of every report: its 11-point tick labels come out at 10 CSS pixels or more on a
     phone. The PNG's width in inches (pixels / DPI) and the <img>'s width give the CSS pixels per
     inch; a phone shrinks the image to its column. Charts drawn 8 inches wide and shown at their
-    natural width came out at ~7 pixels."""
+    natural width came out at ~7 pixels. And nothing touches a chart's edge: most are saved as drawn,
+    without a crop, and a legend that ran past the figure on the layout's first pass was cut off."""
     import base64
+    import io
     import struct
+
+    import numpy as np
+    from PIL import Image
 
     from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN
 
-    seen = 0
+    seen = exact = 0
     for path in _htmls(demo_run[0]):
         for tag in re.findall(r"<img [^>]*src=\"data:image/png;base64,[^>]*>", path.read_text(encoding="utf-8")):
             png = base64.b64decode(re.search(r"base64,([^\"]+)", tag).group(1))
@@ -94,8 +99,14 @@ def test_chart_text_is_readable_on_a_phone(demo_run) -> None:
             shown = min(css, PHONE_COLUMN_PX)
             tick_px = 11 / 72 * css / (px / DPI) * shown / css
             assert tick_px >= 10, (path.name, round(tick_px, 1))
+            # nothing cut off at the edge: a chart saved as drawn (no crop) must keep its outer pixels blank
+            grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+            border = np.concatenate([grey[:2].ravel(), grey[-2:].ravel(), grey[:, :2].ravel(), grey[:, -2:].ravel()])
+            assert border.min() >= 200, (path.name, "something is drawn up to the chart's edge")
+            exact += px == round(FIG_WIDTH_IN * DPI)
             seen += 1
     assert seen >= 3 * 8, seen  # the monthly report alone has 8 charts a client
+    assert exact >= seen // 2, (exact, seen)  # most charts are saved as drawn, without a second layout pass
 
 
 def test_report_shows_client_branding_and_parts(demo_run) -> None:
