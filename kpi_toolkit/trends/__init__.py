@@ -54,9 +54,8 @@ from .significance import (
 
 __all__ = [
     "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "ForecastPaths", "PeriodUnits", "TestResult",
-    "alert_windows",
-    "alerts_table", "bootstrap_ratio_test", "certainty_words", "change_points", "change_points_from",
-    "change_words", "compare_period_pair", "compare_periods", "compare_weeks", "core_comparisons",
+    "alert_windows", "alerts_table", "bootstrap_ratio_test", "certainty_words", "change_points",
+    "change_points_from", "change_words", "compare_period_pair", "compare_periods", "compare_weeks", "core_comparisons",
     "daily_series", "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts",
     "forecast", "forecast_paths", "format_p", "infer_freq", "month_alerts", "month_of_year",
     "monthly_kpis", "pearson_dispersion", "poisson_rate_test", "regularise", "rolling_12_months",

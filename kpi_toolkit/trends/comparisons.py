@@ -147,18 +147,22 @@ class PeriodUnits:
     def matches(self, data: ClientData, tz: str, opts: dict[str, Any]) -> bool:
         return data is self.data and tz == self.tz and opts == self.opts
 
+    def _key(self, kpi: str, period: Period) -> tuple[Any, ...]:
+        """One computation per period for the shared KPIs; a KPI outside them is computed alone."""
+        return (period.start, period.end, "" if kpi in self.kpis else kpi)
+
     def _names(self, kpi: str) -> list[str]:
         return self.kpis if kpi in self.kpis else [kpi]
 
     def total(self, kpi: str, period: Period) -> pd.Series:
-        key = (period.start, period.end, kpi in self.kpis or kpi)
+        key = self._key(kpi, period)
         if key not in self._totals:
             df = compute_kpis(self.data, self._names(kpi), period=period, tz=self.tz, long=True, **self.opts)
             self._totals[key] = df.set_index("kpi")
         return self._totals[key].loc[kpi]
 
     def daily(self, kpi: str, period: Period) -> pd.DataFrame:
-        key = (period.start, period.end, kpi in self.kpis or kpi)
+        key = self._key(kpi, period)
         if key not in self._days:
             df = compute_kpis(self.data, self._names(kpi), period=period, freq="D", tz=self.tz, long=True,
                               **self.opts)
