@@ -36,20 +36,16 @@ def _kpi_values(ctx: ReportContext, kpis: Sequence[str], month: str) -> pd.DataF
     The core KPIs' values come from the report's shared :func:`~kpi_toolkit.trends.report.core_units`,
     which the trend tests use too: each month is computed once per report.
     """
-    from .kpis import REGISTRY, compute_kpis
+    from .kpis import REGISTRY
     from .periods import month_period
     from .trends.report import core_units
 
     period = month_period(month, ctx.tz)
-    units = core_units(ctx)
-    with_data = [k for k in kpis if k in REGISTRY and REGISTRY[k].table in ctx.data.tables]
-    if with_data and set(with_data) <= set(units.kpis):
-        rows = [units.total(k, period) for k in with_data]
-        got = pd.DataFrame(rows, index=pd.Index(with_data, name="kpi"))
-        return got.reindex(pd.Index(list(kpis), name="kpi"))
-    th = ctx.params.listening.sentiment_thresholds
-    return compute_kpis(ctx.data, list(kpis), period=period, tz=ctx.tz, brand=ctx.params.brand,
-                        sentiment_thresholds=(th.negative, th.positive), long=True).set_index("kpi")
+    units = core_units(ctx)  # a KPI outside its set is computed alone, the same way
+    with_data = [k for k in kpis if REGISTRY[k].table in ctx.data.tables]
+    got = pd.DataFrame([units.total(k, period) for k in with_data], index=pd.Index(with_data, name="kpi"),
+                       columns=["value", "numerator", "denominator", "unit"])
+    return got.reindex(pd.Index(list(kpis), name="kpi"))
 
 
 def _rel_change(cur: float, prev: float) -> float:
