@@ -126,7 +126,9 @@ def test_monthly_charts_label_months_in_words_and_keep_every_point_in_view() -> 
 
     renderer = FigureCanvasAgg(ax.figure).get_renderer()
     ax.figure.draw(renderer)
-    legend_top = ax.get_legend().get_window_extent(renderer).y1
+    from kpi_toolkit.plotting import chart_legend
+
+    legend_top = chart_legend(ax).get_window_extent(renderer).y1
     assert legend_top <= min(t.get_window_extent(renderer).y0 for t in ax.get_xticklabels())
 
     ax2 = plot_forecast(hist.iloc[:6], fc.iloc[:2], title="Reach")
@@ -167,21 +169,48 @@ def test_small_multiples_and_daily_charts_keep_tick_labels_apart() -> None:
 
 
 def test_a_chart_png_is_its_figure_and_a_collapsed_layout_is_cropped_instead() -> None:
-    """to_png saves the constrained layout as it is (no second, tight-crop pass): the PNG is the figure,
-    880 pixels across. When the layout gives up (axes collapsed under a tall title), it crops to
-    what was drawn, so nothing is cut off, and says nothing about it."""
+    """to_png saves the constrained layout as it is (no tight-crop pass): the PNG is the figure, 880
+    pixels across, its pixels exactly the drawing's, as RGB at the house resolution. A legend wider
+    than its axes (long y labels) no longer runs past the edge. When something is cut off at the edge
+    (ink in the outer ring) or a text lies wholly outside, and when the layout gives up (axes
+    collapsed under a tall title), it crops to what was drawn, so nothing is lost, and says nothing."""
     import io
     import warnings
 
+    import numpy as np
+    from matplotlib.lines import Line2D
     from PIL import Image
 
-    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, new_figure, to_png
+    from kpi_toolkit.plotting import DPI, FIG_WIDTH_IN, legend_outside, new_figure, to_png
 
+    full = (round(FIG_WIDTH_IN * DPI), round(3.0 * DPI))
     fig, ax = new_figure(height_in=3.0)
     ax.plot([1, 2], [3, 4])
     ax.set_title("A title")
     ax.set_ylabel("Reach")
-    assert Image.open(io.BytesIO(to_png(fig))).size == (round(FIG_WIDTH_IN * DPI), round(3.0 * DPI))
+    image = Image.open(io.BytesIO(to_png(fig)))
+    assert image.size == full and image.mode == "RGB"
+    assert np.allclose(image.info["dpi"], DPI, atol=0.01)
+    assert np.array_equal(np.asarray(image), np.asarray(fig.canvas.buffer_rgba())[..., :3])
+
+    # eight legend entries under axes squeezed by long y labels: the legend is the figure's, centred
+    fig, ax = new_figure(height_in=3.0)
+    for i in range(8):
+        ax.barh([f"a rather long channel name {i}"], [i + 1], label=f"attribution model {i}")
+    legend_outside(ax)
+    grey = np.asarray(Image.open(io.BytesIO(to_png(fig))).convert("L"))
+    assert grey.shape[::-1][0] == full[0]
+    assert min(grey[:2].min(), grey[-2:].min(), grey[:, :2].min(), grey[:, -2:].min()) >= 250
+
+    fig, ax = new_figure(height_in=3.0)  # a line through the figure's edges: cut off, so cropped
+    ax.plot([1, 2], [3, 4])
+    fig.add_artist(Line2D([-0.1, 1.1], [0.5, 0.5], transform=fig.transFigure, color="black"))
+    assert Image.open(io.BytesIO(to_png(fig))).size[0] > full[0]
+
+    fig, ax = new_figure(height_in=3.0)  # a text wholly above the figure: the ring alone is blank
+    ax.plot([1, 2], [3, 4])
+    fig.text(0.5, 1.3, "far above the figure")
+    assert Image.open(io.BytesIO(to_png(fig))).size[1] > 1.2 * full[1]
 
     fig, ax = new_figure(height_in=0.8)
     ax.plot([1, 2], [3, 4])
@@ -200,6 +229,7 @@ def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
 
     from kpi_toolkit.plotting import (
         FIG_WIDTH_IN,
+        chart_legend,
         legend_columns,
         legend_outside,
         new_figure,
@@ -214,7 +244,7 @@ def test_legend_columns_fit_the_figure_and_counts_keep_their_decimals() -> None:
             ax.plot([0, 1], [0, 1], label=lab)
         legend_outside(ax)
         ncol = legend_columns(labels, FIG_WIDTH_IN)
-        width = ax.get_legend().get_window_extent(FigureCanvasAgg(fig).get_renderer()).width / fig.dpi
+        width = chart_legend(ax).get_window_extent(FigureCanvasAgg(fig).get_renderer()).width / fig.dpi
         assert width <= FIG_WIDTH_IN, (labels, ncol, width)
         assert ncol == 1 or width > FIG_WIDTH_IN * 0.4, (labels, ncol, width)  # no needless stacking
     assert legend_columns(["2024", "2025", "2026"], FIG_WIDTH_IN) == 3
