@@ -228,3 +228,28 @@ def test_the_template_says_nothing_on_stderr(probe: Path, tmp_path: Path, monkey
         ForkServer._instance = None
     err = proc.stderr.read().decode()
     assert "Debugger warning" not in err and "frozen modules" not in err, err
+
+
+def test_pool_workers_come_warm_from_a_fork_server_with_their_runs_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local pool's workers are forked from a server that imported papermill and nbconvert once,
+    and each pool's workers see the environment of their own run, not the one the server started
+    with (a second run in the same process may set a different template socket or secret)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kpi_toolkit.runner import WORKER_PRELOAD, _pool_context, _worker_environ
+
+    ctx = _pool_context()
+    assert ctx.get_start_method() == ("forkserver" if sys.platform != "win32" else "spawn")
+    for value in ("first run", "second run"):
+        monkeypatch.setenv("KPI_TEST_RUN", value)
+        monkeypatch.delenv("KPI_TEST_GONE" if value == "second run" else "KPI_TEST_NEVER", raising=False)
+        if value == "first run":
+            monkeypatch.setenv("KPI_TEST_GONE", "set in the first run only")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_environ,
+                                 initargs=(dict(os.environ),)) as pool:
+            assert pool.submit(os.getenv, "KPI_TEST_RUN").result() == value
+            gone = pool.submit(os.getenv, "KPI_TEST_GONE").result()
+            assert gone == ("set in the first run only" if value == "first run" else None)
+            loaded = pool.submit(eval, f"[m for m in {WORKER_PRELOAD!r} if m not in __import__('sys').modules]")
+            assert loaded.result() == []  # already imported when the worker began

@@ -192,7 +192,7 @@ def trend_slope(
     Hyndman & Athanasopoulos (2021) §7.4 (trend with seasonal dummies); Newey & West (1987) with
     the lag rule floor(4 (n/100)^(2/9)).
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     if not 0 < confidence < 1:
         raise ParameterError(f"confidence must be between 0 and 1, got {confidence!r}")
@@ -222,7 +222,7 @@ def trend_slope(
     X = np.column_stack(list(cols.values()))
     y = daily.to_numpy(dtype="float64")
     lags = int(np.floor(4 * (n / 100) ** (2 / 9)))
-    fit = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": max(lags, 1)})
+    fit = OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": max(lags, 1)})
     slope, se = float(fit.params[1]), float(fit.bse[1])
     from scipy import stats
 

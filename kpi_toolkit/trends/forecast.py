@@ -69,7 +69,7 @@ def _future_index(index: pd.DatetimeIndex, h: int, monthly: bool) -> pd.Datetime
 def _month_effects(y: np.ndarray, months: np.ndarray, *, alpha: float = 0.05) -> np.ndarray | None:
     """Month-of-year effects (centred) from OLS with a linear trend, or None when the F-test of
     the month dummies is not significant at ``alpha`` or there is too little data."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     n = len(y)
     if n < 24 or len(np.unique(months)) < 12:
@@ -77,8 +77,8 @@ def _month_effects(y: np.ndarray, months: np.ndarray, *, alpha: float = 0.05) ->
     t = np.arange(n, dtype="float64")
     dummies = np.column_stack([(months == m).astype("float64") for m in range(2, 13)])
     X = np.column_stack([np.ones(n), t, dummies])
-    full = sm.OLS(y, X).fit()
-    restricted = sm.OLS(y, X[:, :2]).fit()
+    full = OLS(y, X).fit()
+    restricted = OLS(y, X[:, :2]).fit()
     f, p, _ = full.compare_f_test(restricted)
     if not (math.isfinite(p) and p < alpha):
         return None
