@@ -67,9 +67,14 @@ def _change_text(cur: float, prev: float, unit: str) -> str:
         return "n/a"
     if unit == "fraction":
         pts = (cur - prev) * 100
-        return f"{pts:+.1f} pts"
+        return _signed(pts, 1 if abs(pts) >= 0.095 else 2) + " pts"  # a rate under 1 % moves by hundredths
     rc = _rel_change(cur, prev)
-    return "n/a" if not np.isfinite(rc) else f"{rc * 100:+.0f} %"
+    return "n/a" if not np.isfinite(rc) else _signed(rc * 100, 0) + " %"
+
+
+def _signed(x: float, decimals: int) -> str:
+    """'+0.4', '-12'; a change that rounds to nothing is '0', never '-0.0'."""
+    return f"{0.0:.{decimals}f}" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"
 
 
 def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs: Any) -> list[ReportView]:

@@ -1656,6 +1656,8 @@ def _n_posts(n: int) -> str:
 def _signed_pct(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
+    if round(100 * x) == 0:
+        return "0 %"  # not "+0 %" or "−0 %"
     return f"{'+' if x >= 0 else '−'}{abs(100 * x):.0f} %"
 
 
@@ -1687,7 +1689,9 @@ def _common_caveats(seg: pd.DataFrame) -> list[str]:
 
 
 def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) -> pd.DataFrame:
+    """One row a segment, best first: the chart's order, not the alphabet's."""
     label = seg.attrs["label"]
+    seg = seg.sort_values("value", ascending=False, na_position="last", kind="stable")
     return pd.DataFrame({
         _plain_column(by).capitalize(): seg[by].astype(str).to_numpy(),
         "Posts": seg["n_posts"].to_numpy(),

@@ -22,6 +22,11 @@ def test_change_text_points_for_rates_percent_for_others() -> None:
     assert _change_text(120.0, 100.0, "count") == "+20 %"
     assert _change_text(2.0, 2.5, "ratio") == "-20 %"
     assert _change_text(1.0, 0.0, "count") == "n/a"
+    # a click-through rate of 0.91 % against 0.946 %: hundredths of a point, not "-0.0 pts"
+    assert _change_text(0.0091, 0.00946, "fraction") == "-0.04 pts"
+    assert _change_text(0.0091, 0.00909, "fraction") == "0.00 pts"
+    assert _change_text(100.2, 100.0, "count") == "0 %"
+    assert _change_text(99.8, 100.0, "count") == "0 %"
 
 
 def test_probabilities_are_never_shown_as_certain() -> None:

@@ -527,6 +527,11 @@ def test_small_segments_show_too_few_posts(sim: pd.DataFrame) -> None:
     view = S.format_view(_ctx(sim, min_posts=30))
     assert any("live" in s and S.TOO_FEW in s for s in view.sentences)
     assert S.TOO_FEW in set(view.table["Rank"])
+    # the table lists the segments best first, as the chart does (it was alphabetical)
+    seg = view.extra["segments"]
+    assert list(view.table["Format"]) == list(seg.sort_values("value", ascending=False)["content_type"])
+    ranks = [int(r) for r in view.table["Rank"] if r != S.TOO_FEW]
+    assert ranks == sorted(ranks)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -735,3 +740,11 @@ def test_independent_columns_matches_greedy_rank_test_on_the_full_design():
     assert got == [0, 1, 2, 3, 4, 6, 7]  # the 5th dummy, the combination, zeros and the shift are dropped
     assert _independent_columns(X[:3]) == naive(X[:3])  # fewer rows than columns: no QR
     assert _independent_columns(np.empty((10, 0))) == []
+
+
+def test_a_segment_against_all_posts_that_rounds_to_nothing_reads_0_percent() -> None:
+    assert S._signed_pct(0.37) == "+37 %"
+    assert S._signed_pct(-0.1) == "−10 %"
+    assert S._signed_pct(0.004) == "0 %"
+    assert S._signed_pct(-0.004) == "0 %"
+    assert S._signed_pct(float("nan")) == "n/a"
