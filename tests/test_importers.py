@@ -329,15 +329,77 @@ def test_wrong_format_for_the_file(tmp_path: Path) -> None:
     assert "tiktok.csv: no header line with the columns of 'ga4_traffic_acquisition'" in msg
 
 
-def test_excel_without_reader_is_a_clear_error(tmp_path: Path) -> None:
+def test_excel_without_reader_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("openpyxl") or importlib.util.find_spec("xlrd"):
-        pytest.skip("an Excel reader is installed")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("openpyxl", "xlrd") else real(name, *a))
     f = tmp_path / "linkedin.xlsx"
     f.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     msg = _err(_imp, "linkedin_posts", f, tmp_path)
     assert "an Excel workbook; save the sheet 'All posts' as CSV UTF-8" in msg
+
+
+def _linkedin_workbook(path: Path, *, edit=None) -> Path:  # noqa: ANN001
+    """The LinkedIn fixture as the workbook LinkedIn exports: a 'Metrics' sheet first, then 'All posts'
+    with a title line above the header; numbers as numbers, one 'Created date' as a date cell (as
+    Excel stores a date once the file is saved there), the others as text."""
+    import csv
+
+    import openpyxl
+
+    rows = list(csv.reader((FIX / "linkedin_posts.csv").open(encoding="utf-8")))
+    book = openpyxl.Workbook()
+    book.active.title = "Metrics"
+    book.active.append(["Date", "Impressions (organic)"])
+    book.active.append(["10/02/2026", 1520])
+    sheet = book.create_sheet("All posts")
+    sheet.append(rows[0])
+    sheet.append(rows[1])
+    for r in rows[2:]:
+        cells: list[object] = []
+        for h, v in zip(rows[1], r, strict=True):
+            plain = v.replace(",", "")
+            if h == "Created date" and v == "10/06/2026":
+                cells.append(dt.datetime(2026, 10, 6))
+            elif plain.replace(".", "", 1).isdigit():
+                cells.append(float(plain) if "." in plain else int(plain))
+            else:
+                cells.append(v or None)
+        sheet.append(cells)
+    if edit is not None:
+        edit(sheet)
+    book.save(path)
+    return path
+
+
+def test_linkedin_workbook_imports_like_its_csv(tmp_path: Path) -> None:
+    xlsx = _linkedin_workbook(tmp_path / "linkedin.xlsx")
+    got = _imp("linkedin_posts", xlsx, tmp_path / "a").rows
+    want = _imp("linkedin_posts", FIX / "linkedin_posts.csv", tmp_path / "b").rows
+    cols = [c for c in want.columns if c != "import_file"]
+    pd.testing.assert_frame_equal(got[cols], want[cols])
+    assert got["impressions"].tolist() == [1520, 12310, 980]  # numbers, not '1520.0'
+    assert got["import_row"].tolist() == ["3", "4", "5"]  # the sheet's row numbers, as Excel shows them
+
+
+def test_linkedin_workbook_date_cells_keep_their_time_and_bad_cells_name_the_row(tmp_path: Path) -> None:
+    def times(sheet) -> None:  # noqa: ANN001
+        for i, row in enumerate(sheet.iter_rows(min_row=3), start=0):
+            row[5].value = dt.datetime(2026, 10, 2 + i, 9 + i, 30)
+
+    res = _imp("linkedin_posts", _linkedin_workbook(tmp_path / "times.xlsx", edit=times), tmp_path / "a")
+    assert res.rows["published_at"].dt.strftime("%Y-%m-%d %H:%M").tolist() == \
+        ["2026-10-02 09:30", "2026-10-03 10:30", "2026-10-04 11:30"]
+    assert "published_time_known" not in res.rows or res.rows["published_time_known"].all()
+    assert not any("no time of day" in x for x in res.report.limits)
+
+    def bad(sheet) -> None:  # noqa: ANN001
+        sheet["J4"] = "about 12k"
+
+    msg = _err(_imp, "linkedin_posts", _linkedin_workbook(tmp_path / "bad.xlsx", edit=bad), tmp_path / "b")
+    assert "bad.xlsx: column 'Impressions' row 4: not a number" in msg and "about 12k" in msg
 
 
 # ------------------------------------------------------------------------------------------------

@@ -91,6 +91,10 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
     df = pd.DataFrame(raw.rows, columns=raw.header, dtype="string") if raw.rows else \
         pd.DataFrame({h: pd.Series(dtype="string") for h in raw.header})
     lines = np.asarray(raw.lines, dtype=int)
+    typed: dict[str, np.ndarray] = {}  # the cells a workbook stored as dates, per column
+    for h, rows in raw.date_cells.items():
+        typed[h] = np.zeros(len(df), dtype=bool)
+        typed[h][rows] = True
     out = Converted(frame=pd.DataFrame(), lines=[], rows_read=len(df))
     missing_tokens = {t.strip() for t in preset.read.missing_values}
 
@@ -105,6 +109,7 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
         keep &= ~hit
     df = df[keep].reset_index(drop=True)
     lines = lines[keep]
+    typed = {h: t[keep] for h, t in typed.items()}
 
     blank = {c: (df[c].isna() | df[c].str.strip().isin(missing_tokens)).fillna(True).to_numpy()
              for c in df.columns}
@@ -140,7 +145,8 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
             continue
         out.sources[to] = src if isinstance(src, str) else f"{src[0]} - {src[1]}"
         cols[to] = _column(df, blank, m, src, preset, file, lines, year=year, timezone=timezone,
-                           date_format=date_format, reject=_reject, out=out)
+                           date_format=date_format, reject=_reject, out=out,
+                           typed_dates=typed.get(src) if isinstance(src, str) else None)
         if m.keep_raw_as and isinstance(src, str):
             cols[m.keep_raw_as] = df[src].str.strip().mask(blank[src])
         for c in ([src] if isinstance(src, str) else list(src)):
@@ -255,7 +261,8 @@ def _resolve(preset: Preset, header: list[str], file: str
 
 def _column(df: pd.DataFrame, blank: dict[str, np.ndarray], m: ColumnMap, src: str | tuple[str, str],
             preset: Preset, file: str, lines: np.ndarray, *, year: int | None, timezone: str,
-            date_format: str | None, reject: Any, out: Converted) -> pd.Series:
+            date_format: str | None, reject: Any, out: Converted,
+            typed_dates: np.ndarray | None = None) -> pd.Series:
     kind = preset.canonical_kind(m)
     rd = preset.read
     if isinstance(src, tuple):
@@ -317,9 +324,16 @@ def _column(df: pd.DataFrame, blank: dict[str, np.ndarray], m: ColumnMap, src: s
     if kind in ("datetime", "date"):
         out.used_timezone = out.used_timezone or kind == "datetime"
         formats = [date_format] if date_format else (m.formats or ["iso"])
-        vals, has_time, fmt = parse_times(s, formats=formats, timezone=timezone,
-                                          date_only_kind=(kind == "date"), file=file, column=src,
-                                          lines=lines)
+        opts = {"timezone": timezone, "date_only_kind": kind == "date", "file": file, "column": src}
+        if typed_dates is None or not typed_dates.any():
+            vals, has_time, fmt = parse_times(s, formats=formats, lines=lines, **opts)
+        else:  # a workbook's date cells are dates already (ISO text from the reader); its text cells
+            # are in the export's format
+            t = typed_dates & s.notna().to_numpy()
+            parts = [parse_times(s[mask], formats=f, lines=lines[mask], **opts)
+                     for mask, f in ((t, ["iso"]), (~t, formats)) if mask.any()]
+            vals = pd.concat([p[0] for p in parts]).reindex(s.index)
+            has_time = any(p[1] for p in parts)
         if kind == "datetime" and not has_time and s.notna().any():
             out.date_only.append(m.to)
             out.notes.append(f"'{src}' has a date but no time of day: {m.to} is midnight in {timezone} "

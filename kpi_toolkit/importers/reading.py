@@ -7,6 +7,7 @@ and a spreadsheet show for an export without line breaks inside cells.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import fnmatch
 import hashlib
 import io
@@ -35,6 +36,9 @@ class RawExport:
     header_line: int
     sha256: str
     notes: list[str] = field(default_factory=list)
+    date_cells: dict[str, list[int]] = field(default_factory=dict)
+    """Per header name, the rows (positions in ``rows``) whose cell a workbook stored as a date: their
+    text is ISO 8601, whatever the export's own date format."""
 
 
 def norm_name(name: str) -> str:
@@ -203,25 +207,53 @@ def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
     import pandas as pd
 
     try:
-        book = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
+        # cells as the workbook typed them: a date cell is a date, whatever the column's text format
+        book = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
     except Exception as e:  # the Excel engines raise many types
         raise ImportFormatError(f"{path}: not a readable Excel workbook ({e})") from None
     if sheet is not None and sheet not in book:
         raise ImportFormatError(f"{path}: no sheet '{sheet}' (sheets: {', '.join(map(str, book))})")
     frame = book[sheet] if sheet is not None else next(iter(book.values()))
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False)
-    tmp_lines = buf.getvalue().splitlines()
-    idx, _ = _find_header(tmp_lines, path, preset, ",")
-    header = [str(h).strip() for h in frame.iloc[idx].fillna("")]
+    cells = [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    idx, _ = _find_header([",".join(_csv_cell(c) for c in row) if any(c.strip() for c in row) else ""
+                           for row in cells], path, preset, ",")
+    header = [c.strip() for c in cells[idx]]
     while header and header[-1] == "":
         header.pop()
     _check_header(header, path, idx + 1)
     rows, nos = [], []
-    for j in range(idx + 1, len(frame)):
-        cells = ["" if pd.isna(v) else str(v) for v in frame.iloc[j].tolist()][: len(header)]
-        if any(c.strip() for c in cells):
-            rows.append(cells)
+    date_cells: dict[str, list[int]] = {}
+    for j in range(idx + 1, len(cells)):
+        row = cells[j][: len(header)]
+        if any(c.strip() for c in row):
+            for k, v in enumerate(frame.iloc[j, : len(header)]):
+                if isinstance(v, (dt.datetime, dt.date)) and not pd.isna(v):
+                    date_cells.setdefault(header[k], []).append(len(rows))
+            rows.append(row)
             nos.append(j + 1)
     return RawExport(path, header, rows, nos, "xlsx", "sheet", idx + 1, digest,
-                     [f"sheet '{sheet or next(iter(book))}'"])
+                     [f"sheet '{sheet or next(iter(book))}'"], date_cells)
+
+
+def _cell_text(v: object) -> str:
+    """A workbook cell as the text a CSV export would hold: dates in ISO 8601, whole numbers without
+    '.0', blanks empty."""
+    import pandas as pd
+
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d") if v == v.replace(hour=0, minute=0, second=0, microsecond=0) \
+            else v.isoformat(timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _csv_cell(text: str) -> str:
+    """A cell quoted as in a CSV line, for the header search."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
