@@ -294,3 +294,32 @@ def test_no_tick_labels_touch_in_any_chart_of_a_demo_report(demo_root) -> None:
                          if t.get_text() and t.get_visible()]
                 touching = [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
                 assert not touching, (ax.get_title(), touching)
+
+
+def test_one_exporter_serves_many_reports_without_carrying_one_into_the_next(tmp_path) -> None:  # noqa: ANN001
+    """The runner's workers export report after report with one cached exporter: each HTML has its own
+    client's name, logo initials, colour and outputs, and nothing of the report before it."""
+    from pathlib import Path
+
+    import nbformat
+
+    from kpi_toolkit.export import _exporter, export_html, report_resources
+    from kpi_toolkit.params import ClientParams
+
+    def one(client: str, name: str, colour: str, text: str) -> str:
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("print(1)")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
+        nb.cells = [nbformat.v4.new_markdown_cell(f"## {name} notes"), cell]
+        params = ClientParams.model_validate({"client": client, "display_name": name, "brand": name,
+                                              "branding": {"colour": colour}})
+        res = report_resources(params=params, notebook="monthly_report", period_label="October 2026",
+                               base_dir=Path(tmp_path))
+        return export_html(nb, resources=res)
+
+    a = one("acme", "Acme Oy", "#112233", "Acme revenue 41,000 EUR")
+    b = one("globex", "Globex AS", "#445566", "Globex revenue 7,000 NOK")
+    assert _exporter() is _exporter()  # the same exporter made both
+    assert "Acme Oy" in a and "Acme revenue" in a and "#112233" in a
+    assert "Globex AS" in b and "Globex revenue" in b and "#445566" in b
+    assert not any(s in b for s in ("Acme", "#112233", "41,000"))
