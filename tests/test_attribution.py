@@ -600,3 +600,25 @@ def test_import_does_not_pull_matplotlib() -> None:
 
 def test_errors_are_kpi_toolkit_errors() -> None:
     assert issubclass(DataValidationError, KpiToolkitError)
+
+
+def test_a_shapley_share_below_zero_is_explained_to_the_client() -> None:
+    """In the synthetic journeys only 'video' lifts conversion; 'social' journeys convert a little less
+    often than those without it, so its Shapley share (conversion-rate value function) falls below
+    zero, and the view says what that means. A table without such a share gets no such note."""
+    from kpi_toolkit.attribution.view import _below_zero
+    from kpi_toolkit.periods import month_period
+
+    tp, cv, ads = _synthetic_events()
+    view = attribution_view(tp, cv, ads, options=AttributionOptions(bootstrap_samples=0),
+                            period=month_period("2026-10", "UTC"), currency="EUR")
+    res = view.extra["result"]
+    sh = res.model("shapley").set_index("channel")["conversions"]
+    below = sh[sh / res.total_conversions <= -0.005]
+    assert len(below) >= 1 and (sh.drop(below.index) > 0).all()
+    note = next(c for c in view.caveats if "below zero" in c)
+    for ch, v in below.items():
+        assert f"{ch} {v / res.total_conversions * 100:.0f} %" in note
+    assert "did not take conversions away" in note
+    positive = res.table.assign(conversions=res.table["conversions"].abs())
+    assert _below_zero(positive, res) == []

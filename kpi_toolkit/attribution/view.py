@@ -136,6 +136,7 @@ def attribution_view(
         if unmatched:
             caveats.append("Ad spend on " + ", ".join(unmatched) + " has no matching touchpoint channel "
                            "(map it with attribution.spend_channels in the client's parameters).")
+    caveats += _below_zero(table, result)
     recs = _recommendations(eff, result, currency=currency) if spend is not None else []
 
     from ..plotting.attribution import plot_model_comparison
@@ -178,6 +179,22 @@ def _sentences(result: AttributionResult, *, label: str) -> list[str]:
                   f"{_num(lead['difference_lower'])} and {_num(lead['difference_upper'])} conversions, so "
                   f"{lead['leader']} and {lead['runner_up']} cannot be told apart this month.")
     return [first, second + " " + CAVEAT]
+
+
+def _below_zero(table: pd.DataFrame, result: AttributionResult) -> list[str]:
+    """What a Shapley share below zero means, when the table shows one (the conversion-rate value
+    function credits a channel with the change in conversion rate its journeys go with, which can be
+    a fall; Zhao, Mahboobi & Bagheri 2018)."""
+    total = result.total_conversions
+    sh = table[table["model"] == "shapley"]
+    neg = sh[sh["conversions"] / total <= -0.005].sort_values("conversions", kind="stable")
+    if not len(neg) or total <= 0:
+        return []
+    names = ", ".join(f"{c} {_pct(v / total)}" for c, v in zip(neg["channel"], neg["conversions"], strict=True))
+    return [f"A Shapley share below zero ({names}) means journeys with that channel converted less often than "
+            "journeys without it; the channel did not take conversions away. The Shapley value credits each "
+            "channel with the change in conversion rate it goes with, so its shares can differ widely from the "
+            "models that split each conversion among the journey's touches."]
 
 
 def _recommendations(eff: pd.DataFrame, result: AttributionResult, *, currency: str) -> list[Recommendation]:
