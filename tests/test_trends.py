@@ -670,3 +670,33 @@ def test_comparisons_of_many_kpis_share_each_periods_values(demo_root: Path, mon
     assert len(calls) == 6 * len(kpis)  # each KPI alone: the current month once for both comparisons
     pd.testing.assert_frame_equal(shared, alone, check_like=False)
     assert shared["test"].ne("none").sum() >= 4  # the tests ran, not just the values
+
+
+def test_an_ad_spend_alert_speaks_the_clients_currency_and_says_its_amounts_are_the_windows() -> None:
+    """A USD client's Black Friday spend spike: the sentence and the cause are in dollars (the sentence
+    said '€' for every client), and the campaign amounts are totals over the alert's days, said so."""
+    from kpi_toolkit.params import TrendOptions
+    from kpi_toolkit.periods import month_period
+    from kpi_toolkit.trends import month_alerts
+
+    days = pd.date_range("2026-08-01", "2026-11-30", freq="D")
+    rng = np.random.default_rng(7)
+    base = pd.DataFrame({"date": days, "campaign": "always-on", "spend": 100.0 + rng.normal(0, 5, len(days))})
+    bf_days = pd.date_range("2026-11-23", "2026-11-28", freq="D")
+    bf = pd.DataFrame({"date": bf_days, "campaign": "black-friday", "spend": 400.0})
+    ads = pd.concat([base, bf], ignore_index=True).sort_values("date", kind="stable").reset_index(drop=True)
+    ads = ads.assign(platform=pd.Series(["facebook"] * len(ads), dtype="string"),
+                     campaign=ads["campaign"].astype("string"), impressions=np.int64(10_000),
+                     clicks=np.int64(100), conversions=np.int64(5), revenue=ads["spend"] * 3.0)
+    data = ClientData(client="acme", data_dir=Path("."), tables={"ads": ads})
+    alerts = month_alerts(data, TrendOptions(), period=month_period("2026-11", "UTC"), kpis=["spend"],
+                          currency="USD")
+    spikes = alerts[alerts["kind"] == "spike"]
+    assert len(spikes) == 1
+    r = spikes.iloc[0]
+    assert (pd.Timestamp(r["start"]).day, pd.Timestamp(r["end"]).day) == (23, 28)
+    assert "€" not in r["explanation"] and r["explanation"].startswith("Ad spend spiked from 23 Nov to 28 Nov 2026: $")
+    assert "Over those 6 days, most of the rise came from campaigns black-friday: $2,400 (usually $0)" \
+        in r["explanation"]
+    assert r["top_contributors"].startswith("black-friday: $2,400 (usually $0)")
+    assert not any("€" in e for e in alerts["explanation"])

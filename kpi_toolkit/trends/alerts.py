@@ -12,6 +12,8 @@ The detector's references are in :mod:`kpi_toolkit.trends.anomalies`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,7 @@ def explain_alerts(
     per_item: bool = False,
     top_n: int = 3,
     baseline_days: int = 28,
+    value_format: Callable[[float], str] | None = None,
 ) -> pd.DataFrame:
     """Add the top contributing topics or posts to alert windows.
 
@@ -86,6 +89,9 @@ def explain_alerts(
         Step of the series the windows come from; the window ends ``step`` after ``end``.
     per_item, top_n, baseline_days
         See above.
+    value_format
+        How ``top_contributors`` writes an amount (e.g. with the client's currency for ad spend);
+        default a whole number with thousands separators.
 
     Returns
     -------
@@ -126,6 +132,7 @@ def explain_alerts(
         wts = rows[weight].to_numpy(dtype="float64", na_value=0.0)
     else:
         wts = np.asarray(weight, dtype="float64")
+    fmt = value_format or (lambda v: f"{v:,.0f}")
     keys = rows[by].astype("string").fillna("(none)").to_numpy()
     times = local.to_numpy(dtype="datetime64[ns]")
     delta = pd.Timedelta(pd.tseries.frequencies.to_offset(step)) if step != "D" else pd.Timedelta(days=1)
@@ -158,10 +165,10 @@ def explain_alerts(
                  if (excess[k] > 0 if win["kind"] == "spike" else excess[k] < 0)]
         contribs.append(items)
         if per_item:
-            texts.append("; ".join(f"{i['name']}: {i['in_window']:,.0f} (a typical one: {i['usual']:,.0f})"
+            texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} (a typical one: {fmt(i['usual'])})"
                                    for i in items))
         else:
-            texts.append("; ".join(f"{i['name']}: {i['in_window']:,.0f} (usually {i['usual']:,.0f})"
+            texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} (usually {fmt(i['usual'])})"
                                    for i in items))
     out["contributors"] = pd.Series(contribs, index=out.index, dtype=object)
     out["top_contributors"] = pd.Series(texts, index=out.index, dtype="string")
@@ -178,8 +185,12 @@ def watched_kpis(options: TrendOptions) -> list[str]:
     return list(dict.fromkeys([*options.alerts, *options.watch]))
 
 
+_MONEY_COLUMNS = frozenset({"spend", "revenue", "web_revenue"})
+
+
 def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
-                sentiment_thresholds: tuple[float, float]) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+                sentiment_thresholds: tuple[float, float]) -> tuple[pd.DataFrame, np.ndarray | None, bool] | None:
+    """The rows behind a KPI's daily series, the amount each adds, and whether that amount is money."""
     spec = REGISTRY[kpi]
     df = data.tables.get(spec.table)
     if df is None or spec.table not in _EXPLAIN_BY or TABLES[spec.table].time_col not in df.columns:
@@ -193,7 +204,7 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
     used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "likes", "comments", "shares",
             "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
     rows = df[[c for c in df.columns if c in used]]
-    weight = None
+    weight, money = None, False
     if spec.table == "mentions":
         if brand is not None and "brand" in rows.columns and kpi != "share_of_voice":
             rows = rows[(rows["brand"] == brand).to_numpy(dtype=bool, na_value=False)]
@@ -214,8 +225,8 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
         col = {"ad_impressions": "impressions", "web_conversions": "conversions",
                "web_revenue": "revenue"}.get(spec.numerator or "", spec.numerator or "")
         if col in rows.columns:
-            weight = rows[col].to_numpy(dtype="float64", na_value=0.0)
-    return rows.reset_index(drop=True), weight
+            weight, money = rows[col].to_numpy(dtype="float64", na_value=0.0), col in _MONEY_COLUMNS
+    return rows.reset_index(drop=True), weight, money
 
 
 def month_alerts(
@@ -227,6 +238,7 @@ def month_alerts(
     brand: str | None = None,
     sentiment_thresholds: tuple[float, float] = (-0.05, 0.05),
     kpis: list[str] | None = None,
+    currency: str = "EUR",
 ) -> pd.DataFrame:
     """Spike and dip alerts of the watched KPIs that touch ``period``, each with its owner and cause.
 
@@ -282,16 +294,17 @@ def month_alerts(
             continue
         ev = _event_rows(data, kpi, brand=brand, sentiment_thresholds=sentiment_thresholds)
         if ev is not None:
-            rows, weight = ev
+            rows, weight, money = ev
             by, per_item = _EXPLAIN_BY[spec.table]
             if by not in rows.columns:
                 by = "source"
             wins = explain_alerts(wins, rows, time_col=TABLES[spec.table].time_col, by=by, weight=weight,
-                                  tz=tz, per_item=per_item)
+                                  tz=tz, per_item=per_item,
+                                  value_format=(lambda v: _money(v, currency)) if money else None)
         else:
             wins = wins.assign(contributors=[[] for _ in range(len(wins))], top_contributors="")
         wins = wins.assign(kpi=kpi, label=spec.label, owner=rule.owner)
-        wins["explanation"] = [alert_sentence(r, spec.unit, spec.label, table=spec.table)
+        wins["explanation"] = [alert_sentence(r, spec.unit, spec.label, table=spec.table, currency=currency)
                                for _, r in wins.iterrows()]
         parts.append(wins)
     if parts:
@@ -302,6 +315,11 @@ def month_alerts(
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     out.attrs["skipped"] = skipped
     return out
+
+
+def _money(v: float, currency: str) -> str:
+    """An amount of money without cents that say nothing ("$0", not "$0.00")."""
+    return re.sub(r"\.00\b", "", format_value(v, "currency", currency=currency))
 
 
 def _day_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
@@ -324,6 +342,10 @@ def alert_sentence(row: Any, unit: str, label: str, *, table: str = "", currency
             f"({row['severity']}).")
     top = row.get("top_contributors") if hasattr(row, "get") else None
     if isinstance(top, str) and top:
-        text += f" Most of it came from {_words_for(table)}s {top}." if table != "posts" else \
-            f" Top posts: {top}."
+        if table == "posts":
+            return text + f" Top posts: {top}."
+        days = (pd.Timestamp(row["end"]).normalize() - pd.Timestamp(row["start"]).normalize()).days + 1
+        when = "That day" if days == 1 else f"Over those {days} days"  # the amounts are the window's totals
+        text += f" {when}, most of the {'rise' if row['kind'] == 'spike' else 'fall'} came from " \
+                f"{_words_for(table)}s {top}."
     return text

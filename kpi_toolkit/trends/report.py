@@ -176,7 +176,7 @@ def trend_view(ctx: ReportContext) -> ReportView:
                             sentiment_thresholds=_thresholds(ctx))
     comp = core_comparisons(ctx, usable)
     alerts = month_alerts(ctx.data, p.trends, period=ctx.period, tz=ctx.tz, brand=p.brand,
-                          sentiment_thresholds=_thresholds(ctx))
+                          sentiment_thresholds=_thresholds(ctx), currency=ctx.currency)
     axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before")
     fig = axes[0].figure if axes else None
     sentences = _change_sentences(ctx, comp)
