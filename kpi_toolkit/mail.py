@@ -26,7 +26,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -95,8 +95,8 @@ class _Text(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        if not self._skip:  # the source's own line breaks are layout: blocks and rows make the lines
+            self.parts.append(re.sub(r"\s+", " ", data))
 
     def text(self) -> str:
         lines = [re.sub(r"\s+", " ", ln).strip(" |") for ln in "".join(self.parts).splitlines()]
@@ -131,6 +131,7 @@ def compose(*, params: ClientParams, month: str, period_label: str, report_path:
     msg["Subject"] = f"{params.display_name}: social media report for {period_label}"
     msg["From"] = sender
     msg["To"] = ", ".join(formataddr((r.name, r.email)) for r in params.recipients)
+    msg["Date"] = formatdate(localtime=True)  # RFC 5322 requires it; smtplib does not add one
     msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "localhost")
     msg["X-KPI-Client"] = params.client
     intro = (f"Hello,\n\nHere is the social media report for {params.display_name} covering {period_label}. "

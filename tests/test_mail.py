@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import json
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def test_send_reaches_real_smtp_server_with_byte_identical_attachment(demo_run, 
         body_text = msg.get_body(("plain",)).get_content()
         assert "Performance snapshot" in body_html and "<script" not in body_html.lower()
         assert "Performance snapshot" in body_text
+        # the snapshot table reads as a table in plain text: a header line, then a line a measure
+        lines = body_text.splitlines()
+        assert "Measure | This month | vs last month | vs a year ago | Goal | Status" in lines
+        reach = next(ln for ln in lines if ln.startswith("Reach | "))
+        assert reach.count(" | ") == 5
+        assert msg["Date"] is not None and email.utils.parsedate_to_datetime(msg["Date"]).tzinfo is not None
         atts = list(msg.iter_attachments())
         assert len(atts) == 1
         report = root / "outputs" / DEMO_END_MONTH / client / "monthly_report.html"
