@@ -214,7 +214,8 @@ def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
     if sheet is not None and sheet not in book:
         raise ImportFormatError(f"{path}: no sheet '{sheet}' (sheets: {', '.join(map(str, book))})")
     frame = book[sheet] if sheet is not None else next(iter(book.values()))
-    cells = [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    typed = list(frame.itertuples(index=False, name=None))
+    cells = [[_cell_text(v) for v in row] for row in typed]
     idx, _ = _find_header([",".join(_csv_cell(c) for c in row) if any(c.strip() for c in row) else ""
                            for row in cells], path, preset, ",")
     header = [c.strip() for c in cells[idx]]
@@ -226,8 +227,8 @@ def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
     for j in range(idx + 1, len(cells)):
         row = cells[j][: len(header)]
         if any(c.strip() for c in row):
-            for k, v in enumerate(frame.iloc[j, : len(header)]):
-                if isinstance(v, (dt.datetime, dt.date)) and not pd.isna(v):
+            for k, v in enumerate(typed[j][: len(header)]):
+                if isinstance(v, dt.date) and not pd.isna(v):  # datetime and Timestamp are dates too
                     date_cells.setdefault(header[k], []).append(len(rows))
             rows.append(row)
             nos.append(j + 1)

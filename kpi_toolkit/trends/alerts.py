@@ -185,7 +185,8 @@ def watched_kpis(options: TrendOptions) -> list[str]:
     return list(dict.fromkeys([*options.alerts, *options.watch]))
 
 
-_MONEY_COLUMNS = frozenset({"spend", "revenue", "web_revenue"})
+_MONEY_COLUMNS = frozenset({"spend", "revenue"})
+"""Columns whose amounts are money (web_revenue is read from the web table's ``revenue``)."""
 
 
 def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
