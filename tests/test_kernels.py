@@ -253,3 +253,92 @@ def test_pool_workers_come_warm_from_a_fork_server_with_their_runs_environment(
             assert gone == ("set in the first run only" if value == "first run" else None)
             loaded = pool.submit(eval, f"[m for m in {WORKER_PRELOAD!r} if m not in __import__('sys').modules]")
             assert loaded.result() == []  # already imported when the worker began
+
+
+def test_the_ready_client_returns_at_the_kernel_info_idle_and_loses_no_output() -> None:
+    """ReadyKernelClient stops draining IOPub at kernel_info's own idle status (not after 0.2 s of
+    quiet); the first request after it still gets all of its output, in order."""
+    import asyncio
+
+    async def scenario() -> tuple[type, list[str]]:
+        km = ForkedKernelManager(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("print('first'); print('second')")
+            texts: list[str] = []
+            while True:
+                msg = await kc.get_iopub_msg(timeout=30)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    texts.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            return type(kc), texts
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    cls, texts = asyncio.run(scenario())
+    assert cls is kernels.ReadyKernelClient
+    assert "".join(texts) == "first\nsecond\n"
+
+
+def test_the_ready_client_asks_again_when_iopub_missed_the_first_answer() -> None:
+    """ZeroMQ's slow joiner: IOPub may subscribe after the kernel published kernel_info's status.
+    Without the idle status of its request, the client asks again; stray messages are skipped."""
+    import asyncio
+    from queue import Empty
+
+    class Channel:
+        def __init__(self) -> None:
+            self.queue: list[dict] = []
+
+        async def get_msg(self, timeout: float | None = None) -> dict:
+            if not self.queue:
+                raise Empty
+            return self.queue.pop(0)
+
+    class FakeKernel(kernels.ReadyKernelClient):
+        IOPUB_WAIT = 0.05
+        asked: list[str] = []
+        handled: list[dict] = []
+        shell = Channel()
+        iopub = Channel()
+
+        @property
+        def shell_channel(self) -> Channel:  # type: ignore[override]
+            return self.shell
+
+        @property
+        def iopub_channel(self) -> Channel:  # type: ignore[override]
+            return self.iopub
+
+        def kernel_info(self) -> str:  # type: ignore[override]
+            msg_id = f"info-{len(self.asked)}"
+            self.asked.append(msg_id)
+            self.shell.queue.append({"msg_type": "kernel_info_reply", "parent_header": {"msg_id": msg_id},
+                                     "content": {"language_info": {"name": "python"}}})
+            if len(self.asked) > 1:  # subscribed by the second request: its status comes through
+                self.iopub.queue += [
+                    {"msg_type": "status", "parent_header": {"msg_id": "someone-else"},
+                     "content": {"execution_state": "idle"}},
+                    {"msg_type": "status", "parent_header": {"msg_id": msg_id}, "content": {"execution_state": "busy"}},
+                    {"msg_type": "status", "parent_header": {"msg_id": msg_id}, "content": {"execution_state": "idle"}},
+                ]
+            return msg_id
+
+        def _handle_kernel_info_reply(self, msg: dict) -> None:
+            self.handled.append(msg)
+
+        async def _async_is_alive(self) -> bool:
+            return True
+
+    kc = FakeKernel()
+    asyncio.run(kc.wait_for_ready(timeout=5))
+    assert kc.asked == ["info-0", "info-1"]
+    assert [m["parent_header"]["msg_id"] for m in kc.handled] == ["info-1"]
+    assert kc.iopub.queue == []  # drained up to and including the request's idle status
