@@ -127,19 +127,12 @@ def pts(x: float) -> str:
 
 
 def p_words(p: float, *, alpha: float = 0.05) -> str:
-    """How sure we are, in the words the trends module uses (:mod:`kpi_toolkit.trends.significance`).
+    """How sure we are, in the words the trends module uses: :func:`kpi_toolkit.trends.certainty_words`
+    ("unlikely to be chance (p = 0.003)", "could still be chance (p = 0.07)", "within normal variation
+    (p = 0.42)", "too little data to test")."""
+    from .trends.significance import certainty_words
 
-    ``p < alpha``: "unlikely to be chance (p = 0.003)"; below 0.10: "could still be chance
-    (p = 0.07)"; otherwise "within normal variation (p = 0.42)"; NaN: "too little data to test".
-    """
-    if p is None or not np.isfinite(p):
-        return "too little data to test"
-    shown = "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}")
-    if p < alpha:
-        return f"unlikely to be chance ({shown})"
-    if p < max(0.10, alpha):
-        return f"could still be chance ({shown})"
-    return f"within normal variation ({shown})"
+    return certainty_words(math.nan if p is None else float(p), alpha=alpha)
 
 
 def p_clause(p: float, *, alpha: float = 0.05) -> str:

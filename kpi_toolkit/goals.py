@@ -193,12 +193,15 @@ def _pct(p: float) -> str:
 
 
 def chance_words(p: float) -> str:
-    """'a 34 % chance', 'a better than 99 % chance', 'less than a 1 % chance'."""
+    """'a 34 % chance', 'an 11 % chance', 'a better than 99 % chance', 'less than a 1 % chance'."""
     if p > 0.99:
         return "a better than 99 % chance"
     if p < 0.01:
         return "less than a 1 % chance"
-    return f"a {p * 100:.0f} % chance"
+    pct = f"{p * 100:.0f}"
+    # the article follows the number as said: an 8, an 11, an 18, an 80-something
+    article = "an" if pct.startswith("8") or pct in ("11", "18") else "a"
+    return f"{article} {pct} % chance"
 
 
 def pace_goals(
@@ -284,7 +287,18 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
     if r["status"] in ("achieved", "missed"):
         return f"{what}{owner}: {STATUS_WORDS[r['status']]}, with {fmt(r['forecast'])}."
     now = f"now {fmt(r['current'])}" if math.isfinite(r["current"]) else "no value this month"
-    return (f"{what}{owner}: {now}; the forecast is {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
+    forecast = "the forecast is"
+    if r["over"] == "deadline_month" and math.isfinite(r["current"]) and math.isfinite(r["target"]):
+        meets = r["current"] >= r["target"] if r["direction"] == "at_least" else r["current"] <= r["target"]
+        # this month already at the target while the forecast says it will not hold (or the reverse):
+        # the status is about the deadline month, so the sentence says why it differs from today
+        if meets and r["status"] in ("at_risk", "off_track"):
+            now += ", which already meets the target"
+            forecast = f"but the forecast for {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y} is"
+        elif not meets and r["status"] == "on_track":
+            now += ", short of the target"
+            forecast = f"but the forecast for {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y} is"
+    return (f"{what}{owner}: {now}; {forecast} {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
             f"and {fmt(r['upper'])}), {chance_words(r['probability'])} of reaching it: "
             f"{STATUS_WORDS[r['status']]}.")
 
@@ -350,7 +364,9 @@ def goals_view(ctx: ReportContext) -> ReportView:
                        "next month and prepare a plan B.", evidence=_goal_sentence(r, cur), priority=2,
                 source="goals"))
     caveats = ["Forecasts assume the recent level, trend and yearly pattern continue; a campaign or a "
-               "crisis changes them. 'Chance' is the share of simulated futures that meet the target."]
+               "crisis changes them. 'Chance' is the share of simulated futures that meet the target in the "
+               f"deadline month: on track at {ON_TRACK_P:.0%} or more, at risk from {OFF_TRACK_P:.0%} up to "
+               f"{ON_TRACK_P:.0%}, off track below {OFF_TRACK_P:.0%}.".replace("%", " %")]
     caveats += [f"{r['label']}: {r['note']}" for r in df.to_dict("records") if r["note"]]
     alt = "; ".join(f"{r['label']}: monthly values, forecast to {r['deadline_month']} and the target line"
                     for r in df.to_dict("records"))

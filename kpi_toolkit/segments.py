@@ -662,12 +662,12 @@ def _per_post_values(g: pd.DataFrame, kind: str) -> np.ndarray:
 
 
 def format_p(p: float) -> str:
-    """``p = 0.012`` / ``p < 0.001`` for sentences."""
-    if not np.isfinite(p):
+    """``p = 0.012`` / ``p < 0.001`` for sentences (:func:`kpi_toolkit.trends.format_p`)."""
+    if p is None or not np.isfinite(p):
         return "p not available"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+    from .trends.significance import format_p as _format_p
+
+    return _format_p(p)
 
 
 def _plain_column(col: str) -> str:

@@ -202,3 +202,28 @@ def test_goals_are_paced_once_per_report(demo_root: Path, monkeypatch: pytest.Mo
     pd.testing.assert_frame_equal(again, fresh)
     pace_goals(ctx, seed=7)  # other simulation settings are paced anew
     assert len(calls) == 2 * len(ctx.params.goals)
+
+
+def test_a_goal_met_today_but_forecast_to_slip_says_why_it_is_off_track() -> None:
+    """The status is about the deadline month: a client reading 'now 6.6 %' against a 6.4 % target
+    and 'off track' is told that today already meets it and the forecast does not."""
+    from kpi_toolkit.goals import _goal_sentence
+
+    row = {"label": "Engagement rate (by reach)", "unit": "fraction", "owner": "Social team", "direction": "at_least",
+           "target": 0.064, "deadline_month": "2026-12", "over": "deadline_month", "status": "off_track",
+           "current": 0.066, "forecast": 0.0586, "lower": 0.0521, "upper": 0.0655, "probability": 0.088}
+    text = _goal_sentence(row, "EUR")
+    assert ("now 6.6 %, which already meets the target; but the forecast for December 2026 is 5.9 % "
+            "(likely between 5.2 % and 6.6 %)") in text and text.endswith("off track.")
+    behind = _goal_sentence({**row, "current": 0.060, "forecast": 0.07, "probability": 0.8, "status": "on_track"}, "EUR")
+    assert "now 6.0 %, short of the target; but the forecast for December 2026 is 7.0 %" in behind
+    plain = _goal_sentence({**row, "current": 0.060}, "EUR")  # behind and off track: nothing to explain
+    assert "now 6.0 %; the forecast is 5.9 %" in plain
+
+
+def test_chance_words_take_the_article_of_the_spoken_number() -> None:
+    from kpi_toolkit.goals import chance_words
+
+    assert [chance_words(p) for p in (0.11, 0.18, 0.08, 0.83, 0.34, 0.1, 0.995, 0.004)] == [
+        "an 11 % chance", "an 18 % chance", "an 8 % chance", "an 83 % chance", "a 34 % chance", "a 10 % chance",
+        "a better than 99 % chance", "less than a 1 % chance"]

@@ -367,3 +367,34 @@ def test_monthly_report_lists_each_mention_alert_once(demo_root: Path) -> None:
     assert not any(r.topic == "negative-mentions-spike" for r in listening.recommendations)
     alone = S.listening_view(ctx)
     assert "Alerts this month" in " ".join(alone.sentences) and "What" in alone.table.columns
+
+
+def test_negative_share_change_is_tested_on_days_like_the_snapshot_rates() -> None:
+    """Hand values: this month 5 of 10 then 1 of 10 negative (30 %), last month 2 of 10 twice (20 %).
+    Pooled 25 %: z = 0.1 / sqrt(0.25 * 0.75 * (1/20 + 1/20)) = 0.7303. Pearson dispersion of the days
+    around their month's share: ((5-3)² + (1-3)²) / (10 * 0.3 * 0.7) + 0 over 2 dof = 40/21, so the
+    z is 0.7303 / sqrt(40/21) = 0.5292 and p = 0.597 (the textbook test alone would say 0.465)."""
+    from scipy.stats import norm
+
+    def frame(days: list[tuple[str, int, int]]) -> pd.DataFrame:
+        rows = []
+        for day, n, k in days:
+            rows += [{"published_at": pd.Timestamp(f"{day} 12:00", tz="UTC"),
+                      "sentiment_label": "negative" if i < k else "positive"} for i in range(n)]
+        return pd.DataFrame(rows)
+
+    cur = frame([("2026-10-01", 10, 5), ("2026-10-02", 10, 1)])
+    prev = frame([("2026-09-01", 10, 2), ("2026-09-02", 10, 2)])
+    out = S.negative_share_change(cur, prev, tz="Europe/Helsinki")
+    assert (out["negative"], out["scored"]) == (6, 20)
+    assert out["negative_share"] == pytest.approx(0.3) and out["previous_negative_share"] == pytest.approx(0.2)
+    assert out["dispersion"] == pytest.approx(40 / 21)
+    z = 0.1 / np.sqrt(0.25 * 0.75 * 0.1) / np.sqrt(40 / 21)
+    assert z == pytest.approx(0.5292, abs=1e-4)
+    assert out["p_value"] == pytest.approx(2 * norm.sf(z)) and out["p_value"] == pytest.approx(0.597, abs=1e-3)
+    # days as binomial as can be: no adjustment, the textbook test (statsmodels) exactly
+    from statsmodels.stats.proportion import proportions_ztest
+
+    even = S.negative_share_change(frame([("2026-10-01", 10, 3), ("2026-10-02", 10, 3)]), prev)
+    assert even["dispersion"] == 1.0
+    assert even["p_value"] == pytest.approx(proportions_ztest([6, 4], [20, 20])[1])

@@ -257,7 +257,11 @@ def test_pearson_dispersion_hand_values() -> None:
 
 
 def test_words_for_p_values_and_changes() -> None:
-    assert format_p(0.0004) == "p < 0.001" and format_p(0.004) == "p = 0.004" and format_p(0.031) == "p = 0.03"
+    assert format_p(0.0004) == "p < 0.001" and format_p(0.004) == "p = 0.004" and format_p(0.031) == "p = 0.031"
+    # the words change at 0.05 and 0.10: a p just under either is never shown as that threshold
+    assert format_p(0.048) == "p = 0.048" and format_p(0.0498) == "p = 0.0498"
+    assert format_p(0.0996) == "p = 0.0996" and format_p(0.42) == "p = 0.42" and format_p(0.1) == "p = 0.10"
+    assert certainty_words(0.048) == "unlikely to be chance (p = 0.048)"
     assert certainty_words(0.01) == "unlikely to be chance (p = 0.01)"
     assert certainty_words(0.07) == "could still be chance (p = 0.07)"
     assert certainty_words(0.4) == "within normal variation (p = 0.40)"

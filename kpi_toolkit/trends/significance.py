@@ -237,14 +237,24 @@ def pearson_dispersion(units: list[tuple[np.ndarray, np.ndarray]], *, kind: str)
 
 
 def format_p(p: float) -> str:
-    """``p = 0.03``, ``p = 0.004``, ``p < 0.001``."""
-    if not math.isfinite(p):
+    """``p < 0.001``, ``p = 0.004``, ``p = 0.048``, ``p = 0.42``.
+
+    Three decimals below 0.10 and two above (APA style, 7th ed., §6.36), and one more where the
+    rounding would land on 0.05 or 0.10 from below: the words of :func:`certainty_words` change
+    there, and "p = 0.05" beside "unlikely to be chance" (p = 0.048 at two decimals) reads as if it
+    were not.
+    """
+    if p is None or not math.isfinite(p):
         return "p = n/a"
     if p < 0.001:
         return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
+    digits = 3 if p < 0.1 else 2
+    while digits < 6 and any(p < t <= round(p, digits) for t in (0.05, 0.10)):
+        digits += 1
+    text = f"{p:.{digits}f}"
+    while len(text) > 4 and text.endswith("0"):  # 0.070 -> 0.07, never below two decimals
+        text = text[:-1]
+    return f"p = {text}"
 
 
 def certainty_words(p: float, *, alpha: float = 0.05) -> str:
@@ -253,7 +263,7 @@ def certainty_words(p: float, *, alpha: float = 0.05) -> str:
     ``p < alpha``: "unlikely to be chance (p = 0.01)"; below 0.10: "could still be chance
     (p = 0.07)"; otherwise "within normal variation (p = 0.42)"; NaN: "too little data to test".
     """
-    if not math.isfinite(p):
+    if p is None or not math.isfinite(p):
         return "too little data to test"
     if p < alpha:
         return f"unlikely to be chance ({format_p(p)})"
