@@ -65,16 +65,17 @@ def _change_text(cur: float, prev: float, unit: str) -> str:
     """'+12 %' for counts and money; '+0.4 pts' for rates (a change of a fraction is in points)."""
     if not (np.isfinite(cur) and np.isfinite(prev)):
         return "n/a"
-    if unit == "fraction":
-        pts = (cur - prev) * 100
-        return _signed(pts, 1 if abs(pts) >= 0.095 else 2) + " pts"  # a rate under 1 % moves by hundredths
+    if unit == "fraction":  # a rate under 1 % moves by hundredths of a point, whatever the change
+        from .trends.significance import point_decimals
+
+        return _signed((cur - prev) * 100, point_decimals(cur)) + " pts"
     rc = _rel_change(cur, prev)
     return "n/a" if not np.isfinite(rc) else _signed(rc * 100, 0) + " %"
 
 
 def _signed(x: float, decimals: int) -> str:
-    """'+0.4', '-12'; a change that rounds to nothing is '0', never '-0.0'."""
-    return f"{0.0:.{decimals}f}" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"
+    """'+0.4', '-12'; a change that rounds to nothing is '0', never '-0.0' or '0.00'."""
+    return "0" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"
 
 
 def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs: Any) -> list[ReportView]:
@@ -185,7 +186,9 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         now = format_value(r["value"], r["unit"], currency=ctx.currency)
         before = format_value(r["previous"], r["unit"], currency=ctx.currency)
         if r["unit"] == "fraction":
-            size = f"{abs(r['value'] - r['previous']) * 100:.1f} percentage points"
+            from .trends.significance import point_decimals
+
+            size = f"{abs(r['value'] - r['previous']) * 100:.{point_decimals(r['value'])}f} percentage points"
         else:
             size = f"{abs(rc) * 100:.0f} %"
         out.append(f"{r['label']} was {now}, {direction} {size} from {before} the previous month{sure}{tone}.")
@@ -303,6 +306,8 @@ def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[Repo
     for name, df in ctx.data.tables.items():
         col = TABLES[name].time_col
         t = df[col].dropna() if col in df.columns else pd.Series(dtype="datetime64[ns]")
+        if len(t) and getattr(t.dtype, "tz", None) is not None:
+            t = t.dt.tz_convert(ctx.tz)  # instants in the client's zone, as the sentence below says
         span = f"{t.min():%d %b %Y} – {t.max():%d %b %Y}" if len(t) else "no dates"
         rows.append({"Data": name, "Rows": f"{len(df):,}", "Covers": span,
                      "File": ctx.data.sources[name].name})

@@ -24,7 +24,12 @@ def test_change_text_points_for_rates_percent_for_others() -> None:
     assert _change_text(1.0, 0.0, "count") == "n/a"
     # a click-through rate of 0.91 % against 0.946 %: hundredths of a point, not "-0.0 pts"
     assert _change_text(0.0091, 0.00946, "fraction") == "-0.04 pts"
-    assert _change_text(0.0091, 0.00909, "fraction") == "0.00 pts"
+    assert _change_text(0.0091, 0.00909, "fraction") == "0 pts"
+    # decimals follow the rate's level, so one measure's two changes share them ("-0.11" beside
+    # "+0.02", not "-0.1" beside "0.00"); a rate of 1 % or more moves in tenths
+    assert _change_text(0.0072, 0.0083, "fraction") == "-0.11 pts"
+    assert _change_text(0.0072, 0.0070, "fraction") == "+0.02 pts"
+    assert _change_text(0.045, 0.0456, "fraction") == "-0.1 pts" and _change_text(0.045, 0.0451, "fraction") == "0 pts"
     assert _change_text(100.2, 100.0, "count") == "0 %"
     assert _change_text(99.8, 100.0, "count") == "0 %"
 
@@ -323,3 +328,24 @@ def test_one_exporter_serves_many_reports_without_carrying_one_into_the_next(tmp
     assert "Acme Oy" in a and "Acme revenue" in a and "#112233" in a
     assert "Globex AS" in b and "Globex revenue" in b and "#445566" in b
     assert not any(s in b for s in ("Acme", "#112233", "41,000"))
+
+
+def test_the_data_sources_cover_days_of_the_clients_time_zone(demo_root) -> None:
+    """Trailhead is in America/Denver: a post at 18:58 on the month's last evening is 01:58 UTC the
+    next day. The appendix says times are in the client's zone, so its ranges are too."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.periods import month_period
+    from kpi_toolkit.report import appendix_views
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-trailhead", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    sources = appendix_views(ctx, [])[0]
+    assert sources.sentences[0].startswith("Times are shown in America/Denver.")
+    posts = ctx.data.posts["published_at"].dropna()
+    last_local = posts.dt.tz_convert("America/Denver").max()
+    covers = sources.table.set_index("Data").loc["posts", "Covers"]
+    assert covers.endswith(f"{last_local:%d %b %Y}")
+    # and no post of the report's data lies after the month, in the client's days
+    assert last_local < month_period(DEMO_END_MONTH, "America/Denver").end

@@ -268,6 +268,10 @@ def test_words_for_p_values_and_changes() -> None:
     assert certainty_words(float("nan")) == "too little data to test"
     assert change_words(118, 100) == "up 18 %" and change_words(95.8, 100) == "down 4.2 %"
     assert change_words(5, 0) == "up from 0" and change_words(3, 3) == "unchanged"
+    # a rate changes in percentage points, as the snapshot table shows it (5.6 % -> 4.5 % is not "down 21 %")
+    assert change_words(0.0453, 0.0565, "fraction") == "down 1.1 percentage points"
+    assert change_words(0.0072, 0.0083, "fraction") == "down 0.11 percentage points"
+    assert change_words(0.0453, 0.04531, "fraction") == "unchanged"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -300,7 +304,7 @@ def test_compare_periods_uses_the_test_suited_to_each_kpi() -> None:
     assert prev["test"] == "two-proportion z-test" and prev["dispersion"] == 1.0
     assert prev["p_value"] == pytest.approx(p) and prev["current"] == pytest.approx(0.012)
     assert prev["rel_change"] == pytest.approx(0.2)
-    assert prev["verdict"] == certainty_words(p) and prev["summary"].startswith("up 20 %, ")
+    assert prev["verdict"] == certainty_words(p) and prev["summary"].startswith("up 0.2 percentage points, ")
     ly = ctr.set_index("comparison").loc["same_month_last_year"]
     assert ly["verdict"] == "no ads data for 2025-10" and math.isnan(ly["p_value"])
 
@@ -447,7 +451,7 @@ def test_explain_alerts_names_the_topic_behind_a_spike() -> None:
     wins = alert_windows(detect_anomalies(counts))
     out = explain_alerts(wins, df, time_col="t", by="topic")
     assert out["contributors"].iloc[0][0] == {"name": "recall", "in_window": 40.0, "usual": 0.0, "excess": 40.0}
-    assert out["top_contributors"].iloc[0] == "recall: 40 (usually 0)"
+    assert out["top_contributors"].iloc[0] == "‘recall’: 40 (usually 0)"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -700,7 +704,25 @@ def test_an_ad_spend_alert_speaks_the_clients_currency_and_says_its_amounts_are_
     r = spikes.iloc[0]
     assert (pd.Timestamp(r["start"]).day, pd.Timestamp(r["end"]).day) == (23, 28)
     assert "€" not in r["explanation"] and r["explanation"].startswith("Ad spend spiked from 23 Nov to 28 Nov 2026: $")
-    assert "Over those 6 days, most of the rise came from campaigns black-friday: $2,400 (usually $0)" \
+    assert "Over those 6 days, most of the rise came from campaigns ‘black-friday’: $2,400 (usually $0)" \
         in r["explanation"]
-    assert r["top_contributors"].startswith("black-friday: $2,400 (usually $0)")
+    assert r["top_contributors"].startswith("‘black-friday’: $2,400 (usually $0)")
+    # the value quoted is the most unusual day's, and the sentence says which day that was
+    peak = pd.Timestamp(r["peak_at"])
+    assert f"on {peak.day} Nov, its most unusual day, against about $" in r["explanation"]
     assert not any("€" in e for e in alerts["explanation"])
+
+
+def test_a_post_behind_an_alert_is_named_as_the_client_knows_it() -> None:
+    from kpi_toolkit.trends.alerts import _post_names
+
+    rows = pd.DataFrame({
+        "post_id": ["ldg-ig-01579", "ldg-li-00002", "ldg-li-00003", "ldg-x-9"],
+        "platform": ["instagram", "linkedin", "linkedin", "x"],
+        "format": ["reel", "video", "video", "text"],
+        # 23:30 UTC on 11 Nov is 12 Nov in Helsinki
+        "published_at": pd.to_datetime(["2026-11-11 23:30", "2026-11-03 09:00", "2026-11-03 15:00",
+                                        "2026-11-20 10:00"], utc=True)})
+    assert list(_post_names(rows, "Europe/Helsinki")) == [
+        "Instagram reel of 12 Nov", "LinkedIn video of 3 Nov (ldg-li-00002)", "LinkedIn video of 3 Nov (ldg-li-00003)",
+        "X text of 20 Nov"]

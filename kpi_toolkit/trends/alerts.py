@@ -168,7 +168,8 @@ def explain_alerts(
             texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} (a typical one: {fmt(i['usual'])})"
                                    for i in items))
         else:
-            texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} (usually {fmt(i['usual'])})"
+            # a campaign, topic or source is the client's own name for it: quoted, so it reads as a name
+            texts.append("; ".join(f"‘{i['name']}’: {fmt(i['in_window'])} (usually {fmt(i['usual'])})"
                                    for i in items))
     out["contributors"] = pd.Series(contribs, index=out.index, dtype=object)
     out["top_contributors"] = pd.Series(texts, index=out.index, dtype="string")
@@ -202,7 +203,7 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
         if by is None:
             return None
     # only the columns used below, so filtering millions of mentions copies a few narrow columns
-    used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "likes", "comments", "shares",
+    used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "platform", "format", "likes", "comments", "shares",
             "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
     rows = df[[c for c in df.columns if c in used]]
     weight, money = None, False
@@ -282,7 +283,7 @@ def month_alerts(
         rule = rule_for(options, kpi)
         s = series[kpi]
         if s.loc[period.first_day:].notna().sum() == 0:
-            skipped.append((kpi, "no values in the month"))
+            skipped.append((kpi, _no_values_reason(data, spec)))
             continue
         try:
             res = detect_anomalies(s.rename(kpi), freq="D", threshold=rule.threshold, direction=rule.direction)
@@ -299,6 +300,8 @@ def month_alerts(
             by, per_item = _EXPLAIN_BY[spec.table]
             if by not in rows.columns:
                 by = "source"
+            if spec.table == "posts" and by == "post_id":
+                rows, by = rows.assign(post=_post_names(rows, tz)), "post"
             wins = explain_alerts(wins, rows, time_col=TABLES[spec.table].time_col, by=by, weight=weight,
                                   tz=tz, per_item=per_item,
                                   value_format=(lambda v: _money(v, currency)) if money else None)
@@ -318,9 +321,46 @@ def month_alerts(
     return out
 
 
+_SENTIMENT_MEASURES = frozenset({"positive_mentions", "negative_mentions", "scored_mentions", "net_sentiment_count"})
+
+
+def _no_values_reason(data: ClientData, spec: Any) -> str:
+    """Why a watched series has no value in the month, in words. The common case is a sentiment
+    series of mentions that carry no sentiment score: the listening section scores their texts itself
+    and watches the series there, so the trend section says where to look rather than "no values"."""
+    if {spec.numerator, spec.denominator} & _SENTIMENT_MEASURES:
+        mentions = data.tables.get("mentions")
+        if mentions is not None and ("sentiment_score" not in mentions.columns
+                                     or mentions["sentiment_score"].notna().sum() == 0):
+            return ("the mentions data has no sentiment scores; the listening section scores the mention texts "
+                    "and checks this series there")
+    return "no values in the month"
+
+
 def _money(v: float, currency: str) -> str:
     """An amount of money without cents that say nothing ("$0", not "$0.00")."""
     return re.sub(r"\.00\b", "", format_value(v, "currency", currency=currency))
+
+
+def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
+    """A post as a client recognises it, "Instagram reel of 12 Nov", not its export id ("ldg-ig-01579");
+    two posts that would read the same keep their id after the name."""
+    from ..benchmarks import PLATFORM_NAMES
+
+    t = pd.to_datetime(rows["published_at"], utc=True)
+    if tz:
+        t = t.dt.tz_convert(tz)
+    day = t.dt.strftime("%d %b").str.lstrip("0").fillna("an unknown day").to_numpy(dtype=object)
+    plat = rows["platform"].astype("string").fillna("") if "platform" in rows.columns else pd.Series("", index=rows.index)
+    fmt = rows["format"].astype("string").fillna("post") if "format" in rows.columns else pd.Series("post", index=rows.index)
+    names = np.array([f"{PLATFORM_NAMES.get(p, p.title()) + ' ' if p else ''}{f} of {d}"
+                      for p, f, d in zip(plat, fmt, day, strict=True)], dtype=object)
+    ids = rows["post_id"].astype("string").to_numpy(dtype=object)
+    # the same name for different posts: each keeps its id
+    frame = pd.DataFrame({"name": names, "id": ids})
+    clash = frame.groupby("name")["id"].transform("nunique").to_numpy() > 1
+    names[clash] = [f"{n} ({i})" for n, i in zip(names[clash], ids[clash], strict=True)]
+    return names
 
 
 def _day_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
@@ -336,15 +376,19 @@ def alert_sentence(row: Any, unit: str, label: str, *, table: str = "", currency
 
     verb = "spiked" if row["kind"] == "spike" else "dropped"
     sd = abs(float(row["score"]))
-    text = (f"{label} {verb} {_day_text(pd.Timestamp(row['start']), pd.Timestamp(row['end']))}: "
-            f"{fmt(row['value'])} at the peak against about {fmt(row['expected'])} expected "
+    start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+    # the window's most unusual day (largest score), which need not be its largest value
+    peak = pd.Timestamp(row["peak_at"]) if "peak_at" in row and pd.notna(row["peak_at"]) else start
+    on = "" if start.normalize() == end.normalize() else f" on {peak:%d %b}".replace(" 0", " ") + ", its most unusual day,"
+    text = (f"{label} {verb} {_day_text(start, end)}: "
+            f"{fmt(row['value'])}{on} against about {fmt(row['expected'])} expected "
             f"(normal range {fmt(row['lower'])} to {fmt(row['upper'])}), "
             f"{sd:.1f} robust standard deviations {'above' if row['kind'] == 'spike' else 'below'} normal "
             f"({row['severity']}).")
     top = row.get("top_contributors") if hasattr(row, "get") else None
     if isinstance(top, str) and top:
         if table == "posts":
-            return text + f" Top posts: {top}."
+            return text + f" The posts behind it: {top}."
         days = (pd.Timestamp(row["end"]).normalize() - pd.Timestamp(row["start"]).normalize()).days + 1
         when = "That day" if days == 1 else f"Over those {days} days"  # the amounts are the window's totals
         text += f" {when}, most of the {'rise' if row['kind'] == 'spike' else 'fall'} came from " \

@@ -276,7 +276,7 @@ def compare_period_pair(
     if spec.kind == "sum" and len(cur_days) and len(base_days) and math.isfinite(base[0]) and base[0]:
         per1, per2 = cur[0] / len(cur_days), base[0] / len(base_days)
         row["rel_change_per_day"] = (per1 - per2) / abs(per2)
-    change = change_words(cur[0], base[0])
+    change = change_words(cur[0], base[0], spec.unit)
     if not len(cur_days) or not len(base_days):
         which = "this period" if not len(cur_days) else baseline.label
         row["verdict"] = f"no {spec.table} data for {which}"

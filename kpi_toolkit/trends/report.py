@@ -87,12 +87,13 @@ def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
                    f"month-to-month variation.")
     for _, r in sig.iterrows():
         out.append(f"{r['label']} was {format_value(r['current'], r['unit'], currency=cur)}, "
-                   f"{change_words(r['current'], r['baseline'])} on the previous month: "
+                   f"{change_words(r['current'], r['baseline'], r['unit'])} on the previous month: "
                    f"{r['verdict']}{_tone(r['kpi'], r['rel_change'])}.")
     ly = comp[(comp["comparison"] == "same_month_last_year") & comp["significant"]]
     if len(ly):
-        parts = [f"{r['label']} {change_words(r['current'], r['baseline'])}" for _, r in ly.iterrows()]
-        out.append("Against the same month last year: " + "; ".join(parts) + " (each unlikely to be chance).")
+        parts = [f"{r['label']} {change_words(r['current'], r['baseline'], r['unit'])}" for _, r in ly.iterrows()]
+        sure = "each unlikely to be chance" if len(parts) > 1 else "unlikely to be chance"
+        out.append("Against the same month last year: " + "; ".join(parts) + f" ({sure}).")
     return out
 
 
@@ -185,7 +186,8 @@ def trend_view(ctx: ReportContext) -> ReportView:
             owner = f" Owner: {r['owner']}." if r["owner"] else ""
             sentences.append(f"Alert: {r['explanation']}{owner}")
         if len(alerts) > 3:
-            sentences.append(f"{len(alerts) - 3} more alert(s) are listed in the table.")
+            more = len(alerts) - 3
+            sentences.append(f"{more} more {'alert is' if more == 1 else 'alerts are'} listed in the table.")
     else:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
     recs: list[Recommendation] = []

@@ -272,12 +272,29 @@ def certainty_words(p: float, *, alpha: float = 0.05) -> str:
     return f"within normal variation ({format_p(p)})"
 
 
-def change_words(current: float, baseline: float) -> str:
-    """``up 18 %``, ``down 4.2 %``, ``unchanged``, ``up from 0``."""
+def point_decimals(current: float, baseline: float = math.nan) -> int:
+    """Decimals of a change of a rate in percentage points: hundredths for rates under 1 % (a CTR of
+    0.9 % moves by hundredths of a point), tenths otherwise. Chosen by the rates' level, not by the
+    change, so one measure's changes share their decimals ("-0.11 pts" beside "+0.02 pts", not
+    "-0.1 pts" beside "0.00 pts")."""
+    level = max((abs(x) for x in (current, baseline) if math.isfinite(x)), default=math.nan)
+    return 2 if math.isfinite(level) and level < 0.01 else 1
+
+
+def change_words(current: float, baseline: float, unit: str | None = None) -> str:
+    """``up 18 %``, ``down 4.2 %``, ``unchanged``, ``up from 0``; for a rate (``unit="fraction"``)
+    the change in percentage points, as the report's tables show it: ``down 1.2 percentage points``
+    (a relative change of a rate, "down 21 %" for 5.6 % -> 4.5 %, reads like the points it is not)."""
     if not (math.isfinite(current) and math.isfinite(baseline)):
         return "no comparison"
     if current == baseline:
         return "unchanged"
+    if unit == "fraction":
+        d = point_decimals(current, baseline)
+        pts = (current - baseline) * 100
+        if round(pts, d) == 0:
+            return "unchanged"
+        return ("up " if pts > 0 else "down ") + f"{abs(pts):.{d}f} percentage points"
     if baseline == 0:
         return "up from 0" if current > 0 else "down from 0"
     rel = (current - baseline) / abs(baseline)
