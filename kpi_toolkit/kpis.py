@@ -194,8 +194,8 @@ _KPIS: tuple[KPI, ...] = (
     _k("engagement_rate_by_followers", "Engagement rate (by followers)", "posts", "fraction", True,
        "engagements / followers_at_post", "engagements", "followers_at_post",
        f"{_RIVALIQ}; {_NAPOLEONCAT}; {_LOOKER}",
-       "Interactions relative to the audience size on each posting day (followers_at_post, as "
-       "NapoleonCat; Orlo uses followers at the end of the range instead). Ratio of sums over posts."),
+       "Interactions relative to the audience size on each posting day (followers at the time of the "
+       "post, as NapoleonCat; Orlo uses followers at the end of the range instead). Ratio of sums over posts."),
     _k("avg_engagement_rate_per_post", "Average engagement rate per post", "posts", "fraction", True,
        "mean over posts of (engagements / followers_at_post)", "post_engagement_rate", "posts",
        f"{_HOOTSUITE_KPI} (average engagement rate); {_RIVALIQ}",
@@ -214,7 +214,7 @@ _KPIS: tuple[KPI, ...] = (
        "mean over posts of (comments / followers_at_post)", "post_conversation_rate", "posts",
        f"{_KAUSHIK} (comments per post, relative to followers)",
        "Comments relative to followers, per post, averaged over posts. Kaushik's original count "
-       "form is comments_per_post."),
+       "form is comments per post."),
     _k("likes_per_post", "Likes per post", "posts", "per_post", True, "likes / posts", "likes", "posts",
        _KAUSHIK + " (applause rate: likes per post)", "Kaushik's applause rate in its original form."),
     _k("comments_per_post", "Comments per post", "posts", "per_post", True, "comments / posts",
@@ -263,8 +263,7 @@ _KPIS: tuple[KPI, ...] = (
     _k("share_of_voice", "Share of voice", "mentions", "fraction", True,
        "mentions of the brand / mentions of the brand and all tracked competitors", "mentions",
        "all_mentions", f"{_HOOTSUITE_KPI} (social share of voice); Sprout Social (brand metric / "
-       "market metric)", "The brand's part of the conversation about its market. Grouped by brand, "
-       "each brand's share of the mentions of all brands in the other groups."),
+       "market metric)", "The brand's part of the conversation about its market."),
     _k("positive_mentions", "Positive mentions", "mentions", "count", True,
        "mentions with sentiment score >= positive threshold", "positive_mentions", None, _VADER,
        "Mentions of the brand whose sentiment score is at or above the positive threshold."),
@@ -298,7 +297,7 @@ _KPIS: tuple[KPI, ...] = (
     _k("ad_impressions", "Ad impressions", "ads", "count", True, "sum(impressions) of ads",
        "ad_impressions", None, _META_ADS, "Times the ads were shown."),
     _k("clicks", "Ad clicks", "ads", "count", True, "sum(clicks) of ads", "clicks", None, _META_ADS,
-       "Clicks on the ads (organic post clicks are 'post_clicks')."),
+       "Clicks on the ads (clicks on organic posts are counted as post clicks)."),
     _k("ctr", "Click-through rate (ads)", "ads", "fraction", True, "ad clicks / ad impressions",
        "clicks", "ad_impressions", f'{_GOOGLE_ADS}, "Clickthrough rate (CTR)": clicks / impressions; '
        f"{_LOOKER}", "Share of ad impressions that got a click."),
@@ -309,7 +308,8 @@ _KPIS: tuple[KPI, ...] = (
        "Price of a thousand ad impressions.", scale=1000.0),
     _k("conversions", "Conversions (ads)", "ads", "count", True, "sum(conversions) of ads",
        "conversions", None, _META_ADS,
-       "Conversions the ad platforms attribute to the ads (web analytics' are 'web_conversions')."),
+       "Conversions the ad platforms attribute to the ads, as each platform reports them (web analytics "
+       "counts its own: web conversions)."),
     _k("conversion_rate", "Conversion rate (ads)", "ads", "fraction", True,
        "ad conversions / ad clicks", "conversions", "clicks",
        f"{_HOOTSUITE_KPI} (conversions / total clicks); {_LOOKER}",
@@ -1291,6 +1291,33 @@ def glossary(kpis: Sequence[str] | None = None) -> pd.DataFrame:
         out[c] = out[c].astype("str")
     out["higher_is_better"] = out["higher_is_better"].astype(object)
     return out
+
+
+def client_glossary(kpis: Sequence[str]) -> pd.DataFrame:
+    """The glossary a client report shows: ``Measure``, ``What it means``, ``Source``, in words.
+
+    The analysts' :func:`glossary` writes formulas as the registry does (``sum(reach)``, measure
+    names with underscores) and sources with the project's own notes (which seed article named the
+    KPI, how rates are aggregated); a stakeholder reads "total reach" and the publication alone.
+    """
+    import re
+
+    def words(formula: str) -> str:
+        text = re.sub(r"\bsum\(([^)]+)\)", r"total \1", formula)
+        return text.replace("_", " ").replace(" / ", " divided by ")
+
+    def source(text: str) -> str:
+        text = re.sub(r"\s*\(seed article \d+\)", "", text)
+        return re.sub(r";\s*aggregated as SUM\(numerator\) / SUM\(denominator\)[^;]*", "", text).strip()
+
+    rows = []
+    for n in resolve_kpis(kpis):
+        spec = REGISTRY[n]
+        meaning = spec.description.strip()
+        calc = f"Calculated as {words(spec.formula)}."
+        rows.append({"Measure": spec.label, "What it means": f"{meaning} {calc}" if meaning else calc,
+                     "Source": source(spec.source)})
+    return pd.DataFrame(rows, columns=["Measure", "What it means", "Source"])
 
 
 def glossary_markdown(kpis: Sequence[str] | None = None) -> str:

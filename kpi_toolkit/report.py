@@ -299,7 +299,7 @@ def recommendations_view(views: Sequence[ReportView]) -> ReportView:
 
 def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[ReportView]:
     """Data sources and date ranges, methods, sample-size caveats, glossary of the KPIs shown."""
-    from .kpis import glossary
+    from .kpis import client_glossary
     from .schema import TABLES
 
     rows = []
@@ -332,7 +332,5 @@ def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[Repo
     caveat_view = ReportView(key="caveats", title="How sure we are", sentences=caveats or [
         "No sample-size problem was found in the analyses shown."])
     shown = list(dict.fromkeys(ctx.params.core_kpis))
-    g = glossary(shown)
-    gl = ReportView(key="glossary", title="Glossary", table=g[["label", "definition", "source"]].rename(
-        columns={"label": "Measure", "definition": "What it means", "source": "Source"}))
+    gl = ReportView(key="glossary", title="Glossary", table=client_glossary(shown))
     return [sources, methods, caveat_view, gl]

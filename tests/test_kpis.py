@@ -623,3 +623,20 @@ def test_demo_client_matches_plain_pandas(demo_root: Path, capsys: pytest.Captur
         assert got.loc[plat, "followers"] == want_f[plat]
     assert run_cli(demo_root, "--client", "demo-lumiere", "--month", "2026-10") == 0
     assert "Share of voice" in capsys.readouterr().out
+
+
+def test_the_client_glossary_has_words_not_formulas_or_project_notes() -> None:
+    from kpi_toolkit.kpis import REGISTRY, client_glossary
+
+    g = client_glossary(list(REGISTRY))
+    assert list(g.columns) == ["Measure", "What it means", "Source"] and len(g) == len(REGISTRY)
+    text = " ".join(g["What it means"]) + " " + " ".join(g["Source"])
+    for jargon in ("sum(", "SUM(", "seed article", "_", "web analytics' are"):
+        assert jargon not in text, jargon
+    reach = g.set_index("Measure").loc["Reach"]
+    assert reach["What it means"].endswith("Calculated as total reach.")
+    assert reach["Source"] == 'K. Parker, "19 social media KPIs you should be tracking", Hootsuite blog'
+    ctr = g.set_index("Measure").loc["Click-through rate (ads)"]
+    assert ctr["What it means"] == ("Share of ad impressions that got a click. Calculated as ad clicks divided by "
+                                    "ad impressions.")
+    assert ctr["Source"] == 'Google Ads Help, "Clickthrough rate (CTR)": clicks / impressions'
