@@ -398,8 +398,9 @@ def test_attribution_view_on_synthetic_events() -> None:
     assert view.skipped_reason is None
     res = view.extra["result"]
     assert res.lead("markov")["leader"] == "video"
-    assert 1 <= len(view.sentences) <= 2 and CAVEAT in view.sentences[-1]
-    assert "video" in view.sentences[0]
+    # the ads table has spend only (no platform conversions or revenue): no "why the numbers differ" sentence
+    assert len(view.sentences) == 2 and CAVEAT in view.sentences[-1]
+    assert view.sentences[0].startswith("In October 2026, Video earned the largest share of the ")
     assert view.figure is not None and view.alt_text
     assert {"Channel", "ROAS (Markov)"} <= set(view.table.columns)
     assert view.recommendations and view.recommendations[0].source == "attribution"
@@ -416,7 +417,7 @@ def test_attribution_view_skips_without_data() -> None:
     assert v.skipped_reason.startswith("no touchpoints data")
     tp, cv, _ = _synthetic_events(users=50)
     v = attribution_view(tp, cv, None, options=AttributionOptions(), period=month_period("2025-01", "UTC"))
-    assert "no conversion in 2025-01" in v.skipped_reason
+    assert "no conversion in January 2025 followed a tracked touch" in v.skipped_reason
 
 
 # ------------------------------------------------------------------------------------------------
@@ -618,7 +619,147 @@ def test_a_shapley_share_below_zero_is_explained_to_the_client() -> None:
     assert len(below) >= 1 and (sh.drop(below.index) > 0).all()
     note = next(c for c in view.caveats if "below zero" in c)
     for ch, v in below.items():
-        assert f"{ch} {v / res.total_conversions * 100:.0f} %" in note
+        assert f"{ch.capitalize()} {v / res.total_conversions * 100:.0f} %" in note
     assert "did not take conversions away" in note
     positive = res.table.assign(conversions=res.table["conversions"].abs())
     assert _below_zero(positive, res) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# the client's view: plain words, one money style, platform numbers reconciled (report audit)
+
+
+def test_channel_names_for_clients() -> None:
+    from kpi_toolkit.attribution.view import channel_name
+
+    # brand spellings from kpi_toolkit.benchmarks.PLATFORM_NAMES; other channels: "_" -> " ", first letter up
+    got = [channel_name(c) for c in ("linkedin", "x", "tiktok", "youtube", "Facebook", "paid_social", "email",
+                                     "direct", "SEO")]
+    assert got == ["LinkedIn", "X", "TikTok", "YouTube", "Facebook", "Paid social", "Email", "Direct", "SEO"]
+
+
+def test_client_numbers_never_read_minus_zero_and_money_has_one_style() -> None:
+    from kpi_toolkit.attribution.view import _money, _num, _pct, _ratio
+
+    assert [_num(-0.3), _num(-0.49), _num(0.4), _num(1234.6), _num(float("nan"))] == ["0", "0", "0", "1,235", "n/a"]
+    assert [_pct(-0.004), _pct(-0.016), _pct(0.26)] == ["0 %", "-2 %", "26 %"]
+    # the audit's numbers, written as the snapshot and the alerts write them ("$580", "2.36×")
+    assert [_money(3163.4, "USD"), _money(110.73, "USD"), _money(580.0, "USD"), _money(0.0, "USD")] == \
+        ["$3,163", "$111", "$580", "$0"]
+    assert [_money(20628.21, "EUR"), _money(52.38, "EUR"), _money(940.0, "GBP"), _money(1234.0, "SEK")] == \
+        ["€20,628", "€52.38", "£940", "1,234 SEK"]
+    assert [_ratio(0.6523), _ratio(2.3599), _ratio(10.1449)] == ["0.65×", "2.36×", "10.14×"]
+
+
+def test_a_share_that_rounds_to_zero_is_not_called_below_zero() -> None:
+    from types import SimpleNamespace
+
+    from kpi_toolkit.attribution.view import _below_zero
+
+    table = pd.DataFrame({"channel": ["paid_social", "x", "email"], "model": "shapley",
+                          "conversions": [100.6, -0.4, -0.2]})  # of 100: -0.4 % reads "0 %", -0.2 % too
+    assert _below_zero(table, SimpleNamespace(total_conversions=100.0)) == []
+    table.loc[1, "conversions"] = -1.6  # -1.6 % reads "-2 %"
+    note = _below_zero(table, SimpleNamespace(total_conversions=100.0))[0]
+    assert note.startswith("A Shapley share below zero (X -2 %) means journeys")
+
+
+def _tiny_month() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, AttributionOptions]:
+    """Five one-touch journeys in November 2026, every conversion worth 50: paid_social 3 journeys (2 convert),
+    email 1 (converts), linkedin 1 (converts). Ads: facebook (mapped to paid_social) spend 100, 5 conversions,
+    revenue 500; linkedin spend 200, 3 conversions, revenue 250; an October row that must not count."""
+    t0 = pd.Timestamp("2026-11-01", tz="UTC")
+
+    def ts(d: float) -> pd.Timestamp:
+        return t0 + pd.Timedelta(days=d)
+
+    tp = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u4", "u5"], "timestamp": [ts(1), ts(2), ts(3), ts(4), ts(5)],
+                       "channel": ["paid_social", "email", "paid_social", "linkedin", "paid_social"]})
+    cv = pd.DataFrame({"user_id": ["u1", "u2", "u4", "u5"], "timestamp": [ts(1.5), ts(2.5), ts(4.5), ts(5.5)],
+                       "value": 50.0})
+    ads = pd.DataFrame({"date": pd.to_datetime(["2026-10-31", "2026-11-02", "2026-11-03"]),
+                        "platform": ["facebook", "facebook", "linkedin"], "campaign": "c",
+                        "spend": [999.0, 100.0, 200.0], "conversions": [99, 5, 3],
+                        "revenue": [9999.0, 500.0, 250.0]})
+    return tp, cv, ads, AttributionOptions(bootstrap_samples=0, spend_channels={"facebook": "paid_social"})
+
+
+WHY_DIFFERENT = ("The two are counted differently: each ad platform counts the conversions it links to its own ads, "
+                 "including people who only saw an ad or who bought on another device, so several platforms can "
+                 "claim the same conversion; attribution counts each conversion tracked on your website once, "
+                 "whichever channel led to it.")
+
+
+def test_the_view_says_why_platform_numbers_differ_in_plain_words() -> None:
+    """By hand. Markov on one-touch journeys: P(convert) = 4/5; without paid_social 2/5 (removal effect 1/2),
+    without email or linkedin 3/5 (1/4 each), so credits 2 / 1 / 1 of the 4 conversions and 100 / 50 / 50 of
+    the 200 in value. Spend: paid_social 100 (CPA 50, ROAS 1.00×), linkedin 200 (CPA 200, ROAS 0.25×),
+    together 150 / 300 = 0.50×. The platforms: 5 + 3 = 8 conversions, 500 + 250 = 750 revenue,
+    750 / 300 = 2.50× (the October row is outside the month)."""
+    from kpi_toolkit.periods import month_period
+
+    tp, cv, ads, opts = _tiny_month()
+    view = attribution_view(tp, cv, ads, options=opts, period=month_period("2026-11", "UTC"), currency="EUR")
+    assert view.sentences[0].startswith("In November 2026, Paid social earned the largest share of the 4 attributed "
+                                        "conversions under the Markov model (50 %, about 2), ahead of Email (25 %)")
+    assert CAVEAT in view.sentences[1]
+    assert view.sentences[2] == (
+        "The ad platforms reported 8 conversions worth €750 in November 2026; the attribution here shares out the "
+        f"4 conversions worth €200 tracked on your website. {WHY_DIFFERENT} The ROAS in the table is tracked "
+        "revenue ÷ ad spend, so it reads lower than the platforms' own: 0.50× over the paid channels together, "
+        "against 2.50×.")
+    assert view.extra["platforms"] == {"conversions": 8.0, "revenue": 750.0, "spend": 300.0, "roas": 2.5}
+    rows = view.table.set_index("Channel")[["Markov: conversions (interval)", "Markov share", "Spend",
+                                            "CPA (Markov)", "ROAS (Markov)"]]
+    assert rows.to_dict("index") == {
+        "Paid social": {"Markov: conversions (interval)": "2", "Markov share": "50 %", "Spend": "€100",
+                        "CPA (Markov)": "€50", "ROAS (Markov)": "1.00×"},
+        "Email": {"Markov: conversions (interval)": "1", "Markov share": "25 %", "Spend": "—",
+                  "CPA (Markov)": "—", "ROAS (Markov)": "—"},
+        "LinkedIn": {"Markov: conversions (interval)": "1", "Markov share": "25 %", "Spend": "€200",
+                     "CPA (Markov)": "€200", "ROAS (Markov)": "0.25×"},
+    }
+    assert [t.get_text() for t in view.figure.axes[0].get_yticklabels()] == ["Email", "LinkedIn", "Paid social"]
+    assert view.alt_text.endswith("Under the Markov model Paid social leads with 50 %.")
+    assert view.alt_text.startswith("Dot chart of the share of November 2026 conversions")
+    rec = view.recommendations[0]
+    assert rec.action == "Before moving budget between Paid social, LinkedIn, run a holdout test on Paid social."
+    assert rec.evidence.startswith("Paid social has the best attributed ROAS under Markov attribution "
+                                   "(1.00×, others: LinkedIn 0.25×)")
+    # the analyst's numbers keep the raw channel names
+    assert set(view.extra["result"].table["channel"]) == {"paid_social", "email", "linkedin"}
+
+
+def test_the_platform_sentence_needs_platform_numbers_and_follows_their_direction() -> None:
+    from kpi_toolkit.periods import month_period
+
+    tp, cv, ads, opts = _tiny_month()
+    period = month_period("2026-11", "UTC")
+    # platform revenue below the tracked one: 100 / 300 = 0.33× against our 0.50×; conversions only, in USD
+    low = ads.assign(revenue=[9999.0, 60.0, 40.0])
+    v = attribution_view(tp, cv, low, options=opts, period=period, currency="USD")
+    assert v.sentences[2] == (
+        "The ad platforms reported 8 conversions worth $100 in November 2026; the attribution here shares out the "
+        f"4 conversions worth $200 tracked on your website. {WHY_DIFFERENT} The ROAS in the table is tracked "
+        "revenue ÷ ad spend, so it differs from the platforms' own: 0.50× over the paid channels together, "
+        "against 0.33×.")
+    no_revenue = ads.drop(columns="revenue")
+    v = attribution_view(tp, cv, no_revenue, options=opts, period=period, currency="USD")
+    assert v.sentences[2] == ("The ad platforms reported 8 conversions in November 2026; the attribution here "
+                              f"shares out the 4 conversions worth $200 tracked on your website. {WHY_DIFFERENT}")
+    # nothing reported by the platforms in the month (only in October): no such sentence
+    quiet = ads.assign(conversions=[99, 0, 0], revenue=[9999.0, 0.0, 0.0])
+    v = attribution_view(tp, cv, quiet, options=opts, period=period, currency="USD")
+    assert len(v.sentences) == 2 and CAVEAT in v.sentences[-1]
+
+
+def test_roas_chart_uses_display_names_and_the_report_money_style() -> None:
+    from kpi_toolkit.periods import month_period
+    from kpi_toolkit.plotting.attribution import plot_roas
+
+    tp, cv, ads, opts = _tiny_month()
+    view = attribution_view(tp, cv, ads, options=opts, period=month_period("2026-11", "UTC"), currency="USD")
+    ax = plot_roas(view.extra["efficiency"], currency="USD", channel_labels={"paid_social": "Paid social",
+                                                                            "linkedin": "LinkedIn"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["LinkedIn", "Paid social"]  # lowest ROAS first
+    assert ax.get_xlabel() == "Attributed revenue per $1 of ad spend (ROAS)"

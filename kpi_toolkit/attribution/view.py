@@ -9,13 +9,17 @@ attributed CPA and ROAS where there is ad spend, and the caveat that attribution
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import KpiToolkitError, NoDataError
+from ..benchmarks import PLATFORM_NAMES
+from ..exceptions import KpiToolkitError, NoDataError, ParameterError
+from ..kpis import format_value
 from ..params import AttributionOptions
+from ..periods import month_words
 from ..views import Recommendation, ReportView
 from .core import (
     MODEL_LABELS,
@@ -40,19 +44,48 @@ MIN_CONVERSIONS = 30
 
 
 def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x * 100:.0f} %"
+    """A share as a whole percentage; a share that rounds to zero reads "0 %", never "-0 %"."""
+    return "n/a" if not np.isfinite(x) else f"{round(float(x) * 100):d} %"
 
 
 def _num(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:,.0f}"
+    """A count rounded to a whole number; "-0" reads "0"."""
+    return "n/a" if not np.isfinite(x) else f"{round(float(x)):,d}"
 
 
-def _money(x: float, currency: str, *, decimals: int = 0) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:,.{decimals}f} {currency}"
+def _money(x: float, currency: str) -> str:
+    """An amount the way the rest of the report writes it ("€20,628", "$110.73" -> "$111", "€52.38"):
+    :func:`kpi_toolkit.kpis.format_value` without cents that say nothing ("$0", not "$0.00")."""
+    return re.sub(r"\.00\b", "", format_value(x, "currency", currency=currency))
 
 
 def _ratio(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:.2f}"
+    """A return on ad spend the way the snapshot writes it: ``"0.65×"``."""
+    return format_value(x, "ratio")
+
+
+def channel_name(channel: Any) -> str:
+    """How the client report names a channel: ``"linkedin"`` -> ``"LinkedIn"``, ``"x"`` -> ``"X"``.
+
+    Platforms take their brand spelling from :data:`kpi_toolkit.benchmarks.PLATFORM_NAMES`; any other
+    channel has ``_`` written as a space and its first letter capitalised (``"paid_social"`` ->
+    ``"Paid social"``, ``"email"`` -> ``"Email"``). Analyst tables keep the raw channel names.
+    """
+    raw = str(channel).strip()
+    known = PLATFORM_NAMES.get(raw.lower())
+    if known is not None and raw.lower() != "all":
+        return known
+    words = raw.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _period_words(period: Any) -> str:
+    """``"2026-11"`` -> ``"November 2026"``; a label that is not a month (an ISO week) is kept."""
+    label = getattr(period, "label", str(period))
+    try:
+        return month_words(label)
+    except ParameterError:
+        return label
 
 
 def attribution_view(
@@ -87,11 +120,14 @@ def attribution_view(
     -------
     ReportView
         ``figure``: every model side by side; ``sentences``: who leads and whether the lead is beyond
-        the bootstrap noise, and the not-causal caveat; ``table``: per channel, Markov and Shapley
-        credits with intervals, spend, CPA and ROAS; ``recommendations``: a budget shift when one
-        channel's ROAS interval clears every other paid channel's, else a holdout test.
-        ``extra`` holds ``result`` (:class:`AttributionResult`), ``efficiency`` (with spend) and
-        ``comparison`` (shares by model). Skipped, with the reason, when a table is missing or no
+        the bootstrap noise, and the not-causal caveat; when the ``ads`` table has conversions or
+        revenue in the period, why the ad platforms' own numbers (the snapshot's) differ from the
+        attributed ones; ``table``: per channel, Markov and Shapley credits with intervals, spend, CPA
+        and ROAS; ``recommendations``: a budget shift when one channel's ROAS interval clears every
+        other paid channel's, else a holdout test. Client text names months in words and channels by
+        :func:`channel_name`. ``extra`` holds ``result`` (:class:`AttributionResult`),
+        ``efficiency`` (with spend), ``comparison`` (shares by model) and ``platforms``
+        (:func:`platform_totals`). Skipped, with the reason, when a table is missing or no
         conversion has a tracked touch.
 
     References
@@ -100,7 +136,7 @@ def attribution_view(
     .. [2] Zhao K., Mahboobi S. H. & Bagheri S. R. (2018). arXiv:1804.05327.
     .. [3] Efron B. & Tibshirani R. J. (1993). An Introduction to the Bootstrap.
     """
-    label = getattr(period, "label", str(period))
+    label = _period_words(period)
     for name, df in (("touchpoints", touchpoints), ("conversions", conversions)):
         if df is None:
             return ReportView.skipped(KEY, TITLE, f"no {name} data: attribution needs the touchpoints and "
@@ -125,6 +161,10 @@ def attribution_view(
     comparison = compare_models(table)
 
     sentences = _sentences(result, label=label)
+    platforms = platform_totals(ads, period)
+    why = _platforms_differ(platforms, result, eff if spend is not None else None, label=label, currency=currency)
+    if why:
+        sentences.append(why)
     caveats = [n for n in result.notes if not n.startswith("The Markov chain is of order")]  # method, not caveat
     if result.total_conversions < MIN_CONVERSIONS:
         caveats.append(f"Only {result.total_conversions:,.0f} conversions could be attributed in {label}: "
@@ -134,23 +174,102 @@ def attribution_view(
     else:
         unmatched = sorted(set(spend["channel"]) - set(result.channels))
         if unmatched:
-            caveats.append("Ad spend on " + ", ".join(unmatched) + " has no matching touchpoint channel "
-                           "(map it with attribution.spend_channels in the client's parameters).")
+            caveats.append("Ad spend on " + ", ".join(channel_name(c) for c in unmatched) + " has no matching "
+                           "touchpoint channel (map it with attribution.spend_channels in the client's parameters).")
     caveats += _below_zero(table, result)
-    recs = _recommendations(eff, result, currency=currency) if spend is not None else []
+    recs = _recommendations(eff, result) if spend is not None else []
 
     from ..plotting.attribution import plot_model_comparison
 
-    ax = plot_model_comparison(table)
+    names = {str(c): channel_name(c) for c in table["channel"].unique()}
+    ax = plot_model_comparison(table, channel_labels=names)
     lead = result.lead(PRIMARY)
     alt = (f"Dot chart of the share of {label} conversions each channel earns under "
-           f"{len(set(table['model']))} attribution models. Under the Markov model {lead['leader']} leads with "
-           f"{_pct(lead['conversions'] / result.total_conversions)}.")
+           f"{len(set(table['model']))} attribution models. Under the Markov model {channel_name(lead['leader'])} "
+           f"leads with {_pct(lead['conversions'] / result.total_conversions)}.")
     view = ReportView(key=KEY, title=TITLE, sentences=sentences, figure=ax.figure, alt_text=alt,
                       table=_display_table(eff, result, currency=currency, has_spend=spend is not None),
                       caveats=caveats, recommendations=recs)
-    view.extra.update(result=result, efficiency=eff, comparison=comparison, paths=paths)
+    view.extra.update(result=result, efficiency=eff, comparison=comparison, paths=paths, platforms=platforms)
     return view
+
+
+def platform_totals(ads: pd.DataFrame | None, period: Any) -> dict[str, float]:
+    """What the ad platforms themselves report for the period: the snapshot's ad numbers.
+
+    Sums ``conversions``, ``revenue`` and ``spend`` of the ``ads`` table over the period's local days
+    (all platforms, as the snapshot's "Conversions (ads)", "Revenue from ads" and "Return on ad spend"
+    do). A column that is missing or blank for the whole period gives NaN.
+
+    Returns
+    -------
+    dict
+        ``conversions``, ``revenue``, ``spend`` and ``roas`` (revenue / spend; NaN when spend is 0).
+    """
+    out = dict.fromkeys(("conversions", "revenue", "spend", "roas"), math.nan)
+    if ads is None or not len(ads) or "date" not in ads.columns:
+        return out
+    d = pd.to_datetime(ads["date"])
+    sub = ads.loc[((d >= pd.Timestamp(period.first_day)) & (d < pd.Timestamp(period.end_day))).to_numpy()]
+    for col in ("conversions", "revenue", "spend"):
+        if col in sub.columns:
+            v = pd.to_numeric(sub[col], errors="coerce")
+            if v.notna().any():
+                out[col] = float(v.sum())
+    if out["spend"] > 0:
+        out["roas"] = out["revenue"] / out["spend"]
+    return out
+
+
+def _platforms_differ(platforms: dict[str, float], result: AttributionResult, eff: pd.DataFrame | None, *,
+                      label: str, currency: str) -> str | None:
+    """Why the ad platforms' conversions, revenue and ROAS differ from the attributed ones, in plain words.
+
+    Only when the ``ads`` table has conversions or revenue in the period. Each ad platform counts the
+    conversions it links to its own ads, view-through (seen, not clicked) and cross-device ones
+    included, so two platforms can both claim one sale; attribution shares the conversions tracked on
+    the client's site, each once. The attributed ROAS is tracked revenue ÷ spend, compared here with
+    the platforms' own (their revenue ÷ all ad spend).
+
+    References
+    ----------
+    .. [1] Google Analytics Help, "[UA] Comparing Analytics and Google Ads conversion metrics"
+       (support.google.com/analytics/answer/2679221): Google Ads counts a conversion only after a click
+       on its own ads and, by default, every conversion per click; Analytics gives each conversion to
+       one source.
+    .. [2] Meta Business Help Center, "About attribution settings": Meta reports conversions within
+       1 day of viewing and 7 days of clicking an ad by default, across the devices a person uses.
+    .. [3] Microsoft Advertising Help, "What are view-through conversions?": an ad that was seen but
+       not clicked gets credit for a later conversion.
+    """
+    conv, rev = platforms.get("conversions", math.nan), platforms.get("revenue", math.nan)
+    has_conv, has_rev = bool(conv > 0), bool(rev > 0)  # NaN compares False
+    if not (has_conv or has_rev):
+        return None
+    if has_conv and has_rev:
+        reported = f"{_num(conv)} conversions worth {_money(rev, currency)}"
+    elif has_conv:
+        reported = f"{_num(conv)} conversions"
+    else:
+        reported = f"{_money(rev, currency)} of revenue"
+    tracked = f"{_num(result.total_conversions)} conversions"
+    if result.total_value > 0:
+        tracked += f" worth {_money(result.total_value, currency)}"
+    text = (f"The ad platforms reported {reported} in {label}; the attribution here shares out the {tracked} "
+            "tracked on your website. The two are counted differently: each ad platform counts the conversions "
+            "it links to its own ads, including people who only saw an ad or who bought on another device, so "
+            "several platforms can claim the same conversion; attribution counts each conversion tracked on "
+            "your website once, whichever channel led to it.")
+    plat_roas = platforms.get("roas", math.nan)
+    if eff is not None and has_rev and np.isfinite(plat_roas):
+        paid = eff[(eff["model"] == PRIMARY) & eff["spend"].gt(0)]
+        spent = float(paid["spend"].sum())
+        ours = float(paid["value"].sum()) / spent if spent > 0 else math.nan
+        if np.isfinite(ours):
+            how = "reads lower than" if round(ours, 2) < round(plat_roas, 2) else "differs from"
+            text += (f" The ROAS in the table is tracked revenue ÷ ad spend, so it {how} the platforms' own: "
+                     f"{_ratio(ours)} over the paid channels together, against {_ratio(plat_roas)}.")
+    return text
 
 
 def _sentences(result: AttributionResult, *, label: str) -> list[str]:
@@ -158,72 +277,81 @@ def _sentences(result: AttributionResult, *, label: str) -> list[str]:
     total = result.total_conversions
     leaders = {m: str(result.model(m)["channel"].iloc[0]) for m in result.options["models"]}
     agree = sum(1 for c in leaders.values() if c == lead["leader"])
-    first = (f"In {label}, {lead['leader']} earned the largest share of the {total:,.0f} attributed conversions "
+    leader = channel_name(lead["leader"])
+    first = (f"In {label}, {leader} earned the largest share of the {total:,.0f} attributed conversions "
              f"under the Markov model ({_pct(lead['conversions'] / total)}, about {_num(lead['conversions'])})")
     if lead["runner_up"] is not None:
-        first += f", ahead of {lead['runner_up']} ({_pct(lead['runner_up_conversions'] / total)})"
+        first += f", ahead of {channel_name(lead['runner_up'])} ({_pct(lead['runner_up_conversions'] / total)})"
     shap = leaders.get("shapley")
     if shap is not None and shap != lead["leader"]:
         first += (f"; the Shapley value, which compares the conversion rate of journeys with and without each "
-                  f"channel, puts {shap} first instead.")
+                  f"channel, puts {channel_name(shap)} first instead.")
     else:
-        first += f"; {agree} of {len(leaders)} models put {lead['leader']} first."
+        first += f"; {agree} of {len(leaders)} models put {leader} first."
     if lead["clear"] is None:
         second = "No bootstrap was run, so it is not known whether this lead is larger than chance variation."
     elif lead["clear"]:
         second = (f"The lead is real rather than noise: in {result.bootstrap_samples} resamples of the journeys "
-                  f"{lead['leader']} stayed ahead by {_num(lead['difference_lower'])} to "
+                  f"{leader} stayed ahead by {_num(lead['difference_lower'])} to "
                   f"{_num(lead['difference_upper'])} conversions ({result.confidence * 100:.0f} % interval).")
     else:
         second = (f"The lead is within the noise: resampling the journeys puts the gap between "
                   f"{_num(lead['difference_lower'])} and {_num(lead['difference_upper'])} conversions, so "
-                  f"{lead['leader']} and {lead['runner_up']} cannot be told apart this month.")
+                  f"{leader} and {channel_name(lead['runner_up'])} cannot be told apart this month.")
     return [first, second + " " + CAVEAT]
 
 
 def _below_zero(table: pd.DataFrame, result: AttributionResult) -> list[str]:
     """What a Shapley share below zero means, when the table shows one (the conversion-rate value
     function credits a channel with the change in conversion rate its journeys go with, which can be
-    a fall; Zhao, Mahboobi & Bagheri 2018)."""
+    a fall; Zhao, Mahboobi & Bagheri 2018). A share is listed when it is shown below zero, that is
+    when it rounds to -1 % or less (a share that rounds to "0 %" is not)."""
     total = result.total_conversions
-    sh = table[table["model"] == "shapley"]
-    neg = sh[sh["conversions"] / total <= -0.005].sort_values("conversions", kind="stable")
-    if not len(neg) or total <= 0:
+    if total <= 0:
         return []
-    names = ", ".join(f"{c} {_pct(v / total)}" for c, v in zip(neg["channel"], neg["conversions"], strict=True))
+    sh = table[table["model"] == "shapley"]
+    shown = np.round(sh["conversions"].to_numpy(dtype=float) / total * 100)
+    neg = sh[shown <= -1].sort_values("conversions", kind="stable")
+    if not len(neg):
+        return []
+    names = ", ".join(f"{channel_name(c)} {_pct(v / total)}"
+                      for c, v in zip(neg["channel"], neg["conversions"], strict=True))
     return [f"A Shapley share below zero ({names}) means journeys with that channel converted less often than "
             "journeys without it; the channel did not take conversions away. The Shapley value credits each "
             "channel with the change in conversion rate it goes with, so its shares can differ widely from the "
             "models that split each conversion among the journey's touches."]
 
 
-def _recommendations(eff: pd.DataFrame, result: AttributionResult, *, currency: str) -> list[Recommendation]:
+def _recommendations(eff: pd.DataFrame, result: AttributionResult) -> list[Recommendation]:
     paid = eff[(eff["model"] == PRIMARY) & eff["spend"].gt(0) & eff["roas"].notna()]
     if len(paid) < 2:
         return []
     paid = paid.sort_values("roas", ascending=False, kind="stable")
     best, rest = paid.iloc[0], paid.iloc[1:]
+    best_name = channel_name(best["channel"])
     has_ci = "roas_lower" in paid.columns and np.isfinite(best.get("roas_lower", math.nan))
-    others = ", ".join(f"{r['channel']} {_ratio(r['roas'])}" for _, r in rest.iterrows())
+    others = ", ".join(f"{channel_name(r['channel'])} {_ratio(r['roas'])}" for _, r in rest.iterrows())
     if has_ci and best["roas_lower"] > rest["roas_upper"].max():
         worst = paid.iloc[-1]
         return [Recommendation(
-            action=f"Shift part of the ad budget from {worst['channel']} toward {best['channel']}.",
-            evidence=(f"Under Markov attribution {best['channel']} returned {_ratio(best['roas'])} {currency} per "
-                      f"{currency} of spend ({result.confidence * 100:.0f} % interval {_ratio(best['roas_lower'])}–"
+            action=f"Shift part of the ad budget from {channel_name(worst['channel'])} toward {best_name}.",
+            evidence=(f"Under Markov attribution {best_name} brought in {_ratio(best['roas'])} its ad spend in "
+                      f"tracked revenue ({result.confidence * 100:.0f} % interval {_ratio(best['roas_lower'])}–"
                       f"{_ratio(best['roas_upper'])}), above every other paid channel's interval ({others}). "
                       "Attribution is not causal: move budget in steps and watch conversions."),
             priority=2, source="attribution")]
     return [Recommendation(
-        action=(f"Before moving budget between {', '.join(paid['channel'].astype(str))}, run a holdout test "
-                f"on {best['channel']}."),
-        evidence=(f"{best['channel']} has the best attributed ROAS under Markov attribution "
+        action=(f"Before moving budget between {', '.join(channel_name(c) for c in paid['channel'])}, run a "
+                f"holdout test on {best_name}."),
+        evidence=(f"{best_name} has the best attributed ROAS under Markov attribution "
                   f"({_ratio(best['roas'])}, others: {others}), but its interval overlaps the others', so the "
                   "ranking could be chance."),
         priority=3, source="attribution")]
 
 
 def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: str, has_spend: bool) -> pd.DataFrame:
+    """The client's table: one row per channel (display names), shares in whole percent, spend and CPA in
+    the client's currency as the rest of the report writes it, ROAS with its "×"."""
     total = result.total_conversions
     rows = []
     mk = eff[eff["model"] == PRIMARY].set_index("channel")
@@ -233,13 +361,13 @@ def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: st
         r = mk.loc[ch]
         ci = (f" ({_num(r['lower'])}–{_num(r['upper'])})" if "lower" in mk.columns and np.isfinite(r["lower"])
               else "")
-        row = {"Channel": ch, "Markov: conversions (interval)": f"{_num(r['conversions'])}{ci}",
+        row = {"Channel": channel_name(ch), "Markov: conversions (interval)": f"{_num(r['conversions'])}{ci}",
                "Markov share": _pct(r["conversions"] / total)}
         for m, t in others.items():
             row[f"{MODEL_LABELS[m]} share"] = _pct(float(t.loc[ch, "conversions"]) / total) if ch in t.index else "n/a"
         if has_spend:
             row["Spend"] = _money(float(r["spend"]), currency) if np.isfinite(r["spend"]) else "—"
-            row["CPA (Markov)"] = _money(float(r["cpa"]), currency, decimals=2) if np.isfinite(r["cpa"]) else "—"
+            row["CPA (Markov)"] = _money(float(r["cpa"]), currency) if np.isfinite(r["cpa"]) else "—"
             row["ROAS (Markov)"] = _ratio(float(r["roas"])) if np.isfinite(r["roas"]) else "—"
         rows.append(row)
     return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ Matplotlib and seaborn are imported inside the functions (through the house styl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ def plot_model_comparison(
     measure: str = "conversions",
     models: Sequence[str] | None = None,
     highlight: Sequence[str] = ("markov", "shapley"),
+    channel_labels: Mapping[str, str] | None = None,
     title: str | None = None,
 ) -> Any:
     """Share of conversions (or value) per channel under each model: a dot plot with intervals.
@@ -49,6 +50,9 @@ def plot_model_comparison(
         Models to show, in this order (default: every model in the table).
     highlight : sequence of str
         Models drawn larger and on top (the data-driven ones by default).
+    channel_labels : mapping, optional
+        Channel -> the name shown on the axis (the client report's display names, ``{"linkedin":
+        "LinkedIn"}``); a channel not in it is shown as it is in the table.
     title : str, optional
 
     Returns
@@ -99,7 +103,8 @@ def plot_model_comparison(
                    edgecolor="white", linewidth=0.6, zorder=3 if big else 2,
                    label=MODEL_LABELS.get(m, m))
         x_min = min(x_min, float(np.nanmin(x)))
-    ax.set_yticks(range(len(channels)), channels)
+    names = channel_labels or {}
+    ax.set_yticks(range(len(channels)), [names.get(c, c) for c in channels])
     ax.set_ylim(-0.6, len(channels) - 0.4)
     ax.set_xlim(left=x_min * 1.05 if x_min < 0 else 0)  # a negative Shapley credit stays visible
     if x_min < 0:
@@ -120,6 +125,7 @@ def plot_roas(
     ax: Any = None,
     model: str = "markov",
     currency: str = "EUR",
+    channel_labels: Mapping[str, str] | None = None,
     title: str | None = None,
 ) -> Any:
     """Attributed return on ad spend per paid channel under one model, with its interval.
@@ -132,7 +138,10 @@ def plot_roas(
     ax : matplotlib Axes, optional
     model : str
     currency : str
-        For the axis label (ROAS is value in ``currency`` per 1 ``currency`` of spend).
+        For the axis label (ROAS is value in ``currency`` per 1 ``currency`` of spend), written as the
+        report writes money (``"€1"``).
+    channel_labels : mapping, optional
+        Channel -> the name shown on the axis; a channel not in it is shown as it is in the table.
     title : str, optional
 
     Returns
@@ -143,6 +152,7 @@ def plot_roas(
     ----------
     .. [1] Google Ads Help, "Return on ad spend (ROAS)": conversion value / ad spend.
     """
+    from ..kpis import format_value
     from . import NEUTRAL, new_figure
 
     sub = efficiency[(efficiency["model"] == model) & efficiency["roas"].notna()]
@@ -158,8 +168,10 @@ def plot_roas(
         ax.errorbar(r, y, xerr=[np.maximum(r - lo, 0), np.maximum(hi - r, 0)], fmt="none", ecolor="black",
                     capsize=3, linewidth=1)
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_yticks(y, list(sub["channel"].astype(str)))
-    ax.set_xlabel(f"Attributed revenue per 1 {currency} of ad spend (ROAS)")
+    names = channel_labels or {}
+    ax.set_yticks(y, [names.get(c, c) for c in sub["channel"].astype(str)])
+    one = format_value(1.0, "currency", currency=currency).replace(".00", "")
+    ax.set_xlabel(f"Attributed revenue per {one} of ad spend (ROAS)")
     ax.set_title(title or "Return on ad spend by channel (Markov attribution)")
     ax.grid(axis="y", visible=False)
     return ax
