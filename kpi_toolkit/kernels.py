@@ -357,21 +357,24 @@ class ReadyKernelClient(AsyncKernelClient):
     again, as jupyter_client does.
     """
 
-    IOPUB_WAIT = 0.5
-    """Seconds to wait for the kernel_info request's idle status on IOPub before asking again."""
+    IOPUB_WAIT = 0.1
+    """Seconds to wait on IOPub for a kernel_info request's idle status before asking again. The idle
+    status follows the shell reply by a millisecond or two; when it has not come by then, IOPub was
+    not subscribed yet and will not deliver it, so asking again is quicker than waiting."""
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
         from queue import Empty
 
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        asked: set[str] = set()
         while True:
-            msg_id = self.kernel_info()
+            asked.add(self.kernel_info())
             try:
                 reply = await self.shell_channel.get_msg(timeout=1)
             except Empty:
                 reply = None
-            if (reply is not None and reply["msg_type"] == "kernel_info_reply"
-                    and await self._idle_after(msg_id)):
+            # an earlier request's reply or idle status may arrive late: any of ours will do
+            if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
@@ -379,8 +382,9 @@ class ReadyKernelClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
-    async def _idle_after(self, msg_id: str) -> bool:
-        """Whether IOPub delivers the ``idle`` status of request ``msg_id`` within :data:`IOPUB_WAIT`."""
+    async def _idle_after(self, asked: set[str]) -> bool:
+        """Whether IOPub delivers the ``idle`` status of one of the requests ``asked`` within
+        :data:`IOPUB_WAIT`."""
         from queue import Empty
 
         until = time.monotonic() + self.IOPUB_WAIT
@@ -390,7 +394,7 @@ class ReadyKernelClient(AsyncKernelClient):
             except Empty:
                 return False
             if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
-                    and msg["parent_header"].get("msg_id") == msg_id):
+                    and msg["parent_header"].get("msg_id") in asked):
                 return True
         return False
 
