@@ -18,9 +18,13 @@ posting frequency
     posts per week = posts / days in the period × 7.
 engagements per post
     engagements / posts.
+followers per post
+    Σ (posts × followers on the posting day) / posts: the followers of the platform each post went
+    out on, averaged over posts (on an all-platforms row, not the summed ``followers``).
 engagement rate by followers
     engagements / (posts × followers on the posting day), summed over days: the per-post rate of
     Rival IQ [3]_ aggregated as a ratio of sums (exactly Rival IQ's number when followers do not change).
+    Equals engagements per post / followers per post.
 percentile rank
     (peers below + ½ × peers equal) / peers, the peers being the competitors (the client excluded):
     the textbook percentile rank [4]_; 100 % = ahead of every competitor.
@@ -154,6 +158,63 @@ def _num(x: float) -> str:
     if a >= 1e4:
         return f"{x / 1e3:.0f} k"
     return f"{x:,.0f}" if a >= 10 or float(x).is_integer() else f"{x:.1f}"
+
+
+def _sig_decimals(a: float, digits: int) -> int:
+    """Decimals that show ``digits`` significant digits of ``a`` >= 0 (never fewer than 0)."""
+    if a == 0:
+        return digits - 1
+    return max(0, digits - 1 - math.floor(math.log10(a)))
+
+
+def pct_sig(x: float, *, digits: int = 3) -> str:
+    """A fraction as a percentage with ``digits`` significant digits, for comparison tables.
+
+    0.009552 -> "0.955 %", 0.0396757 -> "3.97 %", 1.5 -> "150 %": two brands whose rates differ in
+    the third digit do not both read "0.96 %".
+    """
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    a = abs(x) * 100
+    return f"{x * 100:.{_sig_decimals(a, digits)}f} %"
+
+
+def _sig(x: float, *, digits: int = 3) -> str:
+    """A count-like number with at least ``digits`` significant digits: 3.4 -> "3.40", 22.8 -> "22.8",
+    2689.01 -> "2,689" (whole numbers are never rounded to thousands)."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.{_sig_decimals(abs(x), digits)}f}"
+
+
+PEER_FORMATS: dict[str, Any] = {
+    "followers": lambda v: _sig(v, digits=1),
+    "followers_per_post": lambda v: _sig(v, digits=1),
+    "audience_growth_rate": pct_sig,
+    "posts_per_week": lambda v: "n/a" if v is None or not np.isfinite(v) else f"{v:.1f}",
+    "engagements_per_post": _sig,
+    "engagement_rate_by_followers": pct_sig,
+}
+"""How each side-by-side measure is shown. Ranks compare the shown values (:func:`shown_value`)."""
+
+
+def peer_text(metric: str, value: float) -> str:
+    """``value`` of a side-by-side measure as the report shows it (see :data:`PEER_FORMATS`)."""
+    fmt = PEER_FORMATS.get(metric, _sig)
+    return fmt(float(value)) if value is not None and not pd.isna(value) else "n/a"
+
+
+def shown_value(metric: str, value: float) -> float:
+    """``value`` rounded to the precision the report shows it with (NaN stays NaN).
+
+    Ranks and percentile ranks compare these, so two brands that read the same in the table are
+    tied, and a brand ranked above another shows a larger number.
+    """
+    text = peer_text(metric, value)
+    if text == "n/a":
+        return math.nan
+    v = float(text.replace(",", "").removesuffix(" %"))
+    return v / 100 if text.endswith(" %") else v
 
 
 # --------------------------------------------------------------------------------------------------
@@ -381,9 +442,15 @@ def competitor_comparison(competitors: pd.DataFrame, *, start: pd.Timestamp, end
     pandas.DataFrame
         ``brand``, ``platform``, ``followers`` (last day of the period), ``followers_start`` (the day
         before the period, else its first day), ``audience_growth_rate``, ``posts``, ``days``,
-        ``posts_per_week``, ``engagements``, ``engagements_per_post``,
-        ``engagement_rate_by_followers`` = Σ engagements / Σ (posts × followers). Zero denominators
-        give NaN.
+        ``posts_per_week``, ``engagements``, ``engagements_per_post`` = Σ engagements / Σ posts,
+        ``followers_per_post`` = Σ (posts × followers) / Σ posts (the followers of the platform and
+        day each post went out on, averaged over posts), ``engagement_rate_by_followers``
+        = Σ engagements / Σ (posts × followers) = ``engagements_per_post / followers_per_post``.
+        Zero denominators give NaN.
+
+        On the ``all`` row ``followers`` adds up the platforms, but a post goes out to the followers
+        of its own platform only: the rate is engagements per post / followers per post, not
+        engagements per post / ``followers``.
 
     Raises
     ------
@@ -429,6 +496,7 @@ def competitor_comparison(competitors: pd.DataFrame, *, start: pd.Timestamp, end
                                    / out["followers_start"].where(out["followers_start"] > 0))
     out["posts_per_week"] = out["posts"] / days * 7
     out["engagements_per_post"] = out["engagements"] / out["posts"].where(out["posts"] > 0)
+    out["followers_per_post"] = out["exposure"] / out["posts"].where(out["posts"] > 0)
     out["engagement_rate_by_followers"] = out["engagements"] / out["exposure"].where(out["exposure"] > 0)
     for c in ("followers", "followers_start", "posts", "engagements"):
         out[c] = out[c].round().astype("int64")
@@ -438,7 +506,8 @@ def competitor_comparison(competitors: pd.DataFrame, *, start: pd.Timestamp, end
     out = out.sort_values(["platform", "brand"], key=lambda s: s.map(order) if s.name == "platform" else s,
                           kind="stable").reset_index(drop=True)
     return out[["brand", "platform", "followers", "followers_start", "audience_growth_rate", "posts", "days",
-                "posts_per_week", "engagements", "engagements_per_post", "engagement_rate_by_followers"]]
+                "posts_per_week", "engagements", "engagements_per_post", "followers_per_post",
+                "engagement_rate_by_followers"]]
 
 
 def percentile_rank(value: float, peers: Sequence[float] | pd.Series | np.ndarray) -> float:
@@ -476,8 +545,12 @@ def peer_ranks(comparison: pd.DataFrame, *, brand: str,
     pandas.DataFrame
         ``platform``, ``metric``, ``value`` (the client's), ``peer_median``, ``peer_best``,
         ``best_brand``, ``n_peers``, ``rank`` (1 = best of client and peers; ties share the best
-        rank), ``percentile_rank`` (fraction, see :func:`percentile_rank`). Platforms where the client
-        has no row are left out.
+        rank), ``tied_peers`` (peers showing the client's value), ``percentile_rank`` (fraction, see
+        :func:`percentile_rank`). Platforms where the client has no row are left out.
+
+        Rank, ties and percentile rank compare the values as the report shows them
+        (:func:`shown_value`, e.g. rates to three significant digits): a brand ranked above the
+        client shows a larger number, and brands showing the same number are tied.
     """
     _require(comparison, ["brand", "platform", *metrics], "competitors")
     rows = []
@@ -488,19 +561,23 @@ def peer_ranks(comparison: pd.DataFrame, *, brand: str,
         peers = g[g["brand"] != brand]
         for m in metrics:
             v = float(own[m].iloc[0])
-            pv = peers[m].astype("float64")
-            valid = pv.dropna()
+            valid = peers[m].astype("float64").dropna()
             best_idx = valid.idxmax() if len(valid) else None
-            rank = (int((valid > v).sum()) + 1) if np.isfinite(v) else pd.NA
+            sv = shown_value(m, v)
+            shown = valid.map(lambda x, m=m: shown_value(m, x))
+            finite = np.isfinite(sv)
             rows.append({"platform": platform, "metric": m, "value": v,
                          "peer_median": float(valid.median()) if len(valid) else math.nan,
                          "peer_best": float(valid.max()) if len(valid) else math.nan,
                          "best_brand": peers.loc[best_idx, "brand"] if best_idx is not None else pd.NA,
-                         "n_peers": int(len(valid)), "rank": rank,
-                         "percentile_rank": percentile_rank(v, valid)})
+                         "n_peers": int(len(valid)),
+                         "rank": int((shown > sv).sum()) + 1 if finite else pd.NA,
+                         "tied_peers": int((shown == sv).sum()) if finite else pd.NA,
+                         "percentile_rank": percentile_rank(sv, shown)})
     out = pd.DataFrame(rows, columns=["platform", "metric", "value", "peer_median", "peer_best", "best_brand",
-                                      "n_peers", "rank", "percentile_rank"])
+                                      "n_peers", "rank", "tied_peers", "percentile_rank"])
     out["rank"] = out["rank"].astype("Int64")
+    out["tied_peers"] = out["tied_peers"].astype("Int64")
     for c in ("platform", "metric", "best_brand"):
         out[c] = out[c].astype("string")
     return out
@@ -971,12 +1048,66 @@ def _rank_sentence(ranks: pd.DataFrame, name: str) -> str | None:
         if row.empty:
             continue
         x = row.iloc[0]
-        parts.append(f"number {int(x['rank'])} of {int(x['n_peers']) + 1} for {_PEER_WORDS[m]} "
+        tied = "tied for " if int(x["tied_peers"]) > 0 else ""
+        parts.append(f"{tied}number {int(x['rank'])} of {int(x['n_peers']) + 1} for {_PEER_WORDS[m]} "
                      f"(percentile rank {x['percentile_rank']:.0%})".replace("%", " %"))
     if not parts:
         return None
     return (f"Among {name} and its {n_peers} tracked competitor{'s' if n_peers != 1 else ''}, across "
             f"platforms, {name} is " + "; ".join(parts) + ".")
+
+
+def _and(words: Sequence[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.DataFrame | None, *,
+                               brand: str) -> list[str]:
+    """The client's share of engagement by platform in words: where it was highest and lowest.
+
+    Only platforms where the client posted in the month are ranked: a platform without a post of
+    its own has a share of 0 by construction, which says nothing about how its posts do. Those
+    platforms get their own sentence when competitors posted there ("You did not post on LinkedIn
+    this month (competitors did: 7 posts)").
+
+    Parameters
+    ----------
+    soe_by_platform
+        :func:`share_of_engagement` by ``platform`` for the month.
+    comparison
+        :func:`competitor_comparison` of the month (its ``posts``); None ranks every platform.
+    brand
+        The client's brand as written in the data.
+    """
+    own = soe_by_platform[soe_by_platform["brand"] == brand].dropna(subset=["share_of_engagement"])
+    absent: list[tuple[str, int]] = []
+    if comparison is not None and len(comparison):
+        c = comparison[comparison["platform"] != "all"]
+        mine = c[c["brand"] == brand].set_index("platform")["posts"]
+        theirs = c[c["brand"] != brand].groupby("platform", observed=True)["posts"].sum()
+        platforms = list(dict.fromkeys([*soe_by_platform["platform"].dropna(), *theirs.index]))
+        absent = [(pl, int(theirs.get(pl, 0))) for pl in platforms
+                  if int(mine.get(pl, 0)) == 0 and int(theirs.get(pl, 0)) > 0]
+        own = own[own["platform"].map(lambda pl: int(mine.get(pl, 0)) > 0).to_numpy(dtype=bool)]
+    out = []
+    if len(own):
+        ranked = own.sort_values("share_of_engagement", kind="stable")
+        best, worst = ranked.iloc[-1], ranked.iloc[0]
+        what = "Share of engagement (engagements on your posts / all tracked brands' posts)"
+        bname = PLATFORM_NAMES.get(best["platform"], best["platform"])
+        if len(ranked) == 1:
+            out.append(f"{what} on {bname}, the only platform you posted on this month, was "
+                       f"{pct(best['share_of_engagement'])}.")
+        else:
+            out.append(f"{what} was highest on {bname} ({pct(best['share_of_engagement'])}) and lowest on "
+                       f"{PLATFORM_NAMES.get(worst['platform'], worst['platform'])} "
+                       f"({pct(worst['share_of_engagement'])}).")
+    if absent:
+        names = _and([PLATFORM_NAMES.get(pl, pl) for pl, _ in absent], "or")
+        counts = _and([f"{n:,}" for _, n in absent])
+        out.append(f"You did not post on {names} this month (competitors did: {counts} "
+                   f"post{'s' if sum(n for _, n in absent) != 1 else ''}).")
+    return out
 
 
 def competitor_view(ctx: Any) -> Any:
@@ -1070,16 +1201,7 @@ def competitor_view(ctx: Any) -> Any:
         alt = f"Line chart of the monthly share of engagement of {name} and its competitors."
     soe_p = t["soe_by_platform"]
     if soe_p is not None and len(soe_p):
-        own = soe_p[soe_p["brand"] == p.brand].dropna(subset=["share_of_engagement"])
-        if len(own):
-            best = own.sort_values("share_of_engagement").iloc[-1]
-            worst = own.sort_values("share_of_engagement").iloc[0]
-            s = (f"Share of engagement (engagements on your posts / all tracked brands' posts) was highest on "
-                 f"{PLATFORM_NAMES.get(best['platform'], best['platform'])} ({pct(best['share_of_engagement'])})")
-            if worst["platform"] != best["platform"]:
-                s += (f" and lowest on {PLATFORM_NAMES.get(worst['platform'], worst['platform'])} "
-                      f"({pct(worst['share_of_engagement'])})")
-            sentences.append(s + ".")
+        sentences.extend(engagement_share_sentences(soe_p, t["comparison"], brand=p.brand))
     ranks = t["ranks"]
     if ranks is not None and len(ranks):
         rs = _rank_sentence(ranks, name)
@@ -1090,7 +1212,8 @@ def competitor_view(ctx: Any) -> Any:
         b = br.iloc[0]
         sentences.append(f"Breakout competitor posts: {b['brand']} on {PLATFORM_NAMES.get(b['platform'], b['platform'])} "
                          f"on {b['date']:%d %b} earned {b['multiple']:.1f}× its usual engagements per post"
-                         + (f" ({len(br) - 1} more such day(s) this month)." if len(br) > 1 else "."))
+                         + (f" ({len(br) - 1} more such {'day' if len(br) == 2 else 'days'} this month)." if len(br) > 1
+                            else "."))
     # benchmarks and channel score
     try:
         bt = benchmark_tables(ctx)
@@ -1105,14 +1228,8 @@ def competitor_view(ctx: Any) -> Any:
     cmpn = t["comparison"]
     if cmpn is not None and len(cmpn):
         allp = cmpn[cmpn["platform"] == "all"].sort_values("followers", ascending=False)
-        table = pd.DataFrame({
-            "Brand": [labels.get(b, b) for b in allp["brand"]],
-            "Followers": [_num(v) for v in allp["followers"]],
-            "Follower growth": [pct(v) for v in allp["audience_growth_rate"]],
-            "Posts per week": [f"{v:.1f}" for v in allp["posts_per_week"]],
-            "Engagements per post": [_num(v) for v in allp["engagements_per_post"]],
-            "Engagement rate by followers": [pct(v, decimals=2) for v in allp["engagement_rate_by_followers"]],
-        })
+        table = comparison_table(allp, labels=labels)
+        caveats.append(COMPARISON_NOTE)
     caveats.append("Competitor figures are public numbers (followers, posts, engagements); share of voice "
                    "counts the mentions the listening tool found for each tracked brand.")
     view = ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt or title, table=table,
@@ -1287,27 +1404,49 @@ def display_trend(trend: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     })
 
 
-def display_comparison(comparison: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """:func:`competitor_comparison` formatted, one row per platform and brand."""
+COMPARISON_COLUMNS: dict[str, str] = {
+    "followers": "Followers", "audience_growth_rate": "Follower growth", "posts_per_week": "Posts per week",
+    "engagements_per_post": "Engagements per post", "followers_per_post": "Followers per post",
+    "engagement_rate_by_followers": "Engagement rate by followers",
+}
+"""The side-by-side table's columns: the rate comes right after the two numbers it divides."""
+
+COMPARISON_NOTE = (
+    "How to read the competitor table: Followers adds up a brand's followers on all its platforms on the "
+    "last day of the month. Followers per post is the number of followers of the platform each post went "
+    "out on, averaged over the month's posts. Engagement rate by followers is engagements per post "
+    "divided by followers per post (Rival IQ's rate, from the month's totals of all platforms); it is "
+    "not engagements per post divided by Followers, because a post goes out only to the followers of "
+    "its own platform. Ranks compare the numbers as shown.")
+"""The caveat that goes with :func:`comparison_table` in the report."""
+
+
+def comparison_table(comparison: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                     platform: bool = False) -> pd.DataFrame:
+    """:func:`competitor_comparison` rows as the report shows them (:data:`COMPARISON_COLUMNS`).
+
+    Every number is written with :func:`peer_text`, the precision ranks compare at, so the rate
+    column is the ratio of the two columns before it up to that rounding. ``platform=True`` adds a
+    Platform column first.
+    """
     labels = labels or {}
     c = comparison
-    return pd.DataFrame({
-        "Platform": [PLATFORM_NAMES.get(p, p) for p in c["platform"]],
-        "Brand": [labels.get(b, b) for b in c["brand"]],
-        "Followers": [_num(v) for v in c["followers"]],
-        "Follower growth": [pct(v) for v in c["audience_growth_rate"]],
-        "Posts per week": [f"{v:.1f}" for v in c["posts_per_week"]],
-        "Engagements per post": [_num(v) for v in c["engagements_per_post"]],
-        "Engagement rate by followers": [pct(v, decimals=2) for v in c["engagement_rate_by_followers"]],
-    })
+    out = {"Platform": [PLATFORM_NAMES.get(p, p) for p in c["platform"]]} if platform else {}
+    out["Brand"] = [labels.get(b, b) for b in c["brand"]]
+    for col, header in COMPARISON_COLUMNS.items():
+        out[header] = [peer_text(col, v) for v in c[col]]
+    return pd.DataFrame(out)
+
+
+def display_comparison(comparison: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`competitor_comparison` formatted, one row per platform and brand."""
+    return comparison_table(comparison, labels=labels, platform=True)
 
 
 def display_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
     """:func:`peer_ranks` formatted: the client's value, the peers' median and best, rank, percentile."""
-    def fmt(metric: str, v: float) -> str:
-        if metric in ("audience_growth_rate", "engagement_rate_by_followers"):
-            return pct(v, decimals=2)
-        return f"{v:.1f}" if metric == "posts_per_week" else _num(v)
+    fmt = peer_text  # the table's and the ranks' precision
+    tied = ranks["tied_peers"] if "tied_peers" in ranks.columns else pd.Series(0, index=ranks.index)
 
     return pd.DataFrame({
         "Platform": [PLATFORM_NAMES.get(p, p) for p in ranks["platform"]],
@@ -1316,8 +1455,8 @@ def display_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
         "Peer median": [fmt(m, v) for m, v in zip(ranks["metric"], ranks["peer_median"], strict=True)],
         "Best peer": [f"{fmt(m, v)} ({b})" if isinstance(b, str) else "n/a"
                       for m, v, b in zip(ranks["metric"], ranks["peer_best"], ranks["best_brand"], strict=True)],
-        "Rank": [f"{r} of {n + 1}" if pd.notna(r) else "n/a" for r, n in zip(ranks["rank"], ranks["n_peers"],
-                                                                             strict=True)],
+        "Rank": [f"{r} of {n + 1}" + (" (tied)" if pd.notna(k) and k > 0 else "") if pd.notna(r) else "n/a"
+                 for r, n, k in zip(ranks["rank"], ranks["n_peers"], tied, strict=True)],
         "Percentile rank": [pct(v, decimals=0) for v in ranks["percentile_rank"]],
     })
 

@@ -16,8 +16,10 @@ Author ids are replaced by a keyed hash (HMAC-SHA256, truncated to 64 bits) befo
 notebook output or a report. The key ("salt") comes from the environment variable
 ``KPI_PSEUDONYM_SALT``. When it is unset the toolkit does not refuse: it draws a random salt once per
 process, so raw handles still never appear, but the same author gets a different pseudonym in each
-run; :func:`salt_note` says so in the report's caveats. Text shown in a report has its @handles and
-e-mail addresses masked by :func:`mask_handles`.
+run. That is a message for whoever runs the reports, not for the client: it is logged once per process
+as a warning on this module's logger (:func:`salt_note` has the text) and never put in a report's
+sentences or caveats. Text shown in a report has its @handles and e-mail addresses masked by
+:func:`mask_handles`.
 
 Sentiment
 ---------
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import os
 import re
@@ -70,6 +73,8 @@ LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 _PROCESS_SALT: bytes | None = None
 
+logger = logging.getLogger(__name__)
+
 
 # --------------------------------------------------------------------------------------------------
 # Privacy
@@ -82,6 +87,7 @@ def _salt(salt: str | bytes | None) -> bytes:
     if salt is None:
         if _PROCESS_SALT is None:
             _PROCESS_SALT = secrets.token_bytes(32)
+            logger.warning(salt_note())
         return _PROCESS_SALT
     return salt.encode("utf-8") if isinstance(salt, str) else bytes(salt)
 
@@ -92,11 +98,17 @@ def salt_is_from_environment() -> bool:
 
 
 def salt_note() -> str | None:
-    """A caveat for the report when the salt is a per-process random one, else None."""
+    """The operator's message when the salt is a per-process random one, else None.
+
+    Logged as a warning (this module's logger) when the random salt is drawn, once per process.
+    It names an environment variable, so it is for whoever runs the reports and never goes into a
+    report's sentences or caveats: the client's privacy is the same either way.
+    """
     if salt_is_from_environment():
         return None
-    return (f"{SALT_ENV} is not set: author ids were pseudonymised with a random key for this run "
-            "only, so the same author cannot be recognised across reports.")
+    return (f"{SALT_ENV} is not set: author ids are pseudonymised with a random key for this process "
+            "only, so the same author gets a different pseudonym in each run. Set it (the same value "
+            "on every machine that runs reports) to recognise repeat authors across months.")
 
 
 def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = None,
@@ -110,8 +122,8 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
         Missing values stay missing.
     salt
         The secret key. Default: the environment variable ``KPI_PSEUDONYM_SALT``; when that is unset,
-        a random key drawn once per process (pseudonyms then differ between runs, see
-        :func:`salt_note`).
+        a random key drawn once per process (pseudonyms then differ between runs; a warning with
+        :func:`salt_note` is logged).
     prefix
         Put in front of the hash so a pseudonym is recognisable as one. A value that already is a
         pseudonym (``prefix`` + 16 hex digits) is kept, so pseudonymising twice changes nothing.
@@ -777,10 +789,7 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     daily = daily_listening(hist, tz=ctx.tz, start=max(start_hist, period.start - pd.Timedelta(days=60)),
                             end=period.end)
     response = (response_metrics(cur) if "needs_response" in cur.columns else None)
-    caveats: list[str] = []
-    note = salt_note()
-    if note and "author_id" in raw.columns:
-        caveats.append(note)
+    caveats: list[str] = []  # for the client: the salt's warning is logged by _salt, not shown here
     known = set(tags["topic"].dropna()) | set(opts.topics)
     unknown = [t for t in opts.topic_thresholds if t not in known]
     if unknown:
@@ -898,7 +907,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
             recs.append(Recommendation(
                 action=f"Review the negative spike of {first['date']:%d %b} with its owner{owner} and "
                        "prepare a reply for the next one",
-                evidence=(f"{days} day(s) with unusually negative mentions in {month_words}, starting "
+                evidence=(f"{days} {'day' if days == 1 else 'days'} with unusually negative mentions in {month_words}, starting "
                           f"{first['date']:%d %b} ({_alert_value(first['series'], first['value'])} "
                           f"{_ALERT_WORDS[first['series']]} against about "
                           f"{_alert_value(first['series'], first['expected'])} expected)."),

@@ -142,10 +142,43 @@ def test_competitor_comparison_hand_computed() -> None:
     assert me["posts_per_week"] == pytest.approx(7.0)
     assert me["engagements_per_post"] == 15.0
     assert me["engagement_rate_by_followers"] == pytest.approx(30 / (2 * 1010))
+    assert me["followers_per_post"] == 1010.0  # both posts went out on Oct 1, to 1010 followers
     them = out[(out["brand"] == "Them") & (out["platform"] == "x")].iloc[0]
     # 80 engagements over 1 post x 2000 + 1 post x 2100 followers
     assert them["engagement_rate_by_followers"] == pytest.approx(80 / 4100)
+    assert them["followers_per_post"] == 2050.0  # (2000 + 2100) / 2 posts
     assert set(out["platform"]) == {"x", "all"}
+
+
+def test_all_platforms_rate_is_engagements_per_post_over_followers_per_post() -> None:
+    """Hand values: x 1 post to 1,000 followers (10 engagements), Instagram 3 posts to 9,000 (270).
+    All platforms: 10,000 followers, 4 posts, 280 engagements = 70 per post; the posts went out to
+    (1 x 1,000 + 3 x 9,000) / 4 = 7,000 followers each on average, so the rate is 70 / 7,000 =
+    280 / 28,000 = 1 %. Dividing by the summed followers instead (70 / 10,000 = 0.7 %) is the
+    mismatch the report's table had."""
+    comp = pd.DataFrame({"date": pd.to_datetime(["2026-10-01", "2026-10-01"]),
+                         "brand": pd.array(["M", "M"], dtype="string"),
+                         "platform": pd.array(["x", "instagram"], dtype="string"),
+                         "followers": [1000, 9000], "posts": [1, 3], "engagements": [10, 270]})
+    out = B.competitor_comparison(comp, start=pd.Timestamp("2026-10-01"), end=pd.Timestamp("2026-10-02"))
+    a = out[out["platform"] == "all"].iloc[0]
+    assert (a["followers"], a["posts"], a["engagements"]) == (10000, 4, 280)
+    assert a["engagements_per_post"] == 70.0 and a["followers_per_post"] == 7000.0
+    assert a["engagement_rate_by_followers"] == pytest.approx(0.01)
+    assert a["engagement_rate_by_followers"] == pytest.approx(a["engagements_per_post"] / a["followers_per_post"])
+
+
+def test_table_numbers_keep_three_significant_digits() -> None:
+    # Ledgerly and Fintrio, demo November 2026: both read "0.96 %" at two decimals
+    assert B.pct_sig(0.0095521) == "0.955 %" and B.pct_sig(0.0096190) == "0.962 %"
+    assert B.pct_sig(0.0396757) == "3.97 %" and B.pct_sig(1.5) == "150 %" and B.pct_sig(-0.0123) == "-1.23 %"
+    assert B.pct_sig(0.0) == "0.00 %" and B.pct_sig(np.nan) == "n/a"
+    assert [B.peer_text("engagements_per_post", v) for v in (3.4, 22.8, 310.186, 2689.01)] == [
+        "3.40", "22.8", "310", "2,689"]
+    assert B.peer_text("followers", 83068) == "83,068" and B.peer_text("posts_per_week", 13.7667) == "13.8"
+    assert B.shown_value("engagement_rate_by_followers", 0.0095521) == 0.00955
+    assert B.shown_value("followers", 83068.4) == 83068.0
+    assert np.isnan(B.shown_value("engagements_per_post", np.nan))
 
 
 def test_competitor_comparison_tz_aware_period_uses_local_days() -> None:
@@ -169,6 +202,105 @@ def test_peer_ranks_rank_and_percentile() -> None:
     # peers 100, 300, 500: one below, one equal -> (1 + 0.5) / 3 = 0.5; one peer better -> rank 2
     assert (r["rank"], r["n_peers"], r["percentile_rank"], r["best_brand"]) == (2, 3, 0.5, "P3")
     assert r["peer_median"] == 300
+
+
+def test_peer_ranks_compare_the_values_as_shown() -> None:
+    """Me 0.95521 % and P1 0.95518 % both read "0.955 %": tied, so one peer is above (P2, 1.47 %) ->
+    rank 2 (tied); percentile rank (1 below + 0.5 x 1 equal) / 3 = 0.5 (unrounded it would be 2/3)."""
+    cmp = pd.DataFrame({"brand": ["Me", "P1", "P2", "P3"], "platform": ["all"] * 4,
+                        "engagement_rate_by_followers": [0.0095521, 0.0095518, 0.0146860, 0.0089940]})
+    ranks = B.peer_ranks(cmp, brand="Me", metrics=("engagement_rate_by_followers",))
+    r = ranks.iloc[0]
+    assert (r["rank"], r["tied_peers"], r["percentile_rank"]) == (2, 1, 0.5)
+    assert r["value"] == 0.0095521  # the value itself is not rounded
+    shown = B.display_ranks(ranks).iloc[0]
+    assert (shown["Client"], shown["Rank"], shown["Percentile rank"]) == ("0.955 %", "2 of 4 (tied)", "50 %")
+    assert B._rank_sentence(ranks, "Me") == (
+        "Among Me and its 3 tracked competitors, across platforms, Me is tied for number 2 of 4 for "
+        "engagement rate by followers (percentile rank 50 %).")
+    # a real difference in the third digit (Ledgerly 0.955 % below Fintrio 0.962 %) is a rank, not a tie
+    cmp2 = pd.DataFrame({"brand": ["Ledgerly", "Fintrio", "Paywell", "Cashcade"], "platform": ["all"] * 4,
+                         "engagement_rate_by_followers": [0.009552, 0.009619, 0.014686, 0.008994]})
+    r2 = B.peer_ranks(cmp2, brand="Ledgerly", metrics=("engagement_rate_by_followers",)).iloc[0]
+    assert (r2["rank"], r2["tied_peers"]) == (3, 0)
+    assert "is number 3 of 4 for engagement rate by followers" in B._rank_sentence(
+        B.peer_ranks(cmp2, brand="Ledgerly", metrics=("engagement_rate_by_followers",)), "Ledgerly")
+
+
+def _view_ctx():
+    """A client "Me" and competitors A, B on one day of November 2026 (30 days). Me posted nothing on
+    LinkedIn; A posted 3 times there and B 4 times."""
+    from kpi_toolkit.context import ReportContext
+    from kpi_toolkit.data import ClientData
+    from kpi_toolkit.params import parse_params
+    from kpi_toolkit.periods import month_period
+
+    rows = [("Me", "x", 1000, 2, 40), ("Me", "instagram", 9000, 2, 360), ("Me", "linkedin", 500, 0, 0),
+            ("A", "x", 2000, 1, 10), ("A", "instagram", 4000, 1, 80), ("A", "linkedin", 800, 3, 24),
+            ("B", "x", 500, 1, 5), ("B", "linkedin", 600, 4, 12)]
+    comp = pd.DataFrame(rows, columns=["brand", "platform", "followers", "posts", "engagements"])
+    comp.insert(0, "date", pd.Timestamp("2026-11-02"))
+    comp = comp.astype({"brand": "string", "platform": "string"})
+    params = parse_params({"client": "me", "display_name": "Me Co", "brand": "Me", "competitors": ["A", "B"],
+                           "timezone": "UTC"})
+    data = ClientData(client="me", data_dir=Path("."), tables={"competitors": comp})
+    return ReportContext(client="me", month="2026-11", params=params, data=data,
+                         period=month_period("2026-11", "UTC"))
+
+
+def test_competitor_view_does_not_rank_a_platform_the_client_did_not_post_on() -> None:
+    """Share of engagement: x 40 / (40 + 10 + 5) = 72.7 %, Instagram 360 / 440 = 81.8 %, LinkedIn 0 of 36
+    because Me posted nothing there: LinkedIn is not "lowest", it gets its own sentence."""
+    view = B.competitor_view(_view_ctx())
+    assert view.skipped_reason is None
+    assert ("Share of engagement (engagements on your posts / all tracked brands' posts) was highest on "
+            "Instagram (81.8 %) and lowest on X (72.7 %).") in view.sentences
+    assert "You did not post on LinkedIn this month (competitors did: 7 posts)." in view.sentences
+    text = " ".join([*view.sentences, *(f"{r.action} {r.evidence}" for r in view.recommendations)])
+    assert "lowest on LinkedIn" not in text and "LinkedIn (0.0 %)" not in text
+
+
+def test_engagement_share_sentences_when_the_client_posted_on_one_platform_only() -> None:
+    soe = pd.DataFrame({"platform": ["x", "x", "youtube", "youtube", "tiktok", "tiktok"],
+                        "brand": ["Me", "A"] * 3, "share_of_engagement": [0.25, 0.75, 0.0, 1.0, 0.0, 1.0]})
+    cmp = pd.DataFrame({"platform": ["x", "x", "youtube", "youtube", "tiktok", "tiktok", "all", "all"],
+                        "brand": ["Me", "A"] * 4, "posts": [3, 1, 0, 2, 0, 1, 3, 4]})
+    assert B.engagement_share_sentences(soe, cmp, brand="Me") == [
+        "Share of engagement (engagements on your posts / all tracked brands' posts) on X, the only platform "
+        "you posted on this month, was 25.0 %.",
+        "You did not post on YouTube or TikTok this month (competitors did: 2 and 1 posts)."]
+
+
+def test_competitor_table_reconciles_and_says_what_the_rate_is() -> None:
+    """Hand values (all platforms): Me 400 engagements / 4 posts = 100 per post; its posts went out to
+    (2 x 1,000 + 2 x 9,000) / 4 = 5,000 followers each: 100 / 5,000 = 2.00 % (not 100 / 10,500 = 0.95 %).
+    A: 114 / 5 = 22.8 per post, (2,000 + 4,000 + 3 x 800) / 5 = 1,680: 1.36 %.
+    B: 17 / 5 = 3.40, (500 + 4 x 600) / 5 = 580: 0.586 %."""
+    view = B.competitor_view(_view_ctx())
+    t = view.table
+    assert list(t.columns) == ["Brand", "Followers", "Follower growth", "Posts per week", "Engagements per post",
+                               "Followers per post", "Engagement rate by followers"]
+    got = t.set_index("Brand")[["Followers", "Engagements per post", "Followers per post",
+                                "Engagement rate by followers"]].to_dict("index")
+    assert got == {
+        "Me Co": {"Followers": "10,500", "Engagements per post": "100", "Followers per post": "5,000",
+                  "Engagement rate by followers": "2.00 %"},
+        "A": {"Followers": "6,800", "Engagements per post": "22.8", "Followers per post": "1,680",
+              "Engagement rate by followers": "1.36 %"},
+        "B": {"Followers": "1,100", "Engagements per post": "3.40", "Followers per post": "580",
+              "Engagement rate by followers": "0.586 %"},
+    }
+    # every row: the rate is the two columns before it divided, to the precision shown
+    for r in t.itertuples(index=False):
+        per_post, audience = (float(x.replace(",", "")) for x in (r[4], r[5]))
+        assert B.pct_sig(per_post / audience) == r[6]
+    note = next(c for c in view.caveats if c.startswith("How to read the competitor table"))
+    assert "engagements per post divided by followers per post" in note
+    assert "not engagements per post divided by Followers" in note
+    # ranks follow the numbers shown: Me is first for the rate; all three show 0.00 % growth, a tie
+    text = " ".join(view.sentences)
+    assert "Me Co is number 1 of 3 for engagement rate by followers (percentile rank 100 %)" in text
+    assert "tied for number 1 of 3 for follower growth (percentile rank 50 %)" in text
 
 
 def test_breakout_posts_flags_a_day_far_above_the_brands_median() -> None:

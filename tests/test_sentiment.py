@@ -59,12 +59,54 @@ def test_pseudonymise_reads_salt_from_environment(monkeypatch: pytest.MonkeyPatc
     assert S.salt_note() is None
 
 
-def test_pseudonymise_without_salt_uses_one_random_salt_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pseudonymise_without_salt_uses_one_random_salt_per_process(monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.delenv(S.SALT_ENV, raising=False)
-    a, b = S.pseudonymise(["@anna"]).iloc[0], S.pseudonymise(["@anna"]).iloc[0]
+    monkeypatch.setattr(S, "_PROCESS_SALT", None)  # as in a fresh process
+    with caplog.at_level("WARNING", logger="kpi_toolkit.sentiment"):
+        a, b = S.pseudonymise(["@anna"]).iloc[0], S.pseudonymise(["@anna"]).iloc[0]
     assert a == b and "anna" not in a
     assert a != S.pseudonymise(["@anna"], salt="other").iloc[0]
+    # the operator is told once per process, on the module's logger (not in any report text)
+    warned = [r for r in caplog.records if r.name == "kpi_toolkit.sentiment"]
+    assert len(warned) == 1 and warned[0].levelname == "WARNING"
+    assert warned[0].getMessage() == S.salt_note()
     assert "KPI_PSEUDONYM_SALT is not set" in S.salt_note()
+
+
+def _listening_ctx(mentions: pd.DataFrame):
+    from kpi_toolkit.context import ReportContext
+    from kpi_toolkit.data import ClientData
+    from kpi_toolkit.params import parse_params
+    from kpi_toolkit.periods import month_period
+
+    params = parse_params({"client": "lumo", "display_name": "Lumo", "brand": "Lumo", "timezone": "UTC"})
+    data = ClientData(client="lumo", data_dir=Path("."), tables={"mentions": mentions})
+    return ReportContext(client="lumo", month="2026-10", params=params, data=data,
+                         period=month_period("2026-10", "UTC"))
+
+
+def test_listening_view_keeps_the_salt_message_out_of_client_text(monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Without KPI_PSEUDONYM_SALT the authors are still pseudonymised (a random key), the operator gets
+    a logged warning, and the client's section says nothing about environment variables or keys."""
+    from kpi_toolkit.display import view_html
+
+    monkeypatch.delenv(S.SALT_ENV, raising=False)
+    monkeypatch.setattr(S, "_PROCESS_SALT", None)
+    ctx = _listening_ctx(_mentions())
+    with caplog.at_level("WARNING", logger="kpi_toolkit.sentiment"):
+        view = S.listening_view(ctx)
+        t = S.listening_tables(ctx)
+    assert view.skipped_reason is None
+    text = " ".join([*view.sentences, *view.caveats, *(f"{r.action} {r.evidence}" for r in view.recommendations)])
+    html = view_html(view) + text + " ".join(t["caveats"])
+    assert S.SALT_ENV not in html and "random key" not in html
+    assert any(S.SALT_ENV in r.getMessage() for r in caplog.records if r.name == "kpi_toolkit.sentiment")
+    # privacy unchanged: every author id of the month is a keyed hash (3 of the 4 Lumo mentions have one)
+    ids = t["mentions"]["author_id"].dropna()
+    assert len(ids) == 3 and ids.str.fullmatch(r"a_[0-9a-f]{16}").all()
+    assert not {"@anna", "@bob", "@cid"} & set(ids)
 
 
 def test_mask_handles_masks_handles_and_emails_not_hashtags() -> None:
@@ -327,10 +369,12 @@ def test_demo_crisis_shows_as_negative_spike(demo_root: Path, demo_truth: dict) 
 
 
 @pytest.mark.slow
-def test_demo_listening_view_is_privacy_safe(demo_root: Path, demo_truth: dict) -> None:
+def test_demo_listening_view_is_privacy_safe(demo_root: Path, demo_truth: dict,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from kpi_toolkit.context import load_context
     from kpi_toolkit.display import view_html
 
+    monkeypatch.delenv(S.SALT_ENV, raising=False)  # the random-key case: still no trace in the report
     client = "demo-lumiere"
     crisis = demo_truth["clients"][client]["crisis"]
     ctx = load_context(client=client, month=crisis["in_month"], data_dir=demo_root / "data",
@@ -342,6 +386,7 @@ def test_demo_listening_view_is_privacy_safe(demo_root: Path, demo_truth: dict) 
     raw = ctx.data.mentions
     handles = set(raw["author_id"].dropna().astype(str).head(200)) if "author_id" in raw.columns else set()
     assert not any(h in html for h in handles if len(h) > 3)
+    assert S.SALT_ENV not in html and "random key" not in html  # logged for the operator, not shown
 
 
 @pytest.mark.slow
