@@ -42,8 +42,8 @@ __all__ = [
     "DRIVER_FACTORS", "SEGMENT_COLUMNS", "TOO_FEW", "WEEKDAY_NAMES", "PostMeasure", "SegmentComparison",
     "add_time_segments", "best_posting_times", "bootstrap_ratio_interval", "compare_segments",
     "design_effect", "driver_recommendations", "driver_sentences", "drivers_view", "engagement_drivers",
-    "factor_findings", "format_view", "lookback_posts",
-    "post_measure", "post_tiers", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
+    "factor_findings", "format_view", "level_name", "level_phrase", "lookback_posts",
+    "percentile_shown", "post_measure", "post_tiers", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
     "segment_kpi", "time_slots",
     "segments_view", "top_posts_view", "wilson_interval",
 ]
@@ -491,8 +491,9 @@ class SegmentComparison:
         """The omnibus result in plain words."""
         what = " × ".join(_plain_column(b) for b in self.by)
         if len(self.compared) < 2:
+            small = [level_name(self.by[0], s) if len(self.by) == 1 else s for s in self.too_small]
             return (f"Too few posts to compare {what}s: fewer than two have enough posts"
-                    f"{' (' + ', '.join(self.too_small) + ' are too small)' if self.too_small else ''}.")
+                    f"{' (' + ', '.join(small) + ' are too small)' if small else ''}.")
         verdict = (f"are unlikely to be chance ({format_p(self.p_value)})" if self.significant else
                    f"could be chance ({format_p(self.p_value)})")
         return (f"The differences in {_lower(self.label)} between {len(self.compared)} {what}s {verdict}; "
@@ -1033,9 +1034,14 @@ def post_tiers(
 
     Each post's value (its own numerator / denominator) is compared with the posts of the same
     ``by`` group (platform) published in ``[reference_start, end)`` (default: everything before
-    ``end``): ``percentile`` is the share of reference posts at or below it; ``tier`` is
-    ``"breakout"`` at or above the ``top_quantile`` of the reference, ``"underperformer"`` at or
-    below ``bottom_quantile``, otherwise ``"typical"``. With fewer than ``min_posts`` reference
+    ``end``; the period's own posts are part of it). ``percentile`` is the post's percentile rank
+    in that reference: the share of reference posts below its value plus half the share with
+    exactly its value, so tied values (several posts at 0 %) share the middle of their block
+    instead of all taking its top. ``tier`` is decided on that percentile rounded to a whole
+    percent (:func:`percentile_shown`, the number reports show): ``"breakout"`` when it is at or
+    above ``100 * top_quantile``, ``"underperformer"`` when at or below ``100 * bottom_quantile``,
+    otherwise ``"typical"``. A post shown at the 10th percentile is therefore always an
+    underperformer and one shown at the 11th never is. With fewer than ``min_posts`` reference
     posts the tier is "too few posts to compare". Posts whose value is missing (blank cells, zero
     reach) get tier ``"n/a"``.
 
@@ -1044,13 +1050,16 @@ def post_tiers(
     pandas.DataFrame
         The period's posts, best first: ``post_id``, the ``by`` columns, ``published_local`` (in
         ``tz``; blank when the export has no full time), ``published_month``, ``content_type``, ``text`` (raw: escape it when shown -- :mod:`kpi_toolkit.display`
-        does), ``numerator``, ``denominator``, ``value``, ``percentile``, ``tier``,
-        ``n_reference``, ``threshold_top``, ``threshold_bottom``.
+        does), ``numerator``, ``denominator``, ``value``, ``percentile`` (a fraction, 0-1),
+        ``tier``, ``n_reference``, ``threshold_top`` (the lowest reference value that counts as a
+        breakout; NaN when none does) and ``threshold_bottom`` (the highest reference value that
+        counts as an underperformer).
 
     References
     ----------
-    .. [1] Hyndman, R. J. & Fan, Y. (1996). Sample quantiles in statistical packages. The American
-       Statistician 50(4), 361-365 (definition 7, numpy's default, for the thresholds).
+    .. [1] Percentile rank with ties counted half: ``scipy.stats.percentileofscore(kind="mean")``;
+       Crocker, L. & Algina, J. (1986). Introduction to Classical and Modern Test Theory. Holt,
+       Rinehart and Winston, ch. 19 (percentile ranks).
     """
     by_list = _as_list(by)
     if not 0 < bottom_quantile < top_quantile < 1:
@@ -1091,15 +1100,15 @@ def post_tiers(
         if len(rv) < min_posts:
             period.loc[idx[g["value"].notna().to_numpy()], "tier"] = "too few posts to compare"
             continue
-        hi, lo = np.quantile(rv, [top_quantile, bottom_quantile])
-        period.loc[idx, "threshold_top"] = hi
-        period.loc[idx, "threshold_bottom"] = lo
         v = g["value"].to_numpy(dtype=float)
-        pct = np.searchsorted(rv, v, side="right") / len(rv)
+        pct = _percentile_rank(rv, v)
         has = np.isfinite(v)
         period.loc[idx[has], "percentile"] = pct[has]
-        tier = np.where(v >= hi, "breakout", np.where(v <= lo, "underperformer", "typical"))
-        period.loc[idx[has], "tier"] = tier[has]
+        period.loc[idx[has], "tier"] = _tier(pct, top_quantile, bottom_quantile)[has]
+        ref_tier = _tier(_percentile_rank(rv, rv), top_quantile, bottom_quantile)
+        top_values, bottom_values = rv[ref_tier == "breakout"], rv[ref_tier == "underperformer"]
+        period.loc[idx, "threshold_top"] = top_values.min() if len(top_values) else np.nan
+        period.loc[idx, "threshold_bottom"] = bottom_values.max() if len(bottom_values) else np.nan
     local = when[in_period].dt.tz_convert(tz)
     exact = pd.to_datetime(period["published_at"], utc=True).notna() if "published_at" in period.columns \
         else pd.Series(False, index=period.index)
@@ -1119,6 +1128,30 @@ def post_tiers(
     out.attrs.update(kpi=kpi, label=m.label, unit=m.unit, kind=m.kind, top_quantile=top_quantile, bottom_quantile=bottom_quantile,
                      n_missing_kpi=int(out["value"].isna().sum()))
     return out
+
+
+def _percentile_rank(sorted_reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of the reference below each value plus half the share equal to it (ties counted half)."""
+    below = np.searchsorted(sorted_reference, values, side="left")
+    at_or_below = np.searchsorted(sorted_reference, values, side="right")
+    return (below + at_or_below) / (2 * len(sorted_reference))
+
+
+def percentile_shown(percentile: Any) -> Any:
+    """A percentile (fraction) as the whole number reports show, rounded half up: 0.105 -> 11.
+
+    :func:`post_tiers` decides tiers on this number, so a table's percentile and tier always agree.
+    NaN stays NaN.
+    """
+    p = np.asarray(percentile, dtype=float)
+    out = np.floor(100 * p + 0.5 + 1e-9)   # 1e-9: 100 * 0.105 is 10.4999… in floating point
+    return float(out) if out.ndim == 0 else out
+
+
+def _tier(percentile: np.ndarray, top_quantile: float, bottom_quantile: float) -> np.ndarray:
+    shown = percentile_shown(percentile)
+    return np.where(shown >= round(100 * top_quantile, 6), "breakout",
+                    np.where(shown <= round(100 * bottom_quantile, 6), "underperformer", "typical"))
 
 
 def _utc(t: pd.Timestamp | str) -> pd.Timestamp:
@@ -1148,6 +1181,42 @@ PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "l
 _FORMAT_PLURAL = {"image": "images", "video": "videos", "carousel": "carousels", "text": "text posts",
                   "link": "link posts", "story": "stories", "reel": "reels", "live": "live videos",
                   "short": "shorts", "event": "event posts", "photo": "photos", "status": "status posts"}
+
+
+_NO_DIFFERENCE_NAMES = {"paid_status": "paid / organic", "hour_block": "time of day"}
+
+
+def _and_list(words: Sequence[str]) -> str:
+    """``["a"] -> "a"``, ``["a", "b", "c"] -> "a, b and c"``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _no_difference_sentence(factors: Sequence[str]) -> str:
+    """"Paid / organic and topic made no difference we can be sure of (each could be chance), so the
+    chart leaves them out." -- true whether or not the view's table is shown."""
+    names = [_NO_DIFFERENCE_NAMES.get(f, _plain_column(f)) for f in factors]
+    listed = _and_list(names)
+    one = len(names) == 1
+    return (f"{listed[0].upper()}{listed[1:]} made no difference we can be sure of "
+            f"({'it' if one else 'each'} could be chance), so the chart leaves {'it' if one else 'them'} out.")
+
+
+def level_name(factor: str, level: Any) -> str:
+    """A factor level as a label: ``("platform", "x") -> "X"``, ``("platform", "linkedin") -> "LinkedIn"``,
+    ``(any, "(other)") -> "other formats"``; any other level as it is."""
+    level = str(level)
+    if level == OTHER_LEVEL:
+        return f"other {_plain_column(factor)}s"
+    if level == MISSING_LEVEL:
+        return "not set"
+    if factor == "platform":
+        return PLATFORM_NAMES.get(level.lower(), level)
+    if factor == "weekday" and level.isdigit():
+        return WEEKDAY_NAMES[int(level)]
+    if factor == "hour" and level.isdigit():
+        return f"{int(level):02d}:00"
+    return level
 
 
 def level_phrase(factor: str, level: str) -> str:
@@ -1352,7 +1421,7 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
     sentences.append(cmp.sentence())
     small = seg[~seg["enough_posts"]]
     if len(small):
-        listed = ", ".join(f"{s} ({_n_posts(n)})" for s, n in zip(small[by], small["n_posts"], strict=True))
+        listed = ", ".join(f"{level_name(by, s)} ({_n_posts(n)})" for s, n in zip(small[by], small["n_posts"], strict=True))
         sentences.append(f"{len(small)} {_plain_column(by)}{'s have' if len(small) > 1 else ' has'} "
                          f"{TOO_FEW} (fewer than {opts.min_posts} posts): {listed}.")
     caveats = _common_caveats(seg)
@@ -1479,11 +1548,12 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     keep = drv["factor"].isin({"content_type", "hour_block"} | sig_factors)
     chart = drv[keep.to_numpy()]
     chart.attrs.update(drv.attrs)
-    fig, ax = _new_fig(height_in=0.3 * len(chart) + 1.8)
+    n_rows = int((~chart["is_reference"] & chart["irr"].notna()).sum()) + chart["factor"].nunique()
+    fig, ax = _new_fig(height_in=0.3 * n_rows + 1.8)
     plot_drivers(chart, ax=ax, title=f"{drv.attrs['numerator'].capitalize()} per {drv.attrs['denominator']} "
-                 f"against the most common level, {window}")
+                 f"against the most common group, {window}")
     sentences = driver_sentences(drv, top=3)
-    table_only = sorted({_plain_column(f) for f in drv.loc[~keep.to_numpy(), "factor"]})
+    table_only = [f for f in DRIVER_FACTORS if f in set(drv.loc[~keep.to_numpy(), "factor"])]
     caveats = [f"Model: {drv.attrs['model']} over {drv.attrs['n_posts']:,} posts of {window}; each factor "
                "is compared with its most common level, the others held fixed. p-values are Holm-corrected "
                f"for the {int((~drv['is_reference']).sum())} comparisons (the intervals are not)."]
@@ -1493,8 +1563,7 @@ def drivers_view(ctx: ReportContext) -> ReportView:
         caveats.append("The negative binomial model did not converge; a Poisson model with robust errors "
                        "was used instead.")
     if table_only:
-        caveats.append(f"No difference unlikely to be chance for {' or '.join(table_only)}: shown in the "
-                       "table only.")
+        caveats.append(_no_difference_sentence(table_only))
     a = drv.attrs
     left_out = [f"{_n_posts(a['n_missing_kpi'])} with blank {a['numerator']} or {a['denominator']} cells"
                 if a["n_missing_kpi"] else "",
@@ -1503,13 +1572,16 @@ def drivers_view(ctx: ReportContext) -> ReportView:
     if any(left_out):
         caveats.append("Left out of the model: " + "; ".join(x for x in left_out if x) + ".")
     if drv.attrs["pooled"]:
-        caveats.append("Levels with fewer than {} posts were pooled as '(other)': {}.".format(
-            opts.min_posts, "; ".join(f"{_plain_column(f)}: {', '.join(v)}" for f, v in drv.attrs["pooled"].items())))
+        caveats.append(f"With fewer than {opts.min_posts} posts each, these were grouped together: " + "; ".join(
+            f"{_and_list([level_name(f, x) for x in v])} as '{level_name(f, OTHER_LEVEL)}'"
+            for f, v in drv.attrs["pooled"].items()) + ".")
     recs = driver_recommendations(drv, tz=ctx.tz, window=window)
     table = drv[~drv["is_reference"]].assign(
         effect=lambda d: [times(x) for x in d["irr"]],
         interval=lambda d: [f"{_num2(a)}-{_num2(b)}" for a, b in zip(d["ci_low"], d["ci_high"], strict=True)],
         p=lambda d: [format_p(p) for p in d["p_adjusted"]],
+        level=lambda d: [level_name(f, x) for f, x in zip(d["factor"], d["level"], strict=True)],
+        reference=lambda d: [level_name(f, x) for f, x in zip(d["factor"], d["reference"], strict=True)],
         factor=lambda d: [_plain_column(f) for f in d["factor"]])[
         ["factor", "level", "reference", "n_posts", "effect", "interval", "p"]].rename(columns={
             "factor": "What", "level": "Level", "reference": "Compared with", "n_posts": "Posts",
@@ -1563,7 +1635,14 @@ def driver_recommendations(drivers: pd.DataFrame, *, tz: str = "UTC", window: st
 
 
 def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> ReportView:
-    """The month's best and weakest posts against the client's own history (text shown escaped)."""
+    """The month's breakouts and underperformers against the client's own history.
+
+    The tiers are those of :func:`post_tiers` (percentile ranks within each platform). The table
+    lists exactly the posts the first sentence counts: the ``top`` breakouts with the highest
+    percentiles, then the ``bottom`` underperformers with the lowest, best first, and a sentence
+    says how many of each are shown when there are more. Four columns (post, KPI, percentile,
+    tier) fit a phone; post text is shown escaped.
+    """
     key, title = "segments-top-posts", "Posts of the month that stood out"
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
@@ -1578,36 +1657,78 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     if tiers.empty:
         return ReportView.skipped(key, title, f"no posts published in {ctx.month}")
     label, unit = _lower(tiers.attrs["label"]), _unit(tiers)
-    breakout = tiers[tiers["tier"] == "breakout"]
-    under = tiers[tiers["tier"] == "underperformer"]
-    sentences = [f"{len(breakout)} of the month's {len(tiers)} posts broke out (at or above the "
-                 f"{_ordinal(round(100 * hi_q))} percentile of {label} among the posts of {window} on their "
-                 f"platform); {len(under)} {'was' if len(under) == 1 else 'were'} at or below the "
-                 f"{_ordinal(round(100 * lo_q))} percentile."]
-    if len(breakout):
-        b = breakout.iloc[0]
+    order = ["percentile", "value", "post_id"]
+    breakout = tiers[tiers["tier"] == "breakout"].sort_values(order, ascending=[False, False, True])
+    under = tiers[tiers["tier"] == "underperformer"].sort_values(order, ascending=[True, True, True])
+    n_b, n_u = len(breakout), len(under)
+    sentences = [f"{n_b} of the month's {_n_posts(len(tiers))} broke out: at or above the "
+                 f"{_percentile_words(hi_q)} percentile of {label} among the posts of {window} on the same "
+                 f"platform. {n_u} underperformed: at or below the {_percentile_words(lo_q)} percentile."]
+    shown_b, shown_u = breakout.head(max(top, 0)), under.head(max(bottom, 0))
+    listed = [x for x in (_shown_of(len(shown_b), n_b, "breakout", "best"),
+                          _shown_of(len(shown_u), n_u, "underperformer", "weakest")) if x]
+    if listed:
+        sentences.append(f"The table lists {' and '.join(listed)}, best first.")
+    if len(shown_b):
+        b = shown_b.iloc[0]
         quote = f", \u201c{_snippet(b['text'], 80)}\u201d" if _snippet(b["text"], 80) else ""
-        sentences.append(f"The best: {_article(str(b['content_type']))} {b['content_type']} on "
+        sentences.append(f"The biggest breakout: {_article(_format_word(b))} {_format_word(b)} on "
                          f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
-                         f"{fmt_value(b['value'], unit)}{quote}.")
-    shown = pd.concat([tiers[tiers["value"].notna()].head(top),
-                       tiers[tiers["value"].notna()].tail(bottom)]).drop_duplicates("post_id")
-    table = pd.DataFrame({
-        "Date": [_when(r, "%d %b %H:%M") for _, r in shown.iterrows()],
-        "Platform": [PLATFORM_NAMES.get(p, p) for p in shown["platform"]],
-        "Format": shown["content_type"].fillna("").to_numpy(),
-        "Post": [_snippet(t, 120) for t in shown["text"]],
-        label[0].upper() + label[1:]: [fmt_value(v, unit) for v in shown["value"]],
-        "Percentile": [f"{100 * p:.0f}" if np.isfinite(p) else "n/a" for p in shown["percentile"]],
-        "Tier": shown["tier"].to_numpy(),
-    })
-    caveats = [f"Percentiles compare each post with the posts of {window} on the same platform; a post "
-               "with little reach can have an extreme rate by chance."]
+                         f"{fmt_value(b['value'], unit)}, the {_ordinal(int(percentile_shown(b['percentile'])))} "
+                         f"percentile{quote}.")
+    shown = pd.concat([shown_b, shown_u.iloc[::-1]])
+    table = None
+    if len(shown):
+        table = pd.DataFrame({
+            "Post": [_post_cell(r) for _, r in shown.iterrows()],
+            label[0].upper() + label[1:]: [fmt_value(v, unit) for v in shown["value"]],
+            "Percentile": [_ordinal(int(percentile_shown(p))) for p in shown["percentile"]],
+            "Tier": shown["tier"].astype(str).to_numpy(),
+        })
+    caveats = [f"Percentiles compare each post with the posts of {window} on the same platform (posts with "
+               "the same value share the middle of their places); a post with little reach can have an "
+               "extreme rate by chance."]
+    few = tiers[tiers["tier"] == "too few posts to compare"]
+    if len(few):
+        names = sorted({PLATFORM_NAMES.get(p, p) for p in few["platform"]}) if "platform" in few.columns else []
+        on = f" on {' and '.join(names)}" if names else ""
+        caveats.append(f"{_n_posts(len(few))}{on} {'is' if len(few) == 1 else 'are'} neither breakout nor "
+                       f"underperformer: {TOO_FEW} (fewer than {opts.min_posts} posts{on} in {window}).")
     n_na = int(tiers["value"].isna().sum())
     if n_na:
-        caveats.append(f"{n_na} posts have no {label} (blank cells or zero reach) and are not ranked.")
+        caveats.append(f"{_n_posts(n_na)} {'has' if n_na == 1 else 'have'} no {label} (blank cells or zero "
+                       "reach) and {} not ranked.".format("is" if n_na == 1 else "are"))
     return ReportView(key=key, title=title, sentences=sentences, table=table, caveats=caveats,
-                      extra={"tiers": tiers})
+                      extra={"tiers": tiers, "shown": shown.reset_index(drop=True)})
+
+
+def _shown_of(n_shown: int, n: int, noun: str, which: str) -> str:
+    """"all 4 breakouts" / "the breakout" / "the 3 weakest of the 6 underperformers"."""
+    if n == 0 or n_shown == 0:
+        return ""
+    plural = noun + ("" if n == 1 else "s")
+    if n_shown == n:
+        return f"the {plural}" if n == 1 else f"all {n} {plural}"
+    return f"the {which} of the {n} {plural}" if n_shown == 1 else f"the {n_shown} {which} of the {n} {plural}"
+
+
+def _percentile_words(q: float) -> str:
+    """``0.9 -> "90th"``, ``0.925 -> "92.5th"``."""
+    x = round(100 * q, 6)
+    return _ordinal(int(x)) if x == int(x) else f"{x:g}th"
+
+
+def _format_word(row: Any) -> str:
+    fmt = row.get("content_type")
+    return str(fmt) if isinstance(fmt, str) and fmt else "post"
+
+
+def _post_cell(row: Any) -> str:
+    """"Instagram reel, 20 Nov: “Your trail photos…”" -- one column instead of four, for phones."""
+    platform = PLATFORM_NAMES.get(row["platform"], row["platform"]) if "platform" in row.index else ""
+    what = f"{platform} {_format_word(row)}".strip()
+    text = _snippet(row["text"], 80)
+    return f"{what}, {_when(row, '%d %b')}" + (f": \u201c{text}\u201d" if text else "")
 
 
 def segments_view(ctx: ReportContext) -> list[ReportView]:
@@ -1693,7 +1814,7 @@ def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) 
     label = seg.attrs["label"]
     seg = seg.sort_values("value", ascending=False, na_position="last", kind="stable")
     return pd.DataFrame({
-        _plain_column(by).capitalize(): seg[by].astype(str).to_numpy(),
+        _plain_column(by).capitalize(): [level_name(by, x) for x in seg[by]],
         "Posts": seg["n_posts"].to_numpy(),
         label[0].upper() + label[1:]: [fmt_value(v, unit) for v in seg["value"]],
         f"{100 * confidence:g} % CI": [fmt_interval(a, b, unit, confidence=confidence).split("CI ")[-1]
@@ -1704,6 +1825,6 @@ def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) 
 
 
 def _alt_segments(seg: pd.DataFrame, *, by: str, unit: str) -> str:
-    parts = [f"{s}: {fmt_value(v, unit)} ({n} post{'s' * (n != 1)})" for s, v, n in
+    parts = [f"{level_name(by, s)}: {fmt_value(v, unit)} ({n} post{'s' * (n != 1)})" for s, v, n in
              zip(seg[by], seg["value"], seg["n_posts"], strict=True)]
     return f"{seg.attrs['label']} by {_plain_column(by)} with intervals. " + "; ".join(parts)

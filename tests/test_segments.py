@@ -421,13 +421,120 @@ def test_post_tiers_against_own_history() -> None:
     df = posts_frame(hist + month)
     tiers = S.post_tiers(df, start="2026-10-01", end="2026-11-01", tz="Europe/Helsinki", min_posts=20)
     assert len(tiers) == 4
-    # reference: 24 posts with a value (20 in Sept, 3 in Oct; the zero-reach post has none)
+    # reference: 23 posts with a value (20 in Sept, 3 in Oct; the zero-reach post has none)
     assert (tiers["n_reference"] == 23).all()
     assert tiers["tier"].tolist() == ["breakout", "typical", "underperformer", "n/a"]
-    assert tiers["value"].iloc[0] == pytest.approx(0.25) and tiers["percentile"].iloc[0] == pytest.approx(1.0)
+    # percentile rank, ties counted half, over 2 * 23 = 46 halves:
+    # 25 %: 22 below, itself -> (2*22 + 1) / 46; 10 %: 10 below (1 % twice, 2-9 %), 2 equal -> 22 / 46;
+    # 1 %: 0 below, 2 equal (Sept 1 and Oct) -> 2 / 46
+    assert tiers["value"].iloc[0] == pytest.approx(0.25)
+    np.testing.assert_allclose(tiers["percentile"].iloc[:3], [45 / 46, 22 / 46, 2 / 46])
+    assert np.isnan(tiers["percentile"].iloc[3])
+    # the lowest past value that counts as a breakout: 20 % is (2*21 + 1) / 46 = 93.5 % -> 93rd;
+    # 19 % is 41 / 46 -> 89th. The highest underperformer: 1 % (4th); 2 % is 5 / 46 = 10.9 % -> 11th
+    assert tiers["threshold_top"].iloc[0] == pytest.approx(0.20)
+    assert tiers["threshold_bottom"].iloc[0] == pytest.approx(0.01)
     assert tiers["text"].iloc[0] == "<script>x</script>"      # raw here; escaped when displayed
     few = S.post_tiers(df, start="2026-10-01", end="2026-11-01", min_posts=50)
     assert set(few["tier"]) == {"too few posts to compare", "n/a"}
+
+
+def _tier_posts() -> pd.DataFrame:
+    """Two platforms of 25 posts each (reach 100), October the report month, September history.
+
+    Facebook: likes 0, 0, 0, 1, 2 … 22. A post with k likes (k >= 1) has k + 2 posts below it, so
+    its percentile rank is (2 (k + 2) + 1) / 50 = 4k + 10 %; the three zeros share places 1-3: 3 / 50
+    = 6 %. The old rule (share at or below, 3 / 25 = 12 %) showed them at 12 yet called them
+    underperformers. October: two zeros (6th), 1 like (14th), 20, 21, 22 likes (90th, 94th, 98th).
+    Instagram: likes 0 × 6, 1 … 19: the zeros share places 1-6, 6 / 50 = 12 % (typical, not an
+    underperformer); k likes: (2 (k + 5) + 1) / 50 = 4k + 22 %. October: one zero (12th), 10 likes
+    (62nd), 18 and 19 likes (94th, 98th).
+    """
+    fb = [0, 0, 0, *range(1, 23)]
+    ig = [0] * 6 + list(range(1, 20))
+    october = {("facebook", 0): 2, ("facebook", 1): 1, ("facebook", 20): 1, ("facebook", 21): 1,
+               ("facebook", 22): 1, ("instagram", 0): 1, ("instagram", 10): 1, ("instagram", 18): 1,
+               ("instagram", 19): 1}
+    rows, left = [], dict(october)
+    for platform, likes in [("facebook", x) for x in fb] + [("instagram", x) for x in ig]:
+        in_month = left.get((platform, likes), 0) > 0
+        if in_month:
+            left[(platform, likes)] -= 1
+        day = 10 + len(rows) % 15          # the 25th post (22 likes on Facebook): 19 Oct
+        rows.append({"platform": platform, "likes": likes, "reach": 100, "text": f"{platform} {likes} likes",
+                     "published_at": f"2026-{'10' if in_month else '09'}-{day:02d}T10:00:00Z"})
+    return posts_frame(rows)
+
+
+def test_post_tiers_tied_zeros_get_the_middle_of_their_places() -> None:
+    tiers = S.post_tiers(_tier_posts(), start="2026-10-01", end="2026-11-01", tz="Europe/Helsinki")
+    shown = {(r.platform, round(100 * r.value)): (int(S.percentile_shown(r.percentile)), r.tier)
+             for r in tiers.itertuples()}
+    assert shown == {("facebook", 0): (6, "underperformer"), ("facebook", 1): (14, "typical"),
+                     ("facebook", 20): (90, "breakout"), ("facebook", 21): (94, "breakout"),
+                     ("facebook", 22): (98, "breakout"), ("instagram", 0): (12, "typical"),
+                     ("instagram", 10): (62, "typical"), ("instagram", 18): (94, "breakout"),
+                     ("instagram", 19): (98, "breakout")}
+    assert len(tiers) == 10 and (tiers["tier"] == "underperformer").sum() == 2
+    # one rule, both ends: the tier follows the percentile as shown, whatever the ties
+    pct = S.percentile_shown(tiers["percentile"].to_numpy())
+    assert ((pct <= 10) == (tiers["tier"] == "underperformer")).all()
+    assert ((pct >= 90) == (tiers["tier"] == "breakout")).all()
+
+
+def test_percentile_shown_rounds_half_up_as_the_tiers_do() -> None:
+    assert S.percentile_shown(0.105) == 11.0            # 100 * 0.105 is 10.4999… in floating point
+    assert S.percentile_shown(0.1049) == 10.0
+    assert S.percentile_shown(5 / 46) == 11.0          # 10.87 %
+    np.testing.assert_array_equal(S.percentile_shown([0.0016, 0.895, np.nan]), [0.0, 90.0, np.nan])
+    tiers = S._tier(np.array([0.1049, 0.105, 0.8949, 0.895]), 0.9, 0.1)
+    assert tiers.tolist() == ["underperformer", "typical", "typical", "breakout"]
+
+
+def test_top_posts_table_lists_exactly_the_posts_the_sentence_counts() -> None:
+    ctx = _ctx(_tier_posts(), min_posts=20)
+    view = S.top_posts_view(ctx)
+    assert view.sentences[0] == (
+        "5 of the month's 10 posts broke out: at or above the 90th percentile of engagement rate (by "
+        "reach) among the posts of the last 12 months on the same platform. 2 underperformed: at or "
+        "below the 10th percentile.")
+    assert view.sentences[1] == "The table lists all 5 breakouts and all 2 underperformers, best first."
+    assert view.sentences[2] == ("The biggest breakout: an image on Facebook (19 Oct) at 22.0 %, the 98th "
+                                 "percentile, \u201cfacebook 22 likes\u201d.")
+    t = view.table
+    assert list(t.columns) == ["Post", "Engagement rate (by reach)", "Percentile", "Tier"]  # fits a phone
+    # best first: percentile, then rate; the two facebook zeros tie, in post order
+    assert t["Percentile"].tolist() == ["98th", "98th", "94th", "94th", "90th", "6th", "6th"]
+    assert t["Engagement rate (by reach)"].tolist() == ["22.0 %", "19.0 %", "21.0 %", "18.0 %", "20.0 %",
+                                                        "0 %", "0 %"]
+    assert t["Tier"].tolist() == ["breakout"] * 5 + ["underperformer"] * 2
+    assert t["Post"].iloc[1].startswith("Instagram image, ") and t["Post"].iloc[1].endswith(
+        ": \u201cinstagram 19 likes\u201d")
+    # the counts of the sentence are the rows of the table
+    n_b, n_u = map(int, re.findall(r"(\d+) (?:of the month's \d+ posts broke out|underperformed)",
+                                   view.sentences[0]))
+    assert (t["Tier"] == "breakout").sum() == n_b and (t["Tier"] == "underperformer").sum() == n_u
+    # every row's percentile agrees with its tier
+    assert all((int(p[:-2]) <= 10) == (tier == "underperformer") and (int(p[:-2]) >= 90) == (tier == "breakout")
+               for p, tier in zip(t["Percentile"], t["Tier"], strict=True))
+
+
+def test_top_posts_table_says_how_many_it_shows_of_how_many() -> None:
+    view = S.top_posts_view(_ctx(_tier_posts(), min_posts=20), top=3, bottom=1)
+    assert view.sentences[1] == ("The table lists the 3 best of the 5 breakouts and the weakest of the 2 "
+                                 "underperformers, best first.")
+    assert view.table["Percentile"].tolist() == ["98th", "98th", "94th", "6th"]
+    assert view.table["Engagement rate (by reach)"].tolist() == ["22.0 %", "19.0 %", "21.0 %", "0 %"]
+    assert view.table["Tier"].tolist() == ["breakout"] * 3 + ["underperformer"]
+    none = S.top_posts_view(_ctx(_tier_posts(), min_posts=20), top=0, bottom=0)
+    assert none.table is None and len(none.sentences) == 1
+
+
+def test_top_posts_without_history_say_why_they_are_not_tiered() -> None:
+    view = S.top_posts_view(_ctx(_tier_posts(), min_posts=26))     # 25 posts per platform: too few
+    assert view.sentences[0].startswith("0 of the month's 10 posts broke out") and view.table is None
+    assert ("10 posts on Facebook and Instagram are neither breakout nor underperformer: too few posts to "
+            "conclude (fewer than 26 posts on Facebook and Instagram in the last 12 months).") in view.caveats
 
 
 # ------------------------------------------------------------------------------------------------
@@ -516,6 +623,59 @@ def test_views_on_simulated_client(sim: pd.DataFrame) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "breakout" in html
     assert all(v.alt_text for v in (fmt, timing, drivers))
+    # the client report drops the drivers table (report.driver_views): no caveat may point at it
+    assert ("Paid / organic and topic made no difference we can be sure of (each could be chance), so the "
+            "chart leaves them out.") in drivers.caveats
+    assert not any("table only" in c or "unlikely to be chance for" in c for c in drivers.caveats)
+    labels = [t.get_text() for t in drivers.figure.axes[0].get_yticklabels()]
+    assert labels[:2] == ["Format, against image", "link"]
+    assert labels[5:7] == ["Platform, against Instagram", "Facebook"]     # not "platform: facebook vs instagram"
+
+
+def test_no_difference_caveat_in_plain_words() -> None:
+    assert S._no_difference_sentence(["topic"]) == ("Topic made no difference we can be sure of (it could "
+                                                    "be chance), so the chart leaves it out.")
+    assert S._no_difference_sentence(["paid_status", "topic"]) == (
+        "Paid / organic and topic made no difference we can be sure of (each could be chance), so the chart "
+        "leaves them out.")
+
+
+def test_driver_chart_labels_use_display_names() -> None:
+    from kpi_toolkit.plotting.segments import driver_group_label, plot_drivers
+
+    assert [S.level_name("platform", p) for p in ("x", "linkedin", "tiktok", "facebook", "mastodon")] == [
+        "X", "LinkedIn", "TikTok", "Facebook", "mastodon"]
+    assert S.level_name("content_type", "(other)") == "other formats"
+    assert S.level_name("topic", "(not set)") == "not set"
+    assert driver_group_label("platform", "linkedin") == "Platform, against LinkedIn"
+    assert driver_group_label("paid_status", "organic") == "Paid / organic, against organic"
+    drv = pd.DataFrame({
+        "factor": ["platform"] * 3 + ["content_type"] * 2,
+        "level": ["linkedin", "tiktok", "x", "image", "(other)"],
+        "reference": ["linkedin"] * 3 + ["image"] * 2,
+        "is_reference": [True, False, False, True, False], "n_posts": [50, 30, 40, 60, 25],
+        "irr": [1.0, 1.4, 0.3, 1.0, 1.1], "ci_low": [np.nan, 1.1, 0.2, np.nan, 0.8],
+        "ci_high": [np.nan, 1.8, 0.4, np.nan, 1.5], "significant": [False, True, True, False, False],
+        "enough_posts": [True] * 5})
+    ax = plot_drivers(drv)
+    ticks = ax.get_yticklabels()
+    assert [t.get_text() for t in ticks] == ["Platform, against LinkedIn", "TikTok", "X",
+                                             "Format, against image", "other formats"]
+    assert [t.get_fontweight() for t in ticks] == ["bold", "normal", "normal", "bold", "normal"]
+    assert ticks[0].get_fontsize() >= 10                          # legible at a phone's 44 % scale
+
+
+def test_segment_views_name_platforms_as_clients_write_them() -> None:
+    rows = [{"platform": p, "likes": 5 + i % 3, "published_at": f"2026-10-{1 + i % 28:02d}T10:00:00Z"}
+            for p, n in (("linkedin", 25), ("x", 25), ("tiktok", 3)) for i in range(n)]
+    view = S.format_view(_ctx(posts_frame(rows), min_posts=20), by="platform")
+    assert sorted(view.table["Platform"]) == ["LinkedIn", "TikTok", "X"]
+    assert view.sentences[-1] == "1 platform has too few posts to conclude (fewer than 20 posts): TikTok (3 posts)."
+    ticks = [t.get_text() for t in view.figure.axes[0].get_yticklabels()]
+    assert sorted(ticks) == ["LinkedIn", "TikTok", "X"]
+    few = S.compare_segments(posts_frame(rows), by="platform", min_posts=26)
+    assert few.sentence() == ("Too few posts to compare platforms: fewer than two have enough posts "
+                              "(LinkedIn, TikTok, X are too small).")
 
 
 def test_views_skip_when_posts_are_missing() -> None:
@@ -711,8 +871,9 @@ def test_uci_views_without_full_timestamps(uci) -> None:  # noqa: ANN001
     _, posts = uci
     ctx = _ctx(posts, month="2014-12", tz="UTC")
     top = S.top_posts_view(ctx)
-    assert set(top.table["Date"]) == {"Dec 2014"}               # month only: no invented day or time
-    assert top.sentences[1].startswith("The best: an image on Facebook (Dec 2014) at ")
+    # month only: no invented day or time
+    assert all(re.match(r"Facebook \w+, Dec 2014(: |$)", post) for post in top.table["Post"])
+    assert top.sentences[2].startswith("The biggest breakout: an image on Facebook (Dec 2014) at ")
     timing = S.posting_time_view(ctx)                           # from the export's own Post Hour
     assert timing.sentences[0].startswith("Facebook: posts published ")
 

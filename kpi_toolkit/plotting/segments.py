@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, wrap_label
 
-__all__ = ["plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi",
+__all__ = ["driver_group_label", "plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi",
            "plot_time_slots"]
 
 _LIGHT_GREY = "#e6e6e6"
@@ -38,8 +38,11 @@ def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None
     """
     if ax is None:
         _, ax = new_figure(height_in=max(2.4, 0.45 * len(seg) + 1.6))
+    from kpi_toolkit.segments import level_name
+
     cols = [by] if by else list(seg.attrs.get("by", [seg.columns[0]]))
-    labels = [" / ".join(str(v) for v in row) for row in seg[cols].itertuples(index=False)]
+    labels = [" / ".join(level_name(c, v) for c, v in zip(cols, row, strict=True))
+              for row in seg[cols].itertuples(index=False)]
     order = np.argsort(seg["value"].fillna(-np.inf).to_numpy(), kind="stable")
     y = np.arange(len(seg))
     rate = seg.attrs.get("kind") == "rate"
@@ -171,23 +174,41 @@ def plot_posting_heatmaps(grid: pd.DataFrame, *, title: str | None = None, ncols
     return fig
 
 
+def driver_group_label(factor: str, reference: Any) -> str:
+    """The heading of a factor's rows in :func:`plot_drivers`, in plain words:
+    ``("platform", "linkedin") -> "Platform, against LinkedIn"``."""
+    from kpi_toolkit.segments import _plain_column, level_name
+
+    what = "paid / organic" if factor == "paid_status" else _plain_column(factor)
+    return f"{what[:1].upper()}{what[1:]}, against {level_name(factor, reference)}"
+
+
 def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Incidence-rate ratios with intervals on a log scale (forest plot); 1 = no difference.
+
+    Rows are grouped by factor under a heading that names the level they are compared with
+    ("Platform, against Instagram"); each row is labelled with its level's display name ("X",
+    "LinkedIn", "other formats"), so the labels stay short and leave the plot most of a phone-width
+    figure.
 
     References
     ----------
     .. [1] Lewis, S. & Clarke, M. (2001). Forest plots: trying to see the wood and the trees. BMJ
        322, 1479-1480.
     """
-    d = drivers[~drivers["is_reference"] & drivers["irr"].notna()].reset_index(drop=True)
-    if ax is None:
-        _, ax = new_figure(height_in=max(2.4, 0.4 * len(d) + 1.8))
-    from kpi_toolkit.segments import _plain_column
+    from kpi_toolkit.segments import level_name
 
-    labels = [f"{_plain_column(f)}: {lvl}\nvs {ref}" for f, lvl, ref in
-              zip(d["factor"], d["level"], d["reference"], strict=True)]
-    y = np.arange(len(d))[::-1]
-    for pos, r in zip(y, d.itertuples(), strict=True):
+    d = drivers[~drivers["is_reference"] & drivers["irr"].notna()].reset_index(drop=True)
+    rows: list[tuple[str, Any]] = []     # (label, the level's row or None for a heading)
+    for factor, g in d.groupby("factor", sort=False):
+        rows.append((driver_group_label(str(factor), g["reference"].iloc[0]), None))
+        rows += [(level_name(str(factor), r.level), r) for r in g.itertuples()]
+    if ax is None:
+        _, ax = new_figure(height_in=max(2.4, 0.3 * len(rows) + 1.8))
+    y = np.arange(len(rows))[::-1]
+    for pos, (_, r) in zip(y, rows, strict=True):
+        if r is None:
+            continue
         ok = bool(r.enough_posts)
         colour = (OKABE_ITO[2] if r.irr > 1 else OKABE_ITO[3]) if (r.significant and ok) else GREY
         if np.isfinite(r.ci_low) and np.isfinite(r.ci_high):
@@ -199,13 +220,21 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
 
     lo, hi = ax.get_xlim()
     ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if lo <= t <= hi]
+    span = np.log(hi / lo)
+    for t in (0.75, 1.5):   # in a narrow range, where they do not crowd their neighbours
+        if lo <= t <= hi and all(abs(np.log(t / u)) >= 0.2 * span for u in ticks):
+            ticks = sorted([*ticks, t])
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _p: ""))
-    ax.set_yticks(y, labels, fontsize=9)
+    ax.set_yticks(y, [label for label, _ in rows], fontsize=10)
+    for tick, (_, r) in zip(ax.get_yticklabels(), rows, strict=True):
+        if r is None:
+            tick.set_fontweight("bold")
+    ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlabel(f"{drivers.attrs.get('numerator', 'engagements').capitalize()} per "
-                  f"{drivers.attrs.get('denominator', 'reach')}, times the reference "
+                  f"{drivers.attrs.get('denominator', 'reach')}; 1× = same as the group compared with "
                   f"({100 * float(drivers.attrs.get('confidence', 0.95)):g} % interval)")
     ax.grid(axis="y", visible=False)
     ax.set_title(title or "What drives engagement")
