@@ -42,17 +42,34 @@ a 390-pixel screen, and a long column (an alert's likely cause) squeezed into a 
 row a screen tall."""
 
 
+STACK_LONG_TEXT = 40
+"""A table of three or more columns with a cell longer than this many characters (a post's text, a
+recommendation's evidence) is stacked too: squeezed beside two other columns on a phone, such a cell
+ran a screen tall and pushed the last column past the edge ("underperforme")."""
+
+
+def _stacks(df: pd.DataFrame) -> bool:
+    if len(df.columns) >= STACK_MIN_COLUMNS:
+        return True
+    if len(df.columns) < 3 or df.empty:
+        return False
+    text = df.select_dtypes(exclude="number")
+    return bool(len(text.columns)) and int(text.astype("string").fillna("").apply(lambda c: c.str.len()).max().max()) \
+        > STACK_LONG_TEXT
+
+
 def table_html(df: pd.DataFrame, *, index: bool = False, classes: str = "kpi-table") -> str:
     """A small table, every cell escaped; wide ones carry each cell's column name for phones.
 
-    Each data cell of a table with :data:`STACK_MIN_COLUMNS` or more columns gets its (escaped)
-    column name as ``data-label``, and the table the class ``kpi-stack``: on a narrow screen the
+    Each data cell of a table with :data:`STACK_MIN_COLUMNS` or more columns, or of three or more
+    with a cell longer than :data:`STACK_LONG_TEXT` characters, gets its (escaped) column name as
+    ``data-label``, and the table the class ``kpi-stack``: on a narrow screen the
     stylesheet shows every row as a card of "column: value" lines.
     """
     import re
 
     out = df.to_html(index=index, escape=True, classes=classes, border=0, na_rep="n/a")
-    if isinstance(df.columns, pd.MultiIndex) or len(df.columns) < STACK_MIN_COLUMNS:
+    if isinstance(df.columns, pd.MultiIndex) or not _stacks(df):
         return out
     labels = [esc(c) for c in df.columns]
 

@@ -1682,7 +1682,7 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
         table = pd.DataFrame({
             "Post": [_post_cell(r) for _, r in shown.iterrows()],
             label[0].upper() + label[1:]: [fmt_value(v, unit) for v in shown["value"]],
-            "Percentile": [_ordinal(int(percentile_shown(p))) for p in shown["percentile"]],
+            "Percentile": [_percentile_cell(percentile_shown(p)) for p in shown["percentile"]],
             "Tier": shown["tier"].astype(str).to_numpy(),
         })
     caveats = [f"Percentiles compare each post with the posts of {window} on the same platform (posts with "
@@ -1780,6 +1780,13 @@ def _signed_pct(x: float) -> str:
     if round(100 * x) == 0:
         return "0 %"  # not "+0 %" or "−0 %"
     return f"{'+' if x >= 0 else '−'}{abs(100 * x):.0f} %"
+
+
+def _percentile_cell(shown: float) -> str:
+    """A post's percentile in the table: "93rd"; "lowest" for 0 (no post below it, "0th" reads as an
+    error) and "highest" for 100."""
+    n = int(shown)
+    return "lowest" if n <= 0 else "highest" if n >= 100 else _ordinal(n)
 
 
 def _ordinal(n: int) -> str:

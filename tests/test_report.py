@@ -92,6 +92,11 @@ def test_wide_tables_carry_column_names_for_phone_cards() -> None:
     assert "&lt;b&gt;Reach&lt;/b&gt;" in out and "<b>" not in out  # cells still escaped
     narrow = table_html(wide.iloc[:, :4])
     assert "kpi-stack" not in narrow and "data-label" not in narrow
+    # three columns, one holding a post's text: stacked too (beside two columns it ran a screen tall)
+    posts = pd.DataFrame({"Post": ["Instagram reel, 20 Nov: “Your trail photos of the week, featuring the poles”"],
+                          "Rate": ["9.7 %"], "Tier": ["underperformer"]})
+    assert "kpi-stack" in table_html(posts) and "kpi-stack" not in table_html(posts.iloc[:, 1:])
+    assert "kpi-stack" not in table_html(posts.assign(Post="Instagram reel, 20 Nov"))
     css = (__import__("kpi_toolkit.export", fromlist=["TEMPLATES"]).TEMPLATES / "report.css").read_text()
     assert "table.kpi-stack td::before{content:attr(data-label)" in css
 

@@ -909,3 +909,10 @@ def test_a_segment_against_all_posts_that_rounds_to_nothing_reads_0_percent() ->
     assert S._signed_pct(0.004) == "0 %"
     assert S._signed_pct(-0.004) == "0 %"
     assert S._signed_pct(float("nan")) == "n/a"
+
+
+def test_a_posts_percentile_cell_says_lowest_and_highest_in_words() -> None:
+    from kpi_toolkit.segments import _percentile_cell
+
+    assert [_percentile_cell(p) for p in (0, 1, 2, 3, 11, 93, 100)] == [
+        "lowest", "1st", "2nd", "3rd", "11th", "93rd", "highest"]
