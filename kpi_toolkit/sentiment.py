@@ -914,6 +914,10 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
                 priority=1, source="listening", topic="negative-mentions-spike"))
     elif not elsewhere:
         sentences.append("No unusual spike in mentions or negative mentions this month.")
+    else:  # the series this section still watches itself (a sentiment series the data had no scores for)
+        here = [x for x in alert_series(ctx.params.trends.alerts) if x not in elsewhere]
+        if here:
+            sentences.append("No alert on the " + " or the ".join(_ALERT_WORDS[x] for x in here) + " this month.")
     if elsewhere:
         what = " and ".join(_ALERT_WORDS[x] for x in elsewhere)
         sentences.append(f"Spikes and drops in {what} are listed with the month's other alerts under "

@@ -443,3 +443,30 @@ def test_negative_share_change_is_tested_on_days_like_the_snapshot_rates() -> No
     even = S.negative_share_change(frame([("2026-10-01", 10, 3), ("2026-10-02", 10, 3)]), prev)
     assert even["dispersion"] == 1.0
     assert even["p_value"] == pytest.approx(proportions_ztest([6, 4], [20, 20])[1])
+
+
+def test_the_listening_section_says_when_a_series_it_still_watches_had_no_alert(
+        demo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mentions are watched in the trend section; the share of negative mentions (no scores in the data
+    for the trend section to use) is watched here. A quiet month says so for that series."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import AlertRule
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-trailhead", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.trends.alerts = {"mentions": AlertRule(), "negative_share": AlertRule()}
+    real = S.listening_tables
+
+    def quiet(c: object, **kw: object) -> dict:
+        t = real(c, **kw)
+        return {**t, "alerts": t["alerts"].iloc[0:0]}
+
+    monkeypatch.setattr(S, "listening_tables", quiet)
+    view = S.listening_view(ctx, alerts_elsewhere=["mentions"], elsewhere_title="How the main numbers are trending")
+    assert "No alert on the share of negative mentions this month." in view.sentences
+    assert ("Spikes and drops in mentions are listed with the month's other alerts under 'How the main numbers "
+            "are trending'.") in view.sentences
+    everything = S.listening_view(ctx, alerts_elsewhere=["mentions", "negative_share"])
+    assert not any(s.startswith("No alert on") for s in everything.sentences)
