@@ -1211,7 +1211,7 @@ def competitor_view(ctx: Any) -> Any:
     if br is not None and len(br):
         b = br.iloc[0]
         sentences.append(f"Breakout competitor posts: {b['brand']} on {PLATFORM_NAMES.get(b['platform'], b['platform'])} "
-                         f"on {b['date']:%d %b} earned {b['multiple']:.1f}× its usual engagements per post"
+                         f"on {b['date'].day} {b['date']:%b} earned {b['multiple']:.1f}× its usual engagements per post"
                          + (f" ({len(br) - 1} more such {'day' if len(br) == 2 else 'days'} this month)." if len(br) > 1
                             else "."))
     # benchmarks and channel score

@@ -1765,7 +1765,7 @@ def _when(row: Any, fmt: str) -> str:
     """A post's local time, or its month when the export has no full time."""
     t = row["published_local"]
     if pd.notna(t):
-        return f"{t:{fmt}}"
+        return f"{t:{fmt}}".replace(f"{t:%d}", str(t.day), 1) if fmt.startswith("%d") else f"{t:{fmt}}"
     m = row.get("published_month")
     return pd.Timestamp(f"{m}-01").strftime("%b %Y") if isinstance(m, str) else "date unknown"
 

@@ -892,7 +892,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
         for a in alerts.itertuples(index=False):
             word = "spike" if a.direction == "spike" else "drop"
             own = f"; owner: {a.owner}" if isinstance(a.owner, str) and a.owner else ""
-            parts.append(f"a {word} in {_ALERT_WORDS.get(a.series, a.series)} on {a.date:%d %b} "
+            parts.append(f"a {word} in {_ALERT_WORDS.get(a.series, a.series)} on {a.date.day} {a.date:%b} "
                          f"({_alert_value(a.series, a.value)} against about "
                          f"{_alert_value(a.series, a.expected)} expected{own})")
         shown = parts[:3]
@@ -905,10 +905,10 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
             days = negs["date"].nunique()
             owner = f" ({first['owner']})" if isinstance(first["owner"], str) and first["owner"] else ""
             recs.append(Recommendation(
-                action=f"Review the negative spike of {first['date']:%d %b} with its owner{owner} and "
+                action=f"Review the negative spike of {first['date'].day} {first['date']:%b} with its owner{owner} and "
                        "prepare a reply for the next one",
                 evidence=(f"{days} {'day' if days == 1 else 'days'} with unusually negative mentions in {month_words}, starting "
-                          f"{first['date']:%d %b} ({_alert_value(first['series'], first['value'])} "
+                          f"{first['date'].day} {first['date']:%b} ({_alert_value(first['series'], first['value'])} "
                           f"{_ALERT_WORDS[first['series']]} against about "
                           f"{_alert_value(first['series'], first['expected'])} expected)."),
                 priority=1, source="listening", topic="negative-mentions-spike"))

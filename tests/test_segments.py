@@ -916,3 +916,10 @@ def test_a_posts_percentile_cell_says_lowest_and_highest_in_words() -> None:
 
     assert [_percentile_cell(p) for p in (0, 1, 2, 3, 11, 93, 100)] == [
         "lowest", "1st", "2nd", "3rd", "11th", "93rd", "highest"]
+
+
+def test_a_posts_day_reads_without_a_leading_zero() -> None:
+    from kpi_toolkit.segments import _when
+
+    row = {"published_local": pd.Timestamp("2026-11-06 09:00", tz="Europe/Helsinki"), "published_month": "2026-11"}
+    assert _when(row, "%d %b") == "6 Nov" and _when({**row, "published_local": pd.NaT}, "%d %b") == "Nov 2026"
