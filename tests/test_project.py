@@ -106,3 +106,16 @@ def test_nbformat_imports_without_building_the_iri_grammar() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_readme_example_parameters_are_valid() -> None:
+    """A new user copies the README's example client first: it must pass validation as printed."""
+    import re
+
+    from kpi_toolkit.params import parse_params
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(client: acme.*?)```", text, flags=re.S).group(1)
+    params = parse_params(yaml.safe_load(block), source="README.md")
+    assert params.client == "acme" and len(params.goals) == 3
+    assert {g.kpi for g in params.goals} == {"engagement_rate_by_reach", "cpa", "reach"}
