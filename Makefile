@@ -43,8 +43,9 @@ test: pyc
 lint: $(STAMP)
 	$(BIN)/ruff check kpi_toolkit tests benchmarks
 
+# Jupyter refuses to start as root unless told; a container often runs as root, so it is told there.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: pyc
 	$(BIN)/python benchmarks/run_all.py
