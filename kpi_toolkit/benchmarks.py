@@ -944,7 +944,7 @@ def benchmark_tables(ctx: Any) -> dict[str, Any]:
 def benchmark_sources(*, path: str | Path | None = None) -> pd.DataFrame:
     """The sources of a benchmark file: title, address, publication date, period and method."""
     _, sources, _ = _benchmark_file(None if path is None else str(path))
-    rows = [{"Source": str(v.get("title", k)).strip(), "Where": str(v.get("url", "")),
+    rows = [{"Source": str(v.get("title", k)).strip(), "Where": str(v.get("url") or "no public address"),
              "Published": str(v.get("published", "")), "Describes": str(v.get("period", "")),
              "How it was made": str(v.get("method", "")).strip()} for k, v in sources.items()]
     return pd.DataFrame(rows, columns=["Source", "Where", "Published", "Describes", "How it was made"])

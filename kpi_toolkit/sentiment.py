@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError, NoDataError
+from .exceptions import DataValidationError, KpiToolkitError, NoDataError
 
 SALT_ENV = "KPI_PSEUDONYM_SALT"
 """Environment variable holding the pseudonymisation key (any string; keep it out of the repo)."""
@@ -736,6 +736,62 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame, *, tz: str | No
             "negative": k1, "scored": n1}
 
 
+def _month_listening_alerts(ctx: Any, hist: pd.DataFrame, *, history_days: int) -> pd.DataFrame:
+    """The month's listening alerts, the same ones the trend section finds wherever it can.
+
+    A series the trends module can compute from the data (brand mentions always; negative mentions
+    and negative share when every scored mention of the history carries the listening tool's own
+    score, read with the same thresholds) goes through the trend section's detector on the trend
+    section's daily series over the whole loaded history, with the same rule (:func:`kpi_toolkit.trends.
+    rule_for`): one spike reads the same in every section and notebook (a separate 365-day baseline
+    had put "about 53 expected" beside the trend section's "about 51", and missed a spike it found).
+    Only sentiment series scored here from the texts (VADER) are detected on this section's history of
+    ``history_days``.
+    """
+    from .trends import detect_anomalies
+    from .trends.alerts import rule_for
+    from .trends.comparisons import daily_series
+
+    p, period, opts = ctx.params, ctx.period, ctx.params.listening
+    wanted = alert_series(p.trends.alerts)
+    provided = ("sentiment_method" in hist.columns and bool(len(hist))
+                and bool((hist["sentiment_method"].astype("string") == "provided").all())
+                and opts.use_provided_scores and not opts.topic_thresholds)
+    by_trends = [k for k in wanted if k == "mentions" or provided]
+    cols = ["series", "date", "value", "expected", "score", "direction", "owner"]
+    rows = []
+    done: list[str] = []
+    if by_trends:
+        th = opts.sentiment_thresholds
+        try:
+            series = daily_series(ctx.data, by_trends, tz=ctx.tz, brand=p.brand,
+                                  sentiment_thresholds=(th.negative, th.positive), end=period.end_day)
+        except KpiToolkitError:
+            series = pd.DataFrame()
+        for k in by_trends:
+            if k not in series.columns or series[k].loc[period.first_day:].notna().sum() == 0:
+                continue
+            rule = rule_for(p.trends, k)
+            try:
+                found = detect_anomalies(series[k].rename(k), freq="D", threshold=rule.threshold,
+                                         direction=rule.direction)
+            except KpiToolkitError:
+                continue  # too short for the trend section (it says it did not check): this section tries
+            hits = found[found["is_anomaly"].astype(bool)]
+            day = pd.DatetimeIndex(hits["timestamp"]).normalize()
+            hits = hits[(day >= period.first_day) & (day < period.end_day)]
+            rows += [{"series": k, "date": pd.Timestamp(r.timestamp).normalize(), "value": float(r.value),
+                      "expected": float(r.expected), "score": float(r.score),
+                      "direction": "spike" if r.value >= r.expected else "dip", "owner": rule.owner}
+                     for r in hits.itertuples(index=False)]
+            done.append(k)
+    own = listening_alerts(hist, start=period.start, end=period.end, tz=ctx.tz, rules=p.trends.alerts,
+                           default_rule=p.trends.default_alert, history_days=history_days,
+                           series=[k for k in wanted if k not in done])
+    out = pd.concat([pd.DataFrame(rows, columns=cols), own[cols]], ignore_index=True) if rows else own
+    return out.sort_values(["date", "series"], kind="stable").reset_index(drop=True)
+
+
 def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) -> dict[str, Any]:
     """Every listening table of one client-month (what :func:`listening_view` and the notebook show).
 
@@ -783,9 +839,7 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     by_topic = sentiment_by_topic(cur, tags, thresholds=opts.sentiment_thresholds,
                                   topic_thresholds=opts.topic_thresholds)
     by_source = sentiment_by(cur, by=["source"]).sort_values("mentions", ascending=False, kind="stable")
-    alerts = listening_alerts(hist, start=period.start, end=period.end, tz=ctx.tz,
-                              rules=p.trends.alerts, default_rule=p.trends.default_alert,
-                              history_days=history_days)
+    alerts = _month_listening_alerts(ctx, hist, history_days=history_days)
     daily = daily_listening(hist, tz=ctx.tz, start=max(start_hist, period.start - pd.Timedelta(days=60)),
                             end=period.end)
     response = (response_metrics(cur) if "needs_response" in cur.columns else None)
@@ -992,7 +1046,8 @@ def alerts_view(ctx: Any, *, days_shown: int = 120) -> Any:
     sentences = [f"Watched for unusual days: {rules}. A day is flagged when it is far from what the "
                  "weekday and recent level lead to expect (the trends module's robust detector; "
                  "thresholds and owners from trends.alerts in the parameters)."]
-    sentences.append(f"{len(alerts)} alert(s) this month." if len(alerts) else "No alert this month.")
+    n = len(alerts)
+    sentences.append(f"{n} {'alert' if n == 1 else 'alerts'} this month." if n else "No alert this month.")
     view = ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
                       alt_text="Line chart of mentions per day with negative mentions shaded and alert days "
                                "circled.")

@@ -470,3 +470,29 @@ def test_the_listening_section_says_when_a_series_it_still_watches_had_no_alert(
             "are trending'.") in view.sentences
     everything = S.listening_view(ctx, alerts_elsewhere=["mentions", "negative_share"])
     assert not any(s.startswith("No alert on") for s in everything.sentences)
+
+
+def test_listening_alerts_are_the_trend_sections_alerts_where_the_trends_can_compute_them(demo_root: Path) -> None:
+    """One spike reads the same everywhere: the listening tables (competitor notebook) and the trend
+    section give the same day, value and expected level for brand mentions."""
+    from kpi_toolkit import trends
+    from kpi_toolkit.context import load_context
+
+    from .conftest import DEMO_END_MONTH
+
+    found = 0
+    for client in ("demo-ledgerly", "demo-lumiere", "demo-trailhead"):
+        ctx = load_context(client=client, month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters")
+        ours = S.listening_tables(ctx)["alerts"]
+        theirs = trends.trend_view(ctx).extra["alerts"]
+        theirs = theirs[theirs["kpi"] == "mentions"]
+        for _, w in theirs.iterrows():  # the trend window's most unusual day is one of our alert days
+            day = ours[(ours["series"] == "mentions") & (ours["date"] == pd.Timestamp(w["peak_at"]).normalize())]
+            assert len(day) == 1, (client, w["peak_at"])
+            assert day["value"].iloc[0] == pytest.approx(w["value"])
+            assert day["expected"].iloc[0] == pytest.approx(w["expected"])
+            found += 1
+        assert set(ours.loc[ours["series"] == "mentions", "date"]) <= {
+            d for _, w in theirs.iterrows() for d in pd.date_range(w["start"], w["end"], freq="D")}
+    assert found >= 1  # the demo plants at least one mention spike in its last month
