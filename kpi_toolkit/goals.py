@@ -279,7 +279,7 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
 
     owner = f" ({r['owner']})" if r.get("owner") else ""
     aim = "at least" if r["direction"] == "at_least" else "at most"
-    what = f"{r['label']}: {aim} {fmt(r['target'])}"
+    what = f"{r['label']}: {aim} {fmt(r['target'])}" if math.isfinite(r["target"]) else f"{r['label']}"
     what += f" in {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month" else \
         f" in total from {r['start']:%d %b %Y} to {r['by']:%d %b %Y}"
     if r["status"] == "no_data":
@@ -325,22 +325,23 @@ def goals_view(ctx: ReportContext) -> ReportView:
     paced = _paced(ctx.data, ctx.params, ctx.month, repetitions=2000, seed=42, on_track=ON_TRACK_P,
                    off_track=OFF_TRACK_P, cache=ctx.cache)
     df = pd.DataFrame([p.row for p in paced], columns=GOAL_COLUMNS)
-    fig, axes = new_figure(height_in=2.7 * len(paced) + 0.4, nrows=len(paced), squeeze=False)
-    for ax, p in zip(np.ravel(axes), paced, strict=True):
-        r = p.row
-        hist = p.history.iloc[-12:] if p.history is not None else pd.Series(dtype="float64")
-        if len(hist) and math.isfinite(r["target"]):
-            plot_goal(hist, p.fc, target=r["target"], deadline=pd.Timestamp(r["deadline_month"] + "-01"),
-                      status=r["status"], ax=ax,
+    # a chart only for the goals that can be drawn (a history and a target): a goal that cannot be
+    # paced yet is said in its sentence, not shown as an empty panel (all of them: no chart at all)
+    drawn = [p for p in paced if p.history is not None and len(p.history) and math.isfinite(p.row["target"])]
+    fig = None
+    if drawn:
+        fig, axes = new_figure(height_in=2.7 * len(drawn) + 0.4, nrows=len(drawn), squeeze=False)
+        for ax, p in zip(np.ravel(axes), drawn, strict=True):
+            r = p.row
+            plot_goal(p.history.iloc[-12:], p.fc, target=r["target"],
+                      deadline=pd.Timestamp(r["deadline_month"] + "-01"), status=r["status"], ax=ax,
                       title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"])
-        else:
-            ax.set_axis_off()
-            ax.set_title(f"{r['label']}: {STATUS_WORDS[r['status']]}")
     sentences = [_goal_sentence(p.row, ctx.currency) for p in paced]
     cur = ctx.currency
     table = pd.DataFrame({
-        "Goal": [f"{r['label']} {'≥' if r['direction'] == 'at_least' else '≤'} "
-                 f"{format_value(r['target'], r['unit'], currency=cur)}" for r in df.to_dict("records")],
+        "Goal": [(f"{r['label']} {'≥' if r['direction'] == 'at_least' else '≤'} "
+                  f"{format_value(r['target'], r['unit'], currency=cur)}") if math.isfinite(r["target"])
+                 else f"{r['label']} (target not known yet)" for r in df.to_dict("records")],
         "Owner": [r["owner"] or "—" for r in df.to_dict("records")],
         "Deadline": [f"{r['by']:%d %b %Y}" for r in df.to_dict("records")],
         "Now": [format_value(r["current"], r["unit"], currency=cur) for r in df.to_dict("records")],
@@ -368,8 +369,8 @@ def goals_view(ctx: ReportContext) -> ReportView:
                f"deadline month: on track at {ON_TRACK_P:.0%} or more, at risk from {OFF_TRACK_P:.0%} up to "
                f"{ON_TRACK_P:.0%}, off track below {OFF_TRACK_P:.0%}.".replace("%", " %")]
     caveats += [f"{r['label']}: {r['note']}" for r in df.to_dict("records") if r["note"]]
-    alt = "; ".join(f"{r['label']}: monthly values, forecast to {r['deadline_month']} and the target line"
-                    for r in df.to_dict("records"))
+    alt = "; ".join(f"{p.row['label']}: monthly values, forecast to {p.row['deadline_month']} and the target line"
+                    for p in drawn)
     view = ReportView(key="goals", title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
                       caveats=caveats, recommendations=recs)
     view.extra["goals"] = df

@@ -123,6 +123,18 @@ def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _all_goal_statuses(ctx: ReportContext) -> pd.Series:
+    """The status of every goal of the client (the goals section's), empty when there are none."""
+    if not ctx.params.goals:
+        return pd.Series(dtype=object)
+    from .goals import pace_goals
+
+    try:
+        return pace_goals(ctx)["status"].dropna()
+    except KpiToolkitError:
+        return pd.Series(dtype=object)
+
+
 def _goal_status(ctx: ReportContext) -> dict[str, dict[str, Any]]:
     if not ctx.params.goals:
         return {}
@@ -192,7 +204,9 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         else:
             size = f"{abs(rc) * 100:.0f} %"
         out.append(f"{r['label']} was {now}, {direction} {size} from {before} the previous month{sure}{tone}.")
-    st = tbl["status"].dropna()
+    # every goal, as the goals section lists them (a goal on a KPI outside the core ones, or two goals
+    # on one KPI, are counted too: the table's status column has one per core KPI)
+    st = _all_goal_statuses(ctx)
     if len(st):
         counts = st.map(STATUS_LABEL).value_counts()
         out.append("Goals: " + ", ".join(f"{n} {label.lower()}" for label, n in counts.items()) + ".")

@@ -227,3 +227,27 @@ def test_chance_words_take_the_article_of_the_spoken_number() -> None:
     assert [chance_words(p) for p in (0.11, 0.18, 0.08, 0.83, 0.34, 0.1, 0.995, 0.004)] == [
         "an 11 % chance", "an 18 % chance", "an 8 % chance", "an 83 % chance", "a 34 % chance", "a 10 % chance",
         "a better than 99 % chance", "less than a 1 % chance"]
+
+
+def test_goals_that_cannot_be_paced_get_words_not_an_empty_chart(demo_root: Path) -> None:
+    """A goal on a table the client lacks: its sentence says it cannot be paced; the chart shows only
+    the goals that can be drawn (none: no chart at all), the table has no '≥ n/a', and the snapshot's
+    goal count covers every goal (one on a KPI outside the core ones too)."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+    from kpi_toolkit.report import snapshot_view
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.data.tables.pop("surveys", None)
+    ctx.params.goals = [Goal(kpi="nps", change=0.1, start=date(2026, 8, 1), by=date(2027, 1, 31))]
+    view = goals_view(ctx)
+    assert view.figure is None
+    assert view.table["Goal"].tolist() == ["Net Promoter Score (target not known yet)"]
+    assert view.sentences[0].startswith("Net Promoter Score in January 2027: cannot be paced yet (")
+    snap = snapshot_view(ctx)
+    assert "Goals: 1 no data yet." in snap.sentences  # nps is not a core KPI of this client
+    ctx.params.goals = [*ctx.params.goals, Goal(kpi="reach", target=5_000_000, by=date(2027, 1, 31))]
+    ctx.cache.clear()
+    both = goals_view(ctx)
+    assert both.figure is not None and len(both.figure.axes) == 1  # only the reach goal is drawn
