@@ -238,7 +238,8 @@ def test_conflicting_values_for_a_stored_key(tmp_path: Path) -> None:
     _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
     newer = _copy(tmp_path, "x_post_analytics.csv", lambda t: t.replace('"21.0"', '"25.0"'))
     msg = _err(_imp, "x_post_analytics", newer, tmp_path)
-    assert "1 row(s) have a key already in" in msg and "1840000000000000001 row 2: likes 21 -> 25" in msg
+    # the export's column and row; the values as the table writes them (the export says "21.0")
+    assert "1 row(s) have a key already in" in msg and "1840000000000000001 row 2: 'likes' 21 -> 25" in msg
     assert "--on-conflict replace" in msg
     kept = _imp("x_post_analytics", newer, tmp_path, on_conflict="keep")
     assert kept.report.kept_stored == 1
@@ -251,7 +252,7 @@ def test_conflicting_values_for_a_stored_key(tmp_path: Path) -> None:
 def test_bad_import_writes_nothing(tmp_path: Path) -> None:
     bad = _copy(tmp_path, "tiktok.csv", lambda t: t.replace('"1,203"', "-3"))
     msg = _err(_imp, "tiktok", bad, tmp_path)
-    assert msg.endswith("tiktok.csv: column 'likes' row 2: must be >= 0 (got -3)")
+    assert msg.endswith("tiktok.csv: column 'Total likes' row 2: must be >= 0 (got -3)")
     assert not (tmp_path / "data").exists()
 
 
@@ -419,7 +420,7 @@ def test_facebook_insights_bad_total(tmp_path: Path) -> None:
     f = _copy(tmp_path, "facebook_insights_small.csv", lambda t: t.replace(";15;140", ";15;141"))
     msg = _err(_imp, "facebook_insights", f, tmp_path, year=2026)
     assert msg.endswith("facebook_insights_small.csv: column 'Total Interactions' row 2: Total Interactions "
-                        "must equal comment + like + share (the parts add up to 140) (got '141')")
+                        "must equal comment + like + share (the parts add up to 140) (got 141)")
 
 
 def test_meta_ads_manager_fixture(tmp_path: Path) -> None:
@@ -596,6 +597,118 @@ def test_presets_only_name_canonical_or_extra_columns() -> None:
         spec = TABLES[p.table]
         for m in p.columns:
             assert (m.to in spec.names) != m.extra, (p.name, m.to)
+
+
+# ------------------------------------------------------------------------------------------------
+# errors and warnings in the export's terms: its column names, its rows (file lines), its cells as
+# written; never the canonical column names or stored values ('published_hour', '-5.0')
+
+
+def _uci_edit(uci_file: Path, out: Path, edits: dict[int, dict[str, str]]) -> Path:
+    """A copy of the UCI file (under tmp, never in the repo) with cells changed by file line
+    (line 1 = the header), keeping its ';' and CRLF."""
+    lines = uci_file.read_bytes().decode("utf-8").split("\r\n")
+    header = lines[0].split(";")
+    for n, cells in edits.items():
+        row = lines[n - 1].split(";")
+        for col, v in cells.items():
+            row[header.index(col)] = v
+        lines[n - 1] = ";".join(row)
+    out.write_bytes("\r\n".join(lines).encode("utf-8"))
+    return out
+
+
+def test_uci_hour_out_of_range_names_post_hour_and_file_line(uci_file: Path, tmp_path: Path) -> None:
+    f = _uci_edit(uci_file, tmp_path / "dataset_Facebook.csv", {50: {"Post Hour": "25"}})
+    msg = _err(_imp, "facebook_insights", f, tmp_path, year=2014)
+    assert msg.endswith("dataset_Facebook.csv: column 'Post Hour' row 50: must be between 0 and 23 (got 25)")
+    assert "published_hour" not in msg
+    # the same line with a cell that does not parse: the same row number (file lines, header = 1)
+    g = _uci_edit(uci_file, tmp_path / "text.csv", {50: {"Post Hour": "noon"}})
+    assert "column 'Post Hour' row 50: not a number" in _err(_imp, "facebook_insights", g, tmp_path, year=2014)
+    assert not (tmp_path / "data").exists()
+
+
+def test_uci_negative_like_names_like_and_prints_the_cell(uci_file: Path, tmp_path: Path) -> None:
+    # line 40: comment 11, like 227, share 31, Total Interactions 269; keep the total consistent
+    f = _uci_edit(uci_file, tmp_path / "dataset_Facebook.csv", {40: {"like": "-5", "Total Interactions": "37"}})
+    msg = _err(_imp, "facebook_insights", f, tmp_path, year=2014)
+    assert msg.endswith("dataset_Facebook.csv: column 'like' row 40: must be >= 0 (got -5)")
+
+
+def test_uci_reach_warning_names_export_columns_and_whole_numbers(uci_import, uci_file: Path,
+                                                                  tmp_path: Path) -> None:  # noqa: ANN001
+    want = ("column 'Lifetime Post Total Reach' row 478, 479, 484, 494: larger than 'Lifetime Post Total "
+            "Impressions' (a platform counting quirk; kept, but check the export) (got 37088 > 10966, "
+            "39600 > 7927, 66784 > 9456, 45920 > 5808)")
+    assert [w.split(": ", 1)[1] for w in uci_import[1].report.warnings] == [want]
+    # a blank reach elsewhere (reach stored as a float column) must not print 37088.0
+    f = _uci_edit(uci_file, tmp_path / "blank_reach.csv", {10: {"Lifetime Post Total Reach": ""}})
+    res = _imp("facebook_insights", f, tmp_path, year=2014, dry_run=True)
+    assert res.report.warnings == [f"{f}: {want}"]
+
+
+def test_merging_linkedin_into_facebook_posts_warns_in_linkedin_terms(tmp_path: Path) -> None:
+    _imp("facebook_insights", FIX / "facebook_insights_small.csv", tmp_path, year=2026)
+    res = _imp("linkedin_posts", FIX / "linkedin_posts.csv", tmp_path)
+    assert res.report.table_rows == 8
+    assert res.report.warnings == [
+        f"{FIX / 'linkedin_posts.csv'}: column 'Content Type' row 3: unusual formats document (known: "
+        "image, video, carousel, text, link, story, reel, live, short, event); kept as they are "
+        "(got 'Document' (stored as 'document'))"]
+
+
+def test_derived_column_names_both_export_columns_before_summing(tmp_path: Path) -> None:
+    # line 12, m.facebook.com: 42 engaged of 30 sessions (bounces -12); summed with line 11's 50
+    # bounces the day's total would be 38 and the bad row would go unseen
+    f = _copy(tmp_path, "ga4_traffic_acquisition.csv",
+              lambda t: t.replace("20261001,m.facebook.com,30,12,", "20261001,m.facebook.com,30,42,"))
+    msg = _err(_imp, "ga4_traffic_acquisition", f, tmp_path)
+    assert msg.endswith("ga4_traffic_acquisition.csv: columns 'Sessions' - 'Engaged sessions' row 12: "
+                        "must be >= 0 (got 30 - 42 = -12)")
+
+
+def test_duplicate_keys_name_the_export_columns(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "x_post_analytics.csv",
+              lambda t: t.replace('"1840000000000000002","https', '"1840000000000000001","https'))
+    assert _err(_imp, "x_post_analytics", f, tmp_path).endswith(
+        "x_post_analytics.csv: column 'Tweet id' row 2, 3: duplicate key: each 'Tweet id' must be unique "
+        "(got '1840000000000000001', '1840000000000000001')")
+    g = _copy(tmp_path, "meta_ads_manager.csv",
+              lambda t: t.replace("Newsletter leads,2026-10-02,Instagram", "Autumn sale,2026-10-01,Instagram"))
+    assert _err(_imp, "meta_ads_manager", g, tmp_path).endswith(
+        "meta_ads_manager.csv: columns 'Day' + 'Platform' + 'Campaign name' row 3, 6: duplicate key: each "
+        "('Day', 'Platform', 'Campaign name') combination must appear once "
+        "(got 2026-10-01 / Instagram / Autumn sale, 2026-10-01 / Instagram / Autumn sale)")
+
+
+def test_blank_post_date_names_the_export_column(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "linkedin_posts.csv", lambda t: t.replace("10/09/2026", ""))
+    assert _err(_imp, "linkedin_posts", f, tmp_path).endswith(
+        "linkedin_posts.csv: column 'Created date' row 5: blank: every post needs the date it went out")
+
+
+def test_negative_amount_is_shown_as_written(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "meta_ads_manager.csv", lambda t: t.replace(",980.00,", ",-980.00,"))
+    assert _err(_imp, "meta_ads_manager", f, tmp_path).endswith(
+        "meta_ads_manager.csv: column 'Amount spent (EUR)' row 5: must be >= 0 (got -980.00)")
+
+
+def test_conflict_names_the_export_column(tmp_path: Path) -> None:
+    _imp("tiktok", FIX / "tiktok.csv", tmp_path)
+    f = _copy(tmp_path, "tiktok.csv", lambda t: t.replace('"1,203"', '"1,250"'))
+    msg = _err(_imp, "tiktok", f, tmp_path)
+    assert "7301234567890123456 row 2: 'Total likes' 1203 -> 1250" in msg and "likes 1203" not in msg
+
+
+def test_cli_validation_error_is_one_line_in_export_terms(uci_file: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    f = _uci_edit(uci_file, tmp_path / "dataset_Facebook.csv", {50: {"Post Hour": "25"}})
+    rc = main(["import", "facebook_insights", str(f), "--client", "acme", "--year", "2014",
+               "--data-dir", str(tmp_path / "data")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err == f"error: {f}: column 'Post Hour' row 50: must be between 0 and 23 (got 25)\n"
 
 
 # ------------------------------------------------------------------------------------------------

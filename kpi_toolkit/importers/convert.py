@@ -24,6 +24,7 @@ from ..schema import IMPORT_FILE_COLUMN, TABLES
 from .parsing import fail, parse_bools, parse_durations, parse_numbers, parse_times
 from .presets import ColumnMap, Preset
 from .reading import RawExport, match_column, norm_name
+from .terms import AsWritten, ExportTerms, check_rows, number_text
 
 IMPORT_ROW_COLUMN = "import_row"
 _UNMAPPED = object()
@@ -47,6 +48,8 @@ class Converted:
     generated_ids: bool = False
     date_only: list[str] = field(default_factory=list)
     used_timezone: bool = False
+    terms: ExportTerms | None = None
+    """how to name columns, rows and values in the export's terms (errors and warnings)"""
 
 
 def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform: str | None = None,
@@ -200,6 +203,10 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
             src = out.sources.get(c, c)
             _reject(isblank, f"blank '{src}' ({spec.name}.{c} is required)")
 
+    # the canonical model's per-row rules, in the export's terms and before rows are summed
+    out.terms = _terms(file, df, lines, resolved, preset)
+    check_rows(frame, spec, out.terms, [str(n) for n in lines], ~reject)
+
     frame[IMPORT_FILE_COLUMN] = import_file or raw.path.name
     frame[IMPORT_ROW_COLUMN] = [str(n) for n in lines]
     out.rejected = sorted((int(lines[i]), r) for i, r in reasons.items())
@@ -215,6 +222,23 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
     out.frame = frame
     out.lines = frame[IMPORT_ROW_COLUMN].tolist()
     return out
+
+
+def _terms(file: str, df: pd.DataFrame, lines: np.ndarray, resolved: dict[str, Any],
+           preset: Preset) -> ExportTerms:
+    """Which export column(s) each stored column comes from, and the export's cells by file line."""
+    sources: dict[str, tuple[str, ...]] = {}
+    transformed: set[str] = set()
+    for to, (m, src) in resolved.items():
+        if m is None or src is None:
+            continue
+        sources[to] = (src,) if isinstance(src, str) else tuple(src)
+        if m.values is not None or m.scale or preset.canonical_kind(m) == "percent":
+            transformed.add(to)
+        if m.keep_raw_as and isinstance(src, str):
+            sources[m.keep_raw_as] = (src,)
+    return ExportTerms(file=file, sources=sources, cells=df.set_axis(lines.tolist(), axis=0),
+                       transformed=transformed)
 
 
 def preset_sources(preset: Preset, to: str) -> list[str]:
@@ -414,14 +438,16 @@ def _run_checks(preset: Preset, df: pd.DataFrame, blank: dict[str, np.ndarray], 
             full = have.notna().all(axis=1) & total.notna()
             s = have.sum(axis=1, min_count=1).fillna(0)
             rule = ch.message or f"must equal {' + '.join(ch.sum_equals.parts)}"
+            shown = pd.Series([AsWritten(str(v).strip()) for v in df[cols[-1]].tolist()], index=df.index,
+                              dtype=object)  # the total as written: a number, shown without quotes
             bad = full & (s != total)
             if bad.any():
                 fail(file, cols[-1], bad, lines, f"{rule} (the parts add up to "
-                     f"{', '.join(str(int(v)) for v in s[bad].head(5))})", df[cols[-1]])
+                     f"{', '.join(number_text(v) for v in s[bad].head(5))})", shown)
             partial = (~have.notna().all(axis=1)) & total.notna()
             over = partial & (s > total)
             if over.any():
-                fail(file, cols[-1], over, lines, f"{rule}: the non-blank parts already exceed it", df[cols[-1]])
+                fail(file, cols[-1], over, lines, f"{rule}: the non-blank parts already exceed it", shown)
             text = (f"ok: {ch.sum_equals.total} = {' + '.join(ch.sum_equals.parts)} on {int(full.sum())} rows")
             if partial.any():
                 rows = ", ".join(str(int(n)) for n in lines[partial.to_numpy()][:8])

@@ -8,7 +8,6 @@ import writes nothing. The original export is only read; a byte-identical copy a
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from .limits import analysis_limits
 from .presets import Preset, load_preset
 from .reading import read_export
 from .store import OnConflict, for_writing, merge, previous_import, unique_stem
+from .terms import ExportTerms, export_warnings, translate_error
 
 
 @dataclass
@@ -251,7 +251,7 @@ def import_export(
     target = existing_path or cdir / f"{preset.table}.csv"
     existing = load_table(existing_path, preset.table) if existing_path is not None else None
     combined, stats = merge(existing, new, preset.table, on_conflict=on_conflict, target=target,
-                            export=export)
+                            export=export, terms=conv.terms)
     combined, _ = validate_frame(combined, preset.table, source=str(target), row_offset=2)
 
     report = ImportReport(
@@ -291,21 +291,13 @@ def import_export(
     return result
 
 
-_ROWS = re.compile(r"(row )(\d+(?:, \d+)*)")
-
-
 def _validate_new(conv: Converted, table: str, export: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Validate the converted rows against the canonical model, naming export rows in errors."""
-    lines = [int(str(x).split(";")[0]) for x in conv.lines]
-
-    def _map(pos: int) -> int:
-        return lines[pos] if 0 <= pos < len(lines) else pos
-
+    """Validate the converted rows against the canonical model; errors and warnings name the
+    export's columns, rows (file lines) and cells as written, not the canonical ones."""
+    terms = conv.terms or ExportTerms(str(export))
+    frame = conv.frame.reset_index(drop=True)
     try:
-        new, warns = validate_frame(conv.frame, table, source=str(export), row_offset=0)
+        new, warns = validate_frame(frame, table, source=str(export), row_offset=0)
     except DataValidationError as e:
-        raise DataValidationError(str(export), e.rule, column=e.column,
-                                  rows=[_map(r) for r in e.rows], got=e.got) from None
-    fixed = [_ROWS.sub(lambda m: m.group(1) + ", ".join(str(_map(int(x))) for x in m.group(2).split(", ")),
-                       w, count=1) for w in warns]
-    return new, fixed
+        raise translate_error(e, terms, frame) from None
+    return new, export_warnings(frame, terms, warns)

@@ -23,6 +23,7 @@ import pandas as pd
 from ..exceptions import ImportFormatError
 from ..schema import IMPORT_FILE_COLUMN, TABLES
 from .convert import IMPORT_ROW_COLUMN
+from .terms import ExportTerms
 
 OnConflict = Literal["error", "replace", "keep"]
 _PROVENANCE = (IMPORT_FILE_COLUMN, IMPORT_ROW_COLUMN)
@@ -55,8 +56,11 @@ def _texts(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_conflict: OnConflict,
-          target: Path, export: Path) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The combined table and counts: added, unchanged, replaced, kept_stored."""
+          target: Path, export: Path, terms: ExportTerms | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The combined table and counts: added, unchanged, replaced, kept_stored.
+
+    A conflict names the export's row and column (``terms``), and the stored and new values as the
+    table writes them."""
     spec = TABLES[table]
     stats = {"added": len(new), "unchanged": 0, "replaced": 0, "kept_stored": 0}
     if existing is None or existing.empty:
@@ -86,8 +90,9 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
         else:
             c = next(n for n, x, y in zip(common, a, b, strict=True) if x != y)
             x, y = a[common.index(c)], b[common.index(c)]
-            conflicts.append(f"{'/'.join(map(str, k))} row {new[IMPORT_ROW_COLUMN].iloc[j]}: "
-                             f"{c} {x or 'blank'} -> {y or 'blank'}")
+            name = terms.plain(c) if terms is not None and c in terms.sources else f"'{c}'"
+            row = ExportTerms.row(new[IMPORT_ROW_COLUMN].iloc[j])
+            conflicts.append(f"{'/'.join(map(str, k))} row {row}: {name} {x or 'blank'} -> {y or 'blank'}")
     if conflicts:
         more = f" (+{len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
         raise ImportFormatError(

@@ -1,0 +1,305 @@
+"""Errors and warnings in the export's terms: its column names, its row numbers, its cells as written.
+
+The canonical model checks its columns by their canonical names (``likes``, ``published_hour``) and
+shows values as stored (``-5.0``). A user who imports ``dataset_Facebook.csv`` knows ``like`` and
+``Post Hour`` and sees ``-5`` in the file, so every message of an import says:
+
+- the export's column (``'like'``); a column computed from two export columns names both
+  (``'Sessions' - 'Engaged sessions'``);
+- the export's row: the file line (1 = the first line of the file, as everywhere in an import;
+  rows that were summed into one are shown as ``12+13``);
+- the cell as written in the export (``got -5``, ``got 1,203``); where the stored value differs
+  (value mapping, scaling, percent) the stored one follows (``got '8' (stored as 8)``).
+
+Per-row range rules (``>= 0``, ``between 0 and 23``, known values) are checked here on the export's
+rows before rows are summed, so a negative cell cannot hide inside a positive total.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError
+from ..schema import CONTENT_TYPES, Table
+
+
+class AsWritten:
+    """A cell shown without quotes (a number as the export writes it: ``-5``, ``1,203``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return str(other) == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def number_text(v: Any) -> str:
+    """A stored value as the CSV shows it: 37088.0 -> '37088', 0.25 -> '0.25', blank -> ''."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return ""
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return str(v)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+
+
+@dataclass
+class ExportTerms:
+    """How to say a canonical column, row and value in the export's own terms."""
+
+    file: str
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """canonical or extra column -> the export column(s) it comes from (two for a difference)"""
+    cells: pd.DataFrame | None = None
+    """the export's text cells of the converted rows, indexed by file line"""
+    transformed: set[str] = field(default_factory=set)
+    """columns whose stored value is not the cell as written (value mapping, scale, percent)"""
+
+    # -- names -------------------------------------------------------------------------------
+
+    def names(self, column: str) -> list[str]:
+        """The export column(s) behind ``column``; a key 'a+b' names each part."""
+        out: list[str] = []
+        for part in column.split("+"):
+            out += list(self.sources.get(part, (part,)))
+        return out
+
+    def label(self, column: str) -> str:
+        """``column 'like'``, ``columns 'Sessions' - 'Engaged sessions'``, ``columns 'Day' + 'Platform'``."""
+        parts = column.split("+")
+        if len(parts) > 1:
+            return "columns " + " + ".join(" - ".join(f"'{n}'" for n in self.sources.get(p, (p,)))
+                                           for p in parts)
+        src = self.sources.get(column, (column,))
+        if len(src) == 1:
+            return f"column '{src[0]}'"
+        return "columns " + " - ".join(f"'{n}'" for n in src)
+
+    def plain(self, column: str) -> str:
+        """The export name(s) without 'column': ``'like'``, ``'Sessions' - 'Engaged sessions'``."""
+        return self.label(column).split(" ", 1)[1]
+
+    # -- rows and cells ----------------------------------------------------------------------
+
+    @staticmethod
+    def row(import_row: Any) -> str:
+        """The export row(s) of one converted row: '12', or '12+13' when rows were summed."""
+        return "+".join(str(import_row).split(";"))
+
+    def cell(self, line: Any, export_column: str) -> str | None:
+        if self.cells is None or export_column not in self.cells.columns:
+            return None
+        try:
+            v = self.cells.at[int(line), export_column]
+        except (KeyError, ValueError):
+            return None
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        return str(v).strip()
+
+    def shown(self, column: str, import_row: Any, stored: Any) -> object:
+        """One offending value as the export writes it (numbers without quotes, text quoted)."""
+        parts = column.split("+")
+        if len(parts) > 1:  # a key of several columns: each part as the export writes it
+            vals = stored if isinstance(stored, tuple) else (stored,) * len(parts)
+            return AsWritten(" / ".join(self._as_written(p, import_row, v)
+                                        for p, v in zip(parts, vals, strict=False)))
+        lines = str(import_row).split(";")
+        src = self.sources.get(column)
+        number = _is_number(stored)
+        if src is None or len(lines) != 1:
+            text = number_text(stored)
+            return AsWritten(text) if number or len(lines) != 1 else text
+        raw = [self.cell(lines[0], s) for s in src]
+        if any(r is None for r in raw):
+            text = number_text(stored)
+            return AsWritten(text) if number else text
+        if len(src) == 2:
+            a, b = raw
+            return AsWritten(f"{a or 'blank'} - {b or 'blank'}" + (f" = {number_text(stored)}" if number else ""))
+        text = raw[0] or "blank"
+        if column in self.transformed and number_text(stored) != text:
+            kept = number_text(stored) if number else repr(number_text(stored))
+            return AsWritten(f"{text if number else repr(text)} (stored as {kept})")
+        return AsWritten(text) if number else text
+
+    def _as_written(self, column: str, import_row: Any, stored: Any) -> str:
+        """The export's cell (one source, one row), else the stored value as the table writes it."""
+        lines = str(import_row).split(";")
+        src = self.sources.get(column, ())
+        raw = self.cell(lines[0], src[0]) if len(src) == 1 and len(lines) == 1 else None
+        return raw if raw else number_text(stored)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def error(self, column: str, import_rows: list[Any], rule: str, stored: list[Any] | None = None,
+              *, got: list[object] | None = None) -> DataValidationError:
+        """``file: column 'X' row 5, 9: rule (got a, b)`` in the export's terms; ``stored``: the
+        offending stored values (shown as the export writes them), or ``got`` already shown."""
+        rows = [self.row(r) for r in import_rows]
+        if got is None:
+            got = [] if stored is None else [self.shown(column, r, v)
+                                             for r, v in zip(import_rows[:5], stored[:5], strict=False)]
+        names = self.names(column)
+        if len(names) == 1:
+            return DataValidationError(self.file, rule, column=names[0], rows=rows, got=got)
+        e = DataValidationError(f"{self.file}: {self.label(column)}", rule, rows=rows, got=got)
+        e.file, e.column = self.file, self.plain(column)
+        return e
+
+    def rule(self, rule: str) -> str:
+        """Canonical column names quoted in a rule ('post_id', (date, platform)) -> the export's."""
+        rule = re.sub(r"'([a-z_]+)'", lambda m: self.plain(m[1]) if m[1] in self.sources else m[0], rule)
+        return re.sub(r"\(([a-z_]+(?:, [a-z_]+)+)\)",
+                      lambda m: "(" + ", ".join(self.plain(x) if x in self.sources else x
+                                                for x in m[1].split(", ")) + ")", rule)
+
+
+def check_rows(frame: pd.DataFrame, spec: Table, terms: ExportTerms, rows: list[str],
+               valid: np.ndarray) -> None:
+    """The canonical model's per-row rules on the export's rows, before any rows are summed.
+
+    ``frame`` is positional (one row per export row), ``rows`` its file lines, ``valid`` the rows
+    that are kept (rejected rows are reported, not checked). Raises one line in the export's terms.
+    """
+    for col in spec.columns:
+        c = col.name
+        if c not in frame.columns or c not in terms.sources:
+            continue
+        s = frame[c]
+        ok = pd.Series(valid, index=s.index)
+        checks: list[tuple[pd.Series, str]] = []
+        if col.allowed is not None:
+            text = s.astype("string")
+            checks.append(((~text.isin(col.allowed) & text.notna()).fillna(False),
+                           f"unknown value; known: {', '.join(col.allowed)}"))
+        if col.kind in ("int", "float") and pd.api.types.is_numeric_dtype(s.dtype) \
+                and not pd.api.types.is_bool_dtype(s.dtype):
+            num = s.astype("float64")
+            if col.nonneg:
+                checks.append(((num < 0).fillna(False), "must be >= 0"))
+            if col.min_value is not None or col.max_value is not None:
+                lo = -np.inf if col.min_value is None else col.min_value
+                hi = np.inf if col.max_value is None else col.max_value
+                checks.append((((num < lo) | (num > hi)).fillna(False),
+                               f"must be between {number_text(lo)} and {number_text(hi)}"))
+        for bad, rule in checks:
+            bad = (bad & ok).to_numpy(dtype=bool)
+            if bad.any():
+                where = np.flatnonzero(bad)
+                raise terms.error(c, [rows[i] for i in where], rule, [s.iloc[i] for i in where[:5]])
+
+
+def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFrame) -> DataValidationError:
+    """A canonical-model error on the converted rows (``row_offset=0``) in the export's terms."""
+    if e.column is None or not e.rows:
+        rows = [ExportTerms.row(frame["import_row"].iloc[int(p)]) if 0 <= int(p) < len(frame) else p
+                for p in e.rows]
+        return DataValidationError(terms.file, terms.rule(e.rule), rows=rows, got=e.got)
+    col = e.column
+    pos = [int(r) for r in e.rows]
+    rows = [frame["import_row"].iloc[p] if 0 <= p < len(frame) else p for p in pos]
+    parts = [p for p in col.split("+") if p in frame.columns]
+    stored: list[Any] | None = None
+    if e.got:
+        if len(parts) > 1:
+            stored = [tuple(frame[p].iloc[i] for p in parts) for i in pos[:5]]
+        elif col in frame.columns:
+            stored = [frame[col].iloc[i] for i in pos[:5]]
+        else:
+            stored = list(e.got)
+    rule = e.rule
+    if col == "published_at" and rule.startswith("a post needs published_at"):
+        rule = "blank: every post needs the date it went out"
+    if rule.startswith("duplicate key") and parts and set(parts) <= set(frame.columns):
+        # the model lists the first rows only: every duplicated row, from the converted rows
+        dup = np.flatnonzero(frame.duplicated(parts, keep=False).to_numpy(dtype=bool))
+        pos = [int(i) for i in dup]
+        rows = [frame["import_row"].iloc[p] for p in pos]
+        stored = [tuple(frame[p].iloc[i] for p in parts) if len(parts) > 1 else frame[col].iloc[i]
+                  for i in pos[:5]]
+    elif len(rows) > 5:  # the model lists a few rows only: do not state a count it did not make
+        rows, rule = rows[:5], rule + " (first rows shown)"
+    return terms.error(col, rows, terms.rule(rule), stored)
+
+
+_WARNING = re.compile(r"^(?P<file>.*?): column '(?P<col>[^']+)'(?: row (?P<rows>[\d, ]+)"
+                      r"(?: \(\+\d+ more\))?)?: (?P<rest>.*)$", re.S)
+_GOT = re.compile(r" \(got [^()]*(?:\([^()]*\)[^()]*)*\)$")
+
+
+def export_warnings(frame: pd.DataFrame, terms: ExportTerms, model_warnings: list[str]) -> list[str]:
+    """The canonical model's warnings on the converted rows, said in the export's terms.
+
+    The rules the model states in canonical words (reach larger than impressions, unusual content
+    formats) are restated from the converted rows; any other warning has its column, rows and
+    values translated.
+    """
+    out: list[str] = []
+    for w in model_warnings:
+        m = _WARNING.match(w)
+        if m is None or m["col"] not in frame.columns:
+            out.append(w)
+            continue
+        col, rest = m["col"], m["rest"]
+        if col == "reach" and rest.startswith("reach is larger than impressions"):
+            out.append(_reach_warning(frame, terms))
+            continue
+        if col == "content_type" and rest.startswith("unusual formats"):
+            out.append(_content_type_warning(frame, terms))
+            continue
+        pos = [int(x) for x in m["rows"].split(", ")] if m["rows"] else []
+        rule = _GOT.sub("", rest)
+        stored = [frame[col].iloc[p] for p in pos[:5]] if _GOT.search(rest) else None
+        out.append(str(terms.error(col, [frame["import_row"].iloc[p] for p in pos], terms.rule(rule),
+                                   stored)))
+    return out
+
+
+def _reach_warning(frame: pd.DataFrame, terms: ExportTerms) -> str:
+    reach = pd.to_numeric(frame["reach"], errors="coerce")
+    imp = pd.to_numeric(frame["impressions"], errors="coerce")
+    bad = np.flatnonzero((reach > imp).fillna(False).to_numpy(dtype=bool))
+    rows = [frame["import_row"].iloc[i] for i in bad]
+    got: list[object] = [AsWritten(f"{terms.shown('reach', r, reach.iloc[i])} > "
+                                   f"{terms.shown('impressions', r, imp.iloc[i])}")
+                         for r, i in zip(rows[:5], bad[:5], strict=False)]
+    return str(terms.error("reach", rows, f"larger than {terms.plain('impressions')} (a platform "
+                           "counting quirk; kept, but check the export)", got=got))
+
+
+def _content_type_warning(frame: pd.DataFrame, terms: ExportTerms) -> str:
+    s = frame["content_type"].astype("string")
+    odd_mask = (s.notna() & ~s.isin(CONTENT_TYPES)).fillna(False).to_numpy(dtype=bool)
+    odd = sorted(set(s[odd_mask].dropna()))
+    where = np.flatnonzero(odd_mask)
+    rows = [frame["import_row"].iloc[i] for i in where]
+    return str(terms.error("content_type", rows,
+                           f"unusual formats {', '.join(odd[:5])} (known: {', '.join(CONTENT_TYPES)}); "
+                           "kept as they are", [s.iloc[i] for i in where[:5]]))
