@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from .data import ClientData, load_client
-from .exceptions import NoDataError
+from .data import ClientData, frame_extent, load_client, table_extent
+from .exceptions import KpiToolkitError, NoDataError
 from .params import ClientParams, load_params
 from .periods import (
     Period,
@@ -97,7 +97,8 @@ def report_window(params: ClientParams, month: str) -> dict[str, Any]:
 
 
 def coverage(data: ClientData) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last time of any row in the client's time-placed tables (UTC)."""
+    """First and last time of any row in the client's time-placed tables (UTC), as loaded: only the
+    window a report read when it read one (:func:`data_months` reads the whole stored tables)."""
     lo = hi = None
     for name, df in data.tables.items():
         col = TABLES[name].time_col
@@ -114,8 +115,34 @@ def coverage(data: ClientData) -> tuple[pd.Timestamp | None, pd.Timestamp | None
     return lo, hi
 
 
-def check_month_has_data(data: ClientData, period: Period, month: str) -> None:
-    """Raise :class:`NoDataError` when no table has a row inside ``period``."""
+def data_months(data: ClientData, tz: str = "UTC") -> tuple[str | None, str | None, int]:
+    """The first and last month (``YYYY-MM`` in ``tz``) of any row of the client's tables, and how
+    many rows carry only a month (posts with ``published_month`` and no ``published_at``).
+
+    Counts every stored row, not only the window a report loaded: each loaded table's file is
+    asked for its extent (:func:`kpi_toolkit.data.table_extent`: Parquet statistics, a CSV's time
+    columns), never loaded whole again. A table without a file (built in memory) counts its rows.
+    """
+    lo = hi = None
+    month_only = 0
+    for name, df in data.tables.items():
+        if TABLES[name].time_col is None:
+            continue
+        source = data.sources.get(name)
+        try:
+            ext = table_extent(source, name) if source is not None else frame_extent(df, name)
+        except (KpiToolkitError, OSError, ValueError):  # the file changed since it was loaded
+            ext = frame_extent(df, name)
+        span = ext.months(tz)
+        month_only += ext.month_only
+        if span is not None:
+            lo = span[0] if lo is None else min(lo, span[0])
+            hi = span[1] if hi is None else max(hi, span[1])
+    return lo, hi, month_only
+
+
+def month_has_data(data: ClientData, period: Period, month: str) -> bool:
+    """True when some loaded table has a row inside ``period`` (posts also by ``published_month``)."""
     for name, df in data.tables.items():
         col = TABLES[name].time_col
         if col is None or col not in df.columns or df.empty:
@@ -125,9 +152,21 @@ def check_month_has_data(data: ClientData, period: Period, month: str) -> None:
         if t.dt.tz is None:
             start, end = start.tz_localize(None), end.tz_localize(None)
         if ((t >= start) & (t < end)).any():
-            return
+            return True
         if name == "posts" and "published_month" in df.columns and (df["published_month"] == month).any():
-            return
-    lo, hi = coverage(data)
-    span = f" (its data covers {lo:%Y-%m-%d} to {hi:%Y-%m-%d})" if lo is not None else " (it has no dated rows)"
+            return True
+    return False
+
+
+def check_month_has_data(data: ClientData, period: Period, month: str) -> None:
+    """Raise :class:`NoDataError` when no table has a row inside ``period``; the message gives the
+    client's first and last month (:func:`data_months`) so that the user knows which to ask for."""
+    if month_has_data(data, period, month):
+        return
+    first, last, month_only = data_months(data, period.tz)
+    if first is None:
+        span = " (it has no dated rows)" if data.tables else " (it has no data files)"
+    else:
+        only = f"; {month_only:,} of its posts have a month but no day" if month_only else ""
+        span = f" (its data covers {first} to {last}{only})"
     raise NoDataError(f"no data for client '{data.client}' in {month}{span}")

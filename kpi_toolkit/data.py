@@ -64,7 +64,13 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 @dataclass
 class ClientData:
-    """The validated tables of one client. ``data.posts`` is a DataFrame or None when absent."""
+    """The validated tables of one client. ``data.posts`` is a DataFrame or None when absent.
+
+    ``missing`` holds, for each absent table, the reason in words fit for a client's report ("no ads
+    data provided"): reports show it in sentences and caveats, so it never names a file or folder of
+    the agency's machine. ``expected_files`` says where the loader looked for the same table (for the
+    operator: ``kpi validate`` output, logs).
+    """
 
     client: str
     data_dir: Path
@@ -72,6 +78,7 @@ class ClientData:
     missing: dict[str, str] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    expected_files: dict[str, str] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         if name in TABLES:
@@ -178,7 +185,8 @@ def load_client(
     Returns
     -------
     ClientData
-        Present tables in ``.tables``; each absent one in ``.missing`` with the reason.
+        Present tables in ``.tables``; each absent one in ``.missing`` with the reason (client-safe
+        words) and in ``.expected_files`` with the files looked for.
     """
     if is_url(data_dir):
         fs, base = _fs(data_dir)
@@ -205,7 +213,8 @@ def load_client(
     for name in wanted:
         path = table_path(cdir, name)
         if path is None:
-            out.missing[name] = f"no {name} table ({cdir}/{name}.csv or .parquet not found)"
+            out.missing[name] = missing_reason(name)
+            out.expected_files[name] = expected_files(cdir, name)
             continue
         whole = [c.split(".", 1)[1] for c in whole_columns if c.startswith(f"{name}.")]
         df, warns = _load_validated(path, TABLES[name], start=start, end=end, detail_start=detail_start,
@@ -215,6 +224,17 @@ def load_client(
         out.warnings.extend(warns)
     release_memory()
     return out
+
+
+def missing_reason(table: str) -> str:
+    """Why a report leaves out what needs ``table``, in words a client may read (no path)."""
+    return f"no {table} data provided"
+
+
+def expected_files(client_dir: Path | str, table: str) -> str:
+    """Where :func:`table_path` looks for ``table``, for messages to the operator."""
+    base = str(client_dir).rstrip("/")
+    return f"{base}/{table}.csv, {base}/{table}.parquet or a Parquet folder {base}/{table}/"
 
 
 def release_memory() -> None:
@@ -318,20 +338,7 @@ def _parquet_validated(path: Path, spec: Table, start: Any = None, end: Any = No
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    # categorical columns are decoded straight into pandas categoricals, never one text per row
-    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(
-        dictionary_columns=[c.name for c in spec.columns if c.categorical]))
-    try:
-        if is_url(path):
-            from pyarrow.fs import FSSpecHandler, PyFileSystem
-
-            fs, root = _fs(path)
-            dataset = ds.dataset(root, format=fmt, partitioning="hive",
-                                 filesystem=PyFileSystem(FSSpecHandler(fs)))
-        else:
-            dataset = ds.dataset(str(path), format=fmt, partitioning="hive")
-    except Exception as e:  # pyarrow raises several types for a broken file
-        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
+    dataset = _dataset(path, spec)
     names = set(dataset.schema.names)
     wanted = spec.names if columns is None else list(columns)
     cols = [c for c in wanted if c in names]
@@ -383,6 +390,24 @@ def _parquet_validated(path: Path, spec: Table, start: Any = None, end: Any = No
     out = parts[0] if len(parts) == 1 else _concat(parts)
     _check_key(out, spec, source, 1)
     return out, list(warns.values())
+
+
+def _dataset(path: Path, spec: Table) -> Any:
+    """The pyarrow dataset of a Parquet file or folder (hive partitions such as ``month=YYYY-MM``)."""
+    import pyarrow.dataset as ds
+
+    # categorical columns are decoded straight into pandas categoricals, never one text per row
+    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(
+        dictionary_columns=[c.name for c in spec.columns if c.categorical]))
+    try:
+        if is_url(path):
+            from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+            fs, root = _fs(path)
+            return ds.dataset(root, format=fmt, partitioning="hive", filesystem=PyFileSystem(FSSpecHandler(fs)))
+        return ds.dataset(str(path), format=fmt, partitioning="hive")
+    except Exception as e:  # pyarrow raises several types for a broken file
+        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
 
 
 def _time_filter(schema: Any, spec: Table, start: Any, end: Any, *, keep_undated: bool = True) -> Any:
@@ -551,6 +576,164 @@ def _before(t: pd.Series, when: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# extent: when a stored table's rows are, without loading it
+
+
+@dataclass(frozen=True)
+class Extent:
+    """When the rows of one stored table are (see :func:`table_extent`)."""
+
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    """The earliest and latest value of the table's time column: UTC for a ``datetime`` column, a
+    calendar day for a ``date`` one; None when no row has one."""
+    month_only: int = 0
+    """Rows placed in time by a month alone (posts with ``published_month`` and no ``published_at``)."""
+    first_month: str | None = None
+    last_month: str | None = None
+    """The earliest and latest ``published_month`` (``YYYY-MM``) when ``month_only`` rows exist."""
+
+    def months(self, tz: str = "UTC") -> tuple[str, str] | None:
+        """The first and last month (``YYYY-MM``, instants taken in ``tz``) of the rows placed in
+        time, month-only rows included; None when there are none."""
+        lo: list[str] = []
+        hi: list[str] = []
+        if self.first is not None and self.last is not None:
+            first, last = self.first, self.last
+            if first.tzinfo is not None:
+                first, last = first.tz_convert(tz), last.tz_convert(tz)
+            lo.append(f"{first:%Y-%m}")
+            hi.append(f"{last:%Y-%m}")
+        if self.month_only and self.first_month is not None and self.last_month is not None:
+            lo.append(self.first_month)
+            hi.append(self.last_month)
+        return (min(lo), max(hi)) if lo else None
+
+
+_MONTH_PATTERN = r"\d{4}-\d{2}"
+
+
+def table_extent(path: str | Path, table: str | Table) -> Extent:
+    """When the rows of the stored ``table`` at ``path`` are, read cheaply and from every row (not
+    just the window a report loads).
+
+    Parquet: from the row-group statistics in the files' footers, no data page is read (a row group
+    written without statistics is read for its time column alone); of a folder partitioned by
+    ``month=YYYY-MM`` only the files of the first and last month are opened, unless the table has
+    month-only rows to count (posts). CSV: the time columns alone are parsed. For messages such as
+    "no data in 2030-01 (its data covers 2024-12 to 2026-11)"; nothing is validated again.
+    """
+    spec = TABLES[table] if isinstance(table, str) else table
+    if spec.time_col is None:
+        return Extent()
+    path = _Url(str(path)) if is_url(path) else Path(path)  # type: ignore[assignment]
+    if path.suffix == ".parquet" or path.is_dir():
+        return _parquet_extent(path, spec)  # type: ignore[arg-type]
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")  # type: ignore[union-attr]
+    wanted = {spec.time_col, "published_month"}
+    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                     usecols=lambda c: str(c).strip() in wanted)
+    df.columns = [str(c).strip() for c in df.columns]
+    return frame_extent(df, spec)
+
+
+def frame_extent(df: pd.DataFrame, table: str | Table) -> Extent:
+    """:class:`Extent` of a frame of ``table`` (loaded, or the raw texts of its time columns)."""
+    spec = TABLES[table] if isinstance(table, str) else table
+    if spec.time_col is None or spec.time_col not in df.columns:
+        return Extent()
+    t = _times_or_nat(df[spec.time_col], spec.column(spec.time_col))
+    dated = t.notna().to_numpy(dtype=bool)
+    first, last = (t.min(), t.max()) if dated.any() else (None, None)
+    if "published_month" not in df.columns:
+        return Extent(first, last)
+    month = df["published_month"].astype("string").str.strip()
+    month = month.where(month.str.fullmatch(_MONTH_PATTERN).fillna(False).astype(bool))
+    only = ~dated & month.notna().to_numpy(dtype=bool)
+    if not only.any():
+        return Extent(first, last)
+    return Extent(first, last, int(only.sum()), month[only].min(), month[only].max())
+
+
+def _times_or_nat(s: pd.Series, col: Column) -> pd.Series:
+    """``s`` as timestamps like :func:`_parse_times`, with NaT for any cell it would refuse."""
+    if not (isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype)):
+        text = s.astype("string").str.strip()
+        date = col.kind == "date"
+        shaped = text.str.fullmatch(DATE_PATTERN if date else DATETIME_PATTERN).fillna(False).astype(bool)
+        s = pd.to_datetime(text.where(shaped), errors="coerce", utc=not date,
+                           format="%Y-%m-%d" if date else "ISO8601")
+    if col.kind == "datetime":
+        return s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+    return s.dt.tz_localize(None) if s.dt.tz is not None else s
+
+
+def _parquet_extent(path: Path, spec: Table) -> Extent:
+    import re
+
+    import pyarrow.dataset as ds
+
+    dataset = _dataset(path, spec)
+    frags = list(dataset.get_fragments())
+    count_months = "published_month" in dataset.schema.names  # month-only rows are counted in every file
+    months = [ds.get_partition_keys(f.partition_expression).get("month") for f in frags]
+    if frags and not count_months and all(isinstance(m, str) and re.fullmatch(_MONTH_PATTERN, m) for m in months):
+        edges = {min(months), max(months)}  # the first and last rows are in the first and last months
+        frags = [f for f, m in zip(frags, months, strict=True) if m in edges]
+    col = spec.column(spec.time_col)  # type: ignore[arg-type]
+    lows: list[Any] = []
+    highs: list[Any] = []
+    undated = 0
+    month_lo: list[str] = []
+    month_hi: list[str] = []
+    scanned: list[Extent] = []
+    try:
+        for frag in frags:
+            md = frag.metadata  # the footer only
+            stats = []
+            for i in range(md.num_row_groups):
+                rg = md.row_group(i)
+                chunks = {rg.column(j).path_in_schema: rg.column(j) for j in range(rg.num_columns)}
+                if col.name not in chunks:
+                    continue
+                st = chunks[col.name].statistics
+                if st is None or not st.has_null_count or (st.null_count < rg.num_rows and not st.has_min_max):
+                    stats = None  # written without statistics: read this file's time columns alone
+                    cols = [c for c in (col.name, "published_month") if c in chunks]
+                    scanned.append(frame_extent(frag.to_table(columns=cols).to_pandas(), spec))
+                    break
+                m = chunks.get("published_month")
+                stats.append((st, m.statistics if m is not None else None))
+            for st, ms in stats or ():
+                if st.has_min_max:
+                    lows.append(st.min)
+                    highs.append(st.max)
+                undated += st.null_count
+                if st.null_count and ms is not None and ms.has_min_max:
+                    month_lo.append(str(ms.min))
+                    month_hi.append(str(ms.max))
+    except Exception as e:  # pyarrow raises several types for a broken file
+        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
+    if lows:
+        ts = _times_or_nat(pd.Series([*lows, *highs], dtype=object if isinstance(lows[0], str) else None), col)
+        scanned.append(Extent(ts.min(), ts.max()))
+    if undated and count_months:
+        ok = [m for m in month_lo + month_hi if re.fullmatch(_MONTH_PATTERN, m)]
+        scanned.append(Extent(month_only=undated, first_month=min(ok, default=None),
+                              last_month=max(ok, default=None)))
+    return _merged(scanned)
+
+
+def _merged(parts: Sequence[Extent]) -> Extent:
+    firsts = [p.first for p in parts if p.first is not None]
+    lasts = [p.last for p in parts if p.last is not None]
+    fm = [p.first_month for p in parts if p.month_only and p.first_month is not None]
+    lm = [p.last_month for p in parts if p.month_only and p.last_month is not None]
+    return Extent(min(firsts, default=None), max(lasts, default=None), sum(p.month_only for p in parts),
+                  min(fm, default=None), max(lm, default=None))
+
+
+# --------------------------------------------------------------------------------------------
 # validation
 
 
@@ -691,18 +874,7 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
                                       rows=_rows(bad, offset), got=_examples(s, bad))
         return val.astype(bool) if not val.isna().any() else val
     if kind in ("datetime", "date"):
-        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
-            ts = pd.Series(s)
-        else:
-            ts = pd.to_datetime(s, errors="coerce", utc=(kind == "datetime"), format="ISO8601")
-            if ts.isna().sum() > blank.sum():  # a second chance for non-ISO but unambiguous values
-                ts = pd.to_datetime(s, errors="coerce", utc=(kind == "datetime"), format="mixed")
-        bad = ts.isna() & ~blank
-        if bad.any():
-            fmt = "YYYY-MM-DD" if kind == "date" else "an ISO 8601 time such as 2026-10-01T12:00:00Z"
-            raise DataValidationError(source, f"not a valid {'date' if kind == 'date' else 'time'} "
-                                      f"(expected {fmt})", column=col.name, rows=_rows(bad, offset),
-                                      got=_examples(s, bad))
+        ts = _parse_times(s, blank, col, source, offset)
         if kind == "datetime":
             if ts.dt.tz is None:
                 ts = ts.dt.tz_localize("UTC")
@@ -711,11 +883,52 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
             ts = ts.dt.tz_localize(None)
         not_midnight = ts.notna() & (ts != ts.dt.normalize())
         if not_midnight.any():
-            raise DataValidationError(source, "must be a calendar day without a time (daily table)",
-                                      column=col.name, rows=_rows(not_midnight, offset),
+            raise DataValidationError(source, _DAY_RULE, column=col.name, rows=_rows(not_midnight, offset),
                                       got=_examples(s, not_midnight))
         return ts.astype("datetime64[ns]")
     raise AssertionError(kind)
+
+
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+"""What a ``date`` cell of a canonical table must look like: ``YYYY-MM-DD`` (ISO 8601), nothing else."""
+
+DATETIME_PATTERN = (DATE_PATTERN + r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
+                    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
+"""What a ``datetime`` cell must look like: an ISO 8601 (RFC 3339) date or date-time,
+``YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH[:MM]]`` (a space may stand for the ``T``); without an offset
+the time is taken as UTC."""
+
+_DATE_RULE = "not a valid date (expected YYYY-MM-DD, e.g. 2026-10-02)"
+_TIME_RULE = ("not a valid time (expected ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], optionally "
+              "with Z or an offset such as +02:00, e.g. 2026-10-01T12:00:00Z)")
+_DAY_RULE = "must be a calendar day without a time (daily table; expected YYYY-MM-DD)"
+
+
+def _parse_times(s: pd.Series, blank: pd.Series, col: Column, source: str, offset: int) -> pd.Series:
+    """The cells of a ``date`` or ``datetime`` column as timestamps; anything but ISO 8601 is refused.
+
+    A day written ``10/02/2026`` is October 2 in one country and February 10 in another, so no other
+    format is guessed. Typed columns (Parquet timestamps) are taken as they are; texts (CSV, Parquet
+    strings, Parquet ``date32`` values) are first matched against :data:`DATE_PATTERN` or
+    :data:`DATETIME_PATTERN` and then parsed with an explicit format, both vectorised.
+    """
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return pd.Series(s)
+    text = s.astype("string")
+    date = col.kind == "date"
+    shaped = text.str.fullmatch(DATE_PATTERN if date else DATETIME_PATTERN).fillna(False).astype(bool)
+    ts = pd.to_datetime(text.where(shaped), errors="coerce", utc=not date,
+                        format="%Y-%m-%d" if date else "ISO8601")
+    bad = (ts.isna() & ~blank).to_numpy(dtype=bool)
+    if not bad.any():
+        return ts
+    rule = _DATE_RULE if date else _TIME_RULE
+    if date:  # a date-time in a daily table breaks another rule than a date nobody can read
+        timed = (text.str.fullmatch(DATETIME_PATTERN) & (text.str.len() > len("YYYY-MM-DD"))
+                 ).fillna(False).to_numpy(dtype=bool) & bad
+        first_timed = timed[np.flatnonzero(bad)[0]]
+        rule, bad = (_DAY_RULE, timed) if first_timed else (rule, bad & ~timed)
+    raise DataValidationError(source, rule, column=col.name, rows=_rows(bad, offset), got=_examples(s, bad))
 
 
 def _stripped_category(s: pd.Series) -> pd.Series:

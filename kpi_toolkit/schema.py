@@ -10,8 +10,12 @@ Kinds of column
 ``int``       whole counts (nullable Int64 so that a blank cell stays missing)
 ``float``     money, scores
 ``bool``      true/false, 1/0, yes/no
-``datetime``  a moment; stored in UTC (naive values are taken as UTC), shown in the client's zone
-``date``      a calendar day of a daily table (no time zone)
+``datetime``  a moment; stored in UTC (naive values are taken as UTC), shown in the client's zone.
+              As text: ISO 8601 only, ``YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH[:MM]]`` (a space may
+              stand for the ``T``); see :data:`kpi_toolkit.data.DATETIME_PATTERN`
+``date``      a calendar day of a daily table (no time zone). As text: ``YYYY-MM-DD`` only; a
+              day such as ``10/02/2026`` is refused, never guessed (day and month order differs by
+              country)
 """
 
 from __future__ import annotations

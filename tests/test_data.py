@@ -12,8 +12,21 @@ import pytest
 import yaml
 
 from kpi_toolkit.cli import main
-from kpi_toolkit.data import load_client, load_table, write_table
-from kpi_toolkit.exceptions import DataValidationError, ParameterError, UnknownClientError
+from kpi_toolkit.context import load_context
+from kpi_toolkit.data import (
+    Extent,
+    load_client,
+    load_table,
+    table_extent,
+    validate_frame,
+    write_table,
+)
+from kpi_toolkit.exceptions import (
+    DataValidationError,
+    NoDataError,
+    ParameterError,
+    UnknownClientError,
+)
 from kpi_toolkit.params import load_params, parse_params
 
 HEADER = "post_id,platform,published_at,content_type,impressions,reach,likes,comments,shares"
@@ -48,7 +61,13 @@ def test_good_file_loads_with_canonical_types(tmp_path: Path) -> None:
     assert df["published_at"][1] == pd.Timestamp("2026-10-02T09:00:00Z")
     assert df["likes"].dtype == "int64"
     assert data.warnings == []
-    assert "ads" in data.missing and "not found" in data.missing["ads"]
+    # the reason reaches client reports: words, no path; where the loader looked is for the operator
+    assert data.missing["ads"] == "no ads data provided"
+    assert data.require("ads") == "no ads data provided"
+    assert not any(str(tmp_path) in why or "/" in why for why in data.missing.values())
+    cdir = tmp_path / "data" / "acme"
+    assert data.expected_files["ads"] == (f"{cdir}/ads.csv, {cdir}/ads.parquet or a Parquet folder {cdir}/ads/")
+    assert set(data.expected_files) == set(data.missing)
 
 
 def test_negative_count_names_file_column_rows_rule_and_values(tmp_path: Path) -> None:
@@ -146,6 +165,134 @@ def test_daily_table_rejects_time_of_day(tmp_path: Path) -> None:
         load_client("acme", data_dir=tmp_path / "data")
 
 
+# --- dates and times: ISO 8601 only, nothing guessed -------------------------------------------
+
+def _audience(tmp_path: Path, days: list[str], client: str = "acme") -> Path:
+    d = tmp_path / "data" / client
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / "audience.csv"
+    path.write_text("date,platform,followers\n" + "".join(f"{day},x,{10 + i}\n" for i, day in enumerate(days)))
+    return path
+
+
+@pytest.mark.parametrize("day", [
+    "10/02/2026",  # 2 October or 10 February: pandas' "mixed" parser chose October
+    "1/10/2026",   # and here January 10
+    "02.10.2026", "2026/10/02", "2026-1-5", "20261002", "2026-10", "2 Oct 2026", "2026-02-30", "2026-13-01",
+])
+def test_date_column_accepts_only_yyyy_mm_dd(tmp_path: Path, day: str) -> None:
+    path = _audience(tmp_path, ["2026-10-01", "2026-10-02", day])
+    with pytest.raises(DataValidationError) as exc:
+        load_table(path, "audience")
+    assert str(exc.value) == (f"{path}: column 'date' row 4: not a valid date (expected YYYY-MM-DD, "
+                              f"e.g. 2026-10-02) (got {day!r})")
+
+
+def test_first_offending_date_rows_are_named(tmp_path: Path) -> None:
+    path = _audience(tmp_path, ["2026-10-01", "10/02/2026", "2026-10-03", "1/10/2026"])
+    with pytest.raises(DataValidationError, match=r"column 'date' row 3, 5: not a valid date .* "
+                                                  r"\(got '10/02/2026', '1/10/2026'\)$"):
+        load_table(path, "audience")
+
+
+@pytest.mark.parametrize("day", ["2026-10-02 13:00", "2026-10-02T00:00:00Z", "2026-10-02T00:00"])
+def test_date_with_a_time_breaks_the_daily_rule(tmp_path: Path, day: str) -> None:
+    path = _audience(tmp_path, ["2026-10-01", day])
+    with pytest.raises(DataValidationError) as exc:
+        load_table(path, "audience")
+    assert str(exc.value) == (f"{path}: column 'date' row 3: must be a calendar day without a time "
+                              f"(daily table; expected YYYY-MM-DD) (got {day!r})")
+
+
+def test_iso_days_load_as_written(tmp_path: Path) -> None:
+    df = load_table(_audience(tmp_path, ["2026-10-02", " 2026-01-10 ", "2024-02-29"]), "audience")
+    assert df["date"].tolist() == [pd.Timestamp("2026-10-02"), pd.Timestamp("2026-01-10"),
+                                   pd.Timestamp("2024-02-29")]
+
+
+@pytest.mark.parametrize(("text", "utc"), [
+    ("2026-10-02", "2026-10-02T00:00:00Z"),                 # a day: midnight UTC (importers write these)
+    ("2026-10-02T12:30", "2026-10-02T12:30:00Z"),
+    ("2026-10-02T12:30:15", "2026-10-02T12:30:15Z"),        # no offset: UTC
+    ("2026-10-02 12:30:15", "2026-10-02T12:30:15Z"),        # a space for the T (pandas, RFC 3339)
+    ("2026-10-02T12:30:15.250Z", "2026-10-02T12:30:15.250Z"),
+    ("2026-10-02T12:30:15.123456789", "2026-10-02T12:30:15.123456789Z"),
+    ("2026-10-02T12:30:15+02:00", "2026-10-02T10:30:15Z"),
+    ("2026-10-02T12:30:15+0200", "2026-10-02T10:30:15Z"),
+    ("2026-10-02T12:30:15-05", "2026-10-02T17:30:15Z"),
+    ("2026-10-02 12:30:15+00:00", "2026-10-02T12:30:15Z"),  # pandas' str() of a UTC time
+])
+def test_datetime_column_accepts_iso_8601(text: str, utc: str) -> None:
+    df = pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": ["2026-10-01T00:00:00Z", text], "channel": ["x", "x"]})
+    out, _ = validate_frame(df, "touchpoints")
+    assert out["timestamp"][1] == pd.Timestamp(utc)
+    assert str(out["timestamp"].dtype) == "datetime64[ns, UTC]"
+
+
+@pytest.mark.parametrize("text", [
+    "10/02/2026 12:30", "02.10.2026 12:30", "2026-1-5T12:30", "2026/10/02 12:30", "20261002T123000",
+    "2026-10-02T12", "2026-10-02T12:30:15 UTC", "2026-10-02T12:30:15 +02:00", "2026-10-02T25:00", "tomorrow",
+])
+def test_datetime_column_refuses_anything_else(text: str) -> None:
+    df = pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": ["2026-10-01T00:00:00Z", text], "channel": ["x", "x"]})
+    with pytest.raises(DataValidationError) as exc:
+        validate_frame(df, "touchpoints", source="data/acme/touchpoints.csv")
+    assert str(exc.value) == (
+        "data/acme/touchpoints.csv: column 'timestamp' row 3: not a valid time (expected ISO 8601: "
+        "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], optionally with Z or an offset such as +02:00, e.g. "
+        f"2026-10-01T12:00:00Z) (got {text!r})")
+
+
+def test_cli_validate_refuses_a_european_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The audit's case: `10/02/2026` was stored as 2 October and `kpi validate` said ok."""
+    path = _audience(tmp_path, ["10/02/2026", "1/10/2026"])
+    (tmp_path / "parameters").mkdir()
+    (tmp_path / "parameters" / "acme.yaml").write_text(yaml.safe_dump(BASE))
+    code = main(["validate", "--client", "acme", "--data-dir", str(tmp_path / "data"),
+                 "--parameters-dir", str(tmp_path / "parameters")])
+    out, err = capsys.readouterr()
+    assert code == 2 and "ok" not in out
+    assert err == (f"error: {path}: column 'date' row 2, 3: not a valid date (expected YYYY-MM-DD, "
+                   "e.g. 2026-10-02) (got '10/02/2026', '1/10/2026')\n")
+
+
+def test_typed_parquet_dates_and_times_still_load(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    days = [dt.date(2026, 10, 2), dt.date(2026, 1, 10)]
+    for typ in (pa.date32(), pa.timestamp("ms"), pa.timestamp("ns", "UTC")):
+        path = tmp_path / f"audience-{typ}.parquet".replace(" ", "")
+        pq.write_table(pa.table({"date": pa.array(days, pa.date32()).cast(typ), "platform": ["x", "x"],
+                                 "followers": [1, 2]}), path)
+        assert load_table(path, "audience")["date"].tolist() == [pd.Timestamp(d) for d in days], typ
+    path = tmp_path / "touchpoints.parquet"
+    pq.write_table(pa.table({"user_id": ["u1"], "channel": ["x"], "timestamp": pa.array(
+        [pd.Timestamp("2026-10-02T12:00+02:00")], pa.timestamp("us", "Europe/Helsinki"))}), path)
+    assert load_table(path, "touchpoints")["timestamp"][0] == pd.Timestamp("2026-10-02T10:00Z")
+    # a Parquet text column is held to the same rule as a CSV cell; rows count records from 1
+    path = tmp_path / "audience.parquet"
+    pd.DataFrame({"date": ["2026-10-02", "10/02/2026"], "platform": ["x", "x"],
+                  "followers": [1, 2]}).to_parquet(path, index=False)
+    with pytest.raises(DataValidationError, match=r"audience.parquet: column 'date' row 2: not a valid date"):
+        load_table(path, "audience")
+
+
+def test_written_tables_read_back(tmp_path: Path) -> None:
+    """write_table (used by `kpi import` and `kpi demo`) writes what the loader accepts."""
+    t = pd.to_datetime(["2026-10-02T10:00:00.5Z", "2026-10-03T23:59:59Z"], utc=True, format="ISO8601")
+    path = write_table(pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": t, "channel": ["x", "y"]}),
+                       tmp_path / "touchpoints.csv")
+    assert load_table(path, "touchpoints")["timestamp"].tolist() == [t[0].floor("s"), t[1]]
+    days = pd.to_datetime(["2026-10-02", "2026-10-03"])
+    path = write_table(pd.DataFrame({"date": days, "platform": ["x", "x"], "followers": [1, 2]}),
+                       tmp_path / "audience.csv")
+    assert path.read_text().splitlines()[1].startswith("2026-10-02,")
+    assert load_table(path, "audience")["date"].tolist() == list(days)
+
+
 def test_sentiment_out_of_range(tmp_path: Path) -> None:
     d = tmp_path / "data" / "acme"
     d.mkdir(parents=True)
@@ -201,6 +348,85 @@ def test_partitioned_parquet_reads_only_needed_months(tmp_path: Path) -> None:
     data = load_client("acme", data_dir=tmp_path / "data", tables=["mentions"], start="2026-10-01",
                        end="2026-11-01")
     assert data.mentions["mention_id"].tolist() == ["2026-10-a"]
+
+
+# --- "no data in this month": the client's real first and last month ---------------------------
+
+def _long_client(tmp_path: Path) -> Path:
+    """acme in Helsinki: daily audience Jan 2025 - Nov 2026 (CSV) and mentions Dec 2024 - Nov 2026
+    (Parquet partitioned by month, one file per month); reports read 25 months. Returns the data folder."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    root = tmp_path / "data"
+    days = pd.date_range("2025-01-01", "2026-11-30", freq="D")
+    d = root / "acme"
+    d.mkdir(parents=True)
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "platform": "x", "followers": range(len(days))}).to_csv(
+        d / "audience.csv", index=False)
+    # the first mention is 1 Dec 00:30 in Helsinki (30 Nov in UTC), the last 30 Nov 23:30 there
+    t = pd.DatetimeIndex([pd.Timestamp("2024-11-30T22:30Z"), *pd.date_range("2025-01-15", "2026-11-15", freq="MS", tz="UTC"),
+                          pd.Timestamp("2026-11-30T21:30Z")])
+    m = pd.DataFrame({"mention_id": [f"m{i}" for i in range(len(t))], "published_at": t, "source": "x", "brand": "Acme",
+                      "month": t.tz_convert("Europe/Helsinki").strftime("%Y-%m")})
+    ds.write_dataset(pa.Table.from_pandas(m, preserve_index=False), str(d / "mentions"), format="parquet",
+                     partitioning=["month"], partitioning_flavor="hive")
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "acme.yaml").write_text(yaml.safe_dump({**BASE, "timezone": "Europe/Helsinki", "history_months": 25}))
+    return root
+
+
+def test_month_without_data_names_the_real_first_and_last_month(tmp_path: Path) -> None:
+    root = _long_client(tmp_path)
+    # a middle month's file is never opened: only the first and last partitions' footers are read
+    broken = root / "acme" / "mentions" / "month=2025-06"
+    for f in broken.iterdir():
+        f.write_bytes(b"not parquet at all")
+    for month in ("2028-06", "2030-01", "2024-06"):  # 2028-06 reads Jun-Nov 2026 (its 25-month window)
+        with pytest.raises(NoDataError) as exc:
+            load_context(client="acme", month=month, data_dir=root, parameters_dir=tmp_path / "parameters")
+        assert str(exc.value) == f"no data for client 'acme' in {month} (its data covers 2024-12 to 2026-11)"
+
+
+def test_cli_month_without_data_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _long_client(tmp_path)
+    code = main(["kpis", "--client", "acme", "--month", "2030-01", "--data-dir", str(root),
+                 "--parameters-dir", str(tmp_path / "parameters")])
+    assert code == 2
+    assert capsys.readouterr().err == ("error: no data for client 'acme' in 2030-01 (its data covers 2024-12 "
+                                       "to 2026-11)\n")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_month_only_posts_count_in_the_no_data_message(tmp_path: Path, fmt: str) -> None:
+    """Posts from an export without the day (published_month only) are data, not 'no dated rows'."""
+    path = _posts(tmp_path, ["p1,facebook,,image,10,5,1,0,0,2025-03", "p2,facebook,,image,10,5,1,0,0,2025-07",
+                             "p3,x,,video,10,5,1,0,0,2025-05"], header=HEADER + ",published_month")
+    if fmt == "parquet":
+        df = pd.read_csv(path)
+        df["published_at"] = pd.to_datetime(df["published_at"], utc=True)
+        df.to_parquet(path.with_suffix(".parquet"), index=False)
+        path.unlink()
+    (tmp_path / "parameters").mkdir()
+    (tmp_path / "parameters" / "acme.yaml").write_text(yaml.safe_dump(BASE))
+    with pytest.raises(NoDataError) as exc:
+        load_context(client="acme", month="2030-01", data_dir=tmp_path / "data", parameters_dir=tmp_path / "parameters")
+    assert str(exc.value) == ("no data for client 'acme' in 2030-01 (its data covers 2025-03 to 2025-07; "
+                              "3 of its posts have a month but no day)")
+
+
+def test_extent_without_parquet_statistics_reads_the_time_column(tmp_path: Path) -> None:
+    t = pd.to_datetime(["2026-03-05T10:00Z", "2025-11-30T23:00Z", None], utc=True)
+    df = pd.DataFrame({"user_id": ["a", "b", "c"], "timestamp": t, "channel": "x"})
+    want = Extent(pd.Timestamp("2025-11-30T23:00Z"), pd.Timestamp("2026-03-05T10:00Z"))
+    df.to_parquet(tmp_path / "with.parquet", index=False)
+    df.to_parquet(tmp_path / "without.parquet", index=False, write_statistics=False)
+    write_table(df, tmp_path / "t.csv")
+    for name in ("with.parquet", "without.parquet", "t.csv"):
+        assert table_extent(tmp_path / name, "touchpoints") == want, name
+    assert want.months("Europe/Helsinki") == ("2025-12", "2026-03")
+    assert want.months("UTC") == ("2025-11", "2026-03")
 
 
 # --- parameters ----------------------------------------------------------------------------
