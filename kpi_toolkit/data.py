@@ -744,7 +744,9 @@ def _rows(mask: np.ndarray | pd.Series, offset: int) -> list[int]:
 
 def _examples(values: pd.Series, mask: np.ndarray | pd.Series) -> list[object]:
     picked = values[np.asarray(mask)].head(5)
-    return [v.item() if hasattr(v, "item") else v for v in picked]
+    out = [v.item() if hasattr(v, "item") else v for v in picked]
+    # a count column with blanks is float in pandas: its 37088 reads as written, not '37088.0'
+    return [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
 
 
 def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,

@@ -536,3 +536,13 @@ def test_arrow_pool_gives_memory_back(first: str, chosen: str | None, pool: str)
     code = f"import {first}kpi_toolkit.data, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == pool
+
+
+def test_a_count_column_with_blanks_shows_its_numbers_as_written() -> None:
+    """A blank cell makes a count column float in pandas; messages still quote 37088, not 37088.0."""
+    import numpy as np
+
+    from kpi_toolkit.data import _examples
+
+    values = pd.Series([37088.0, np.nan, 12.5, 3.0])
+    assert _examples(values, values.notna()) == [37088, 12.5, 3]
