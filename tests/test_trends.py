@@ -726,3 +726,342 @@ def test_a_post_behind_an_alert_is_named_as_the_client_knows_it() -> None:
     assert list(_post_names(rows, "Europe/Helsinki")) == [
         "Instagram reel of 12 Nov", "LinkedIn video of 3 Nov (ldg-li-00002)", "LinkedIn video of 3 Nov (ldg-li-00003)",
         "X text of 20 Nov"]
+
+
+# ----------------------------------------------------------------------------------------------
+# seasonal_adjust: a spike keeps its weekday's effect (audit: a 331-mention spike drawn at ~918)
+
+
+def test_seasonal_adjust_subtracts_a_spike_days_weekday_effect_once() -> None:
+    """Additive weekly pattern + noise + one Saturday spike. The model (decomposition.py) is
+    value = level + weekday effect + noise, so the deseasonalised spike is its value less Saturday's
+    effect: 400 - 20 = 380 by hand. The effect of a weekday belongs to all such weekdays: value -
+    deseasonalised is the same on every Saturday, the spike's included. Estimating the effects with
+    the spike left in gave 648 (its excess counted twice)."""
+    rng = np.random.default_rng(RNG_SEED)
+    idx = pd.date_range("2026-01-05", periods=140, freq="D")  # a Monday; 20 full weeks
+    effect = np.array([-12.0, -5.0, 0.0, 0.0, 5.0, 20.0, -8.0])  # Monday..Sunday, summing to 0
+    s = pd.Series(100.0 + effect[idx.day_of_week] + rng.normal(0, 1, 140), index=idx)
+    assert idx[75].day_name() == "Saturday"
+    s.iloc[75] = 400.0
+    adj = seasonal_adjust(s, transform="none")
+    assert adj["is_outlier"].iloc[75]
+    assert adj["deseasonalised"].iloc[75] == pytest.approx(400.0 - 20.0, abs=1.0)
+    removed = (adj["value"] - adj["deseasonalised"]).groupby(idx.day_of_week)
+    assert (removed.max() - removed.min()).max() < 1e-9  # one effect per weekday, spike day included
+    np.testing.assert_allclose(removed.first().to_numpy(), effect, atol=1.0)
+    assert adj["level"].iloc[75] == pytest.approx(100.0, abs=1.0)  # the spike is not in the level
+    assert adj["deseasonalised"].drop(idx[75]).max() < 110  # nor anywhere else
+
+
+def test_seasonal_adjust_count_spike_is_not_inflated() -> None:
+    """Poisson counts with a multiplicative weekly pattern (Saturday x1.25) and a Saturday spike of 600.
+    On the Anscombe scale Saturday's effect is 2 sqrt(125 + 3/8) - mean_d 2 sqrt(100 w_d + 3/8) = 2.39
+    (Anscombe 1948), so by hand the deseasonalised spike is about ((2 sqrt(600.375) - 2.39) / 2)^2 - 3/8
+    = 543: below the value, as for any busy weekday (it was 1,295 with the spike in the effects)."""
+    from kpi_toolkit.trends.anomalies import anscombe
+
+    rng = np.random.default_rng(RNG_SEED)
+    idx = pd.date_range("2026-01-05", periods=140, freq="D")
+    w = np.array([0.9, 0.95, 1.0, 1.0, 1.05, 1.25, 0.85])
+    c = pd.Series(rng.poisson(100 * w[idx.day_of_week]).astype("float64"), index=idx)
+    c.iloc[75] = 600.0
+    adj = seasonal_adjust(c)
+    assert adj.attrs["transform"] == "anscombe"
+    assert adj["deseasonalised"].iloc[75] == pytest.approx(543, rel=0.03)
+    removed = pd.Series(anscombe(adj["value"].to_numpy()) - anscombe(adj["deseasonalised"].to_numpy()))
+    spread = removed.groupby(idx.day_of_week).agg(lambda x: x.max() - x.min())
+    assert spread.max() < 1e-9
+
+
+def test_truth_spike_days_keep_their_weekdays_effect(brand_mentions: dict, demo_truth: dict) -> None:
+    """On the demo clients' brand mentions (planted spikes, a level shift, weekly and yearly patterns):
+    the effect removed on a spike day equals that of every other day of its weekday and month, and the
+    largest deseasonalised day is not far above the largest value (it was 2.8 x on demo-ledgerly)."""
+    from kpi_toolkit.trends.anomalies import anscombe
+
+    for client in demo_truth["clients"]:
+        adj = seasonal_adjust(brand_mentions[client]["mentions"].dropna())
+        assert adj["is_outlier"].any(), client
+        removed = pd.Series(anscombe(adj["value"].to_numpy()) - anscombe(adj["deseasonalised"].to_numpy()),
+                            index=adj.index)
+        keys = [adj.index.day_of_week, adj.index.month] if adj.attrs["yearly"] else [adj.index.day_of_week]
+        spread = removed.groupby(keys).agg(lambda x: x.max() - x.min())
+        assert spread.max() < 1e-6, client
+        assert adj["deseasonalised"].max() <= 1.5 * adj["value"].max(), client
+
+
+# ----------------------------------------------------------------------------------------------
+# explain_alerts: a post is typical or not among its own platform's posts
+
+
+def _peer_posts() -> pd.DataFrame:
+    base = pd.Timestamp("2026-10-20 10:00", tz="UTC")
+    rows = [("li-a", "linkedin", 300), ("li-b", "linkedin", 400), ("li-c", "linkedin", 500),
+            ("x-a", "x", 10), ("x-b", "x", 20), ("x-c", "x", 30), ("x-d", "x", 40)]
+    frame = pd.DataFrame([{"post_id": p, "platform": pl, "engagements": float(e),
+                           "published_at": base + pd.Timedelta(days=i)} for i, (p, pl, e) in enumerate(rows)])
+    spike_day = pd.Timestamp("2026-11-10 09:00", tz="UTC")
+    new = pd.DataFrame({"post_id": ["li-new", "x-new", "tt-new"], "platform": ["LinkedIn", "X", "TikTok"],
+                        "engagements": [1000.0, 100.0, 80.0], "published_at": [spike_day] * 3})
+    frame["platform"] = frame["platform"].map({"linkedin": "LinkedIn", "x": "X"})
+    return pd.concat([frame, new], ignore_index=True)
+
+
+def test_explain_alerts_per_post_compares_each_post_with_its_platform() -> None:
+    """Hand values: baseline LinkedIn posts 300/400/500 (median 400), X posts 10/20/30/40 (median 25),
+    all seven (median 40). The TikTok post has no TikTok baseline: it falls back to all posts (40). The
+    ranking is by excess over the peer's usual value: 600, 75, 40."""
+    windows = pd.DataFrame({"start": [pd.Timestamp("2026-11-10")], "end": [pd.Timestamp("2026-11-10")],
+                            "kind": ["spike"]})
+    rows = _peer_posts()
+    out = explain_alerts(windows, rows, time_col="published_at", by="post_id", weight="engagements", tz="UTC",
+                         per_item=True, peer="platform")
+    assert out["contributors"].iloc[0] == [
+        {"name": "li-new", "in_window": 1000.0, "usual": 400.0, "excess": 600.0, "peer": "LinkedIn"},
+        {"name": "x-new", "in_window": 100.0, "usual": 25.0, "excess": 75.0, "peer": "X"},
+        {"name": "tt-new", "in_window": 80.0, "usual": 40.0, "excess": 40.0, "peer": None},
+    ]
+    assert out["top_contributors"].iloc[0] == ("li-new: 1,000 (a typical one on LinkedIn: 400); "
+                                               "x-new: 100 (a typical one on X: 25); "
+                                               "tt-new: 80 (a typical one overall: 40)")
+    # without a peer column every post is set against all posts, as before
+    plain = explain_alerts(windows, rows, time_col="published_at", by="post_id", weight="engagements", tz="UTC",
+                           per_item=True)
+    assert [c["usual"] for c in plain["contributors"].iloc[0]] == [40.0, 40.0, 40.0]
+    assert plain["top_contributors"].iloc[0].startswith("li-new: 1,000 (a typical one: 40)")
+    with pytest.raises(ParameterError, match="rows have no column 'channel' to compare items with their peers"):
+        explain_alerts(windows, rows, time_col="published_at", by="post_id", per_item=True, peer="channel")
+
+
+def test_month_alerts_name_a_posts_usual_from_its_own_platform() -> None:
+    """An engagements spike made by one LinkedIn post, on a client whose LinkedIn posts get ~400 and
+    X posts ~20 engagements a day: the usual LinkedIn post is 400 (the median of the 28 days before),
+    not the ~190 of all posts (between the two platforms); the post is named by its platform and
+    content_type (the canonical column; the name said "post" for every post)."""
+    from kpi_toolkit.params import TrendOptions
+    from kpi_toolkit.periods import month_period
+    from kpi_toolkit.trends import month_alerts
+
+    rng = np.random.default_rng(RNG_SEED)
+    days = pd.date_range("2026-08-01 10:00", "2026-11-30 10:00", freq="D", tz="UTC")
+    n = len(days)
+    li = 400 + rng.integers(-40, 41, n)
+    spike = days.get_loc(pd.Timestamp("2026-11-20 10:00", tz="UTC"))
+    li[spike] = 3000
+    posts = pd.DataFrame({
+        "post_id": [f"li-{i}" for i in range(n)] + [f"x-{i}" for i in range(n)],
+        "platform": ["linkedin"] * n + ["x"] * n,
+        "published_at": list(days) + list(days + pd.Timedelta(hours=2)),
+        "content_type": ["video"] * n + ["text"] * n,
+        "impressions": 10_000, "reach": 5_000,
+        "likes": np.r_[li, 20 + rng.integers(-3, 4, n)], "comments": 0, "shares": 0,
+    })
+    data = ClientData(client="acme", data_dir=Path("."), tables={"posts": posts})
+    alerts = month_alerts(data, TrendOptions(), period=month_period("2026-11", "UTC"), kpis=["engagements"])
+    top = alerts[alerts["kind"] == "spike"].iloc[0]["contributors"][0]
+    base = (days >= pd.Timestamp("2026-10-23", tz="UTC")) & (days < pd.Timestamp("2026-11-20", tz="UTC"))
+    assert top["name"] == "LinkedIn video of 20 Nov" and top["peer"] == "LinkedIn"
+    assert top["usual"] == float(np.median(li[base]))
+    assert 360 <= top["usual"] <= 440
+    assert "LinkedIn video of 20 Nov: 3,000 (a typical one on LinkedIn: " in alerts["explanation"].iloc[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# words and tables of the trend notebook
+
+
+def test_change_short_matches_the_snapshots_change_text() -> None:
+    """Rates in points, others in per cent, as report._change_text (hand values from tests/test_report.py)."""
+    from kpi_toolkit.report import _change_text
+    from kpi_toolkit.trends import change_short
+
+    assert change_short(0.042, 0.038, "fraction") == "+0.4 pts"  # audit: it read "+10 %"
+    assert change_short(0.358, 0.389, "fraction") == "-3.1 pts"  # audit: it read "-8 %"
+    assert change_short(0.0072, 0.0083, "fraction") == "-0.11 pts"
+    assert change_short(0.0091, 0.00909, "fraction") == "0 pts"
+    assert change_short(435_782, 323_894, "count") == "+35 %"
+    assert change_short(99.8, 100.0, "count") == "0 %"
+    assert change_short(1.0, 0.0, "count") == "n/a" and change_short(math.nan, 1.0, "ratio") == "n/a"
+    grid = [(0.061, 0.058, "fraction"), (0.0091, 0.00946, "fraction"), (0.045, 0.0456, "fraction"),
+            (120.0, 100.0, "count"), (2.0, 2.5, "ratio"), (1.0, 0.0, "count"), (3.0, 2.0, "currency")]
+    assert [change_short(*g) for g in grid] == [_change_text(*g) for g in grid]
+
+
+def test_comparisons_and_trailing_tables_speak_words_and_points() -> None:
+    from kpi_toolkit.trends import comparisons_table, trailing_12_months_table
+
+    days = pd.date_range("2025-09-01", "2026-10-31", freq="D")
+    data = _ads_client(days, clicks=np.full(len(days), 10), impressions=np.full(len(days), 1000),
+                       conversions=np.full(len(days), 5), spend=np.full(len(days), 100.0))
+    weeks = compare_weeks(data, "ctr", week="2026-W40")
+    table = comparisons_table(weeks, currency="EUR")
+    assert list(table["Against"]) == ["previous week", "same week last year"]  # not "previous_week"
+    assert list(table["Compared with"]) == ["2026-W39", "2025-W40"] and list(table["Now"]) == ["1.0 %", "1.0 %"]
+    months = compare_periods(data, "ctr", month="2026-10")
+    assert list(comparisons_table(months)["Against"]) == ["previous month", "same month last year"]
+    r12 = pd.DataFrame({"kpi": ["engagement_rate_by_reach", "reach"], "label": ["Engagement rate", "Reach"],
+                        "unit": ["fraction", "count"], "month": ["2026-11", "2026-11"],
+                        "value": [0.042, 435_782.0], "last_year": [0.038, 323_894.0], "yoy_change": [0.105, 0.345],
+                        "ttm": [0.038, 4_200_000.0]})
+    pd.testing.assert_frame_equal(trailing_12_months_table(r12), pd.DataFrame({
+        "Measure": ["Engagement rate", "Reach"], "This month": ["4.2 %", "435,782"],
+        "vs a year earlier": ["+0.4 pts", "+35 %"], "Trailing 12 months": ["3.8 %", "4.2 M"]}))
+
+
+def test_trend_slope_table_says_in_words_whether_the_yearly_pattern_was_removed() -> None:
+    from kpi_toolkit.trends import slope_table, yearly_removed_words
+
+    long = pd.Series({"yearly_removed": True, "start": pd.Timestamp("2024-12-01"), "end": pd.Timestamp("2026-11-30")})
+    short = pd.Series({"yearly_removed": False, "start": pd.Timestamp("2026-09-01"),
+                       "end": pd.Timestamp("2026-11-29")})  # 90 days: 3 months
+    forced = pd.Series({"yearly_removed": False, "start": pd.Timestamp("2024-12-01"),
+                        "end": pd.Timestamp("2026-11-30")})
+    assert yearly_removed_words(long) == "yes"
+    assert yearly_removed_words(short) == "no: needs about 20 months of data, the window has 3 months"
+    assert yearly_removed_words(forced) == "no"
+    idx = pd.date_range("2026-01-01", periods=180, freq="D")
+    s = pd.Series(100 + 0.5 * np.arange(180) + np.random.default_rng(2).normal(0, 5, 180), index=idx)
+    shown = slope_table({"whole history": trend_slope(s)})
+    assert shown["Yearly pattern removed"].tolist() == ["no: needs about 20 months of data, the window has 6 months"]
+    assert shown["Yearly pattern removed"].map(type).eq(str).all()  # words, not True / False
+
+
+def test_rolling_12_sentences_count_the_months_above_a_year_earlier() -> None:
+    """Hand count: reach above its year-earlier month in 9 of 12 months, November +35 %; the rate's
+    change in points; a KPI without a year earlier says so."""
+    from kpi_toolkit.trends import rolling_12_sentences
+
+    months = [f"{y}-{m:02d}" for y, m in [(2025, 12), *[(2026, k) for k in range(1, 12)]]]
+    last_year = np.full(12, 100.0)
+    value = np.array([90, 95, 99, *[110] * 8, 135], dtype="float64")  # 3 below, 9 above
+    rate_now = np.r_[np.full(11, 0.04), 0.042]
+    r12 = pd.concat([
+        pd.DataFrame({"kpi": "reach", "label": "Reach", "unit": "count", "month": months, "value": value,
+                      "last_year": last_year}),
+        pd.DataFrame({"kpi": "er", "label": "Engagement rate", "unit": "fraction", "month": months,
+                      "value": rate_now, "last_year": np.r_[np.full(6, np.nan), np.full(6, 0.038)]}),
+        pd.DataFrame({"kpi": "new", "label": "Saves", "unit": "count", "month": months, "value": 1.0,
+                      "last_year": np.nan}),
+    ], ignore_index=True)
+    assert rolling_12_sentences(r12) == [
+        "Reach: above the same month a year earlier in 9 of the last 12 months; November 2026 up 35 % on "
+        "November 2025.",
+        "Engagement rate: above the same month a year earlier in all 6 months with a value a year earlier; "
+        "November 2026 up 0.4 percentage points on November 2025.",
+        "Saves: no values a year earlier to compare with.",
+    ]
+
+
+def test_month_of_year_sentence_against_earlier_years() -> None:
+    """November 2026 = 2,400 against Novembers 2024 (1,800) and 2025 (2,200): average 2,000, up 20 %;
+    of January-November 2026, the months above their earlier years' average: 10 of 11 (hand-set)."""
+    from kpi_toolkit.trends import month_of_year_sentence
+
+    rows = []
+    for year, factor in ((2024, 0.9), (2025, 1.1), (2026, 1.2)):
+        for m in range(1, 13):
+            v = 2000.0 * factor
+            if year == 2026 and m == 3:
+                v = 1000.0  # the one month below its earlier years
+            rows.append({"year": year, "month_of_year": m, "month": f"{year}-{m:02d}",
+                         "value": np.nan if (year, m) == (2026, 12) else v})
+    moy = pd.DataFrame(rows)
+    assert month_of_year_sentence(moy, label="Brand mentions", unit="count", month="2026-11") == (
+        "Brand mentions in November 2026: 2,400, up 20 % on the average November of 2024 and 2025; 10 of the "
+        "11 months of 2026 so far were above the same month's average in earlier years.")
+    first = moy[moy["year"] == 2024]
+    assert month_of_year_sentence(first, label="Brand mentions", unit="count", month="2024-11") == (
+        "Brand mentions in November 2024: 1,800; no earlier November to compare with.")
+
+
+def _decomposed(seasonal: np.ndarray, trend: np.ndarray, start: str = "2025-06-02") -> pd.DataFrame:
+    idx = pd.date_range(start, periods=len(trend), freq="D")
+    s7 = seasonal[idx.day_of_week]
+    return pd.DataFrame({"observed": trend + s7, "trend": trend, "seasonal_7": s7, "seasonal": s7,
+                         "resid": 0.0, "deseasonalised": trend}, index=idx)
+
+
+def test_seasonal_pattern_sentences_name_the_peak_weekday_and_the_trend() -> None:
+    """Weekly effects -12, -5, 0, 0, +5, +20, -8 on a level of 100: Saturdays 20 % above the weekly
+    average, Mondays 12 % below. Trend rising 0.05 a day over 400 days: 119.95 on the last day, 101.75
+    on the day 364 days before: up 18 %."""
+    from kpi_toolkit.trends import seasonal_pattern_sentences
+
+    effect = np.array([-12.0, -5.0, 0.0, 0.0, 5.0, 20.0, -8.0])
+    flat = _decomposed(effect, np.full(400, 100.0))
+    assert seasonal_pattern_sentences(flat, label="Brand mentions", unit="count")[0] == (
+        "Brand mentions: highest on Saturdays, 20 % above the weekly average, and lowest on Mondays, 12 % below "
+        "(last 13 weeks).")
+    rising = _decomposed(effect, 100 + 0.05 * np.arange(400))
+    assert seasonal_pattern_sentences(rising, label="Brand mentions", unit="count")[1] == (
+        "Without the seasonal pattern, the level is about 120 a day, against 102 a year earlier (up 18 %).")
+    rate = _decomposed(effect / 10_000, np.full(400, 0.04))  # a rate of 4 %: Saturdays +0.2 points
+    assert seasonal_pattern_sentences(rate, label="Engagement rate", unit="fraction")[0] == (
+        "Engagement rate: highest on Saturdays, 0.2 percentage points above the weekly average, and lowest on "
+        "Mondays, 0.1 percentage points below (last 13 weeks).")
+    quiet = _decomposed(effect / 100, np.full(400, 100.0))
+    assert seasonal_pattern_sentences(quiet, label="Reach", unit="count")[0] == (
+        "Reach: hardly any weekly pattern, every weekday within 2 % of the weekly average (last 13 weeks).")
+
+
+def test_seasonal_pattern_sentences_from_a_real_decomposition() -> None:
+    """STL on Poisson counts whose Saturdays are 1.15 x and Mondays 0.9 x the level (the _daily helper)."""
+    from kpi_toolkit.trends import seasonal_pattern_sentences
+
+    words = seasonal_pattern_sentences(decompose(_daily(182, level=200)), label="Mentions", unit="count")
+    assert words[0].startswith("Mentions: highest on Saturdays, ") and ", and lowest on Mondays, " in words[0]
+
+
+def test_level_shift_sentences() -> None:
+    from kpi_toolkit.trends import level_shift_sentences
+
+    shifts = pd.DataFrame({"date": [pd.Timestamp("2025-08-07")], "before": [48.0], "after": [70.5],
+                           "change": [22.5], "rel_change": [22.5 / 48], "size_sd": [6.0]})
+    assert level_shift_sentences(shifts, unit="count") == [
+        "On 7 Aug 2025 the level rose from about 48 to 70 a day (up 47 %)."]  # 70.5 shows as 70 (banker's)
+    assert level_shift_sentences(shifts.iloc[:0], unit="count") == [
+        "No lasting change of level: the series moved only with its seasonal pattern and short spikes."]
+
+
+def test_anomaly_sentence_counts_the_windows_shown_and_names_the_largest() -> None:
+    from kpi_toolkit.trends import anomaly_sentence
+
+    s = _daily(150)
+    s.iloc[20] = 400.0  # before the stretch shown: not counted
+    s.iloc[100:102] = [300.0, 320.0]  # one spike over two days
+    s.iloc[120] = 500.0  # the largest
+    s.iloc[80] = 5.0  # a dip
+    res = detect_anomalies(s)
+    start = s.index[60]
+    assert set(alert_windows(res)["start"]) >= {s.index[20], s.index[80], s.index[100], s.index[120]}
+    exp = res["expected"].iloc[120]
+    text = anomaly_sentence(res, label="Brand mentions", unit="count", start=start)
+    assert text == (f"Brand mentions: 2 spikes and 1 dip since 2 Mar; the largest on 1 May "
+                    f"(500 against about {exp:,.0f} expected).")
+    assert 90 <= exp <= 125  # the Friday level of _daily: 100 x 1.05, give or take
+    quiet = detect_anomalies(_daily(150, seed=7))
+    assert anomaly_sentence(quiet, label="Reach", unit="count", start=start) == (
+        "Reach: no spike or dip beyond the alert threshold since 2 Mar.")
+    assert anomaly_sentence(quiet, label="Reach", unit="count") == (
+        "Reach: no spike or dip beyond the alert threshold since 1 Jan 2026.")
+
+
+def test_alerts_on_posts_with_a_month_but_no_day_say_so() -> None:
+    """An export with month-level dates only: the alert is not checked, and the reason is the missing
+    day, not 'no posts data' (the posts are there)."""
+    from kpi_toolkit.data import ClientData
+    from kpi_toolkit.params import TrendOptions
+    from kpi_toolkit.periods import month_period
+    from kpi_toolkit.trends import month_alerts
+
+    posts = pd.DataFrame({"post_id": ["a", "b"], "platform": ["facebook", "facebook"],
+                          "published_at": pd.to_datetime([None, None], utc=True),
+                          "published_month": ["2026-10", "2026-10"], "content_type": ["image", "image"],
+                          "impressions": [10, 20], "reach": [8, 15], "likes": [1, 2], "comments": [0, 0],
+                          "shares": [0, 0]})
+    data = ClientData(client="x", data_dir=Path("."), tables={"posts": posts})
+    out = month_alerts(data, TrendOptions(), period=month_period("2026-10", "UTC"), kpis=["engagements"])
+    assert out.empty
+    assert out.attrs["skipped"] == [
+        ("engagements", "the posts data gives a month but no day for its rows, and alerts are found day by day")]

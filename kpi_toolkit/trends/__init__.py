@@ -9,7 +9,9 @@
 * :func:`seasonal_adjust`, :func:`change_points` — level shifts (PELT on the deseasonalised series).
 * :func:`forecast` — ETS forecasts with prediction intervals (goal pacing is in
   :mod:`kpi_toolkit.goals`).
-* :func:`trend_view` — the trend block of the monthly report.
+* :func:`trend_view` — the trend block of the monthly report; :func:`comparisons_table`,
+  :func:`trailing_12_months_table`, :func:`slope_table` — display-ready tables.
+* :mod:`~kpi_toolkit.trends.captions` — the sentence beside each trend chart, read from its numbers.
 
 See docs/trend-detection.md for the methods and their measured detection quality. Nothing heavy is
 imported with this package: statsmodels, ruptures and matplotlib load when a function needs them.
@@ -20,8 +22,16 @@ from __future__ import annotations
 from ._series import infer_freq, regularise
 from .alerts import ALERT_COLUMNS, explain_alerts, month_alerts, rule_for, watched_kpis
 from .anomalies import COLUMNS, alert_windows, detect_anomalies, detect_anomalies_batch
+from .captions import (
+    anomaly_sentence,
+    level_shift_sentences,
+    month_of_year_sentence,
+    rolling_12_sentences,
+    seasonal_pattern_sentences,
+)
 from .comparisons import (
     COMPARISON_COLUMNS,
+    COMPARISON_WORDS,
     PeriodUnits,
     compare_period_pair,
     compare_periods,
@@ -40,11 +50,20 @@ from .decomposition import (
     trend_slope,
 )
 from .forecast import ForecastPaths, forecast, forecast_paths
-from .report import alerts_table, core_comparisons, trend_view
+from .report import (
+    alerts_table,
+    comparisons_table,
+    core_comparisons,
+    slope_table,
+    trailing_12_months_table,
+    trend_view,
+    yearly_removed_words,
+)
 from .significance import (
     TestResult,
     bootstrap_ratio_test,
     certainty_words,
+    change_short,
     change_words,
     format_p,
     pearson_dispersion,
@@ -53,12 +72,14 @@ from .significance import (
 )
 
 __all__ = [
-    "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "ForecastPaths", "PeriodUnits", "TestResult",
-    "alert_windows", "alerts_table", "bootstrap_ratio_test", "certainty_words", "change_points",
-    "change_points_from", "change_words", "compare_period_pair", "compare_periods", "compare_weeks", "core_comparisons",
-    "daily_series", "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts",
-    "forecast", "forecast_paths", "format_p", "infer_freq", "month_alerts", "month_of_year",
-    "monthly_kpis", "pearson_dispersion", "poisson_rate_test", "regularise", "rolling_12_months",
-    "rule_for", "seasonal_adjust", "test_kind", "trend_slope", "trend_view", "two_proportion_test",
-    "watched_kpis",
+    "ALERT_COLUMNS", "COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_WORDS", "ForecastPaths", "PeriodUnits",
+    "TestResult", "alert_windows", "alerts_table", "anomaly_sentence", "bootstrap_ratio_test", "certainty_words",
+    "change_points", "change_points_from", "change_short", "change_words", "compare_period_pair", "compare_periods",
+    "compare_weeks", "comparisons_table", "core_comparisons", "daily_series", "decompose", "detect_anomalies",
+    "detect_anomalies_batch", "explain_alerts", "forecast", "forecast_paths", "format_p", "infer_freq",
+    "level_shift_sentences", "month_alerts", "month_of_year", "month_of_year_sentence", "monthly_kpis",
+    "pearson_dispersion", "poisson_rate_test", "regularise", "rolling_12_months", "rolling_12_sentences",
+    "rule_for", "seasonal_adjust", "seasonal_pattern_sentences", "slope_table", "test_kind",
+    "trailing_12_months_table", "trend_slope", "trend_view", "two_proportion_test", "watched_kpis",
+    "yearly_removed_words",
 ]

@@ -61,6 +61,7 @@ def explain_alerts(
     top_n: int = 3,
     baseline_days: int = 28,
     value_format: Callable[[float], str] | None = None,
+    peer: str | None = None,
 ) -> pd.DataFrame:
     """Add the top contributing topics or posts to alert windows.
 
@@ -69,7 +70,10 @@ def explain_alerts(
     before the window times the window's length in days (a median, so an earlier spike does not
     count as usual). Contributors are ranked by their excess over usual
     (spikes) or shortfall (dips). With ``per_item`` (posts: every row is its own group) the usual
-    amount is the median row of the baseline.
+    amount is the median row of the baseline; with ``peer`` too, the median row of the item's peer
+    group (a LinkedIn post is set against the LinkedIn posts of the baseline, not against every
+    platform's: their typical engagements differ several-fold), or of every baseline row when its
+    peer group has none there.
 
     Parameters
     ----------
@@ -92,12 +96,18 @@ def explain_alerts(
     value_format
         How ``top_contributors`` writes an amount (e.g. with the client's currency for ad spend);
         default a whole number with thousands separators.
+    peer
+        With ``per_item``: the column that defines an item's peers (e.g. ``platform``, holding the
+        names a reader knows, "LinkedIn"); None compares every item with all baseline rows.
 
     Returns
     -------
     pandas.DataFrame
         ``windows`` with ``contributors`` (list of dicts: ``name``, ``in_window``, ``usual``,
-        ``excess``) and ``top_contributors`` (plain words, e.g. "product recall: 402 (usually 3)").
+        ``excess``, and with ``peer`` also ``peer``: the peer group the usual value comes from,
+        None when it fell back to all rows) and ``top_contributors`` (plain words, e.g.
+        "product recall: 402 (usually 3)"; per item "LinkedIn video of 3 Nov: 1,057 (a typical one
+        on LinkedIn: 390)", or "... (a typical one overall: 96)" after a fall-back).
 
     References
     ----------
@@ -108,6 +118,8 @@ def explain_alerts(
         raise ParameterError(f"rows have no time column {time_col!r}")
     if by not in rows.columns:
         raise ParameterError(f"rows have no column {by!r} to explain alerts by")
+    if peer is not None and peer not in rows.columns:
+        raise ParameterError(f"rows have no column {peer!r} to compare items with their peers")
     out = windows.copy()
     if out.empty:
         out["contributors"] = pd.Series(dtype=object)
@@ -134,9 +146,16 @@ def explain_alerts(
         wts = np.asarray(weight, dtype="float64")
     fmt = value_format or (lambda v: f"{v:,.0f}")
     keys = rows[by].astype("string").fillna("(none)").to_numpy()
+    peers = rows[peer].astype("string").fillna("(none)").to_numpy() if peer is not None else None
     times = local.to_numpy(dtype="datetime64[ns]")
     delta = pd.Timedelta(pd.tseries.frequencies.to_offset(step)) if step != "D" else pd.Timedelta(days=1)
     contribs, texts = [], []
+
+    def typical(item: dict[str, Any]) -> str:
+        if peers is None:
+            return "a typical one"
+        return f"a typical one on {item['peer']}" if item["peer"] is not None else "a typical one overall"
+
     for _, win in out.iterrows():
         lo = pd.Timestamp(win["start"])
         hi = pd.Timestamp(win["end"]) + delta
@@ -145,9 +164,19 @@ def explain_alerts(
         in_b = (times >= naive(b_lo)) & (times < naive(lo))
         span = (hi - lo) / pd.Timedelta(days=1)
         cur = pd.Series(wts[in_w]).groupby(keys[in_w]).sum()
+        peer_of: dict[str, str | None] = {}
         if per_item:
-            usual_each = float(np.median(wts[in_b])) if in_b.any() else 0.0
-            usual = pd.Series(usual_each, index=cur.index)
+            usual_all = float(np.median(wts[in_b])) if in_b.any() else 0.0
+            usual = pd.Series(usual_all, index=cur.index)
+            if peers is not None:
+                # an item's peer group: the peer value of its rows in the window (the first, if several)
+                first = pd.Series(peers[in_w]).groupby(keys[in_w]).first()
+                for k in cur.index:
+                    grp = in_b & (peers == first[k])
+                    if grp.any():
+                        usual[k], peer_of[k] = float(np.median(wts[grp])), str(first[k])
+                    else:
+                        peer_of[k] = None
         else:
             # usual = the median day of the baseline (robust to earlier spikes), times the window length
             day = pd.DatetimeIndex(times[in_b]).floor("D")
@@ -161,11 +190,11 @@ def explain_alerts(
         excess = cur - usual
         order = excess.sort_values(ascending=(win["kind"] == "dip")).index[:top_n]
         items = [{"name": str(k), "in_window": float(cur[k]), "usual": float(usual[k]),
-                  "excess": float(excess[k])} for k in order
-                 if (excess[k] > 0 if win["kind"] == "spike" else excess[k] < 0)]
+                  "excess": float(excess[k]), **({"peer": peer_of.get(str(k))} if peers is not None else {})}
+                 for k in order if (excess[k] > 0 if win["kind"] == "spike" else excess[k] < 0)]
         contribs.append(items)
         if per_item:
-            texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} (a typical one: {fmt(i['usual'])})"
+            texts.append("; ".join(f"{i['name']}: {fmt(i['in_window'])} ({typical(i)}: {fmt(i['usual'])})"
                                    for i in items))
         else:
             # a campaign, topic or source is the client's own name for it: quoted, so it reads as a name
@@ -203,8 +232,8 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
         if by is None:
             return None
     # only the columns used below, so filtering millions of mentions copies a few narrow columns
-    used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "platform", "format", "likes", "comments", "shares",
-            "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
+    used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "platform", "format", "content_type",
+            "likes", "comments", "shares", "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
     rows = df[[c for c in df.columns if c in used]]
     weight, money = None, False
     if spec.table == "mentions":
@@ -275,7 +304,7 @@ def month_alerts(
     end_day = period.end_day
     series = daily_series(data, names, tz=tz, brand=brand, sentiment_thresholds=sentiment_thresholds,
                           end=end_day)
-    skipped: list[tuple[str, str]] = [(k, data.missing.get(REGISTRY[k].table, f"no {REGISTRY[k].table} data"))
+    skipped: list[tuple[str, str]] = [(k, _no_series_reason(data, REGISTRY[k].table))
                                       for k in series.attrs.get("skipped", [])]
     parts = []
     for kpi in [k for k in names if k in series.columns]:
@@ -300,10 +329,13 @@ def month_alerts(
             by, per_item = _EXPLAIN_BY[spec.table]
             if by not in rows.columns:
                 by = "source"
+            peer = None
             if spec.table == "posts" and by == "post_id":
                 rows, by = rows.assign(post=_post_names(rows, tz)), "post"
+                if "platform" in rows.columns:  # a post is typical or not among its own platform's posts
+                    rows, peer = rows.assign(platform=_platform_names(rows["platform"])), "platform"
             wins = explain_alerts(wins, rows, time_col=TABLES[spec.table].time_col, by=by, weight=weight,
-                                  tz=tz, per_item=per_item,
+                                  tz=tz, per_item=per_item, peer=peer,
                                   value_format=(lambda v: _money(v, currency)) if money else None)
         else:
             wins = wins.assign(contributors=[[] for _ in range(len(wins))], top_contributors="")
@@ -319,6 +351,15 @@ def month_alerts(
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     out.attrs["skipped"] = skipped
     return out
+
+
+def _no_series_reason(data: ClientData, table: str) -> str:
+    """Why a KPI has no daily series: its table is absent, or its rows carry a month but no day (an
+    export with month-level dates only; alerts are found day by day)."""
+    df = data.tables.get(table)
+    if df is None or not len(df):
+        return data.missing.get(table, f"no {table} data")
+    return f"the {table} data gives a month but no day for its rows, and alerts are found day by day"
 
 
 _SENTIMENT_MEASURES = frozenset({"positive_mentions", "negative_mentions", "scored_mentions", "net_sentiment_count"})
@@ -342,6 +383,14 @@ def _money(v: float, currency: str) -> str:
     return re.sub(r"\.00\b", "", format_value(v, "currency", currency=currency))
 
 
+def _platform_names(platform: pd.Series) -> pd.Series:
+    """Platform ids as a reader knows them ("linkedin" -> "LinkedIn"); missing stays missing."""
+    from ..benchmarks import PLATFORM_NAMES
+
+    s = platform.astype("string")
+    return s.map(lambda p: PLATFORM_NAMES.get(p, p.title()) if isinstance(p, str) and p else pd.NA).astype("string")
+
+
 def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
     """A post as a client recognises it, "Instagram reel of 12 Nov", not its export id ("ldg-ig-01579");
     two posts that would read the same keep their id after the name."""
@@ -352,7 +401,9 @@ def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
         t = t.dt.tz_convert(tz)
     day = t.dt.strftime("%d %b").str.lstrip("0").fillna("an unknown day").to_numpy(dtype=object)
     plat = rows["platform"].astype("string").fillna("") if "platform" in rows.columns else pd.Series("", index=rows.index)
-    fmt = rows["format"].astype("string").fillna("post") if "format" in rows.columns else pd.Series("post", index=rows.index)
+    # the canonical posts table calls the format ``content_type`` (schema.py); some frames say ``format``
+    kind = next((c for c in ("format", "content_type") if c in rows.columns), None)
+    fmt = rows[kind].astype("string").fillna("post") if kind else pd.Series("post", index=rows.index)
     names = np.array([f"{PLATFORM_NAMES.get(p, p.title()) + ' ' if p else ''}{f} of {d}"
                       for p, f, d in zip(plat, fmt, day, strict=True)], dtype=object)
     ids = rows["post_id"].astype("string").to_numpy(dtype=object)

@@ -51,6 +51,10 @@ COMPARISON_COLUMNS = [
 ]
 """Columns of :func:`compare_periods` and :func:`compare_weeks`."""
 
+COMPARISON_WORDS = {"previous_month": "previous month", "same_month_last_year": "same month last year",
+                    "previous_week": "previous week", "same_week_last_year": "same week last year"}
+"""The ``comparison`` values of :func:`compare_periods` and :func:`compare_weeks` in a reader's words."""
+
 _MONEY = {"spend", "revenue", "web_revenue"}
 _SIGNED = {"net_sentiment_count", "nps_net", "net_follower_growth"}
 MIN_BOOTSTRAP_DAYS = 5

@@ -280,6 +280,8 @@ def seasonal_adjust(
     level shifts). The segments are found by PELT with an L2 cost; effects and levels are estimated
     in turn until the segmentation is stable, from two starting points (no shift; the shifts of the
     series with only its weekly pattern removed), keeping the one with the lower penalised cost.
+    The seasonal effects are estimated without the spikes and removed from every step: a weekday's
+    effect is the same on a spike day as on every other such weekday.
 
     Parameters
     ----------
@@ -361,11 +363,19 @@ def seasonal_adjust(
     _, bk, d = best
     design = _dummies(groups, n)
     if n * design.shape[1] ** 2 <= 2e8:  # exact least squares is cheap (daily data)
-        bk, d = _refine(z, design, bk, min_size, pen)
+        # the shift dates on the observed series (near a shift the median baseline lags, so days
+        # just after it can be flagged and replaced by the old level, which would move the date)
+        bk, _ = _refine(z, design, bk, min_size, pen)
+        # the seasonal effects from the days that are not spikes: a weekday's effect is a property
+        # of all such weekdays, and a spike fitted with them pulls its weekday's effect (and, its
+        # excess then subtracted from itself, is counted twice in the deseasonalised series)
+        effects = z - _ols(z, design, bk, keep=~outlier)[1]
+    else:
+        effects = zc - d  # backfitting ran on the series with its spikes replaced
+    # ``effects`` is one value per weekday (and month), the same on a spike day as on the others
     seg = _segments(bk, n)
-    level = _segment_means(d, seg)
+    level = _segment_means(zc - effects, seg)  # spikes are not levels
     # deseasonalised on the analysed scale keeps the spikes (they are real observations)
-    effects = zc - d
     des = z - effects
     back = inverse_anscombe if stab else (lambda a: a)
     out = pd.DataFrame({"value": raw, "deseasonalised": back(des), "level": back(level),
@@ -482,19 +492,24 @@ def _dummies(groups: list[np.ndarray], n: int) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((n, 0))
 
 
-def _ols(z: np.ndarray, design: np.ndarray, bk: list[int]) -> tuple[float, np.ndarray]:
+def _ols(z: np.ndarray, design: np.ndarray, bk: list[int], keep: np.ndarray | None = None
+         ) -> tuple[float, np.ndarray]:
     """Exact least squares of the joint model (one level per segment + seasonal dummies) for a
-    fixed segmentation: the SSE and the series with the seasonal effects removed."""
+    fixed segmentation: the SSE and the series with the seasonal effects removed.
+
+    With ``keep`` (a boolean mask) the model is fitted to those steps only (the spikes left out)
+    and its effects are removed from every step."""
     n = len(z)
     seg = _segments(bk, n)
     levels = (seg[:, None] == np.arange(seg.max() + 1)[None, :]).astype("float64")
     X = np.hstack([levels, design])
-    coef, *_ = np.linalg.lstsq(X, z, rcond=None)
+    rows = np.ones(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    coef, *_ = np.linalg.lstsq(X[rows], z[rows], rcond=None)
     fitted = X @ coef
     eff = design @ coef[levels.shape[1]:]
     if design.shape[1]:
         eff = eff - eff.mean()
-    return float(np.sum((z - fitted) ** 2)), z - eff
+    return float(np.sum((z[rows] - fitted[rows]) ** 2)), z - eff
 
 
 def _best_position(z: np.ndarray, design: np.ndarray, bk: list[int], i: int, min_size: int

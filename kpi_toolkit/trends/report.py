@@ -17,8 +17,9 @@ from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
 from ..views import Recommendation, ReportView
 from .alerts import month_alerts
-from .comparisons import PeriodUnits, compare_periods, rolling_12_months
-from .significance import change_words
+from .comparisons import COMPARISON_WORDS, PeriodUnits, compare_periods, rolling_12_months
+from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
+from .significance import change_short, change_words
 
 _TITLE = "How the main numbers are trending"
 
@@ -144,6 +145,68 @@ def alerts_table(alerts: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame
         })
     return pd.DataFrame(rows, columns=["When", "Measure", "What happened", "Normal range", "Size",
                                        "Likely cause", "Owner"])
+
+
+def comparisons_table(comp: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
+    """Display-ready :func:`compare_periods` / :func:`compare_weeks` rows: measure, what it is
+    compared with (in words, :data:`COMPARISON_WORDS`), the two periods, both values, the change and
+    its verdict, the test, p-value and dispersion."""
+    return pd.DataFrame({
+        "Measure": comp["label"],
+        "Against": comp["comparison"].map(lambda c: COMPARISON_WORDS.get(c, str(c).replace("_", " "))),
+        "Period": comp["period"], "Compared with": comp["baseline_period"],
+        "Now": [format_value(v, u, currency=currency) for v, u in zip(comp["current"], comp["unit"], strict=True)],
+        "Then": [format_value(v, u, currency=currency) for v, u in zip(comp["baseline"], comp["unit"], strict=True)],
+        "Change": comp["summary"],
+        "Test": comp["test"],
+        "p-value": comp["p_value"].round(4),
+        "Dispersion": comp["dispersion"].round(1),
+    })
+
+
+def trailing_12_months_table(r12: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
+    """The last month of each KPI of :func:`rolling_12_months`: its value, the change on the same
+    month a year earlier as the monthly report's snapshot writes it (:func:`change_short`: "+35 %",
+    rates in points, "+0.4 pts") and the trailing-12-month value."""
+    last = r12.groupby("kpi", sort=False).tail(1)
+    return pd.DataFrame({
+        "Measure": last["label"].to_numpy(),
+        "This month": [format_value(v, u, currency=currency) for v, u in zip(last["value"], last["unit"], strict=True)],
+        "vs a year earlier": [change_short(float(v), float(b), str(u))
+                              for v, b, u in zip(last["value"], last["last_year"], last["unit"], strict=True)],
+        "Trailing 12 months": [format_value(v, u, currency=currency)
+                               for v, u in zip(last["ttm"], last["unit"], strict=True)],
+    })
+
+
+def yearly_removed_words(row: pd.Series) -> str:
+    """Whether a :func:`~kpi_toolkit.trends.trend_slope` row had the month-of-year pattern taken out,
+    and why not: "yes" or "no: needs about 20 months of data, the window has 3"."""
+    if bool(row["yearly_removed"]):
+        return "yes"
+    days = (pd.Timestamp(row["end"]) - pd.Timestamp(row["start"])).days + 1
+    if days < YEARLY_MIN_DAYS:
+        months = max(1, round(days / DAYS_PER_MONTH))
+        return (f"no: needs about {round(YEARLY_MIN_DAYS / DAYS_PER_MONTH)} months of data, the window has "
+                f"{months} month{'s' if months != 1 else ''}")
+    return "no"
+
+
+def slope_table(slopes: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display-ready :func:`~kpi_toolkit.trends.trend_slope` results, one row per window name
+    ("whole history", "last 90 days"): the change per month of the daily level in the series' own
+    unit, its interval, relative to the level, the p-value and whether the yearly pattern was
+    taken out (:func:`yearly_removed_words`)."""
+    rows = []
+    for name, df in slopes.items():
+        sl = df.iloc[0]
+        rows.append({"Window": name, "Direction": sl["direction"],
+                     "Change per month (daily level)": f"{sl['slope_per_month']:+,.3g}",
+                     "95 % interval": f"{sl['lower']:+,.3g} to {sl['upper']:+,.3g}",
+                     "Relative to the level": f"{sl['rel_slope_per_month'] * 100:+.1f} % a month",
+                     "p-value": round(float(sl["p_value"]), 4),
+                     "Yearly pattern removed": yearly_removed_words(sl)})
+    return pd.DataFrame(rows)
 
 
 def trend_view(ctx: ReportContext) -> ReportView:

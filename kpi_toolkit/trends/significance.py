@@ -303,3 +303,25 @@ def change_words(current: float, baseline: float, unit: str | None = None) -> st
     if text in ("0 %", "0.0 %"):
         return "unchanged"
     return ("up " if rel > 0 else "down ") + text
+
+
+def change_short(current: float, baseline: float, unit: str | None = None) -> str:
+    """A change for a table cell, as the monthly report's snapshot writes it: ``+12 %`` for counts,
+    money and ratios; for a rate (``unit="fraction"``) the change in percentage points, ``+0.4 pts``
+    (a relative change of a rate, "+10 %" for 3.8 % -> 4.2 %, reads like points it is not). A change
+    that rounds to nothing is ``0 %`` / ``0 pts``, never ``-0.0``; no baseline (or 0) gives ``n/a``.
+
+    The decimals of points follow :func:`point_decimals` of the current value, as in the snapshot.
+    """
+    if not (math.isfinite(current) and math.isfinite(baseline)):
+        return "n/a"
+    if unit == "fraction":
+        return _signed((current - baseline) * 100, point_decimals(current)) + " pts"
+    if baseline == 0:
+        return "n/a"
+    return _signed((current - baseline) / abs(baseline) * 100, 0) + " %"
+
+
+def _signed(x: float, decimals: int) -> str:
+    """'+0.4', '-12'; a value that rounds to nothing is '0'."""
+    return "0" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"

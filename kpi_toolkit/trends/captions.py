@@ -1,0 +1,270 @@
+"""The sentence beside each trend chart: what the chart shows, read from its numbers.
+
+* :func:`rolling_12_sentences` — each KPI's last 12 months against the same months a year earlier.
+* :func:`month_of_year_sentence` — the report month against the same calendar month of earlier years.
+* :func:`seasonal_pattern_sentences` — the weekly (and yearly) pattern and the trend of a
+  :func:`~kpi_toolkit.trends.decompose` result.
+* :func:`level_shift_sentences` — the level shifts of :func:`~kpi_toolkit.trends.change_points`.
+* :func:`anomaly_sentence` — the spikes and dips of :func:`~kpi_toolkit.trends.detect_anomalies` in
+  the stretch a chart shows.
+
+Every number in a sentence is computed here from the frame the chart draws, so a chart and its
+words cannot disagree.
+
+References
+----------
+Cleveland, R. B., Cleveland, W. S., McRae, J. E. & Terpenning, I. (1990). STL: A seasonal-trend
+decomposition procedure based on loess. Journal of Official Statistics 6(1), 3-73 (the additive
+parts: observed = trend + seasonal + remainder).
+Cleveland, W. S. (1993). Visualizing Data. Hobart Press (cycle plots: a month against the same month
+of other years).
+Hyndman, R. J. & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd ed., §2.5
+(seasonal subseries) and §3.2 (seasonally adjusted data). OTexts.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..kpis import format_value
+from ..periods import month_words
+from .anomalies import alert_windows
+from .significance import change_words
+
+PATTERN_WEEKS = 13
+"""Weeks over which :func:`seasonal_pattern_sentences` averages the weekly pattern: a quarter, as the
+13-week seasonal window of :func:`~kpi_toolkit.trends.decompose` for daily data."""
+
+FLAT_PATTERN = 0.02
+"""A weekly pattern whose every weekday is within 2 % of the level (of the trend) is called flat."""
+
+_DAYS = list(calendar.day_name)  # Monday first, as pandas' day_of_week
+
+
+def _day(ts: Any) -> str:
+    """``6 Nov``: a day in a sentence, without a leading zero."""
+    return pd.Timestamp(ts).strftime("%d %b").lstrip("0")
+
+
+def _months_phrase(n: int) -> str:
+    return "1 month" if n == 1 else f"{n} months"
+
+
+# ----------------------------------------------------------------------------------------------
+# rolling 12 months
+
+
+def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
+    """One sentence per KPI of :func:`~kpi_toolkit.trends.rolling_12_months`: in how many of its
+    months the KPI was above the same month a year earlier, and the last month's change.
+
+    E.g. "Reach: above the same month a year earlier in 9 of the last 12 months; November 2026 up
+    35 % on November 2025." Rates' changes are in percentage points (:func:`change_words`). Months without a
+    value a year earlier are left out of the count, and the sentence says so.
+
+    References
+    ----------
+    Year-over-year comparison of the same calendar month (Hyndman & Athanasopoulos 2021, §2.5).
+    """
+    out = []
+    for _, g in r12.groupby("kpi", sort=False):
+        label, unit = str(g["label"].iloc[0]), str(g["unit"].iloc[0])
+        both = g[g["value"].notna() & g["last_year"].notna()]
+        if both.empty:
+            out.append(f"{label}: no values a year earlier to compare with.")
+            continue
+        above = int((both["value"] > both["last_year"]).sum())
+        n = len(both)
+        if n == len(g):
+            of = f"{'all' if above == n else above} of the last {n} months"
+        else:
+            of = f"{'all' if above == n else f'{above} of the'} {n} months with a value a year earlier"
+        last = g.iloc[-1]
+        tail = ""
+        if pd.notna(last["value"]) and pd.notna(last["last_year"]):
+            month = str(last["month"])
+            year_before = f"{int(month[:4]) - 1:04d}{month[4:]}"
+            tail = (f"; {month_words(month)} {change_words(last['value'], last['last_year'], unit)} on "
+                    f"{month_words(year_before)}")
+        out.append(f"{label}: above the same month a year earlier in {of}{tail}.")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# month of year
+
+
+def month_of_year_sentence(moy: pd.DataFrame, *, label: str, unit: str, month: str,
+                           currency: str = "EUR") -> str:
+    """The report month against the average of the same calendar month in the earlier years of a
+    :func:`~kpi_toolkit.trends.month_of_year` frame, and how many months of its year so far were
+    above their earlier years' average.
+
+    E.g. "Brand mentions in November 2026: 2,136, up 35 % on the average November of 2024 and 2025;
+    9 of the 11 months of 2026 so far were above the same month's average in earlier years."
+
+    References
+    ----------
+    Cycle plots (Cleveland 1993); seasonal subseries (Hyndman & Athanasopoulos 2021, §2.5).
+    """
+    year, mo = int(month[:4]), int(month[5:7])
+    name = calendar.month_name[mo]
+    cur = moy[(moy["year"] == year) & (moy["month_of_year"] == mo)]["value"]
+    value = float(cur.iloc[0]) if len(cur) else math.nan
+    if not math.isfinite(value):
+        return f"{label}: no value for {month_words(month)}."
+    earlier = moy[(moy["year"] < year) & (moy["month_of_year"] == mo) & moy["value"].notna()]
+    head = f"{label} in {month_words(month)}: {format_value(value, unit, currency=currency)}"
+    if earlier.empty:
+        return f"{head}; no earlier {name} to compare with."
+    years = [str(y) for y in sorted(earlier["year"])]
+    which = years[0] if len(years) == 1 else ", ".join(years[:-1]) + " and " + years[-1]
+    avg = float(earlier["value"].mean())
+    text = f"{head}, {change_words(value, avg, unit)} on {'the' if len(years) == 1 else 'the average'} " \
+           f"{name} of {which}"
+    # the year so far: each month against its own earlier years
+    this = moy[(moy["year"] == year) & (moy["month_of_year"] <= mo) & moy["value"].notna()]
+    prior = moy[(moy["year"] < year) & moy["value"].notna()].groupby("month_of_year")["value"].mean()
+    this = this[this["month_of_year"].isin(prior.index)]
+    if len(this) > 1:
+        above = int((this["value"].to_numpy() > prior.reindex(this["month_of_year"]).to_numpy()).sum())
+        count = "all" if above == len(this) else f"{above} of the"
+        text += (f"; {count} {len(this)} months of {year} so far were above the same month's "
+                 "average in earlier years")
+    return text + "."
+
+
+# ----------------------------------------------------------------------------------------------
+# decomposition
+
+
+def _relative(effect: float, level: float, unit: str) -> str:
+    """An effect beside its level: "22 % above" or, for a rate, "0.4 percentage points above"."""
+    side = "above" if effect > 0 else "below"
+    if unit == "fraction":
+        words = change_words(level + effect, level, unit)  # "up 0.4 percentage points"
+        return "level with" if words == "unchanged" else words.split(" ", 1)[1] + f" {side}"
+    return f"{abs(effect) / abs(level) * 100:.0f} % {side}"
+
+
+def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, currency: str = "EUR",
+                               weeks: int = PATTERN_WEEKS) -> list[str]:
+    """The weekly pattern (and yearly, when fitted) and the trend of a
+    :func:`~kpi_toolkit.trends.decompose` result of a daily series, in words.
+
+    The weekday effect is the mean of the weekly seasonal part on that weekday over the last
+    ``weeks`` weeks, set against the mean trend over the same weeks (the additive STL parts:
+    ``observed = trend + seasonal + remainder``); the yearly effect likewise per calendar month
+    over the last year. The trend is its value on the last day against 52 weeks earlier (or the
+    first day, for a shorter series).
+
+    E.g. ["Brand mentions: highest on Wednesdays, 22 % above the weekly average, and lowest on
+    Sundays, 31 % below (last 13 weeks).", "Without the seasonal pattern, the level is about 70 a
+    day, against 52 a year earlier (up 35 %)."]
+
+    References
+    ----------
+    Cleveland et al. (1990); Hyndman & Athanasopoulos (2021) §3.2.
+    """
+    out: list[str] = []
+    idx = pd.DatetimeIndex(dec.index)
+    fmt = lambda v: format_value(v, unit, currency=currency)  # noqa: E731
+    if "seasonal_7" in dec.columns:
+        recent = dec.iloc[-7 * weeks:]
+        by_day = recent["seasonal_7"].groupby(idx[-len(recent):].day_of_week).mean()
+        level = float(recent["trend"].mean())
+        if len(by_day) == 7 and math.isfinite(level) and level != 0:
+            hi, lo = int(by_day.idxmax()), int(by_day.idxmin())
+            span = f"last {min(weeks, len(recent) // 7)} weeks"
+            if max(abs(by_day.max()), abs(by_day.min())) < FLAT_PATTERN * abs(level):
+                out.append(f"{label}: hardly any weekly pattern, every weekday within "
+                           f"{FLAT_PATTERN * 100:.0f} % of the weekly average ({span}).")
+            else:
+                out.append(f"{label}: highest on {_DAYS[hi]}s, {_relative(by_day[hi], level, unit)} the weekly "
+                           f"average, and lowest on {_DAYS[lo]}s, {_relative(by_day[lo], level, unit)} "
+                           f"({span}).")
+    if "seasonal_365" in dec.columns:
+        recent = dec.iloc[-365:]
+        by_month = recent["seasonal_365"].groupby(idx[-len(recent):].month).mean()
+        level = float(recent["trend"].mean())
+        if len(by_month) >= 2 and math.isfinite(level) and level != 0:
+            hi, lo = int(by_month.idxmax()), int(by_month.idxmin())
+            out.append(f"Over the year: highest in {calendar.month_name[hi]}, "
+                       f"{_relative(by_month[hi], level, unit)} the yearly average, and lowest in "
+                       f"{calendar.month_name[lo]}, {_relative(by_month[lo], level, unit)}.")
+    trend = dec["trend"].dropna()
+    if len(trend) >= 2:
+        now = float(trend.iloc[-1])
+        year_ago = trend.index[-1] - pd.Timedelta(days=364)
+        if trend.index[0] <= year_ago:
+            then, when = float(trend.loc[:year_ago].iloc[-1]), "a year earlier"
+        else:
+            then, when = float(trend.iloc[0]), f"on {_day(trend.index[0])} {trend.index[0]:%Y}"
+        out.append(f"Without the seasonal pattern{'s' if 'seasonal_365' in dec.columns else ''}, the level "
+                   f"is about {fmt(now)} a day, against {fmt(then)} {when} "
+                   f"({change_words(now, then, unit)}).")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# level shifts
+
+
+def level_shift_sentences(shifts: pd.DataFrame, *, unit: str, currency: str = "EUR") -> list[str]:
+    """One sentence per level shift of :func:`~kpi_toolkit.trends.change_points`, or one saying
+    there was none.
+
+    E.g. "On 7 Aug 2025 the level rose from about 48 to 70 a day (up 47 %)."
+
+    References
+    ----------
+    Killick, Fearnhead & Eckley (2012), PELT, via :func:`~kpi_toolkit.trends.change_points`.
+    """
+    if shifts.empty:
+        return ["No lasting change of level: the series moved only with its seasonal pattern and short spikes."]
+    fmt = lambda v: format_value(v, unit, currency=currency)  # noqa: E731
+    return [f"On {_day(r['date'])} {pd.Timestamp(r['date']):%Y} the level {'rose' if r['change'] > 0 else 'fell'} "
+            f"from about {fmt(r['before'])} to {fmt(r['after'])} a day ({change_words(r['after'], r['before'], unit)})."
+            for _, r in shifts.iterrows()]
+
+
+# ----------------------------------------------------------------------------------------------
+# spikes and dips
+
+
+def anomaly_sentence(result: pd.DataFrame, *, label: str, unit: str, start: Any = None,
+                     currency: str = "EUR") -> str:
+    """How many spikes and dips a :func:`~kpi_toolkit.trends.detect_anomalies` result has from
+    ``start`` on (each run of consecutive flagged days counts once, as in
+    :func:`~kpi_toolkit.trends.alert_windows`) and the largest of them.
+
+    E.g. "Brand mentions: 2 spikes and no dip since 3 Jun; the largest on 14 Nov (331 against about
+    51 expected)."
+
+    References
+    ----------
+    The alert windows of :mod:`kpi_toolkit.trends.anomalies` (robust z-score, Iglewicz & Hoaglin 1993).
+    """
+    wins = alert_windows(result)
+    first = pd.Timestamp(start) if start is not None else pd.Timestamp(result["timestamp"].iloc[0])
+    if first.tzinfo is None and getattr(wins["end"].dtype, "tz", None) is not None:
+        first = first.tz_localize(wins["end"].dt.tz)
+    wins = wins[wins["end"] >= first]
+    since = f"since {_day(first)} {first:%Y}" if start is None else f"since {_day(first)}"
+    n_up, n_down = int((wins["kind"] == "spike").sum()), int((wins["kind"] == "dip").sum())
+    if not len(wins):
+        return f"{label}: no spike or dip beyond the alert threshold {since}."
+
+    def count(n: int, what: str) -> str:
+        return f"no {what}" if n == 0 else f"{n} {what}{'s' if n > 1 else ''}"
+
+    big = wins.iloc[int(np.argmax(wins["score"].abs().to_numpy()))]
+    fmt = lambda v: format_value(v, unit, currency=currency)  # noqa: E731
+    which = "the largest" if len(wins) > 1 else ("the spike" if big["kind"] == "spike" else "the dip")
+    return (f"{label}: {count(n_up, 'spike')} and {count(n_down, 'dip')} {since}; {which} on "
+            f"{_day(big['peak_at'])} ({fmt(big['value'])} against about {fmt(big['expected'])} expected).")
