@@ -8,6 +8,7 @@ environment (see :mod:`kpi_toolkit.mail` and :mod:`kpi_toolkit.sentiment`).
 from __future__ import annotations
 
 import difflib
+import mimetypes
 import re
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,72 @@ from .exceptions import ParameterError, UnknownClientError
 from .schema import PLATFORMS
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+CURRENCIES: frozenset[str] = frozenset("""
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+    BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS
+    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW
+    KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD
+    NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
+    SHP SLE SOS SRD SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES
+    VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+""".split())
+"""ISO 4217 codes of the currencies in use as legal tender, the values ``currency`` accepts.
+
+ISO 4217 list one less its fund codes (BOV, CHE, CLF, USN ...), precious metals (XAU, XAG ...)
+and special codes (XDR, XTS, XXX): none of them is money a client spends on ads. Taken from the
+Unicode CLDR territory data (tender currencies of every territory in force on 2026-12-01, as
+``babel`` 2.18 ships it), plus ANG and VED, which ISO still lists. Kept here rather than as a
+dependency: the list changes once or twice a year (ZWG 2024, XCG 2025)."""
+
+_CURRENCY_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("euro", "euros", "€"), ("EUR",)),
+    **dict.fromkeys(("dollar", "dollars", "us dollar", "us dollars", "$", "us$"), ("USD",)),
+    **dict.fromkeys(("pound", "pounds", "sterling", "pound sterling", "£"), ("GBP",)),
+    **dict.fromkeys(("yen", "¥"), ("JPY",)),
+    **dict.fromkeys(("yuan", "renminbi", "rmb"), ("CNY",)),
+    **dict.fromkeys(("franc", "francs", "swiss franc"), ("CHF",)),
+    **dict.fromkeys(("krona", "kronor"), ("SEK",)),
+    **dict.fromkeys(("krone", "kroner"), ("NOK", "DKK")),
+    **dict.fromkeys(("zloty", "zł"), ("PLN",)),
+    **dict.fromkeys(("rupee", "rupees", "₹"), ("INR",)),
+    **dict.fromkeys(("real", "reais", "r$"), ("BRL",)),
+    **dict.fromkeys(("rouble", "ruble", "₽"), ("RUB",)),
+    "forint": ("HUF",), "koruna": ("CZK",), "won": ("KRW",), "lira": ("TRY",), "rand": ("ZAR",),
+    "shekel": ("ILS",), "nis": ("ILS",), "hryvnia": ("UAH",), "leu": ("RON",), "lei": ("RON",),
+    **dict.fromkeys("ATS BEF CYP DEM EEK ESP FIM FRF GRD HRK IEP ITL LTL LUF LVL MTL NLG PTE SIT SKK"
+                    .lower().split(), ("EUR",)),  # national currencies the euro replaced
+}
+"""Names and symbols people write for a currency, for the "did you mean" of a refused ``currency``."""
+
+_NOT_MONEY = frozenset("BOV CHE CHW CLF COU MXV USN UYI UYW XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA "
+                       "XXX".split())
+"""ISO 4217 codes that are funds, precious metals, units of account or test codes."""
+
+
+def currency_code(value: str) -> str:
+    """``value`` as an ISO 4217 code: ``'EUR'`` (and ``'eur'``) pass, anything else is refused.
+
+    Raises
+    ------
+    ValueError
+        ``'euro' is not the ISO 4217 code of a currency in use — did you mean 'EUR'?``
+
+    References
+    ----------
+    ISO 4217:2015, Codes for the representation of currencies, list one (current currencies),
+    as maintained by SIX Financial Information (the ISO 4217 maintenance agency).
+    """
+    code = value.strip().upper()
+    if code in CURRENCIES:
+        return code
+    if code in _NOT_MONEY:
+        raise ValueError(f"{value!r} is an ISO 4217 fund, metal or test code, not money a client spends "
+                         "(use the code of its currency, such as EUR, USD or GBP)")
+    named = _CURRENCY_WORDS.get(value.strip().lower()) or tuple(difflib.get_close_matches(code, CURRENCIES, n=1))
+    hint = (" — did you mean " + " or ".join(repr(c) for c in named) + "?") if named else \
+        " (three letters, such as EUR, USD or GBP)"
+    raise ValueError(f"{value!r} is not the ISO 4217 code of a currency in use{hint}")
 
 
 class _Strict(BaseModel):
@@ -40,7 +107,9 @@ class Recipient(_Strict):
 
 
 class Branding(_Strict):
-    logo: str | None = Field(None, description="path to a PNG/SVG logo, relative to the repo")
+    logo: str | None = Field(None, description="path to a PNG, JPEG or GIF logo, absolute or relative to "
+                             "the project folder (the folder holding parameters/); checked by "
+                             "`kpi validate` and `kpi run` (see check_files)")
     colour: str = Field("#1f4e79", description="the client's brand colour, #rrggbb")
 
     @field_validator("colour")
@@ -302,7 +371,7 @@ class ClientParams(_Strict):
     client: str = Field(description="the client's id: folder name under data/ and outputs/")
     display_name: str
     timezone: str = "UTC"
-    currency: str = "EUR"
+    currency: str = Field("EUR", description="ISO 4217 code of the client's money (spend, revenue)")
     industry: str = "general"
     language: Literal["en"] = "en"
     brand: str = Field(description="the client's brand as it appears in mentions/competitors data")
@@ -340,6 +409,11 @@ class ClientParams(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as 'Europe/Helsinki')") from None
         return v
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return currency_code(v)
 
     @field_validator("platforms")
     @classmethod
@@ -426,9 +500,26 @@ def parse_params(raw: dict[str, Any], *, source: str = "<parameters>") -> Client
         raise ParameterError(format_validation_error(source, err, ClientParams)) from None
 
 
+def missing_folder(path: str | Path, *, option: str) -> str | None:
+    """The one line to print when a project folder (``parameters/``, ``data/``) is not there, else None.
+
+    A relative folder that is missing almost always means kpi was started outside the project
+    folder, so the line says that rather than "no clients yet". URLs (``s3://...``) are not checked.
+    """
+    if "://" in str(path) or Path(path).is_dir():
+        return None
+    p = Path(path)
+    if p.is_absolute():
+        return f"no folder {p}/: check {option}"
+    return f"no {p}/ folder here: run kpi from the project folder or pass {option}"
+
+
 def load_params(client: str, *, parameters_dir: str | Path = "parameters") -> ClientParams:
     """Read and validate ``parameters/<client>.yaml``."""
     pdir = Path(parameters_dir)
+    folder = missing_folder(pdir, option="--parameters-dir")
+    if folder:
+        raise UnknownClientError(folder)
     path = pdir / f"{client}.yaml"
     if not path.exists():
         known = list_clients(parameters_dir=pdir)
@@ -446,6 +537,49 @@ def load_params(client: str, *, parameters_dir: str | Path = "parameters") -> Cl
     if params.client != client:
         raise ParameterError(f"{path}: 'client' is {params.client!r} but the file is named for {client!r}")
     return params
+
+
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif")
+"""Logo formats a report embeds (:func:`kpi_toolkit.export.report_resources`); SVG is left out
+because it may carry scripts and mail clients drop it."""
+
+
+def logo_path(params: ClientParams, *, parameters_dir: str | Path) -> Path | None:
+    """The file ``branding.logo`` names: absolute, or relative to the folder holding ``parameters_dir``
+    (the project folder), as the report's export reads it."""
+    logo = params.branding.logo
+    if not logo:
+        return None
+    path = Path(logo)
+    return path if path.is_absolute() else Path(parameters_dir).resolve().parent / path
+
+
+def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameters") -> None:
+    """Refuse parameters that name a file a report cannot use: today ``branding.logo``.
+
+    A logo that is missing, or not a PNG, JPEG or GIF, is an error, not a warning: the export would
+    quietly put the client's initials where its logo belongs, in a report that goes to the client's
+    stakeholders, while the parameter file says otherwise. The fix is one path, and ``kpi run``
+    refuses only that client's report (the others run; a report already made stays in place).
+
+    Raises
+    ------
+    ParameterError
+        ``parameters/acme.yaml: 'branding.logo': no file /work/acme/parameters/logos/acme.png
+        (a relative path starts at the project folder /work/acme)``
+    """
+    path = logo_path(params, parameters_dir=parameters_dir)
+    if path is None:
+        return
+    source = Path(parameters_dir) / f"{params.client}.yaml"
+    if not path.is_file():
+        base = Path(parameters_dir).resolve().parent
+        where = "" if Path(str(params.branding.logo)).is_absolute() else \
+            f" (a relative path starts at the project folder {base})"
+        raise ParameterError(f"{source}: 'branding.logo': no file {path}{where}")
+    if mimetypes.guess_type(path.name)[0] not in LOGO_TYPES:
+        raise ParameterError(f"{source}: 'branding.logo': {path.name} is not a PNG, JPEG or GIF image, "
+                             "the formats a report embeds (mail clients drop SVG)")
 
 
 def list_clients(*, parameters_dir: str | Path = "parameters") -> list[str]:

@@ -8,6 +8,10 @@ Layout of what a run writes::
     outputs/<YYYY-MM>/<client>/manifest.json        parameters, input hashes, versions, timings, status
     outputs/<YYYY-MM>/index.html                    every client's reports and failures
 
+Before any kernel starts, :func:`plan` refuses what is wrong with the whole run (a month, notebook,
+notebook parameter or client name that does not exist, a missing ``parameters/`` or ``data/``
+folder) and sets aside the clients that cannot have a report: invalid parameters, a logo that is not
+there, no data in the month. When no report is left to run, nothing is written at all.
 Outputs are written to a staging folder and moved into place only when a notebook and its export
 both succeed, so a failed rerun never replaces a good report. Each report is one task; tasks run in a
 process pool (default one worker per core), or on a Dask cluster (``scheduler=``). One client's
@@ -39,7 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .exceptions import KpiToolkitError, ParameterError
+from .exceptions import KpiToolkitError, NoDataError, ParameterError, UnknownClientError
 
 NOTEBOOKS = ("monthly_report", "trend_detection", "segmentation", "attribution", "competitor_benchmarking")
 DEFAULT_NOTEBOOKS = ("monthly_report",)
@@ -73,7 +77,7 @@ class Result:
     client: str
     month: str
     notebook: str
-    status: str  # "ok" | "failed"
+    status: str  # "ok" | "failed" | "skipped" (no data for the month: nothing was run or written)
     duration_s: float
     started_at: str
     finished_at: str
@@ -83,6 +87,7 @@ class Result:
     error: str | None = None
     input_error: bool = False
     attempts: int = 1
+    """Kernel starts (a start-up race is retried once); 0 for a report :func:`plan` set aside."""
     previous_report_kept: bool = False
 
 
@@ -389,15 +394,60 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_dir: Path | str) -> None:
+    """Raise :class:`NoDataError` when ``client`` has no data in ``month``, before any kernel starts.
+
+    The report's own test and message (:func:`kpi_toolkit.context.check_month_has_data`: some table
+    has a row in the month, in the client's time zone; "no data for client 'c' in 2030-01 (its data
+    covers ...)", as ``kpi kpis`` says it), made cheaply: one table at a time, each read only for the
+    month and a day either side (Parquet partitions of other months are never opened), stopping at
+    the first table with a row in the month. Only a client without data reads every table.
+
+    Raises
+    ------
+    NoDataError
+        No table has a row in ``month``.
+    UnknownClientError
+        ``data_dir`` has no folder for ``client``.
+    DataValidationError
+        A table read on the way breaks a rule (the report would fail on it too).
+    """
+    import pandas as pd
+
+    from .context import check_month_has_data, month_has_data
+    from .data import is_url, load_client, table_path
+    from .periods import month_period
+    from .schema import TABLES
+
+    period = month_period(month, params.timezone)
+    margin = pd.Timedelta(days=1)
+    seen = load_client(client, data_dir=data_dir, tables=[])  # only checks that data/<client>/ exists
+    cdir: Any = f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+    for name in TABLES:
+        if table_path(cdir, name) is None:
+            continue
+        one = load_client(client, data_dir=data_dir, tables=[name], start=period.start - margin,
+                          end=period.end + margin)
+        if month_has_data(one, period, month):
+            return
+        seen.tables.update(one.tables)
+        seen.sources.update(one.sources)
+    check_month_has_data(seen, period, month)  # raises, with the span of every table read
+
+
 def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebooks_dir: Path,
          outputs_dir: Path, data_dir: Path | str, parameters_dir: Path, extra: dict[str, Any] | None = None,
          agency: str = "your agency") -> tuple[list[Task], list[Result]]:
     """Validate everything that can be checked without a kernel, then list the tasks.
 
-    Problems with the whole run (bad month, unknown notebook or parameter) raise; a problem with one
-    client (its parameter file) becomes a failed :class:`Result` so the other clients still run.
+    Problems with the whole run raise: a bad month, an unknown notebook or notebook parameter, a
+    client named that has no parameter file (a typo in the request, with a "did you mean"), a
+    missing ``parameters/`` or ``data/`` folder. A problem with one client becomes a
+    :class:`Result` per notebook so the other clients still run: ``failed`` for invalid parameters
+    or a logo that is not there (:func:`kpi_toolkit.params.check_files`), ``skipped`` for no data
+    in the month (:func:`check_month_has_data_cheaply`). Nothing is written here.
     """
-    from .params import load_params
+    from .params import check_files, load_params, missing_folder
     from .periods import month_words, parse_month
 
     month = parse_month(month)
@@ -407,26 +457,58 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
         close = difflib.get_close_matches(unknown[0], avail, n=1)
         hint = f" — did you mean '{close[0]}'?" if close else f" (available: {', '.join(avail)})"
         raise ParameterError(f"unknown notebook '{unknown[0]}'{hint}")
+    given = {"month": month, "data_dir": _abs(data_dir),
+             "parameters_dir": str(parameters_dir.resolve()), **(extra or {})}
+    paths = {nb: notebooks_dir / f"{nb}.ipynb" for nb in notebooks}
+    for path in paths.values():
+        check_parameters(path, {**given, "client": "x"})
+    clients = list(dict.fromkeys(clients))  # a client named twice is run once
+    for client in clients:
+        if not (parameters_dir / f"{client}.yaml").is_file():
+            load_params(client, parameters_dir=parameters_dir)  # raises: no such folder, or "did you mean"
+    folder = missing_folder(data_dir, option="--data-dir")
+    if folder:
+        raise KpiToolkitError(folder)
+    refused: dict[str, tuple[str, str]] = {}  # client -> (status, one line)
+    for client in clients:
+        try:
+            params = load_params(client, parameters_dir=parameters_dir)
+            check_files(params, parameters_dir=parameters_dir)
+        except KpiToolkitError as e:
+            refused[client] = ("failed", str(e))
+            continue
+        try:
+            check_month_has_data_cheaply(client, month, params=params, data_dir=data_dir)
+        except (NoDataError, UnknownClientError) as e:  # nothing in the month, or no data/<client>/
+            refused[client] = ("skipped", str(e))
+        except Exception:  # noqa: BLE001 - a broken data file: the report shows it, failing cell marked
+            pass
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     tasks: list[Task] = []
     failed: list[Result] = []
-    for nb in notebooks:
-        path = notebooks_dir / f"{nb}.ipynb"
-        given = {"month": month, "data_dir": _abs(data_dir),
-                 "parameters_dir": str(parameters_dir.resolve()), **(extra or {})}
-        check_parameters(path, {**given, "client": "x"})
+    for nb, path in paths.items():
         for client in clients:
-            try:
-                load_params(client, parameters_dir=parameters_dir)  # validated before any kernel starts
-            except KpiToolkitError as e:
-                now = datetime.now(UTC).isoformat(timespec="seconds")
-                failed.append(Result(client=client, month=month, notebook=nb, status="failed", duration_s=0.0,
-                                     started_at=now, finished_at=now, error=str(e), input_error=True))
+            if client in refused:
+                status, error = refused[client]
+                failed.append(Result(client=client, month=month, notebook=nb, status=status, duration_s=0.0,
+                                     started_at=now, finished_at=now, error=error, input_error=True,
+                                     attempts=0))
                 continue
             tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
                               out_dir=str((outputs_dir / month / client).resolve()),
                               parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
                               data_dir=_abs(data_dir), period_label=month_words(month), agency=agency))
     return tasks, failed
+
+
+def nothing_to_run(refused: Sequence[Result]) -> KpiToolkitError:
+    """The one-line error when every client was set aside by :func:`plan`: the client's own line, or
+    every client's joined (``NoDataError`` when it is only a lack of data)."""
+    lines = {r.client: r.error or "" for r in refused}
+    month = refused[0].month
+    msg = next(iter(lines.values())) if len(lines) == 1 else \
+        f"no report can run for {month}: " + "; ".join(lines.values())
+    return NoDataError(msg) if all(r.status == "skipped" for r in refused) else KpiToolkitError(msg)
 
 
 def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str | None = None,
@@ -505,8 +587,10 @@ def _rel(d: dict[str, Any], base: Path) -> dict[str, Any]:
     return d
 
 
-def write_index(month_dir: Path) -> Path:
-    """``outputs/<month>/index.html``: every client's reports and failures, from their manifests."""
+def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
+    """``outputs/<month>/index.html``: every client's reports and failures, from their manifests,
+    then the reports this run set aside before starting them (``set_aside``, from :func:`plan`: no
+    data in the month, invalid parameters), which have no folder or manifest of their own."""
     from .export import TEMPLATES
 
     rows = []
@@ -527,6 +611,10 @@ def write_index(month_dir: Path) -> Path:
                 if r.get("previous_report_kept"):
                     note += " — the previous good report is kept"
             rows.append(f"<tr><td>{html.escape(client)}</td><td>{link}</td><td>{status}</td><td>{note}</td></tr>")
+    for r in set_aside:
+        word = "not run" if r.status == "skipped" else "failed"
+        rows.append(f"<tr><td>{html.escape(r.client)}</td><td>{html.escape(r.notebook)}</td><td>"
+                    f'<span class="status-off-track">{word}</span></td><td>{html.escape(r.error or "")}</td></tr>')
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>Reports {html.escape(month_dir.name)}</title>'
@@ -547,7 +635,10 @@ def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] 
                 data_dir: Path = Path("data"), parameters_dir: Path = Path("parameters"),
                 workers: int | None = None, scheduler: str | None = None, extra: dict[str, Any] | None = None,
                 progress: bool | None = None, agency: str | None = None) -> RunSummary:
-    """Plan, execute and record a batch of reports."""
+    """Plan, execute and record a batch of reports.
+
+    Raises (and writes nothing) when no report can run: see :func:`plan` and :func:`nothing_to_run`.
+    """
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     agency = agency or os.environ.get("KPI_AGENCY_NAME", "your agency")
@@ -556,10 +647,12 @@ def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] 
     tasks, prefailed = plan(clients=clients, month=month, notebooks=notebooks, notebooks_dir=notebooks_dir,
                             outputs_dir=outputs_dir, data_dir=data_dir, parameters_dir=parameters_dir,
                             extra=extra, agency=agency)
-    results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress) if tasks else []
+    if not tasks:
+        raise nothing_to_run(prefailed)
+    results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress)
     write_manifests(tasks, results, data_dir=data_dir, parameters_dir=parameters_dir, run_started=started)
-    month_dir = outputs_dir / (tasks[0].month if tasks else prefailed[0].month)
+    month_dir = outputs_dir / tasks[0].month
     month_dir.mkdir(parents=True, exist_ok=True)
-    index = write_index(month_dir)
+    index = write_index(month_dir, set_aside=prefailed)
     return RunSummary(month=month_dir.name, results=[*prefailed, *results], index_html=str(index),
                       duration_s=round(time.perf_counter() - t0, 2))

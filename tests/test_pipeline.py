@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from kpi_toolkit.cli import main
-from kpi_toolkit.exceptions import ParameterError
+from kpi_toolkit.context import load_context
+from kpi_toolkit.exceptions import NoDataError, ParameterError
 from kpi_toolkit.runner import NOTEBOOKS, check_parameters, run_reports
 
 from .conftest import CANARY, DEMO_END_MONTH, REPO
@@ -216,14 +217,58 @@ def test_cli_run_bad_param_and_month_exit_2(demo_root: Path, tmp_path: Path, cap
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.html"))
 
 
-def test_month_without_data_fails_with_one_line(demo_root: Path, tmp_path: Path) -> None:
+def test_month_without_data_fails_with_one_line(demo_root: Path, tmp_path: Path, monkeypatch) -> None:
+    """Caught before any kernel starts (the pool is never reached) and nothing is written: the
+    same line `kpi kpis` gives, from the same check."""
+    import kpi_toolkit.runner as runner
+
+    def no_pool(*_: object, **__: object) -> None:
+        raise AssertionError("a kernel was started for a month without data")
+
+    monkeypatch.setattr(runner, "execute", no_pool)
     root = _copy_demo(demo_root, tmp_path)
-    s = run_reports(clients=["demo-ledgerly"], month="2031-01", notebooks=["monthly_report"],
+    with pytest.raises(NoDataError) as exc:
+        run_reports(clients=["demo-ledgerly"], month="2031-01", notebooks=["monthly_report"],
                     notebooks_dir=NB_DIR, outputs_dir=root / "outputs", data_dir=root / "data",
                     parameters_dir=root / "parameters", workers=1, progress=False)
-    r = s.results[0]
-    assert r.status == "failed" and r.input_error
-    assert r.error.startswith("no data for client 'demo-ledgerly' in 2031-01 (its data covers")
+    assert str(exc.value).startswith("no data for client 'demo-ledgerly' in 2031-01 (its data covers")
+    assert not (root / "outputs").exists()
+    with pytest.raises(NoDataError) as kpis:
+        load_context(client="demo-ledgerly", month="2031-01", data_dir=root / "data",
+                     parameters_dir=root / "parameters")
+    assert str(kpis.value) == str(exc.value)
+
+
+def test_run_all_skips_a_client_without_data_and_reports_the_others(demo_root: Path, tmp_path: Path,
+                                                                     capsys) -> None:
+    """End to end with real kernels: a client whose data stops before the month is skipped with one
+    line, the other's report is made, the exit code says not everything was done."""
+    root = _copy_demo(demo_root, tmp_path)
+    for p in (root / "parameters").glob("*.yaml"):
+        if p.stem not in ("demo-ledgerly", "demo-trailhead"):
+            p.unlink()
+    posts = root / "data" / "demo-trailhead"
+    for f in posts.iterdir():  # trailhead's data ends in August
+        if f.suffix == ".csv":
+            df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            col = next(c for c in ("published_at", "date", "timestamp") if c in df.columns)
+            df[df[col] < f"{DEMO_END_MONTH[:4]}-09"].to_csv(f, index=False, lineterminator="\n")
+        else:
+            import shutil
+
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+    code = main(["run", "--all", "--month", DEMO_END_MONTH, "--no-progress", "--workers", "1",
+                 "--data-dir", str(root / "data"), "--parameters-dir", str(root / "parameters"),
+                 "--outputs-dir", str(root / "outputs")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "1 of 2 reports ok" in captured.out and "ok      demo-ledgerly/monthly_report" in captured.out
+    assert captured.err.strip().startswith(f"SKIPPED demo-trailhead: no data for client 'demo-trailhead' "
+                                           f"in {DEMO_END_MONTH} (its data covers"), captured.err
+    assert captured.err.count("\n") == 1
+    month = root / "outputs" / DEMO_END_MONTH
+    assert (month / "demo-ledgerly" / "monthly_report.html").is_file()
+    assert not (month / "demo-trailhead").exists()
 
 
 def test_attribution_paths_table_reads_as_counts(demo_run) -> None:

@@ -13,7 +13,9 @@ import sys
 import pandas as pd
 
 from ..context import load_context
+from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, compute_kpis, format_value, kpis_for_tables, resolve_kpis
+from ..params import missing_folder
 
 HELP = "Print a client's KPIs for a month."
 
@@ -59,6 +61,10 @@ def render_table(df: pd.DataFrame, kpis: list[str], by: list[str], *, currency: 
 
 
 def run(args: argparse.Namespace) -> int:
+    folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
+        missing_folder(args.data_dir, option="--data-dir")
+    if folder:
+        raise KpiToolkitError(folder)
     asked = resolve_kpis(args.kpis) if args.kpis else None
     tables = sorted({REGISTRY[k].table for k in (asked or REGISTRY)})  # not touchpoints & co.
     ctx = load_context(client=args.client, month=args.month, data_dir=args.data_dir,

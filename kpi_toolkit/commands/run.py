@@ -1,4 +1,12 @@
-"""``kpi run``: the monthly reports for one client or all clients."""
+"""``kpi run``: the monthly reports for one client or all clients.
+
+Everything that can be checked without a kernel is checked first (:func:`kpi_toolkit.runner.plan`).
+A mistake in the request itself (an unknown client name, month, notebook or parameter; no
+``parameters/`` or ``data/`` folder) prints one line and exits 2 before anything is written. A
+client that cannot have a report (invalid parameters, missing logo, no data in the month) gets one
+line and the others run; when that leaves nothing to run, one line, exit 2, and ``outputs/`` is
+left as it was.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ..exceptions import KpiToolkitError
-from ..params import list_clients
+from ..params import list_clients, missing_folder
 
 HELP = "Run the report notebooks for one client or all clients."
 
@@ -35,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     from ..periods import last_complete_month
     from ..runner import DEFAULT_NOTEBOOKS, NOTEBOOKS, parse_param_args, run_reports
 
+    if args.all:
+        folder = missing_folder(args.parameters_dir, option="--parameters-dir")
+        if folder:
+            raise KpiToolkitError(folder)
     clients = list_clients(parameters_dir=args.parameters_dir) if args.all else args.client
     if args.all and not clients:
         raise KpiToolkitError(f"no parameter files in {args.parameters_dir}/ (run `kpi demo` first)")
@@ -51,12 +63,18 @@ def run(args: argparse.Namespace) -> int:
                           progress=False if args.no_progress else None)
     ok = [r for r in summary.results if r.status == "ok"]
     print(f"{len(ok)} of {len(summary.results)} reports ok for {summary.month} in {summary.duration_s:.1f} s")
+    set_aside: set[str] = set()
     for r in summary.results:
         if r.status == "ok":
             print(f"  ok      {r.client}/{r.notebook}: {os.path.relpath(r.html)}")
+        elif r.attempts == 0:  # set aside before any kernel: one line a client, not one a notebook
+            if r.client not in set_aside:
+                set_aside.add(r.client)
+                print(f"  {'SKIPPED' if r.status == 'skipped' else 'FAILED '} {r.client}: {r.error}", file=sys.stderr)
         else:
             where = f" (failing cell marked in {os.path.relpath(r.failed_ipynb)})" if r.failed_ipynb else ""
             kept = "; the previous good report is kept" if r.previous_report_kept else ""
             print(f"  FAILED  {r.client}/{r.notebook}: {r.error}{where}{kept}", file=sys.stderr)
-    print(f"index: {os.path.relpath(summary.index_html)}")
+    if summary.index_html:
+        print(f"index: {os.path.relpath(summary.index_html)}")
     return summary.exit_code

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..exceptions import KpiToolkitError
-from ..params import list_clients, load_params
+from ..params import list_clients, load_params, missing_folder
 
 HELP = "Email the reports of a month to each client's recipients."
 EPILOG = ("SMTP settings come from the environment: KPI_SMTP_HOST, KPI_SMTP_PORT, KPI_SMTP_TLS "
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from ..periods import month_words, parse_month
 
     month = parse_month(args.month)
+    folder = missing_folder(args.parameters_dir, option="--parameters-dir")
+    if folder:
+        raise KpiToolkitError(folder)
     clients = args.client or list_clients(parameters_dir=args.parameters_dir)
     if not clients:
         raise KpiToolkitError(f"no parameter files in {args.parameters_dir}/")

@@ -1,18 +1,43 @@
-"""``kpi validate --client C`` / ``--all``: check parameters and every data file."""
+"""``kpi validate --client C`` / ``--all``: check parameters, the files they name, and every data file.
+
+What a client gets, and why (the line a demanding user wants is "will ``kpi run`` work, and will
+the report say what it should"):
+
+* an **error** (exit 2) when ``kpi run`` would refuse or fail the client's report: invalid
+  parameters (a ``currency`` that is not an ISO 4217 code among them), a ``branding.logo`` that is
+  not there or not a PNG, JPEG or GIF (:func:`kpi_toolkit.params.check_files`), a data file that
+  breaks a rule, no data folder, or a data folder without a single row in any table;
+* a **warning** (header ``<client>: WARNING: ...``, exit 0) when the report runs but its headline is
+  empty: none of the client's ``core_kpis`` has its table;
+* ``<client>: ok`` otherwise, with a ``warning:`` line for each core KPI without data (shown as
+  n/a in the report) and for each data warning.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..data import load_client
-from ..exceptions import KpiToolkitError
-from ..params import list_clients, load_params
+from ..data import ClientData, load_client
+from ..exceptions import KpiToolkitError, NoDataError
+from ..params import ClientParams, check_files, list_clients, load_params, missing_folder
 
 HELP = "Validate a client's parameters and data files."
 
+EPILOG = """\
+exit 0 and "<client>: ok": parameters, the files they name and every data file pass.
+  "warning:" lines under it say what a report will lack (a core KPI without its table, ...).
+exit 0 and "<client>: WARNING: ...": the report runs, but none of the client's core KPIs
+  has data, so its headline would be empty.
+exit 2 and one line a client: `kpi run` would refuse or fail the report: invalid parameters
+  (e.g. currency 'euro': use the ISO 4217 code 'EUR'), a branding.logo that is not there or
+  not PNG/JPEG/GIF (the report would show initials instead), a data file that breaks a rule,
+  or no data at all (no folder, or no table with a row)."""
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--client", help="client id (parameters/<client>.yaml, data/<client>/)")
     who.add_argument("--all", action="store_true", help="every client with a parameter file")
@@ -20,19 +45,50 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parameters-dir", default="parameters")
 
 
+def _core_without_data(params: ClientParams, data: ClientData) -> dict[str, str]:
+    """Core KPI -> the table it lacks, for each core KPI whose table is absent or empty."""
+    from ..kpis import REGISTRY
+
+    out = {}
+    for k in dict.fromkeys(params.core_kpis):
+        table = REGISTRY[k].table
+        if table not in data.tables or len(data.tables[table]) == 0:
+            out[k] = table
+    return out
+
+
 def _one(client: str, args: argparse.Namespace) -> list[str]:
-    load_params(client, parameters_dir=args.parameters_dir)
+    params = load_params(client, parameters_dir=args.parameters_dir)
+    check_files(params, parameters_dir=args.parameters_dir)
     data = load_client(client, data_dir=args.data_dir)
-    lines = [f"{client}: ok"]
+    where = f"{str(args.data_dir).rstrip('/')}/{client}/"
+    if not any(len(df) for df in data.tables.values()):
+        what = "has tables but no rows" if data.tables else "holds none of the canonical tables (posts.csv, ...)"
+        raise NoDataError(f"no data for client '{client}': {where} {what}, so `kpi run` has nothing "
+                          "to report (see docs/data-model.md; `kpi import` writes them)")
+    lacking = _core_without_data(params, data)
+    note = ", ".join(f"{k} (no {t} data)" for k, t in lacking.items())
+    if len(lacking) == len(dict.fromkeys(params.core_kpis)):
+        lines = [f"{client}: WARNING: none of its core KPIs can be computed from its data: {note}; "
+                 "the report's snapshot would be empty"]
+    else:
+        lines = [f"{client}: ok"]
+        if lacking:
+            lines.append(f"  warning: core KPIs without data, shown as n/a in the report: {note}")
+    lines += [f"  warning: {w}" for w in data.warnings]
     for name, df in data.tables.items():
         lines.append(f"  {name:<12} {len(df):>9,} rows  {data.sources[name]}")
     for name in data.missing:
-        lines.append(f"  {name:<12} {'-':>9}       absent: analyses that need it are skipped")
-    lines += [f"  warning: {w}" for w in data.warnings]
+        lines.append(f"  {name:<12} {'-':>9}       absent (looked for {data.expected_files.get(name, '?')}): "
+                     "analyses that need it are skipped")
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
+    folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
+        missing_folder(args.data_dir, option="--data-dir")
+    if folder:
+        raise KpiToolkitError(folder)
     if args.client:
         print("\n".join(_one(args.client, args)))
         return 0

@@ -1,0 +1,285 @@
+"""What `kpi run` and `kpi validate` refuse before any kernel starts, one line each, exit 2.
+
+Each test builds a tiny project in a temp folder (parameters/ and data/ side by side, as the README's
+"Clients: parameters and data" describes) and replaces the runner's pool with a stand-in that fails
+the test when a report reaches it, unless the test expects it to.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kpi_toolkit.runner as runner
+from kpi_toolkit.cli import main
+from kpi_toolkit.exceptions import ParameterError
+from kpi_toolkit.params import CURRENCIES, parse_params
+
+from .conftest import REPO
+
+POSTS = ("post_id,platform,published_at,content_type,impressions,reach,likes,comments,shares\n"
+         "p1,facebook,2026-10-01T10:00:00Z,image,100,80,5,1,0\n"
+         "p2,instagram,2026-10-02T12:00:00+03:00,video,200,150,7,2,1\n")
+
+
+def _client(root: Path, client: str, *, data: dict[str, str] | None = None, **params: object) -> None:
+    """parameters/<client>.yaml and data/<client>/ with ``data`` (file name -> text); None = no folder."""
+    (root / "parameters").mkdir(parents=True, exist_ok=True)
+    raw = {"client": client, "display_name": client.title(), "brand": client.title(), **params}
+    (root / "parameters" / f"{client}.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    if data is not None:
+        d = root / "data" / client
+        d.mkdir(parents=True, exist_ok=True)
+        for name, text in data.items():
+            (d / name).write_text(text, encoding="utf-8")
+
+
+def _args(root: Path, *rest: str) -> list[str]:
+    return [*rest, "--parameters-dir", str(root / "parameters"), "--data-dir", str(root / "data")]
+
+
+def _run(root: Path, *rest: str) -> list[str]:
+    return _args(root, "run", *rest, "--outputs-dir", str(root / "outputs"), "--no-progress")
+
+
+@pytest.fixture
+def no_kernels(monkeypatch: pytest.MonkeyPatch) -> list[runner.Task]:
+    """Replace the pool: record the tasks that reach it and call them done (no kernel starts)."""
+    seen: list[runner.Task] = []
+
+    def fake_execute(tasks, **_: object) -> list[runner.Result]:
+        seen.extend(tasks)
+        out = []
+        for t in tasks:
+            Path(t.out_dir).mkdir(parents=True, exist_ok=True)
+            html = Path(t.out_dir) / f"{t.notebook}.html"
+            html.write_text("<p>report</p>", encoding="utf-8")
+            out.append(runner.Result(client=t.client, month=t.month, notebook=t.notebook, status="ok",
+                                     duration_s=0.1, started_at="2026-11-01T00:00:00+00:00",
+                                     finished_at="2026-11-01T00:00:01+00:00", html=str(html)))
+        return out
+
+    monkeypatch.setattr(runner, "execute", fake_execute)
+    return seen
+
+
+def _one_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+# --- 1. an unknown client named on the command line ---------------------------------------------
+
+
+def test_run_unknown_client_is_one_line_before_anything(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--client", "acmee", "--month", "2026-10")) == 2
+    captured = capsys.readouterr()
+    line = _one_line(captured.err)
+    assert line.startswith("error: unknown client 'acmee'") and "did you mean 'acme'?" in line
+    assert captured.out == ""
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+    # with a good client named too, the whole request is refused: it has a typo in it
+    assert main(_run(tmp_path, "--client", "acme", "--client", "nosuch", "--month", "2026-10")) == 2
+    assert "unknown client 'nosuch'" in _one_line(capsys.readouterr().err)
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+
+
+# --- 2. a month without data ----------------------------------------------------------------------
+
+
+def test_run_month_without_data_is_one_line_and_writes_nothing(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2030-01")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("error: no data for client 'acme' in 2030-01 (its data covers 2026-10"), line
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+    # the month with data runs (through the stand-in pool)
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
+    assert [t.client for t in no_kernels] == ["acme"]
+
+
+def test_run_all_skips_clients_without_data_and_runs_the_others(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    _client(tmp_path, "bare", data={})  # a folder without tables
+    _client(tmp_path, "later", data={"posts.csv": POSTS.replace("2026-10-0", "2027-03-0")})
+    _client(tmp_path, "nofolder")  # parameters only
+    code = main(_run(tmp_path, "--all", "--month", "2026-10", "--notebook", "all"))
+    captured = capsys.readouterr()
+    assert code == 2  # non-zero: three clients got no report, all for their input
+    assert sorted({t.client for t in no_kernels}) == ["acme"]
+    skipped = [x for x in captured.err.splitlines() if x.lstrip().startswith("SKIPPED")]
+    assert len(skipped) == 3, captured.err  # one line a client, not one a notebook
+    assert any("later: no data for client 'later' in 2026-10 (its data covers 2027-03" in x for x in skipped)
+    assert any("bare: no data for client 'bare' in 2026-10" in x for x in skipped)
+    assert any("nofolder: no data for client 'nofolder'" in x and "does not exist" in x for x in skipped)
+    assert "Traceback" not in captured.err
+    month = tmp_path / "outputs" / "2026-10"
+    assert sorted(p.name for p in month.iterdir() if p.is_dir()) == ["acme"]  # no folders for the skipped
+    index = (month / "index.html").read_text(encoding="utf-8")
+    assert "no data for client &#x27;later&#x27; in 2026-10" in index and "not run" in index
+
+
+def test_run_all_when_no_client_has_data_is_one_line(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    _client(tmp_path, "beta", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--all", "--month", "2031-05")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("error: no report can run for 2031-05: no data for client 'acme' in 2031-05")
+    assert "no data for client 'beta' in 2031-05" in line
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+
+
+def test_run_keeps_a_broken_data_file_for_the_report_to_show(tmp_path: Path, no_kernels) -> None:
+    """The month check never sets a client aside for a file it cannot read: the report fails on it
+    with its failing cell marked, as before."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS.replace(",5,1,0", ",-5,1,0")})
+    tasks, set_aside = runner.plan(clients=["acme"], month="2026-10", notebooks=["monthly_report"],
+                                   notebooks_dir=REPO / "notebooks",
+                                   outputs_dir=tmp_path / "outputs", data_dir=tmp_path / "data",
+                                   parameters_dir=tmp_path / "parameters")
+    assert [t.client for t in tasks] == ["acme"] and not set_aside
+
+
+# --- 3. outside the project folder --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "--client", "acme"],
+    ["validate", "--all"],
+    ["run", "--client", "acme", "--month", "2026-10"],
+    ["run", "--all", "--month", "2026-10"],
+    ["kpis", "--client", "acme", "--month", "2026-10"],
+    ["send", "--month", "2026-10", "--dry-run"],
+])
+def test_outside_the_project_folder_says_so_and_creates_nothing(tmp_path: Path, capsys, no_kernels,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 argv: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert _one_line(capsys.readouterr().err) == ("error: no parameters/ folder here: run kpi from the "
+                                                  "project folder or pass --parameters-dir")
+    assert os.listdir(tmp_path) == [] and not no_kernels
+
+
+def test_missing_data_folder_says_which_option(tmp_path: Path, capsys, no_kernels,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _client(tmp_path / "project", "acme", data={"posts.csv": POSTS})
+    monkeypatch.chdir(tmp_path)
+    params = str(tmp_path / "project" / "parameters")
+    for argv in (["validate", "--client", "acme"], ["run", "--client", "acme", "--month", "2026-10"]):
+        assert main([*argv, "--parameters-dir", params]) == 2
+        assert _one_line(capsys.readouterr().err) == ("error: no data/ folder here: run kpi from the "
+                                                      "project folder or pass --data-dir")
+    assert os.listdir(tmp_path) == ["project"] and not no_kernels
+
+
+# --- 4. what validate reports --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "hint"), [
+    ("euro", "did you mean 'EUR'?"), ("EURO", "did you mean 'EUR'?"), ("€", "did you mean 'EUR'?"),
+    ("dollars", "did you mean 'USD'?"), ("krone", "did you mean 'NOK' or 'DKK'?"),
+    ("DEM", "did you mean 'EUR'?"), ("HRK", "did you mean 'EUR'?"), ("money", ""),
+])
+def test_currency_must_be_an_iso_4217_code(given: str, hint: str) -> None:
+    with pytest.raises(ParameterError) as exc:
+        parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", "currency": given},
+                     source="parameters/acme.yaml")
+    msg = str(exc.value)
+    assert msg.startswith(f"parameters/acme.yaml: 'currency': {given!r} is not the ISO 4217 code of a "
+                          "currency in use"), msg
+    assert msg.endswith(f" — {hint}" if hint else "(three letters, such as EUR, USD or GBP)"), msg
+
+
+@pytest.mark.parametrize("code", ["XAU", "XXX", "CHE"])
+def test_currency_refuses_iso_codes_that_are_not_money(code: str) -> None:
+    with pytest.raises(ParameterError, match=rf"'{code}' is an ISO 4217 fund, metal or test code, not money"):
+        parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", "currency": code})
+
+
+def test_currency_codes_pass_and_lower_case_is_read_as_the_code() -> None:
+    base = {"client": "acme", "display_name": "Acme", "brand": "Acme"}
+    assert parse_params({**base, "currency": "eur"}).currency == "EUR"
+    for code in ("EUR", "USD", "GBP", "SEK", "JPY", "CHF", "XOF", "XCG", "ZWG"):
+        assert parse_params({**base, "currency": code}).currency == code
+    # ISO 4217 list one has ~180 entries; fund, metal and test codes are left out on purpose
+    assert 150 <= len(CURRENCIES) <= 170 and not {"XAU", "XTS", "XXX", "CHE", "USN"} & CURRENCIES
+
+
+def test_validate_refuses_currency_euro_in_one_line(tmp_path: Path, capsys) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, currency="euro")
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.endswith("acme.yaml: 'currency': 'euro' is not the ISO 4217 code of a currency in use — "
+                         "did you mean 'EUR'?")
+
+
+def test_validate_and_run_refuse_a_logo_that_is_not_there(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, branding={"logo": "parameters/logos/acme.png"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    logo = tmp_path / "parameters" / "logos" / "acme.png"
+    line = _one_line(capsys.readouterr().err)
+    assert f"acme.yaml: 'branding.logo': no file {logo} (a relative path starts at the project folder" in line
+    # kpi run refuses that client's report before any kernel, the same line
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 2
+    assert f"'branding.logo': no file {logo}" in _one_line(capsys.readouterr().err)
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+    # an SVG is not embedded (mail clients drop it): refused too; a PNG passes
+    logo.parent.mkdir()
+    logo.with_suffix(".svg").write_text("<svg/>", encoding="utf-8")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, branding={"logo": "parameters/logos/acme.svg"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    assert "acme.svg is not a PNG, JPEG or GIF image" in _one_line(capsys.readouterr().err)
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, branding={"logo": "parameters/logos/acme.png"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+    assert capsys.readouterr().out.startswith("acme: ok")
+
+
+def test_validate_refuses_a_client_without_any_data(tmp_path: Path, capsys) -> None:
+    _client(tmp_path, "emptyco", data={})
+    assert main(_args(tmp_path, "validate", "--client", "emptyco")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("error: no data for client 'emptyco': ") and "holds none of the canonical tables" in line
+    _client(tmp_path, "emptyco", data={"posts.csv": POSTS.split("\n", 1)[0] + "\n"})  # a header, no rows
+    assert main(_args(tmp_path, "validate", "--client", "emptyco")) == 2
+    assert "has tables but no rows" in _one_line(capsys.readouterr().err)
+    # --all: that client fails, the others are still checked
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_args(tmp_path, "validate", "--all")) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("acme: ok") and captured.err.startswith("emptyco: FAILED: no data")
+
+
+def test_validate_warns_when_no_core_kpi_can_be_computed(tmp_path: Path, capsys) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, core_kpis=["spend", "share_of_voice"])
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0  # a warning: the report runs
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert head.startswith("acme: WARNING: none of its core KPIs can be computed from its data: "
+                           "spend (no ads data), share_of_voice (no mentions data)"), head
+    assert "acme: ok" not in out
+
+
+def test_validate_names_core_kpis_without_data_under_ok(tmp_path: Path, capsys) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, core_kpis=["reach", "roas"])
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "acme: ok"
+    assert lines[1] == "  warning: core KPIs without data, shown as n/a in the report: roas (no ads data)"
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, core_kpis=["reach"])
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_validate_help_says_what_is_an_error_and_what_a_warning(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["validate", "--help"])
+    out = capsys.readouterr().out
+    for words in ("exit 0", "WARNING", "none of the client's core KPIs", "exit 2", "ISO 4217",
+                  "branding.logo", "no data at all"):
+        assert words in out, words
