@@ -39,13 +39,15 @@ if TYPE_CHECKING:
     from .context import ReportContext
 
 __all__ = [
-    "DRIVER_FACTORS", "SEGMENT_COLUMNS", "TOO_FEW", "WEEKDAY_NAMES", "PostMeasure", "SegmentComparison",
-    "add_time_segments", "best_posting_times", "bootstrap_ratio_interval", "compare_segments",
-    "design_effect", "driver_recommendations", "driver_sentences", "drivers_view", "engagement_drivers",
-    "factor_findings", "format_view", "level_name", "level_phrase", "lookback_posts",
-    "percentile_shown", "post_measure", "post_tiers", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
-    "segment_kpi", "time_slots",
-    "segments_view", "top_posts_view", "wilson_interval",
+    "DRIVER_FACTORS", "HEATMAP_MIN_CELLS", "SEGMENT_COLUMNS", "TOO_FEW", "WEEKDAY_NAMES", "PostMeasure",
+    "SegmentComparison", "add_time_segments", "best_posting_times", "best_times_table", "bootstrap_ratio_interval",
+    "compare_segments", "correction_name", "design_effect", "driver_recommendations", "driver_sentences",
+    "drivers_comparison_table", "drivers_model_text", "drivers_table", "drivers_view", "engagement_drivers",
+    "factor_findings", "format_view", "heatmap_platforms", "interval_methods", "interval_methods_table",
+    "level_name", "level_phrase", "lookback_posts", "pairwise_table", "percentile_shown", "post_measure",
+    "post_tiers", "posting_heatmap", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
+    "segment_kpi", "segment_table", "segments_view", "tiers_table", "time_slot_sentences", "time_slot_table",
+    "time_slots", "top_posts_view", "wilson_interval", "within_group_sentences",
 ]
 
 WEEKDAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
@@ -422,6 +424,7 @@ def segment_kpi(
     out["note"] = np.where(out["enough_posts"], "", TOO_FEW)
     out["note"] = out["note"].astype("string")
     out.attrs.update(kpi=kpi, label=prep.measure.label, kind=prep.measure.kind, unit=prep.measure.unit,
+                     numerator=prep.measure.numerator_name, denominator=prep.measure.denominator_name,
                      overall=overall,
                      overall_ci=overall_ci, n_posts=len(prep.frame), n_missing_kpi=prep.n_missing_kpi,
                      n_missing_segment=prep.n_missing_segment, interval=_interval_name(prep.measure.kind, interval),
@@ -482,6 +485,7 @@ class SegmentComparison:
     too_small: list[str] = field(default_factory=list)
     correction: str = "holm"
     alpha: float = 0.05
+    unit: str = "fraction"
 
     @property
     def significant(self) -> bool:
@@ -579,7 +583,7 @@ def compare_segments(
     es_name = "Kruskal-Wallis epsilon squared" if method == "kruskal" else "Cramér's V"
     empty = SegmentComparison(kpi, prep.measure.label, by_list, test_name, float("nan"), 0, float("nan"),
                               float("nan"), es_name, pd.DataFrame(columns=pair_cols), labels, too_small,
-                              correction, alpha)
+                              correction, alpha, prep.measure.unit)
     if len(labels) < 2:
         return empty
 
@@ -641,7 +645,7 @@ def compare_segments(
     pw["significant"] = reject.astype(bool)
     pw = pw[pair_cols]
     return SegmentComparison(kpi, prep.measure.label, by_list, test_name, float(stat), int(dof), float(p),
-                             float(effect), es_name, pw, labels, too_small, correction, alpha)
+                             float(effect), es_name, pw, labels, too_small, correction, alpha, prep.measure.unit)
 
 
 def _two_proportion_p(x1: float, n1: float, x2: float, n2: float) -> float:
@@ -742,7 +746,9 @@ def best_posting_times(grid: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
         ok = ok.groupby(by_list, sort=True).head(top)
     else:
         ok = ok.head(top)
-    return ok.reset_index(drop=True)
+    out = ok.reset_index(drop=True)
+    out.attrs = dict(grid.attrs)
+    return out
 
 
 def time_slots(
@@ -962,7 +968,7 @@ def engagement_drivers(
                      n_blank=n_blank, converged=converged, model=model_name,
                      dropped_factors=dropped,
                      aliased=aliased, pooled=pooled, confidence=confidence, min_posts=min_posts,
-                     aic=float(getattr(fit, "aic", np.nan)))
+                     aic=float(getattr(fit, "aic", np.nan)), correction=correction)
     return out
 
 
@@ -1450,25 +1456,11 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
     from .plotting import tz_words
     from .plotting.segments import plot_time_slots
 
-    unit, label = _unit(slots), _lower(slots.attrs["label"])
+    label = _lower(slots.attrs["label"])
     fig, ax = _new_fig(height_in=4.2)
     plot_time_slots(slots, ax=ax, title=f"{label[0].upper()}{label[1:]} by time of day ({tz_words(ctx.tz)}), {window}")
-    sentences = []
-    counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False)
-    for platform, n in counts.items():
-        name = PLATFORM_NAMES.get(platform, platform)
-        top = slots[(slots["platform"] == platform) & (slots["rank"] == 1)]
-        if top.empty:
-            sentences.append(f"{name} ({int(n):,} posts): {TOO_FEW} about the best time to post "
-                             f"(no time slot has {opts.min_posts} posts).")
-            continue
-        r = top.iloc[0]
-        sure = ("above the usual rate, unlikely to be chance" if r["above_usual"] else
-                "not clearly above the usual rate (could be chance)")
-        sentences.append(
-            f"{name}: posts published {r['hour_block']} had the highest {label}, "
-            f"{fmt_value(r['value'], unit)} ({fmt_interval(r['ci_low'], r['ci_high'], unit, confidence=conf)}; "
-            f"{r['n_posts']} posts), {_signed_pct(r['lift'])} against all {name} posts: {sure}.")
+    sentences = time_slot_sentences(slots)
+    counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False, kind="stable")
     caveats = [f"Times are in the client's time zone ({ctx.tz}); slots are {block} hours wide. Time slots "
                f"with fewer than {opts.min_posts} posts are grey: {TOO_FEW}."]
     caveats += _common_caveats(slots)[1:]
@@ -1478,10 +1470,102 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
                       extra={"slots": slots})
 
 
-def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = 3) -> ReportView:
+def time_slot_sentences(slots: pd.DataFrame) -> list[str]:
+    """Each platform's best time slot of :func:`time_slots` in plain words, most posts first.
+
+    "LinkedIn: posts published 08:00-09:59 had the highest engagement rate (by reach), 5.3 % (95 % CI
+    4.7-5.9 %; 81 posts), +33 % against all LinkedIn posts: above the usual rate, unlikely to be
+    chance." A platform without a slot of ``min_posts`` posts gets "too few posts to conclude".
+    """
+    unit, label = _unit(slots), _lower(str(slots.attrs.get("label", "value")))
+    conf = float(slots.attrs.get("confidence", 0.95))
+    min_posts = slots.attrs.get("min_posts", 20)
+    sentences = []
+    counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False, kind="stable")
+    for platform, n in counts.items():
+        name = PLATFORM_NAMES.get(platform, platform)
+        top = slots[(slots["platform"] == platform) & (slots["rank"] == 1)]
+        if top.empty:
+            sentences.append(f"{name} ({int(n):,} posts): {TOO_FEW} about the best time to post "
+                             f"(no time slot has {min_posts} posts).")
+            continue
+        r = top.iloc[0]
+        sure = ("above the usual rate, unlikely to be chance" if r["above_usual"] else
+                "not clearly above the usual rate (could be chance)")
+        sentences.append(
+            f"{name}: posts published {r['hour_block']} had the highest {label}, "
+            f"{fmt_value(r['value'], unit)} ({fmt_interval(r['ci_low'], r['ci_high'], unit, confidence=conf)}; "
+            f"{r['n_posts']} posts), {_signed_pct(r['lift'])} against all {name} posts: {sure}.")
+    return sentences
+
+
+HEATMAP_MIN_CELLS = 3
+"""A platform's weekday × time heatmap is drawn only when at least this many of its cells have enough
+posts: a heatmap of grey cells (or one coloured cell) says nothing."""
+
+
+def heatmap_platforms(grid: pd.DataFrame, *, min_cells: int = HEATMAP_MIN_CELLS) -> list[str]:
+    """The platforms of a :func:`posting_time_grid` worth a heatmap: those with at least ``min_cells``
+    weekday × time cells of enough posts, in alphabetical order (the order the heatmaps are drawn)."""
+    if grid.empty or "platform" not in grid.columns:
+        return []
+    shown = grid.groupby("platform")["masked"].apply(lambda m: int((~m.astype(bool)).sum()))
+    return sorted(str(p) for p in shown[shown >= min_cells].index)
+
+
+def posting_heatmap(grid: pd.DataFrame, *, tz: str, window: str, min_cells: int = HEATMAP_MIN_CELLS,
+                    key: str = "segments-heatmap", title: str = "Best weekday and time") -> ReportView:
+    """Weekday × time slot heatmaps of a :func:`posting_time_grid` (by platform), as a view.
+
+    Only the platforms of :func:`heatmap_platforms` are drawn; without any the view is skipped with
+    the reason (the monthly report and the segmentation notebook apply the same rule). The
+    sentences name each drawn platform's best cell; a caveat names the platforms left out.
+    ``extra`` holds ``grid`` (every platform) and ``best`` (the three best cells of each drawn
+    platform, :func:`best_posting_times`).
+    """
+    block = int(grid.attrs.get("hour_block_hours", 2))
+    min_cell = int(grid.attrs.get("min_posts", 20))
+    keep = heatmap_platforms(grid, min_cells=min_cells)
+    if not keep:
+        return ReportView.skipped(
+            key, title, f"{TOO_FEW} per weekday and time slot: no platform has {min_cells} or more "
+            f"weekday × {block}-hour cells with {min_cell} posts in {window} (see the time of day above)")
+    from .plotting import tz_words
+    from .plotting.segments import plot_posting_heatmaps
+
+    shown = grid.groupby("platform")["masked"].apply(lambda m: int((~m.astype(bool)).sum()))
+    sub = grid[grid["platform"].isin(keep)]
+    sub.attrs.update(grid.attrs)
+    unit, label = _unit(grid), _lower(grid.attrs["label"])
+    conf = float(grid.attrs.get("confidence", 0.95))
+    fig = plot_posting_heatmaps(sub, title=f"{label[0].upper()}{label[1:]} by weekday and time ({tz_words(tz)}), {window}")
+    best = best_posting_times(sub, top=1)
+    sentences = []
+    for r in best.itertuples():
+        name = PLATFORM_NAMES.get(r.platform, r.platform)
+        sentences.append(
+            f"{name}: {r.weekday_name}s {r.hour_block} had the highest {label} of the {shown[r.platform]} "
+            f"cells with enough posts, {fmt_value(r.value, unit)} "
+            f"({fmt_interval(r.ci_low, r.ci_high, unit, confidence=conf)}; {r.n_posts} posts, "
+            f"{_signed_pct(r.lift)} against all {name} posts).")
+    caveats = [f"Grey cells have fewer than {min_cell} posts: {TOO_FEW}; the number in a grey cell is its "
+               "post count."]
+    left_out = [PLATFORM_NAMES.get(p, p) for p in sorted(set(grid["platform"].astype(str)) - set(keep))]
+    if left_out:
+        caveats.append(f"Not drawn: {_and_list(left_out)}, with fewer than {min_cells} weekday × {block}-hour "
+                       f"cells of {min_cell} posts or more.")
+    alt = (f"Heatmaps of {label} by weekday and {block}-hour time slot for "
+           + ", ".join(PLATFORM_NAMES.get(p, p) for p in keep) + ". " + " ".join(sentences))
+    sub_best = best_posting_times(sub, top=3)
+    return ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, caveats=caveats,
+                      extra={"grid": grid, "best": sub_best})
+
+
+def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = HEATMAP_MIN_CELLS) -> ReportView:
     """Weekday × time slot heatmaps for the platforms with at least ``min_cells`` cells of enough posts.
 
     Skipped (with the reason) when no platform has that many: a heatmap of grey cells says nothing.
+    See :func:`posting_heatmap`.
     """
     key, title = "segments-heatmap", "Best weekday and time"
     if (reason := _skip_reason(ctx)) is not None:
@@ -1497,34 +1581,7 @@ def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = 3) -> ReportVie
                                  confidence=opts.confidence, hour_block_hours=block)
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
-    shown = grid.groupby("platform")["masked"].apply(lambda m: int((~m).sum()))
-    keep = sorted(shown[shown >= min_cells].index)
-    if not keep:
-        return ReportView.skipped(
-            key, title, f"{TOO_FEW} per weekday and time slot: no platform has {min_cells} or more "
-            f"weekday × {block}-hour cells with {min_cell} posts in {window} (see the time of day above)")
-    from .plotting import tz_words
-    from .plotting.segments import plot_posting_heatmaps
-
-    sub = grid[grid["platform"].isin(keep)]
-    sub.attrs.update(grid.attrs)
-    unit, label, conf = _unit(grid), _lower(grid.attrs["label"]), opts.confidence
-    fig = plot_posting_heatmaps(sub, title=f"{label[0].upper()}{label[1:]} by weekday and time ({tz_words(ctx.tz)}), {window}")
-    best = best_posting_times(sub, top=1)
-    sentences = []
-    for r in best.itertuples():
-        name = PLATFORM_NAMES.get(r.platform, r.platform)
-        sentences.append(
-            f"{name}: {r.weekday_name}s {r.hour_block} had the highest {label} of the {shown[r.platform]} "
-            f"cells with enough posts, {fmt_value(r.value, unit)} "
-            f"({fmt_interval(r.ci_low, r.ci_high, unit, confidence=conf)}; {r.n_posts} posts, "
-            f"{_signed_pct(r.lift)} against all {name} posts).")
-    caveats = [f"Grey cells have fewer than {min_cell} posts: {TOO_FEW}; the number in a grey cell is its "
-               "post count."]
-    alt = (f"Heatmaps of {label} by weekday and {block}-hour time slot for "
-           + ", ".join(PLATFORM_NAMES.get(p, p) for p in keep) + ". " + " ".join(sentences))
-    return ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, caveats=caveats,
-                      extra={"grid": grid, "best": best_posting_times(grid, top=3)})
+    return posting_heatmap(grid, tz=ctx.tz, window=window, min_cells=min_cells, key=key, title=title)
 
 
 def drivers_view(ctx: ReportContext) -> ReportView:
@@ -1576,17 +1633,7 @@ def drivers_view(ctx: ReportContext) -> ReportView:
             f"{_and_list([level_name(f, x) for x in v])} as '{level_name(f, OTHER_LEVEL)}'"
             for f, v in drv.attrs["pooled"].items()) + ".")
     recs = driver_recommendations(drv, tz=ctx.tz, window=window)
-    table = drv[~drv["is_reference"]].assign(
-        effect=lambda d: [times(x) for x in d["irr"]],
-        interval=lambda d: [f"{_num2(a)}-{_num2(b)}" for a, b in zip(d["ci_low"], d["ci_high"], strict=True)],
-        p=lambda d: [format_p(p) for p in d["p_adjusted"]],
-        level=lambda d: [level_name(f, x) for f, x in zip(d["factor"], d["level"], strict=True)],
-        reference=lambda d: [level_name(f, x) for f, x in zip(d["factor"], d["reference"], strict=True)],
-        factor=lambda d: [_plain_column(f) for f in d["factor"]])[
-        ["factor", "level", "reference", "n_posts", "effect", "interval", "p"]].rename(columns={
-            "factor": "What", "level": "Level", "reference": "Compared with", "n_posts": "Posts",
-            "effect": "Engagements per reach", "interval": f"{100 * opts.confidence:g} % CI",
-            "p": "p (Holm)"})
+    table = drivers_table(drv)
     alt = "Incidence-rate ratios with intervals: " + " ".join(sentences)
     return ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
                       caveats=caveats, recommendations=recs, extra={"drivers": drv})
@@ -1672,10 +1719,11 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     if len(shown_b):
         b = shown_b.iloc[0]
         quote = f", \u201c{_snippet(b['text'], 80)}\u201d" if _snippet(b["text"], 80) else ""
-        sentences.append(f"The biggest breakout: {_article(_format_word(b))} {_format_word(b)} on "
-                         f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
-                         f"{fmt_value(b['value'], unit)}, the {_ordinal(int(percentile_shown(b['percentile'])))} "
-                         f"percentile{quote}.")
+        sentences.append(_end_sentence(
+            f"The biggest breakout: {_article(_format_word(b))} {_format_word(b)} on "
+            f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
+            f"{fmt_value(b['value'], unit)}, the {_ordinal(int(percentile_shown(b['percentile'])))} "
+            f"percentile{quote}"))
     shown = pd.concat([shown_b, shown_u.iloc[::-1]])
     table = None
     if len(shown):
@@ -1700,6 +1748,14 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
                        "reach) and {} not ranked.".format("is" if n_na == 1 else "are"))
     return ReportView(key=key, title=title, sentences=sentences, table=table, caveats=caveats,
                       extra={"tiers": tiers, "shown": shown.reset_index(drop=True)})
+
+
+def _end_sentence(text: str) -> str:
+    """``text`` with a full stop, unless it already ends a sentence -- also inside closing quotes or
+    brackets: a quoted post ending "…the link.\u201d" takes no second one, nor does a snippet cut
+    with "…"."""
+    core = text.rstrip().rstrip("\u201d\u2019\"')]")
+    return text if core.endswith((".", "!", "?", "\u2026")) else text + "."
 
 
 def _shown_of(n_shown: int, n: int, noun: str, which: str) -> str:
@@ -1741,6 +1797,439 @@ def segments_view(ctx: ReportContext) -> list[ReportView]:
     elif views[1].skipped_reason is None:
         views[1].caveats.append(f"The weekday × time heatmap is not shown: {heat.skipped_reason}.")
     return [*views, drivers_view(ctx), top_posts_view(ctx)]
+
+
+# ------------------------------------------------------------------------------------------------
+# for analysts: the frames above in words and units (the functions above still return the raw frames)
+
+
+_CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg",
+                     "fdr_by": "Benjamini-Yekutieli", "sidak": "Šidák", "holm-sidak": "Holm-Šidák",
+                     "hommel": "Hommel", "simes-hochberg": "Hochberg"}
+
+
+def correction_name(method: str) -> str:
+    """A multiple-testing correction as people write it: ``"holm" -> "Holm"``."""
+    return _CORRECTION_NAMES.get(str(method), str(method))
+
+
+def _title(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _yes_no(flag: Any) -> str:
+    return "yes" if bool(flag) else "no"
+
+
+def _ci_cell(lo: float, hi: float, unit: str, confidence: float) -> str:
+    """An interval for a table cell, the unit written once: ``"2.7-3.4 %"``; ``"n/a"`` when missing."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "n/a"
+    return fmt_interval(lo, hi, unit, confidence=confidence).split(" CI ", 1)[-1]
+
+
+def _ratio_ci_cell(lo: float, hi: float) -> str:
+    return f"{_num2(lo)}-{_num2(hi)}" if np.isfinite(lo) and np.isfinite(hi) else "n/a"
+
+
+def _p_cell(p: Any) -> str:
+    """A p-value under a "p (Holm)" heading: ``"0.012"``, ``"< 0.001"``, ``"n/a"`` (no "p =" again)."""
+    x = float(p)
+    return format_p(x).removeprefix("p = ").removeprefix("p ") if np.isfinite(x) else "n/a"
+
+
+def _minus(text: str) -> str:
+    """A typographic minus for a negative number ("−0.13"), and none on a zero ("-0.00" -> "0.00")."""
+    if text.startswith("-"):
+        return text[1:] if not text.strip("-0.,") else "\u2212" + text[1:]
+    return text
+
+
+def _rank_cell(rank: Any) -> str:
+    return str(int(rank)) if pd.notna(rank) else TOO_FEW
+
+
+def _deff_cell(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if x >= 10 else f"{x:.1f}"
+
+
+def _count_cell(x: float) -> str:
+    return f"{x:,.0f}" if np.isfinite(x) else "n/a"
+
+
+def _ci_heading(confidence: float) -> str:
+    return f"{100 * confidence:g} % CI"
+
+
+def segment_table(seg: pd.DataFrame, *, within: str | None = None, counts: bool = False,
+                  design_effect: bool = False, lift: bool = True) -> pd.DataFrame:
+    """A :func:`segment_kpi` frame for people: labelled columns, values in the KPI's unit, best first.
+
+    Parameters
+    ----------
+    seg
+        Output of :func:`segment_kpi` (the raw frame analysts compute with).
+    within
+        A segment column to rank and sort within (``"platform"`` for formats within each platform):
+        rank 1 is then the best of its group, groups stay in the frame's order.
+    counts
+        Add the sums the rate is made of (``"Engagements / reach"``: ``"24,569 / 802,195"``).
+    design_effect
+        Add the design effect (rates).
+    lift
+        Add the lift against all posts (``"−19 %"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per segment column (display names: ``"LinkedIn"``, ``"other formats"``), ``Posts``,
+        the KPI (``"3.1 %"``), its interval (``"2.7-3.4 %"``, ``"n/a"`` when there is none), the
+        optional columns and ``Rank`` (``"too few posts to conclude"`` for a segment below the minimum).
+    """
+    by = list(seg.attrs.get("by", [seg.columns[0]]))
+    unit, label = _unit(seg), _title(str(seg.attrs.get("label", "value")))
+    conf = float(seg.attrs.get("confidence", 0.95))
+    d = seg.assign(_v=seg["value"].astype(float).fillna(-np.inf))
+    if within is not None:
+        ranked = d["value"].where(d["enough_posts"])
+        d["rank"] = ranked.groupby(d[within], sort=False).rank(ascending=False, method="min").astype("Int64")
+        group_order = {g: i for i, g in enumerate(dict.fromkeys(d[within]))}
+        d = d.assign(_g=d[within].map(group_order)).sort_values(["_g", "_v"], ascending=[True, False],
+                                                                 kind="stable")
+    else:
+        d = d.sort_values("_v", ascending=False, kind="stable")
+    out = {_title(_plain_column(c)): [level_name(c, x) for x in d[c]] for c in by}
+    out["Posts"] = d["n_posts"].to_numpy()
+    if counts:
+        num = str(seg.attrs.get("numerator", "numerator"))
+        den = str(seg.attrs.get("denominator", "denominator"))
+        out[f"{_title(num)} / {den}"] = [f"{_count_cell(a)} / {_count_cell(b)}"
+                                         for a, b in zip(d["numerator"], d["denominator"], strict=True)]
+    out[label] = [fmt_value(v, unit) for v in d["value"]]
+    out[_ci_heading(conf)] = [_ci_cell(a, b, unit, conf) for a, b in zip(d["ci_low"], d["ci_high"], strict=True)]
+    if design_effect:
+        out["Design effect"] = [_deff_cell(x) for x in d["design_effect"]]
+    if lift:
+        out["Against all posts"] = [_signed_pct(x) for x in d["lift"]]
+    out["Rank" + (f" within {_plain_column(within)}" if within else "")] = [_rank_cell(r) for r in d["rank"]]
+    return pd.DataFrame(out)
+
+
+def pairwise_table(comparison: SegmentComparison) -> pd.DataFrame:
+    """The pairwise tests of :func:`compare_segments` for people, one row a pair.
+
+    ``Compared`` ("carousel vs image"), ``Posts`` ("95 vs 190"), the KPI of each ("3.1 % vs 3.4 %"),
+    ``Ratio`` (a / b as "0.91×"), the effect size under its own name (Cohen's h, rank-biserial
+    correlation), the corrected p-value ("p (Holm)") and ``Unlikely to be chance`` (yes / no). The raw
+    frame is ``comparison.pairwise``.
+    """
+    pw = comparison.pairwise
+    unit, by = comparison.unit, comparison.by
+
+    def name(s: Any) -> str:
+        return level_name(by[0], s) if len(by) == 1 else str(s)
+
+    es = _title(str(pw["effect_size_name"].iloc[0])) if len(pw) else "Effect size"
+    return pd.DataFrame({
+        "Compared": [f"{name(a)} vs {name(b)}" for a, b in zip(pw["segment_a"], pw["segment_b"], strict=True)],
+        "Posts": [f"{int(a):,} vs {int(b):,}" for a, b in zip(pw["n_posts_a"], pw["n_posts_b"], strict=True)],
+        _title(comparison.label): [f"{fmt_value(a, unit)} vs {fmt_value(b, unit)}"
+                                   for a, b in zip(pw["value_a"], pw["value_b"], strict=True)],
+        "Ratio": [times(float(x)) for x in pw["ratio"]],
+        es: [_minus(f"{float(x):.2f}") if np.isfinite(float(x)) else "n/a" for x in pw["effect_size"]],
+        f"p ({correction_name(comparison.correction)})": [_p_cell(p) for p in pw["p_adjusted"]],
+        "Unlikely to be chance": [_yes_no(x) for x in pw["significant"]],
+    })
+
+
+def within_group_sentences(seg: pd.DataFrame, *, within: str = "platform") -> list[str]:
+    """Which segment leads within each group of a two-column :func:`segment_kpi` (formats within
+    each platform), in plain words; groups with most posts first.
+
+    The first sentence says how often one level leads where two or more have enough posts; then
+    one per group: the leader, its interval and size, the runner-up, and whether their intervals
+    overlap (when they do not, the lead is unlikely to be chance). A group without two segments of
+    ``min_posts`` posts says so instead of naming a leader.
+    """
+    by = list(seg.attrs.get("by", []))
+    others = [c for c in by if c != within]
+    if within not in by or len(others) != 1:
+        raise ParameterError(f"within_group_sentences needs segment_kpi over [{within!r}, one other column], "
+                             f"got {by}")
+    other = others[0]
+    unit, label = _unit(seg), _lower(str(seg.attrs.get("label", "value")))
+    conf = float(seg.attrs.get("confidence", 0.95))
+    min_posts = seg.attrs.get("min_posts", 20)
+    what = _plain_column(other)
+    sizes = seg.groupby(within, sort=True)["n_posts"].sum().sort_values(ascending=False, kind="stable")
+    per_group: list[str] = []
+    leaders: list[tuple[str, str, bool]] = []    # (level, group name, lead clear of the runner-up)
+    for g, n in sizes.items():
+        name = level_name(within, g)
+        ok = seg[(seg[within] == g) & seg["enough_posts"] & seg["value"].notna()]
+        ok = ok.sort_values(["value", "n_posts"], ascending=[False, False], kind="stable")
+        if ok.empty:
+            per_group.append(f"{name} ({_n_posts(n)}): {TOO_FEW}, no {what} has {min_posts} posts.")
+            continue
+        b = ok.iloc[0]
+        if len(ok) == 1:
+            per_group.append(
+                f"{name}: only {level_phrase(other, b[other])} have {min_posts} posts or more "
+                f"({fmt_value(b['value'], unit)}, {_n_posts(b['n_posts'])}); {TOO_FEW} about the other {what}s.")
+            continue
+        r = ok.iloc[1]
+        clear = bool(b["ci_low"] > r["ci_high"])
+        leaders.append((str(b[other]), name, clear))
+        verdict = ("the intervals do not overlap, so the lead is unlikely to be chance" if clear else
+                   "the intervals overlap, so the order could be chance")
+        per_group.append(
+            f"{name}: {level_phrase(other, b[other])} had the highest {label} of the {len(ok)} {what}s with "
+            f"enough posts, {fmt_value(b['value'], unit)} ({fmt_interval(b['ci_low'], b['ci_high'], unit, confidence=conf)}; "
+            f"{_n_posts(b['n_posts'])}), against {fmt_value(r['value'], unit)} for {level_phrase(other, r[other])}: "
+            f"{verdict}.")
+    group = _plain_column(within)
+    if not leaders:
+        return [f"No {group} has two {what}s with {min_posts} posts or more: {TOO_FEW} which {what} works best "
+                f"within a {group}.", *per_group]
+    n = len(leaders)
+    where = f"where two or more {what}s have enough posts"
+    top = pd.Series([lvl for lvl, _, _ in leaders]).value_counts(sort=True)
+    lead, k = str(top.index[0]), int(top.iloc[0])
+    if n == 1:
+        first = f"Two or more {what}s have enough posts on one {group} only"
+    elif k == n:
+        first = f"{_title(level_phrase(other, lead))} lead on all {n} {group}s {where}"
+    elif 2 * k > n:
+        first = f"{_title(level_phrase(other, lead))} lead on {k} of the {n} {group}s {where}"
+    elif len(top) == n:
+        first = f"A different {what} leads on each of the {n} {group}s {where}"
+    else:
+        first = f"No {what} leads on most of the {n} {group}s {where}"
+    clear = [f"{level_phrase(other, lvl)} on {name}" for lvl, name, c in leaders if c]
+    if len(clear) == n:
+        tail = "the lead is unlikely to be chance" if n == 1 else "each lead is unlikely to be chance"
+    elif clear:
+        tail = (f"the lead of {clear[0]} is unlikely to be chance" if len(clear) == 1 else
+                f"the leads of {_and_list(clear)} are unlikely to be chance")
+        tail += ", the others could be chance" if n - len(clear) > 1 else ", the other could be chance"
+    else:
+        tail = "the lead could be chance" if n == 1 else "each lead could be chance"
+    return [f"{first}; {tail}.", *per_group]
+
+
+def time_slot_table(slots: pd.DataFrame) -> pd.DataFrame:
+    """The time slots of :func:`time_slots` that have enough posts, best first per platform, for people.
+
+    ``Against the platform's usual`` is the lift against the platform's own rate ("+33 %");
+    ``Compared with usual`` says whether the interval lies above or below that rate ("above,
+    unlikely to be chance") or not ("could be chance").
+    """
+    by = list(slots.attrs.get("by", ["platform"]))
+    unit, label = _unit(slots), _title(str(slots.attrs.get("label", "value")))
+    conf = float(slots.attrs.get("confidence", 0.95))
+    d = slots[slots["enough_posts"]].sort_values([*by, "rank", "hour_block"], kind="stable")
+    group = _plain_column(by[0]) if by else "all posts"
+    out = {_title(_plain_column(c)): [level_name(c, x) for x in d[c]] for c in by}
+    out.update({
+        "Time slot": d["hour_block"].astype(str).to_numpy(),
+        "Posts": d["n_posts"].to_numpy(),
+        label: [fmt_value(v, unit) for v in d["value"]],
+        _ci_heading(conf): [_ci_cell(a, b, unit, conf) for a, b in zip(d["ci_low"], d["ci_high"], strict=True)],
+        f"Against the {group}'s usual" if by else "Against all posts": [_signed_pct(x) for x in d["lift"]],
+        "Compared with usual": ["above, unlikely to be chance" if a else "below, unlikely to be chance" if b
+                                else "could be chance"
+                                for a, b in zip(d["above_usual"], d["below_usual"], strict=True)],
+    })
+    return pd.DataFrame(out)
+
+
+def best_times_table(best: pd.DataFrame) -> pd.DataFrame:
+    """The best cells of :func:`best_posting_times` for people: platform, weekday, time slot, posts,
+    the KPI with its interval and the lift against the platform's own rate."""
+    by = list(best.attrs.get("by", ["platform"] if "platform" in best.columns else []))
+    unit, label = _unit(best), _title(str(best.attrs.get("label", "value")))
+    conf = float(best.attrs.get("confidence", 0.95))
+    group = _plain_column(by[0]) if by else "all posts"
+    out = {_title(_plain_column(c)): [level_name(c, x) for x in best[c]] for c in by}
+    out.update({
+        "Weekday": best["weekday_name"].astype(str).to_numpy(),
+        "Time slot": best["hour_block"].astype(str).to_numpy(),
+        "Posts": best["n_posts"].to_numpy(),
+        label: [fmt_value(v, unit) for v in best["value"]],
+        _ci_heading(conf): [_ci_cell(a, b, unit, conf) for a, b in zip(best["ci_low"], best["ci_high"], strict=True)],
+        f"Against the {group}'s usual" if by else "Against all posts": [_signed_pct(x) for x in best["lift"]],
+    })
+    return pd.DataFrame(out)
+
+
+def drivers_table(drivers: pd.DataFrame, *, notes: bool = False) -> pd.DataFrame:
+    """The incidence-rate ratios of :func:`engagement_drivers` for people, reference levels left out.
+
+    ``What`` (the factor in words), ``Level``, ``Compared with``, ``Posts``, the ratio ("1.6×"), its
+    interval, the corrected p-value; with ``notes``, a ``Note`` column says which levels have too
+    few posts to conclude and which could not be estimated (aliased with another level).
+    """
+    d = drivers[~drivers["is_reference"]]
+    a = drivers.attrs
+    conf = float(a.get("confidence", 0.95))
+    num, den = str(a.get("numerator", "engagements")), str(a.get("denominator", "reach"))
+    out = pd.DataFrame({
+        "What": [_plain_column(f) for f in d["factor"]],
+        "Level": [level_name(f, x) for f, x in zip(d["factor"], d["level"], strict=True)],
+        "Compared with": [level_name(f, x) for f, x in zip(d["factor"], d["reference"], strict=True)],
+        "Posts": d["n_posts"].to_numpy(),
+        f"{_title(num)} per {den}": [times(float(x)) for x in d["irr"]],
+        _ci_heading(conf): [_ratio_ci_cell(lo, hi) for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
+        f"p ({correction_name(a.get('correction', 'holm'))})": [_p_cell(p) for p in d["p_adjusted"]],
+    })
+    if notes:
+        out["Note"] = ["not estimated: the same posts as another level" if not np.isfinite(float(irr))
+                       else "" if ok else TOO_FEW for irr, ok in zip(d["irr"], d["enough_posts"], strict=True)]
+    return out
+
+
+def drivers_comparison_table(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Two :func:`engagement_drivers` fits side by side (negative binomial against Poisson), one row
+    per non-reference level, each ratio as "1.6×"; columns named after the fits' models."""
+    def short(model: str) -> str:
+        return "Negative binomial" if str(model).startswith("negative") else "Poisson (robust errors)"
+
+    keys = ["factor", "level", "reference"]
+    a = first.loc[~first["is_reference"], [*keys, "irr"]]
+    b = second.loc[~second["is_reference"], [*keys, "irr"]]
+    m = a.merge(b, on=keys, how="outer", suffixes=("_a", "_b"), sort=False)
+    name_a, name_b = short(first.attrs.get("model", "")), short(second.attrs.get("model", ""))
+    if name_a == name_b:
+        name_a, name_b = f"{name_a} (first)", f"{name_b} (second)"
+    return pd.DataFrame({
+        "What": [_plain_column(f) for f in m["factor"]],
+        "Level": [level_name(f, x) for f, x in zip(m["factor"], m["level"], strict=True)],
+        "Compared with": [level_name(f, x) for f, x in zip(m["factor"], m["reference"], strict=True)],
+        name_a: [times(float(x)) for x in m["irr_a"]],
+        name_b: [times(float(x)) for x in m["irr_b"]],
+    })
+
+
+def drivers_model_text(drivers: pd.DataFrame) -> str:
+    """How the drivers model was fitted, in one paragraph of words and units.
+
+    "Model: negative binomial (NB2) regression, log exposure offset, over 810 posts; dispersion alpha
+    = 0.170; AIC = 7,681; the fit converged; no post left out; grouped as 'other' with fewer than 20
+    posts each: reel, short and live (format); TikTok (platform); no factor dropped; no level
+    aliased."
+    """
+    a = drivers.attrs
+    parts = [f"Model: {a.get('model', 'n/a')}, over {_n_posts(a.get('n_posts', 0))}"]
+    alpha = float(a.get("alpha", np.nan))
+    if np.isfinite(alpha):
+        parts.append(f"dispersion alpha = {alpha:.3f}")
+    aic = float(a.get("aic", np.nan))
+    if np.isfinite(aic):
+        parts.append(f"AIC = {aic:,.0f}")
+    parts.append("the fit converged" if a.get("converged", True) else
+                 "the negative binomial fit did not converge, so a Poisson model with robust errors was used")
+    dropped_posts = int(a.get("n_dropped", 0))
+    parts.append(f"{_n_posts(dropped_posts)} left out (blank cells or zero "
+                 f"{a.get('denominator', 'reach')})" if dropped_posts else "no post left out")
+    pooled = a.get("pooled") or {}
+    if pooled:
+        parts.append(f"grouped as 'other' with fewer than {a.get('min_posts', 20)} posts each: " + "; ".join(
+            f"{_and_list([level_name(f, x) for x in v])} ({_plain_column(f)})" for f, v in pooled.items()))
+    else:
+        parts.append("no level grouped as 'other'")
+    dropped = [_dropped_factor_words(x) for x in a.get("dropped_factors") or []]
+    parts.append(f"factors left out: {_and_list(dropped)}" if dropped else "no factor left out")
+    aliased = [_aliased_words(x) for x in a.get("aliased") or []]
+    parts.append(f"not estimated (the same posts as other levels): {_and_list(aliased)}" if aliased
+                 else "no level aliased")
+    return "; ".join(parts) + "."
+
+
+def _dropped_factor_words(text: str) -> str:
+    """``"topic (not in the data)" -> "topic (not in the data)"``, ``"paid_status (one level)" ->
+    "paid / organic group (one level only)"``."""
+    factor, _, why = str(text).partition(" (")
+    why = why.rstrip(")")
+    why = "one level only" if why == "one level" else why
+    return f"{_plain_column(factor)} ({why})" if why else _plain_column(factor)
+
+
+def _aliased_words(name: str) -> str:
+    """A design column ``"topic[hiring]"`` as ``"hiring (topic)"``."""
+    if "[" in name and name.endswith("]"):
+        factor, level = name[:-1].split("[", 1)
+        return f"{level_name(factor, level)} ({_plain_column(factor)})"
+    return name
+
+
+def interval_methods(posts: pd.DataFrame, kpi: str = "engagement_rate_by_reach", *,
+                     by: str = "content_type", tz: str = "UTC", min_posts: int = 20, confidence: float = 0.95,
+                     hour_block_hours: int = 2, n_boot: int = 2000, seed: int = 42) -> pd.DataFrame:
+    """Each segment's interval by three methods, side by side (tidy, raw numbers).
+
+    The design-effect adjusted Wilson interval (the default for rates), the post-level bootstrap
+    and the plain Wilson interval that treats every unit of the denominator as a trial, all from
+    :func:`segment_kpi`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``n_posts``, ``value``, ``design_effect`` and ``ci_low`` / ``ci_high`` per method
+        (``adjusted_low``, ``adjusted_high``, ``bootstrap_low``, ``bootstrap_high``,
+        ``wilson_low``, ``wilson_high``); ``attrs`` are those of the adjusted frame.
+
+    References
+    ----------
+    .. [1] Wilson (1927); Rao & Scott (1992); Efron & Tibshirani (1993) -- see :func:`segment_kpi`.
+    """
+    common = dict(by=by, tz=tz, min_posts=min_posts, confidence=confidence, hour_block_hours=hour_block_hours,
+                  n_boot=n_boot, seed=seed)
+    frames = {m: segment_kpi(posts, kpi, interval=i, **common)
+              for m, i in (("adjusted", "auto"), ("bootstrap", "bootstrap"), ("wilson", "wilson"))}
+    base = frames["adjusted"]
+    out = base[[by, "n_posts", "value", "design_effect"]].copy()
+    for m, f in frames.items():
+        out[f"{m}_low"] = f["ci_low"].to_numpy()
+        out[f"{m}_high"] = f["ci_high"].to_numpy()
+    out.attrs.update(base.attrs)
+    return out
+
+
+def interval_methods_table(methods: pd.DataFrame) -> pd.DataFrame:
+    """:func:`interval_methods` for people: intervals in the KPI's unit ("2.7-3.4 %"), "n/a" where a
+    method has none (a single post has no between-post variation to measure)."""
+    by = list(methods.attrs.get("by", [methods.columns[0]]))[0]
+    unit = _unit(methods)
+    conf = float(methods.attrs.get("confidence", 0.95))
+    names = {"adjusted": "Adjusted Wilson (default)", "bootstrap": "Post bootstrap", "wilson": "Plain Wilson"}
+    out = {_title(_plain_column(by)): [level_name(by, x) for x in methods[by]],
+           "Posts": methods["n_posts"].to_numpy(),
+           _title(str(methods.attrs.get("label", "value"))): [fmt_value(v, unit) for v in methods["value"]],
+           "Design effect": [_deff_cell(x) for x in methods["design_effect"]]}
+    for m, title in names.items():
+        out[title] = [_ci_cell(a, b, unit, conf) for a, b in zip(methods[f"{m}_low"], methods[f"{m}_high"], strict=True)]
+    return pd.DataFrame(out)
+
+
+def tiers_table(tiers: pd.DataFrame) -> pd.DataFrame:
+    """The posts of :func:`post_tiers` for people, best first: when (local time), platform, format,
+    text, the KPI ("10.3 %"), the percentile ("99th", "lowest") and the tier."""
+    unit, label = _unit(tiers), _title(str(tiers.attrs.get("label", "value")))
+    when = [f"{t:%Y-%m-%d %H:%M}" if pd.notna(t) else (str(m) if pd.notna(m) else "n/a")
+            for t, m in zip(tiers["published_local"], tiers["published_month"], strict=True)]
+    return pd.DataFrame({
+        "Published": when,
+        "Platform": [level_name("platform", p) for p in tiers["platform"]] if "platform" in tiers.columns
+        else "",
+        "Format": tiers["content_type"].astype("string").fillna("n/a").to_numpy(),
+        "Text": tiers["text"].astype("string").fillna("").to_numpy(),
+        label: [fmt_value(v, unit) for v in tiers["value"]],
+        "Percentile": [_percentile_cell(percentile_shown(p)) if np.isfinite(p) else "n/a"
+                       for p in tiers["percentile"].astype(float)],
+        "Tier": tiers["tier"].astype(str).to_numpy(),
+    })
 
 
 # ------------------------------------------------------------------------------------------------

@@ -763,3 +763,121 @@ def test_roas_chart_uses_display_names_and_the_report_money_style() -> None:
                                                                             "linkedin": "LinkedIn"})
     assert [t.get_text() for t in ax.get_yticklabels()] == ["LinkedIn", "Paid social"]  # lowest ROAS first
     assert ax.get_xlabel() == "Attributed revenue per $1 of ad spend (ROAS)"
+
+
+# ------------------------------------------------------------------------------------------------
+# the attribution notebook's tables and its return-on-ad-spend view (notebook audit)
+
+
+def _efficiency() -> pd.DataFrame:
+    """By hand: spend linkedin 4,000, youtube 1,000, email none. Markov credits linkedin 20 (value 40,000),
+    youtube 4 (4,000), email 6; Shapley linkedin 30 (60,000), youtube -10 (-20,000), email 4; last touch
+    linkedin 22 (44,000), youtube 2 (1,000). So Markov ROAS 10.00× and 4.00×, CPA 200 and 250; Shapley
+    youtube has a negative credit, ROAS -20.00×."""
+    table = pd.DataFrame({
+        "channel": ["linkedin", "youtube", "email"] * 3,
+        "model": ["markov"] * 3 + ["shapley"] * 3 + ["last"] * 3,
+        "conversions": [20.0, 4.0, 6.0, 30.0, -10.0, 4.0, 22.0, 2.0, 6.0],
+        "value": [40_000.0, 4_000.0, 12_000.0, 60_000.0, -20_000.0, 8_000.0, 44_000.0, 1_000.0, 11_000.0],
+        "lower": [16.0, 2.0, 4.0, 20.0, -14.0, 2.0, 18.0, 0.0, 4.0],
+        "upper": [24.0, 6.0, 8.0, 40.0, -6.0, 6.0, 26.0, 4.0, 8.0],
+        "value_lower": [32_000.0, 1_500.0, 8_000.0, 40_000.0, -28_000.0, 4_000.0, 36_000.0, 0.0, 8_000.0],
+        "value_upper": [48_000.0, 6_000.0, 16_000.0, 80_000.0, -12_000.0, 12_000.0, 52_000.0, 2_000.0, 16_000.0],
+    })
+    spend = pd.DataFrame({"channel": ["linkedin", "youtube"], "spend": [4_000.0, 1_000.0]})
+    return with_spend(table, spend)
+
+
+def test_efficiency_table_names_models_and_says_why_a_negative_credit_has_no_roas() -> None:
+    from kpi_toolkit.attribution.view import NEGATIVE_CREDIT, efficiency_notes, efficiency_table
+
+    eff = _efficiency()
+    assert eff.loc[(eff["channel"] == "youtube") & (eff["model"] == "shapley"), "roas"].item() == pytest.approx(-20.0)
+    t = efficiency_table(eff, currency="GBP")
+    assert list(t.columns) == ["Channel", "Model", "Spend", "Conversions (95 % interval)", "CPA (95 % interval)",
+                               "ROAS (95 % interval)"]
+    assert t.to_dict("records") == [
+        {"Channel": "LinkedIn", "Model": "Last touch", "Spend": "£4,000", "Conversions (95 % interval)":
+         "22.0 (18.0–26.0)", "CPA (95 % interval)": "£182 (£154–£222)", "ROAS (95 % interval)": "11.00× (9.00×–13.00×)"},
+        {"Channel": "LinkedIn", "Model": "Markov chain", "Spend": "£4,000", "Conversions (95 % interval)":
+         "20.0 (16.0–24.0)", "CPA (95 % interval)": "£200 (£167–£250)", "ROAS (95 % interval)": "10.00× (8.00×–12.00×)"},
+        {"Channel": "LinkedIn", "Model": "Shapley value", "Spend": "£4,000", "Conversions (95 % interval)":
+         "30.0 (20.0–40.0)", "CPA (95 % interval)": "£133 (£100–£200)", "ROAS (95 % interval)": "15.00× (10.00×–20.00×)"},
+        {"Channel": "YouTube", "Model": "Last touch", "Spend": "£1,000", "Conversions (95 % interval)":
+         "2.0 (0.0–4.0)", "CPA (95 % interval)": "£500 (£250 or more)", "ROAS (95 % interval)": "1.00× (0.00×–2.00×)"},
+        {"Channel": "YouTube", "Model": "Markov chain", "Spend": "£1,000", "Conversions (95 % interval)":
+         "4.0 (2.0–6.0)", "CPA (95 % interval)": "£250 (£167–£500)", "ROAS (95 % interval)": "4.00× (1.50×–6.00×)"},
+        {"Channel": "YouTube", "Model": "Shapley value", "Spend": "£1,000", "Conversions (95 % interval)":
+         "\u221210.0 (\u221214.0 to \u22126.0)", "CPA (95 % interval)": NEGATIVE_CREDIT,
+         "ROAS (95 % interval)": NEGATIVE_CREDIT},
+    ]
+    notes = efficiency_notes(eff)
+    assert notes == [
+        "A credit below zero (YouTube, Shapley value: \u221210.0 conversions) means journeys with that channel "
+        "converted less often than journeys without it; the channel did not take conversions away. Cost per "
+        "acquisition and return on ad spend mean nothing for it, so they read \u201cn/a (negative credit)\u201d."]
+    assert efficiency_notes(eff[eff["model"] != "shapley"]) == []
+
+
+def test_roas_sentences_by_hand() -> None:
+    from kpi_toolkit.attribution.view import roas_sentences
+
+    assert roas_sentences(_efficiency(), currency="GBP") == [
+        "Under Markov chain attribution, LinkedIn brought in the most tracked revenue per £1 of ad spend, 10.00× "
+        "(95 % interval 8.00×–12.00×), and YouTube the least, 4.00× (95 % interval 1.50×–6.00×).",
+        "LinkedIn's interval lies above every other paid channel's, so its lead is larger than the resampling noise.",
+        "Every paid channel's interval lies above 1× (the dashed line): each brought in more tracked revenue than "
+        "it cost."]
+    assert roas_sentences(_efficiency(), model="last", currency="GBP")[1:] == [
+        "LinkedIn's interval lies above every other paid channel's, so its lead is larger than the resampling noise.",
+        "LinkedIn brought in more tracked revenue than its ad spend (interval above 1×); for YouTube the interval "
+        "spans 1×, so whether it pays for itself is not clear."]
+
+
+def test_roas_view_has_chart_sentences_table_and_notes() -> None:
+    from kpi_toolkit.attribution.view import roas_view
+
+    eff = _efficiency()
+    view = roas_view(eff, currency="GBP")
+    assert view.skipped_reason is None and view.figure is not None and len(view.sentences) == 3
+    assert [t.get_text() for t in view.figure.axes[0].get_yticklabels()] == ["YouTube", "LinkedIn"]
+    assert view.table["Model"].tolist()[:3] == ["Last touch", "Markov chain", "Shapley value"]
+    assert any("credit below zero" in c for c in view.caveats)
+    none = roas_view(eff.assign(spend=np.nan), currency="GBP")
+    assert none.skipped_reason.startswith("no ad spend in this period")
+
+
+def test_shapley_by_value_function_has_no_leftover_pivot_column(small: object) -> None:
+    """The audit's empty grey "value_function" column: a pivot's column-axis name shown as a column."""
+    from kpi_toolkit.attribution.view import shapley_by_value_function
+
+    paths = small
+    wide = shapley_by_value_function(paths)
+    assert list(wide.columns) == ["channel", "Conversion rate (default)", "Conversions (Zhao et al. 2018)"]
+    assert wide.columns.name is None and wide.index.name is None
+    for v, col in (("conversion_rate", "Conversion rate (default)"), ("conversions", "Conversions (Zhao et al. 2018)")):
+        expected = shapley(paths, value_function=v).set_index("channel")["conversions"]
+        assert wide.set_index("channel")[col].to_dict() == pytest.approx(expected.to_dict())
+    assert wide["Conversion rate (default)"].is_monotonic_decreasing
+
+
+def test_attribution_table_uses_model_names_and_units(small: object) -> None:
+    from kpi_toolkit.attribution.view import attribution_table
+
+    result = run_attribution(small, models="all", bootstrap_samples=20, seed=7)
+    t = attribution_table(result.table, currency="EUR")
+    assert list(t.columns) == ["Model", "Channel", "Conversions (95 % interval)", "Value (95 % interval)"]
+    assert t["Model"].iloc[0] == "First touch" and t["Model"].iloc[-1] == "Shapley value"
+    assert set(t["Model"]) <= {"First touch", "Last touch", "Last non-direct", "Linear", "Time decay",
+                               "Position based (40/20/40)", "Markov chain", "Shapley value"}
+    assert t["Value (95 % interval)"].str.startswith(("€", "\u2212€", "-€")).all()
+
+
+def test_the_attribution_notebook_uses_the_packages_tables() -> None:
+    import json
+
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "attribution.ipynb"
+    code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    for call in ("roas_view(", "shapley_by_value_function(", "attribution_table("):
+        assert call in code, call
+    assert "pivot_table(index=\"channel\", columns=\"value_function\"" not in code and "def " not in code

@@ -923,3 +923,261 @@ def test_a_posts_day_reads_without_a_leading_zero() -> None:
 
     row = {"published_local": pd.Timestamp("2026-11-06 09:00", tz="Europe/Helsinki"), "published_month": "2026-11"}
     assert _when(row, "%d %b") == "6 Nov" and _when({**row, "published_local": pd.NaT}, "%d %b") == "Nov 2026"
+
+
+# ------------------------------------------------------------------------------------------------
+# the segmentation notebook's charts and tables (notebook audit): the report's skip rule, no degenerate
+# colour bar, sentences beside every chart, tables in words and units
+
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "segmentation.ipynb"
+
+
+def _one_cell_grid(min_posts: int = 3) -> pd.DataFrame:
+    """LinkedIn: three posts on Tuesday 08:00-09:59 (local), 6 engagements of 100 reach each (6.0 %),
+    and one post on Monday; with min_posts=3 exactly one cell has enough posts."""
+    rows = [{"platform": "linkedin", "likes": 6, "published_at": f"2026-10-{d:02d}T08:30:00Z"} for d in (6, 13, 20)]
+    rows.append({"platform": "linkedin", "likes": 3, "published_at": "2026-10-05T12:30:00Z"})
+    return S.posting_time_grid(posts_frame(rows), tz="UTC", min_posts=min_posts, hour_block_hours=2)
+
+
+def test_heatmap_colour_bar_of_one_value_has_one_tick_not_five_alike() -> None:
+    """The audit's demo-ledgerly case: one qualifying cell made vmin == vmax and the colour bar read
+    "6.3 %" five times. Now the range is widened around the value and its one tick reads it once."""
+    from kpi_toolkit.plotting.segments import plot_posting_heatmaps
+
+    grid = _one_cell_grid()
+    assert (~grid["masked"]).sum() == 1
+    fig = plot_posting_heatmaps(grid)
+    fig.canvas.draw()
+    heat, bar = fig.axes[0], fig.axes[1]
+    labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+    assert labels == ["6.0 %"]
+    norm = heat.images[0].norm
+    assert norm.vmin < 0.06 < norm.vmax                     # the cell is coloured mid-scale, not at an edge
+    assert heat.images[0].get_array().count() == 1          # and it is the only coloured cell
+
+
+def test_colour_range_and_tick_labels_by_hand() -> None:
+    from kpi_toolkit.plotting.segments import colour_range, tick_decimals
+
+    assert colour_range(0.063, 0.063) == pytest.approx((0.0567, 0.0693, 0.063))   # ±10 % of the value
+    assert colour_range(0.0, 0.0) == (-1e-3, 1e-3, 0.0)
+    assert colour_range(0.02, 0.05) == (0.02, 0.05, None)
+    # the fewest decimals that write every tick exactly: 1.25 % is not shown as "1.2 %"
+    assert tick_decimals([0.02, 0.03, 0.04], percent=True) == 0
+    assert tick_decimals([0.0125, 0.015, 0.0175, 0.02], percent=True) == 2
+    assert tick_decimals([0.063], percent=True) == 1
+    assert tick_decimals([1000.0, 2000.0]) == 0
+
+
+def test_heatmap_view_from_a_grid_follows_the_report_rule() -> None:
+    """One cell with enough posts is below the three the monthly report needs: the notebook's view is
+    skipped with the report's reason instead of drawing a grey heatmap."""
+    grid = _one_cell_grid()
+    assert S.heatmap_platforms(grid) == [] and S.heatmap_platforms(grid, min_cells=1) == ["linkedin"]
+    view = S.posting_heatmap(grid, tz="UTC", window="the last 12 months", key="nb-heatmap", title="Weekday × time slot")
+    assert view.figure is None and view.skipped_reason == (
+        "too few posts to conclude per weekday and time slot: no platform has 3 or more weekday × 2-hour cells "
+        "with 3 posts in the last 12 months (see the time of day above)")
+    shown = S.posting_heatmap(grid, tz="UTC", window="October", min_cells=1)
+    assert shown.skipped_reason is None and shown.sentences == [
+        "LinkedIn: Tuesdays 08:00-09:59 had the highest engagement rate (by reach) of the 1 cells with enough "
+        "posts, 6.0 % (95 % CI 3.8-9.3 %; 3 posts, +14 % against all LinkedIn posts)."]
+    best = S.best_times_table(shown.extra["best"])
+    assert best.to_dict("records") == [{"Platform": "LinkedIn", "Weekday": "Tuesday", "Time slot": "08:00-09:59",
+                                        "Posts": 3, "Engagement rate (by reach)": "6.0 %", "95 % CI": "3.8-9.3 %",
+                                        "Against the platform's usual": "+14 %"}]
+
+
+def test_the_heatmap_view_names_the_platforms_it_leaves_out() -> None:
+    rows = [{"platform": "linkedin", "likes": 5 + d % 3, "published_at": f"2026-10-{d:02d}T{h:02d}:30:00Z"}
+            for d in (5, 6, 7, 12, 13, 14) for h in (8, 12)]
+    rows += [{"platform": "x", "likes": 1, "published_at": "2026-10-05T08:30:00Z"}]
+    grid = S.posting_time_grid(posts_frame(rows), tz="UTC", min_posts=2, hour_block_hours=2)
+    view = S.posting_heatmap(grid, tz="UTC", window="October")
+    assert view.skipped_reason is None
+    assert "Not drawn: X, with fewer than 3 weekday × 2-hour cells of 2 posts or more." in view.caveats
+    assert set(view.extra["best"]["platform"]) == {"linkedin"}
+
+
+def test_the_notebook_uses_the_packages_views_and_tables() -> None:
+    """The segmentation notebook stays thin: the heatmap goes through the report's rule
+    (posting_heatmap), every chart has sentences from the package, no raw frame is displayed."""
+    import json
+
+    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    code = "\n".join(cells)
+    assert "seg.posting_heatmap(" in code and "plot_posting_heatmaps" not in code
+    for call in ("seg.within_group_sentences(", "seg.time_slot_sentences(", "seg.drivers_model_text(",
+                 "seg.segment_table(", "seg.pairwise_table(", "seg.interval_methods_table(", "seg.tiers_table("):
+        assert call in code, call
+    assert ".round(" not in code and "def " not in code
+
+
+def test_segment_table_in_words_and_units_by_hand() -> None:
+    """images 3 + 5 engagements of 200 reach = 4.0 %, video 10 of 100 = 10.0 %; all posts 18 / 300 =
+    6.0 %; lifts 4 / 6 - 1 = -33 % and +67 %. With min_posts=2 the single video is too few to rank."""
+    df = posts_frame([{"content_type": "image", "likes": 3}, {"content_type": "image", "likes": 5},
+                      {"content_type": "video", "likes": 10}])
+    seg = S.segment_kpi(df, by="content_type", min_posts=2)
+    t = S.segment_table(seg, counts=True, design_effect=True)
+    assert list(t.columns) == ["Format", "Posts", "Engagements / reach", "Engagement rate (by reach)", "95 % CI",
+                               "Design effect", "Against all posts", "Rank"]
+    assert t.drop(columns=["95 % CI", "Design effect"]).to_dict("records") == [
+        {"Format": "video", "Posts": 1, "Engagements / reach": "10 / 100", "Engagement rate (by reach)": "10.0 %",
+         "Against all posts": "+67 %", "Rank": S.TOO_FEW},
+        {"Format": "image", "Posts": 2, "Engagements / reach": "8 / 200", "Engagement rate (by reach)": "4.0 %",
+         "Against all posts": "−33 %", "Rank": "1"}]
+    assert t["95 % CI"].iloc[0] == "n/a" and re.fullmatch(r"\d+\.?\d*-\d+\.?\d* %", t["95 % CI"].iloc[1])
+    assert t["Design effect"].iloc[0] == "n/a"
+    text = t.to_string()
+    assert "<NA>" not in text and "nan" not in text and "True" not in text and "0.04" not in text
+    # the raw frame is untouched: fractions and nullable ranks, for analysts who compute with it
+    assert seg["value"].tolist() == pytest.approx([0.04, 0.1]) and seg["rank"].isna().tolist() == [False, True]
+
+
+def test_segment_table_ranks_within_a_platform() -> None:
+    rows = ([{"platform": "facebook", "content_type": "image", "likes": 2}] * 2
+            + [{"platform": "facebook", "content_type": "video", "likes": 4}] * 2
+            + [{"platform": "instagram", "content_type": "image", "likes": 9}] * 2
+            + [{"platform": "instagram", "content_type": "reel", "likes": 1}])
+    seg = S.segment_kpi(posts_frame(rows), by=["platform", "content_type"], min_posts=2)
+    t = S.segment_table(seg, within="platform", lift=False)
+    assert t[["Platform", "Format", "Rank within platform"]].values.tolist() == [
+        ["Facebook", "video", "1"], ["Facebook", "image", "2"],
+        ["Instagram", "image", "1"], ["Instagram", "reel", S.TOO_FEW]]
+
+
+def test_pairwise_table_in_words() -> None:
+    cmp = S.compare_segments(_three_formats(), by="content_type", min_posts=20)
+    t = S.pairwise_table(cmp)
+    assert list(t.columns) == ["Compared", "Posts", "Engagement rate (by reach)", "Ratio", "Cohen's h",
+                               "p (Holm)", "Unlikely to be chance"]
+    row = t.set_index("Compared").loc["image vs video"]
+    raw = cmp.pairwise.set_index(["segment_a", "segment_b"]).loc[("image", "video")]
+    assert row["Posts"] == "30 vs 30" and row["Unlikely to be chance"] == "yes"
+    assert row["Engagement rate (by reach)"] == f"{S.fmt_value(raw['value_a'])} vs {S.fmt_value(raw['value_b'])}"
+    assert row["Cohen's h"].startswith("\u2212") and row["Cohen's h"] == f"\u2212{abs(raw['effect_size']):.2f}"
+    assert set(t["Unlikely to be chance"]) <= {"yes", "no"} and not t["p (Holm)"].str.startswith("p").any()
+
+
+def test_within_platform_sentences_by_hand() -> None:
+    """A hand-made segment_kpi frame: on Instagram reels (8.1 %, CI 7.4-8.9) clear of images (4.8 %, CI
+    4.1-5.4); on TikTok carousels (6.3 %) within the interval of videos (6.0 %); YouTube too small."""
+    seg = pd.DataFrame({
+        "platform": ["instagram", "instagram", "tiktok", "tiktok", "youtube"],
+        "content_type": ["reel", "image", "carousel", "video", "short"],
+        "n_posts": [126, 90, 40, 30, 12], "value": [0.081, 0.048, 0.063, 0.060, 0.05],
+        "ci_low": [0.074, 0.041, 0.052, 0.050, 0.03], "ci_high": [0.089, 0.054, 0.075, 0.071, 0.07],
+        "enough_posts": [True, True, True, True, False]})
+    seg.attrs.update(by=["platform", "content_type"], label="Engagement rate (by reach)", kind="rate",
+                     unit="fraction", confidence=0.95, min_posts=20)
+    assert S.within_group_sentences(seg) == [
+        "A different format leads on each of the 2 platforms where two or more formats have enough posts; the "
+        "lead of reels on Instagram is unlikely to be chance, the other could be chance.",
+        "Instagram: reels had the highest engagement rate (by reach) of the 2 formats with enough posts, 8.1 % "
+        "(95 % CI 7.4-8.9 %; 126 posts), against 4.8 % for images: the intervals do not overlap, so the lead is "
+        "unlikely to be chance.",
+        "TikTok: carousels had the highest engagement rate (by reach) of the 2 formats with enough posts, 6.3 % "
+        "(95 % CI 5.2-7.5 %; 40 posts), against 6.0 % for videos: the intervals overlap, so the order could be "
+        "chance.",
+        "YouTube (12 posts): too few posts to conclude, no format has 20 posts."]
+    with pytest.raises(ParameterError, match="within_group_sentences needs segment_kpi over"):
+        S.within_group_sentences(seg, within="topic")
+
+
+def test_within_platform_sentences_on_simulated_posts(sim: pd.DataFrame) -> None:
+    seg = S.segment_kpi(sim, by=["platform", "content_type"], tz="Europe/Helsinki")
+    out = S.within_group_sentences(seg)
+    assert out[0].startswith("Reels lead on all 2 platforms where two or more formats have enough posts;")
+    assert all(re.match(r"(Facebook|Instagram): reels had the highest engagement rate", t) for t in out[1:])
+
+
+def test_time_of_day_sentences_are_the_reports(sim: pd.DataFrame) -> None:
+    ctx = _ctx(sim)
+    view = S.posting_time_view(ctx)
+    slots = view.extra["slots"]
+    assert S.time_slot_sentences(slots) == view.sentences and len(view.sentences) == 2
+    t = S.time_slot_table(slots)
+    assert list(t.columns) == ["Platform", "Time slot", "Posts", "Engagement rate (by reach)", "95 % CI",
+                               "Against the platform's usual", "Compared with usual"]
+    assert set(t["Compared with usual"]) <= {"above, unlikely to be chance", "below, unlikely to be chance",
+                                             "could be chance"}
+    assert t["Engagement rate (by reach)"].str.endswith(" %").all() and "True" not in t.to_string()
+    first = t[t["Platform"] == "Facebook"].iloc[0]      # planted: 18:00-20:59 local, 1.4×
+    assert first["Time slot"] in ("18:00-19:59", "20:00-21:59") and first["Against the platform's usual"][0] == "+"
+
+
+def test_drivers_model_text_in_words_by_hand() -> None:
+    """The audit's line: a dict of pooled levels and "converged: True" become words."""
+    drv = pd.DataFrame()
+    drv.attrs.update(model="negative binomial (NB2) regression, log exposure offset", n_posts=810, alpha=0.1704,
+                     aic=7681.2, converged=True, n_dropped=0, min_posts=20, denominator="reach",
+                     pooled={"content_type": ["reel", "short", "live"], "platform": ["tiktok"],
+                             "hour_block": ["20:00-21:59"]}, dropped_factors=[], aliased=[])
+    assert S.drivers_model_text(drv) == (
+        "Model: negative binomial (NB2) regression, log exposure offset, over 810 posts; dispersion alpha = "
+        "0.170; AIC = 7,681; the fit converged; no post left out; grouped as 'other' with fewer than 20 posts "
+        "each: reel, short and live (format); TikTok (platform); 20:00-21:59 (time slot); no factor left out; "
+        "no level aliased.")
+    drv.attrs.update(converged=False, alpha=float("nan"), n_dropped=3, pooled={},
+                     dropped_factors=["topic (not in the data)", "paid_status (one level)"],
+                     aliased=["topic[hiring]"])
+    assert S.drivers_model_text(drv).endswith(
+        "AIC = 7,681; the negative binomial fit did not converge, so a Poisson model with robust errors was used; "
+        "3 posts left out (blank cells or zero reach); no level grouped as 'other'; factors left out: topic (not "
+        "in the data) and paid / organic group (one level only); not estimated (the same posts as other levels): "
+        "hiring (topic).")
+
+
+def test_drivers_tables_in_words(sim: pd.DataFrame) -> None:
+    drv = S.engagement_drivers(sim, tz="Europe/Helsinki", min_posts=30)
+    t = S.drivers_table(drv, notes=True)
+    assert list(t.columns) == ["What", "Level", "Compared with", "Posts", "Engagements per reach", "95 % CI",
+                               "p (Holm)", "Note"]
+    assert len(t) == int((~drv["is_reference"]).sum())
+    row = t[(t["What"] == "format") & (t["Level"] == "reel")].iloc[0]
+    assert row["Compared with"] == "image" and row["Engagements per reach"].endswith("×")
+    assert row["p (Holm)"] == "< 0.001" and row["Note"] == ""
+    text = t.to_string()
+    assert "True" not in text and "nan" not in text and "(other)" not in text
+    poisson = S.engagement_drivers(sim, tz="Europe/Helsinki", min_posts=30, model="poisson")
+    both = S.drivers_comparison_table(drv, poisson)
+    assert list(both.columns) == ["What", "Level", "Compared with", "Negative binomial", "Poisson (robust errors)"]
+    assert both["Negative binomial"].str.endswith("×").all()
+
+
+def test_intervals_by_method_say_n_a_not_nan() -> None:
+    """The audit's "live | 1 | n/a | nan-nan | nan-nan": a single post has no between-post variation,
+    so the adjusted and bootstrap intervals are "n/a"; the rest read in % ("2.7-3.4 %")."""
+    methods = S.interval_methods(_three_formats(), by="content_type", min_posts=20, n_boot=200)
+    t = S.interval_methods_table(methods).set_index("Format")
+    assert list(t.columns) == ["Posts", "Engagement rate (by reach)", "Design effect", "Adjusted Wilson (default)",
+                               "Post bootstrap", "Plain Wilson"]
+    assert t.loc["live", ["Design effect", "Adjusted Wilson (default)", "Post bootstrap"]].tolist() == ["n/a"] * 3
+    assert re.fullmatch(r"\d+\.\d+-\d+\.\d+ %", t.loc["live", "Plain Wilson"])
+    assert t.loc["video", "Post bootstrap"].endswith(" %") and "nan" not in t.to_string()
+    assert methods["adjusted_low"].iloc[0] < 1          # the raw numbers stay fractions
+
+
+def test_month_posts_table_in_units() -> None:
+    tiers = S.post_tiers(_tier_posts(), start="2026-10-01", end="2026-11-01", tz="Europe/Helsinki")
+    t = S.tiers_table(tiers)
+    assert list(t.columns) == ["Published", "Platform", "Format", "Text", "Engagement rate (by reach)",
+                               "Percentile", "Tier"]
+    assert t.iloc[0].to_dict() == {"Published": "2026-10-19 13:00", "Platform": "Facebook", "Format": "image",
+                                   "Text": "facebook 22 likes", "Engagement rate (by reach)": "22.0 %",
+                                   "Percentile": "98th", "Tier": "breakout"}
+
+
+def test_a_quoted_post_ending_with_its_own_full_stop_gets_no_second_one() -> None:
+    """The audit's "…Register via the link.”.": the quote ends the sentence when the post text does."""
+    assert S._end_sentence("at 10 %, \u201cRegister via the link.\u201d") == "at 10 %, \u201cRegister via the link.\u201d"
+    assert S._end_sentence("at 10 %, \u201cWhat would you add?\u201d") == "at 10 %, \u201cWhat would you add?\u201d"
+    assert S._end_sentence("at 10 %, \u201cRead more on o\u2026\u201d") == "at 10 %, \u201cRead more on o\u2026\u201d"
+    assert S._end_sentence("at 10 %, \u201cfacebook 22 likes\u201d") == "at 10 %, \u201cfacebook 22 likes\u201d."
+    posts = _tier_posts()
+    posts["text"] = posts["text"].astype("string") + ". Register via the link."
+    view = S.top_posts_view(_ctx(posts, min_posts=20))
+    assert view.sentences[2].endswith("percentile, \u201cfacebook 22 likes. Register via the link.\u201d")

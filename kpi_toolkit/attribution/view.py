@@ -29,7 +29,8 @@ from .core import (
     run_attribution,
     with_spend,
 )
-from .paths import journeys_from_events
+from .paths import PathTable, journeys_from_events
+from .shapley import shapley
 
 KEY = "attribution"
 TITLE = "Which channels earned the conversions"
@@ -371,6 +372,266 @@ def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: st
             row["ROAS (Markov)"] = _ratio(float(r["roas"])) if np.isfinite(r["roas"]) else "—"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# for analysts: the attribution notebook's tables and its return-on-ad-spend view
+
+
+EFFICIENCY_MODELS: tuple[str, ...] = ("last", "markov", "shapley")
+"""The models whose CPA and ROAS the analyst's table shows: the platforms' habit (last touch) and the
+two data-driven ones."""
+
+NEGATIVE_CREDIT = "n/a (negative credit)"
+"""What a CPA or ROAS cell reads when the channel's credit is below zero (a Shapley value can be)."""
+
+VALUE_FUNCTION_LABELS = {"conversion_rate": "Conversion rate (default)",
+                         "conversions": "Conversions (Zhao et al. 2018)"}
+"""Column names of :func:`shapley_by_value_function`."""
+
+
+def _credit(x: float) -> str:
+    """Attributed conversions to one decimal (a Markov or Shapley credit is fractional), a negative
+    one with a minus sign ("−12.2"), never "-0.0"."""
+    if not np.isfinite(x):
+        return "n/a"
+    text = f"{abs(float(x)):,.1f}"
+    return f"\u2212{text}" if x < 0 and text.strip("0.,") else text
+
+
+def _credit_interval(lo: float, hi: float) -> str:
+    """``"22.5–35.5"``; ``"−18.8 to −6.3"`` when a bound is negative (a dash between minus signs misreads)."""
+    sep = " to " if lo < 0 or hi < 0 else "–"
+    return f"{_credit(lo)}{sep}{_credit(hi)}"
+
+
+def _has(df: pd.DataFrame, *cols: str) -> bool:
+    return all(c in df.columns for c in cols)
+
+
+def _interval_heading(confidence: float) -> str:
+    return f"{confidence * 100:g} % interval"
+
+
+def attribution_table(table: pd.DataFrame, *, currency: str = "EUR", confidence: float = 0.95) -> pd.DataFrame:
+    """:attr:`AttributionResult.table` for people: one row per model and channel, models in
+    :data:`~kpi_toolkit.attribution.core.MODELS` order by their plain names ("Last touch"), channels by
+    credit; conversions ("27.8 (22.5–35.5)") and value ("€45,353 (€36,534–€58,580)") with their
+    bootstrap intervals where there are some. Channels keep their raw names, as in every analyst table."""
+    from .core import MODELS
+
+    order = {m: i for i, m in enumerate(MODELS)}
+    t = table.assign(_m=table["model"].map(order).fillna(len(MODELS)))
+    t = t.sort_values(["_m", "conversions"], ascending=[True, False], kind="stable")
+    boot = _has(t, "lower", "upper")
+    boot_value = _has(t, "value_lower", "value_upper")
+    conv = [f"{_credit(c)} ({_credit_interval(lo, hi)})" if boot and np.isfinite(lo) else _credit(c)
+            for c, lo, hi in zip(t["conversions"], t.get("lower", t["conversions"]), t.get("upper", t["conversions"]),
+                                 strict=True)]
+    value = [f"{_money(v, currency)} ({_money(lo, currency)}–{_money(hi, currency)})"
+             if boot_value and np.isfinite(lo) else _money(v, currency)
+             for v, lo, hi in zip(t["value"], t.get("value_lower", t["value"]), t.get("value_upper", t["value"]),
+                                  strict=True)]
+    suffix = f" ({_interval_heading(confidence)})" if boot else ""
+    return pd.DataFrame({"Model": [MODEL_LABELS.get(m, m) for m in t["model"]],
+                         "Channel": t["channel"].astype(str).to_numpy(),
+                         f"Conversions{suffix}": conv, f"Value{suffix}": value})
+
+
+def shapley_by_value_function(paths: PathTable, *, value_functions: tuple[str, ...] = ("conversion_rate", "conversions"),
+                              seed: int = 42) -> pd.DataFrame:
+    """Shapley-attributed conversions per channel under each coalition value function, side by side.
+
+    Returns
+    -------
+    DataFrame
+        ``channel`` and one column per value function, named by :data:`VALUE_FUNCTION_LABELS`
+        ("Conversion rate (default)", "Conversions (Zhao et al. 2018)"); channels by the first
+        function's credit, largest first. No column-axis name is left over from a pivot.
+
+    References
+    ----------
+    .. [1] Zhao K., Mahboobi S. H. & Bagheri S. R. (2018). arXiv:1804.05327.
+    """
+    cols = {}
+    for v in value_functions:
+        credits = shapley(paths, value_function=v, seed=seed).set_index("channel")["conversions"]
+        cols[VALUE_FUNCTION_LABELS.get(v, v)] = credits
+    wide = pd.DataFrame(cols)
+    wide = wide.sort_values(wide.columns[0], ascending=False, kind="stable").rename_axis("channel")
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def _money_or(x: float, currency: str, *, below_zero: str = "below 0") -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return below_zero if x < 0 else _money(x, currency)
+
+
+def _ratio_or(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return "below 0" if x < 0 else _ratio(x)
+
+
+def _ratio_interval(lo: float, hi: float) -> str:
+    """``"8.27×–13.26×"``; ``"below 0 to 17.75×"`` when the lower bound is negative."""
+    sep = " to " if lo < 0 or hi < 0 else "–"
+    return f"{_ratio_or(lo)}{sep}{_ratio_or(hi)}"
+
+
+def efficiency_table(efficiency: pd.DataFrame, *, currency: str = "EUR", confidence: float = 0.95,
+                     models: tuple[str, ...] = EFFICIENCY_MODELS) -> pd.DataFrame:
+    """Spend, attributed conversions, CPA and ROAS per paid channel and model, for people.
+
+    Rows: channels with spend (display names, most spend first) × ``models`` (plain names, in the
+    given order). A channel whose credit is below zero (a Shapley value can be: journeys with it
+    converted less often than journeys without it) has no meaningful CPA or ROAS: both read
+    :data:`NEGATIVE_CREDIT`. An interval bound below zero reads "below 0"; a CPA whose conversions
+    interval reaches zero has no upper bound ("£82 or more").
+
+    Parameters
+    ----------
+    efficiency : DataFrame
+        From :func:`kpi_toolkit.attribution.with_spend` (``view.extra["efficiency"]``).
+    """
+    paid = efficiency[efficiency["spend"].gt(0) & efficiency["model"].isin(models)]
+    spend_order = paid.groupby("channel")["spend"].first().sort_values(ascending=False, kind="stable")
+    ch_rank = {c: i for i, c in enumerate(spend_order.index)}
+    m_rank = {m: i for i, m in enumerate(models)}
+    paid = paid.assign(_c=paid["channel"].map(ch_rank), _m=paid["model"].map(m_rank)).sort_values(["_c", "_m"])
+    boot = _has(paid, "lower", "upper", "cpa_lower", "cpa_upper", "roas_lower", "roas_upper")
+    rows = []
+    for r in paid.itertuples():
+        conv = _credit(r.conversions)
+        if boot and np.isfinite(r.lower):
+            conv += f" ({_credit_interval(r.lower, r.upper)})"
+        if r.conversions < 0:
+            cpa = roas = NEGATIVE_CREDIT
+        else:
+            cpa = _money(r.cpa, currency) if np.isfinite(r.cpa) else "n/a (no credit)"
+            roas = _ratio_or(r.roas)
+            if boot and np.isfinite(r.cpa) and np.isfinite(r.cpa_lower):
+                cpa += (f" ({_money(r.cpa_lower, currency)}–{_money(r.cpa_upper, currency)})"
+                        if np.isfinite(r.cpa_upper) else f" ({_money(r.cpa_lower, currency)} or more)")
+            if boot and np.isfinite(r.roas) and np.isfinite(r.roas_lower):
+                roas += f" ({_ratio_interval(r.roas_lower, r.roas_upper)})"
+        rows.append({"Channel": channel_name(r.channel), "Model": MODEL_LABELS.get(r.model, r.model),
+                     "Spend": _money(float(r.spend), currency), "Conversions": conv, "CPA": cpa, "ROAS": roas})
+    out = pd.DataFrame(rows, columns=["Channel", "Model", "Spend", "Conversions", "CPA", "ROAS"])
+    if boot:
+        h = _interval_heading(confidence)
+        out = out.rename(columns={c: f"{c} ({h})" for c in ("Conversions", "CPA", "ROAS")})
+    return out
+
+
+def efficiency_notes(efficiency: pd.DataFrame, *, models: tuple[str, ...] = EFFICIENCY_MODELS) -> list[str]:
+    """Why a row of :func:`efficiency_table` reads "n/a (negative credit)" or "below 0", when one does.
+
+    The same explanation as the report's caveat on Shapley shares below zero: journeys with the
+    channel converted less often than journeys without it; the channel did not take conversions away.
+    """
+    paid = efficiency[efficiency["spend"].gt(0) & efficiency["model"].isin(models)]
+    neg = paid[paid["conversions"] < 0].sort_values("conversions", kind="stable")
+    out = []
+    if len(neg):
+        listed = "; ".join(f"{channel_name(c)}, {MODEL_LABELS.get(m, m)}: {_credit(v)} conversions"
+                           for c, m, v in zip(neg["channel"], neg["model"], neg["conversions"], strict=True))
+        out.append(f"A credit below zero ({listed}) means journeys with that channel converted less often than "
+                   "journeys without it; the channel did not take conversions away. Cost per acquisition and "
+                   f"return on ad spend mean nothing for it, so they read \u201c{NEGATIVE_CREDIT}\u201d.")
+    low = [c for c in ("lower", "roas_lower") if c in paid.columns]
+    if low and (paid.loc[paid["conversions"] >= 0, low] < 0).any(axis=None):
+        out.append("An interval that reaches \u201cbelow 0\u201d comes from resamples in which the channel's "
+                   "credit fell below zero, for the same reason.")
+    return out
+
+
+def roas_sentences(efficiency: pd.DataFrame, *, model: str = PRIMARY, currency: str = "EUR",
+                   confidence: float = 0.95) -> list[str]:
+    """What the return-on-ad-spend chart (:func:`kpi_toolkit.plotting.attribution.plot_roas`) shows,
+    in plain words: the best and the weakest paid channel under ``model``, whether the best one's
+    interval clears every other's, and which channels brought in more (or less) tracked revenue than
+    they cost (interval above or below 1×)."""
+    label = MODEL_LABELS.get(model, model)
+    sub = efficiency[(efficiency["model"] == model) & efficiency["spend"].gt(0) & efficiency["roas"].notna()]
+    sub = sub.sort_values("roas", ascending=False, kind="stable")
+    if sub.empty:
+        return [f"No paid channel has an attributed return on ad spend under {label} attribution."]
+    one = _money(1.0, currency)
+    boot = _has(sub, "roas_lower", "roas_upper") and bool(sub["roas_lower"].notna().all())
+    level = f"{confidence * 100:g} % interval"
+
+    def with_ci(r: Any) -> str:
+        return (f"{_ratio(r['roas'])} ({level} {_ratio_interval(r['roas_lower'], r['roas_upper'])})" if boot
+                else _ratio(r["roas"]))
+
+    best = sub.iloc[0]
+    if len(sub) == 1:
+        out = [f"Under {label} attribution, {channel_name(best['channel'])}, the only channel with ad spend, "
+               f"brought in {with_ci(best)} its spend in tracked revenue."]
+    else:
+        worst = sub.iloc[-1]
+        out = [f"Under {label} attribution, {channel_name(best['channel'])} brought in the most tracked revenue per "
+               f"{one} of ad spend, {with_ci(best)}, and {channel_name(worst['channel'])} the least, {with_ci(worst)}."]
+        if boot:
+            if best["roas_lower"] > sub.iloc[1:]["roas_upper"].max():
+                out.append(f"{channel_name(best['channel'])}'s interval lies above every other paid channel's, "
+                           "so its lead is larger than the resampling noise.")
+            else:
+                out.append("The intervals overlap, so the order of the channels could be chance.")
+    if boot:
+        above = [channel_name(c) for c, lo in zip(sub["channel"], sub["roas_lower"], strict=True) if lo > 1]
+        below = [channel_name(c) for c, hi in zip(sub["channel"], sub["roas_upper"], strict=True) if hi < 1]
+        unsure = [channel_name(c) for c in sub["channel"] if channel_name(c) not in above + below]
+        if len(above) == len(sub) and len(sub) > 1:
+            out.append("Every paid channel's interval lies above 1× (the dashed line): each brought in more "
+                       "tracked revenue than it cost.")
+        else:
+            parts = []
+            if above:
+                parts.append(f"{_and(above)} brought in more tracked revenue than {'its' if len(above) == 1 else 'their'} "
+                             "ad spend (interval above 1×)")
+            if below:
+                parts.append(f"{_and(below)} brought in less than {'its' if len(below) == 1 else 'their'} ad spend "
+                             "(interval below 1×)")
+            if unsure:
+                parts.append(f"for {_and(unsure)} the interval spans 1×, so whether "
+                             f"{'it pays' if len(unsure) == 1 else 'they pay'} for {'itself' if len(unsure) == 1 else 'themselves'} "
+                             "is not clear")
+            text = "; ".join(parts)
+            out.append(text[:1].upper() + text[1:] + ".")
+    return out
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def roas_view(efficiency: pd.DataFrame, *, currency: str = "EUR", confidence: float = 0.95, model: str = PRIMARY,
+              models: tuple[str, ...] = EFFICIENCY_MODELS, key: str = "attribution-roas",
+              title: str = "Return on ad spend by channel") -> ReportView:
+    """The analyst's return-on-ad-spend view: the ROAS chart under ``model`` with
+    :func:`roas_sentences` beside it, :func:`efficiency_table` below and :func:`efficiency_notes` as
+    caveats. Skipped, with the reason, when no channel has ad spend."""
+    if "spend" not in efficiency.columns or not efficiency["spend"].gt(0).any():
+        return ReportView.skipped(key, title, "no ad spend in this period, so cost per acquisition and return on "
+                                  "ad spend are not shown")
+    from ..plotting.attribution import plot_roas
+
+    names = {str(c): channel_name(c) for c in efficiency["channel"].unique()}
+    ax = plot_roas(efficiency, model=model, currency=currency, channel_labels=names,
+                   title=f"Return on ad spend by channel ({MODEL_LABELS.get(model, model)} attribution)")
+    sentences = roas_sentences(efficiency, model=model, currency=currency, confidence=confidence)
+    caveats = efficiency_notes(efficiency, models=models)
+    if _has(efficiency, "roas_lower", "roas_upper"):
+        caveats.append("ROAS is the tracked revenue attributed to a channel ÷ its ad spend; spend is taken as "
+                       "known, so the intervals come from resampling the journeys.")
+    return ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
+                      alt_text="Bar chart of attributed revenue per unit of ad spend for each paid channel. "
+                      + " ".join(sentences),
+                      table=efficiency_table(efficiency, currency=currency, confidence=confidence, models=models),
+                      caveats=caveats)
 
 
 def report_view(ctx: Any) -> ReportView:

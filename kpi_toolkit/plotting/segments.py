@@ -13,8 +13,8 @@ import pandas as pd
 
 from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, wrap_label
 
-__all__ = ["driver_group_label", "plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps", "plot_segment_kpi",
-           "plot_time_slots"]
+__all__ = ["colour_range", "driver_group_label", "plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps",
+           "plot_segment_kpi", "plot_time_slots", "tick_decimals"]
 
 _LIGHT_GREY = "#e6e6e6"
 
@@ -117,8 +117,7 @@ def plot_posting_heatmap(grid: pd.DataFrame, *, platform: str | None = None, ax:
     shown = arr.compressed()
     lo = vmin if vmin is not None else (float(shown.min()) if shown.size else 0.0)
     hi = vmax if vmax is not None else (float(shown.max()) if shown.size else 1.0)
-    if hi <= lo:
-        hi = lo + 1e-9
+    lo, hi, single = colour_range(lo, hi)
     im = ax.imshow(arr, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
     rate = grid.attrs.get("kind") == "rate"
     for (i, j), m in np.ndenumerate(mask):
@@ -137,16 +136,53 @@ def plot_posting_heatmap(grid: pd.DataFrame, *, platform: str | None = None, ax:
     ax.set_xlabel("Time slot, starting hour (local time)")
     ax.grid(False)
     cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
-    if rate:
-        from matplotlib.ticker import PercentFormatter
+    if single is not None:     # one value (one cell, or cells alike): one tick, not five alike
+        cb.set_ticks([single])
+    from matplotlib.ticker import FuncFormatter
 
-        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1, symbol=" %"))
+    ticks = [t for t in cb.get_ticks() if lo <= t <= hi]
+    decimals = tick_decimals(ticks, percent=rate)
+    cb.ax.yaxis.set_major_formatter(FuncFormatter(
+        (lambda v, _p: f"{100 * v:.{decimals}f} %") if rate else (lambda v, _p: f"{v:,.{decimals}f}")))
     if not shown.size:
         cb.ax.set_visible(False)
     from kpi_toolkit.segments import PLATFORM_NAMES
 
     ax.set_title(title or PLATFORM_NAMES.get(str(platform), str(platform or "")), fontsize=11)
     return ax
+
+
+def colour_range(lo: float, hi: float) -> tuple[float, float, float | None]:
+    """A colour scale that cannot collapse: ``(lo, hi, single)``.
+
+    When every coloured cell has the same value (one cell with enough posts, or several alike),
+    ``vmin == vmax`` would give a colour bar of one value repeated at every tick; the range is then
+    widened by 10 % of the value on each side (±0.001 around zero) and ``single`` is that value, to
+    be its one tick. Otherwise ``single`` is None and the range is kept.
+    """
+    lo, hi = float(lo), float(hi)
+    if hi - lo > 1e-12 * max(1.0, abs(lo), abs(hi)):
+        return lo, hi, None
+    v = (lo + hi) / 2
+    pad = 0.1 * abs(v) if v else 1e-3
+    return v - pad, v + pad, v
+
+
+def tick_decimals(ticks: Any, *, percent: bool = False, most: int = 4) -> int:
+    """The fewest decimals that write every tick exactly (values in % when ``percent``), so no two
+    labels read alike and none is rounded ("1.25 %", not "1.2 %").
+
+    ``[0.02, 0.03, 0.04]`` in % -> 0 ("2 %", "3 %"); ``[0.0125, 0.015, 0.0175]`` in % -> 2. A single
+    tick gets one decimal; at most ``most``.
+    """
+    v = np.sort(np.asarray(list(ticks), dtype=float)) * (100 if percent else 1)
+    if len(v) < 2:
+        return 1
+    scale = max(1e-12, float(np.max(np.abs(v))))
+    for d in range(most + 1):
+        if np.all(np.abs(v - np.round(v, d)) <= 1e-9 * scale) and len(set(np.round(v, d))) == len(v):
+            return d
+    return most
 
 
 def _hatch(x: int, y: int) -> Any:
