@@ -736,28 +736,31 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame, *, tz: str | No
             "negative": k1, "scored": n1}
 
 
-def _month_listening_alerts(ctx: Any, hist: pd.DataFrame, *, history_days: int) -> pd.DataFrame:
-    """The month's listening alerts, the same ones the trend section finds wherever it can.
+def _month_listening_alerts(ctx: Any, hist: pd.DataFrame, *, history_days: int,
+                            skip: Sequence[str] = ()) -> pd.DataFrame:
+    """The month's listening alerts, the same ones the trend section finds for the series it watches.
 
-    A series the trends module can compute from the data (brand mentions always; negative mentions
-    and negative share when every scored mention of the history carries the listening tool's own
-    score, read with the same thresholds) goes through the trend section's detector on the trend
-    section's daily series over the whole loaded history, with the same rule (:func:`kpi_toolkit.trends.
-    rule_for`): one spike reads the same in every section and notebook (a separate 365-day baseline
-    had put "about 53 expected" beside the trend section's "about 51", and missed a spike it found).
-    Only sentiment series scored here from the texts (VADER) are detected on this section's history of
-    ``history_days``.
+    A series the trend section also watches (:func:`kpi_toolkit.trends.watched_kpis`) and can compute
+    from the data (brand mentions always; negative mentions and negative share when every scored
+    mention of the history carries the listening tool's own score, read with the same thresholds)
+    goes through the trend section's detector on its daily series over the whole loaded history, with
+    its rule (:func:`kpi_toolkit.trends.rule_for`): one spike reads the same in every section and
+    notebook (a separate 365-day baseline had put "about 53 expected" beside the trend section's
+    "about 51", and missed a spike it found). Any other series is detected on this section's history
+    of ``history_days``. Series in ``skip`` (those a report lists in its trend section already) are
+    not computed at all.
     """
     from .trends import detect_anomalies
-    from .trends.alerts import rule_for
+    from .trends.alerts import rule_for, watched_kpis
     from .trends.comparisons import daily_series
 
     p, period, opts = ctx.params, ctx.period, ctx.params.listening
-    wanted = alert_series(p.trends.alerts)
+    wanted = [k for k in alert_series(p.trends.alerts) if k not in set(skip)]
     provided = ("sentiment_method" in hist.columns and bool(len(hist))
                 and bool((hist["sentiment_method"].astype("string") == "provided").all())
                 and opts.use_provided_scores and not opts.topic_thresholds)
-    by_trends = [k for k in wanted if k == "mentions" or provided]
+    watched = set(watched_kpis(p.trends))
+    by_trends = [k for k in wanted if k in watched and (k == "mentions" or provided)]
     cols = ["series", "date", "value", "expected", "score", "direction", "owner"]
     rows = []
     done: list[str] = []
@@ -792,13 +795,15 @@ def _month_listening_alerts(ctx: Any, hist: pd.DataFrame, *, history_days: int) 
     return out.sort_values(["date", "series"], kind="stable").reset_index(drop=True)
 
 
-def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) -> dict[str, Any]:
+def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True,
+                     skip_alerts: Sequence[str] = ()) -> dict[str, Any]:
     """Every listening table of one client-month (what :func:`listening_view` and the notebook show).
 
     Returns a dict with ``mentions`` (the brand's mentions of the month, privacy-safe, with
     sentiment), ``history`` (the same over ``history_days`` before the period end), ``previous``
     (previous month), ``tags``, ``by_topic``, ``by_source``, ``alerts``, ``daily``, ``response``,
-    ``method`` (sentence) and ``caveats``.
+    ``method`` (sentence) and ``caveats``. ``alerts`` leaves out the series in ``skip_alerts`` (see
+    :func:`_month_listening_alerts`).
 
     Raises
     ------
@@ -808,7 +813,7 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     """
     if not strict:
         try:
-            return listening_tables(ctx, history_days=history_days)
+            return listening_tables(ctx, history_days=history_days, skip_alerts=skip_alerts)
         except NoDataError as e:
             keys = ("mentions", "history", "previous", "tags", "by_topic", "by_source", "alerts", "daily",
                     "response")
@@ -839,7 +844,7 @@ def listening_tables(ctx: Any, *, history_days: int = 365, strict: bool = True) 
     by_topic = sentiment_by_topic(cur, tags, thresholds=opts.sentiment_thresholds,
                                   topic_thresholds=opts.topic_thresholds)
     by_source = sentiment_by(cur, by=["source"]).sort_values("mentions", ascending=False, kind="stable")
-    alerts = _month_listening_alerts(ctx, hist, history_days=history_days)
+    alerts = _month_listening_alerts(ctx, hist, history_days=history_days, skip=skip_alerts)
     daily = daily_listening(hist, tz=ctx.tz, start=max(start_hist, period.start - pd.Timedelta(days=60)),
                             end=period.end)
     response = (response_metrics(cur) if "needs_response" in cur.columns else None)
@@ -897,12 +902,12 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
     key, title = "listening", "What people said about you"
     p = ctx.params
     opts = p.listening
+    elsewhere = [x for x in ALERT_SERIES if x in set(alerts_elsewhere)]
     try:
-        t = listening_tables(ctx)
+        t = listening_tables(ctx, skip_alerts=elsewhere)  # the trend section's series: not computed twice
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
     cur, by_topic, alerts, resp = t["mentions"], t["by_topic"], t["alerts"], t["response"]
-    elsewhere = [x for x in ALERT_SERIES if x in set(alerts_elsewhere)]
     if elsewhere:
         alerts = alerts[~alerts["series"].isin(elsewhere)].reset_index(drop=True)
     month_words = pd.Timestamp(f"{ctx.month}-01").strftime("%B %Y")
