@@ -47,15 +47,19 @@ def main() -> None:
         time.sleep(0.05)
     wall = time.perf_counter() - t0
     groups: dict[str, list[float]] = {}
-    for cmd, cpu, ppid in seen.values():
-        if "kpi_toolkit.kernels" in cmd:  # the template is the run's child; the kernels are the template's
-            kind = "kernel template" if ppid == proc.pid else "report kernels"
-        elif "forkserver" in cmd:
-            kind = "pool (fork server and workers)"
+    template = next((pid for pid, (cmd, _, ppid) in seen.items()
+                     if ppid == proc.pid and "kpi_toolkit.kernels" in cmd and "forkserver" not in cmd), None)
+    for pid, (cmd, cpu, ppid) in seen.items():
+        if pid == proc.pid:
+            kind = "kpi run (main process)"
+        elif pid == template:
+            kind = "kernel template"
+        elif ppid == template:
+            kind = "report kernels"
         elif "resource_tracker" in cmd:
             kind = "resource tracker"
-        else:
-            kind = "kpi run (main process)"
+        else:  # the fork server and the workers it forked
+            kind = "pool (fork server and workers)"
         groups.setdefault(kind, []).append(cpu)
     total = sum(sum(v) for v in groups.values())
     cores = psutil.cpu_count() or 1
