@@ -1396,12 +1396,10 @@ def _kpi(ctx: ReportContext) -> str:
 def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
     """Format (or any segment) performance over the lookback window, with intervals and a test."""
     key, title = f"segments-{by}", f"Which {_plain_column(by)}s work best"
-    if (reason := _skip_reason(ctx)) is not None:
-        return ReportView.skipped(key, title, reason)
-    opts = _options(ctx)
-    posts, _, window = lookback_posts(ctx)
-    if posts is None or len(posts) == 0:
-        return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
+    got = _view_posts(ctx, key, title)
+    if isinstance(got, ReportView):
+        return got
+    opts, posts, window = got
     kpi = _kpi(ctx)
     try:
         seg = segment_kpi(posts, kpi, by=by, tz=ctx.tz, min_posts=opts.min_posts, confidence=opts.confidence,
@@ -1437,15 +1435,24 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
                       extra={"segments": seg, "comparison": cmp})
 
 
-def posting_time_view(ctx: ReportContext) -> ReportView:
-    """Best time of day to post, per platform, relative to each platform's usual rate."""
-    key, title = "segments-timing", "When posts work best"
+def _view_posts(ctx: ReportContext, key: str, title: str) -> ReportView | tuple[Any, pd.DataFrame, str]:
+    """A segments view's options, lookback posts and window, or its 'not shown' note when the client
+    has no posts table or no posts in the window."""
     if (reason := _skip_reason(ctx)) is not None:
         return ReportView.skipped(key, title, reason)
-    opts = _options(ctx)
     posts, _, window = lookback_posts(ctx)
     if posts is None or len(posts) == 0:
         return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
+    return _options(ctx), posts, window
+
+
+def posting_time_view(ctx: ReportContext) -> ReportView:
+    """Best time of day to post, per platform, relative to each platform's usual rate."""
+    key, title = "segments-timing", "When posts work best"
+    got = _view_posts(ctx, key, title)
+    if isinstance(got, ReportView):
+        return got
+    opts, posts, window = got
     block = getattr(opts, "hour_block_hours", 2)
     conf = opts.confidence
     try:
@@ -1568,12 +1575,10 @@ def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = HEATMAP_MIN_CEL
     See :func:`posting_heatmap`.
     """
     key, title = "segments-heatmap", "Best weekday and time"
-    if (reason := _skip_reason(ctx)) is not None:
-        return ReportView.skipped(key, title, reason)
-    opts = _options(ctx)
-    posts, _, window = lookback_posts(ctx)
-    if posts is None or len(posts) == 0:
-        return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
+    got = _view_posts(ctx, key, title)
+    if isinstance(got, ReportView):
+        return got
+    opts, posts, window = got
     block = getattr(opts, "hour_block_hours", 2)
     min_cell = getattr(opts, "min_posts_per_cell", None) or opts.min_posts
     try:
@@ -1587,12 +1592,10 @@ def posting_heatmap_view(ctx: ReportContext, *, min_cells: int = HEATMAP_MIN_CEL
 def drivers_view(ctx: ReportContext) -> ReportView:
     """What drives engagement (negative binomial model), in plain words, with recommendations."""
     key, title = "segments-drivers", "What drives engagement"
-    if (reason := _skip_reason(ctx)) is not None:
-        return ReportView.skipped(key, title, reason)
-    opts = _options(ctx)
-    posts, _, window = lookback_posts(ctx)
-    if posts is None or len(posts) == 0:
-        return ReportView.skipped(key, title, f"no posts in {window or 'the lookback window'}")
+    got = _view_posts(ctx, key, title)
+    if isinstance(got, ReportView):
+        return got
+    opts, posts, window = got
     try:
         drv = engagement_drivers(posts, _kpi(ctx), tz=ctx.tz, min_posts=opts.min_posts,
                                  confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 2))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill as pm
@@ -175,17 +178,27 @@ def test_a_pool_forks_every_kernel_from_one_template(demo_root: Path, tmp_path: 
     assert ENV_SOCKET not in os.environ and "OPENBLAS_NUM_THREADS" not in os.environ  # the caller's env restored
 
 
+@contextlib.asynccontextmanager
+async def _ready_kernel() -> AsyncIterator[tuple[ForkedKernelManager, Any]]:
+    """A forked kernel and its client, ready; shut down on the way out."""
+    km = ForkedKernelManager(kernel_name="python3")
+    await km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
 def test_an_interrupt_stops_the_running_cell() -> None:
     """jupyter_client interrupts a kernel with SIGINT; a forked kernel turns it into KeyboardInterrupt."""
     import asyncio
 
     async def scenario() -> tuple[str, str, float]:
-        km = ForkedKernelManager(kernel_name="python3")
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with _ready_kernel() as (km, kc):
             assert isinstance(km.provisioner.process, kernels.ForkedKernel)
             msg_id = kc.execute("import time\ntime.sleep(60)")
             await asyncio.sleep(1.0)
@@ -196,9 +209,6 @@ def test_an_interrupt_stops_the_running_cell() -> None:
                 if reply["parent_header"].get("msg_id") == msg_id:
                     break
             return reply["content"]["status"], reply["content"].get("ename", ""), time.monotonic() - t0
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     status, ename, took = asyncio.run(scenario())
     assert (status, ename) == ("error", "KeyboardInterrupt") and took < 20
@@ -261,12 +271,7 @@ def test_the_ready_client_returns_at_the_kernel_info_idle_and_loses_no_output() 
     import asyncio
 
     async def scenario() -> tuple[type, list[str]]:
-        km = ForkedKernelManager(kernel_name="python3")
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with _ready_kernel() as (_, kc):
             msg_id = kc.execute("print('first'); print('second')")
             texts: list[str] = []
             while True:
@@ -278,9 +283,6 @@ def test_the_ready_client_returns_at_the_kernel_info_idle_and_loses_no_output() 
                 if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     break
             return type(kc), texts
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     cls, texts = asyncio.run(scenario())
     assert cls is kernels.ReadyKernelClient
