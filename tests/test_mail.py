@@ -99,11 +99,14 @@ def test_send_reaches_real_smtp_server_with_byte_identical_attachment(demo_run, 
     assert log["to"] and "password" not in json.dumps(log).lower()
 
 
-def test_dry_run_writes_eml_per_client(demo_run, capsys) -> None:
+def test_dry_run_writes_eml_per_client(demo_run, capsys, monkeypatch) -> None:
     root, _ = demo_run
+    monkeypatch.delenv("KPI_SMTP_FROM", raising=False)
     code = main(["send", "--month", DEMO_END_MONTH, "--dry-run", "--client", "demo-ledgerly",
                  "--outputs-dir", str(root / "outputs"), "--parameters-dir", str(root / "parameters")])
     assert code == 0
+    # the review copy says its sender is a placeholder
+    assert "KPI_SMTP_FROM is not set, so these messages come from reports@localhost" in capsys.readouterr().err
     eml = root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "email.eml"
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     params = load_params("demo-ledgerly", parameters_dir=root / "parameters")

@@ -36,13 +36,18 @@ def run(args: argparse.Namespace) -> int:
     if not clients:
         raise KpiToolkitError(f"no parameter files in {args.parameters_dir}/")
     settings = None if args.dry_run else SmtpSettings.from_env()
+    if args.dry_run and not os.environ.get("KPI_SMTP_FROM"):
+        # the review copy would show a sender the clients will never see from a real send
+        print("  note: KPI_SMTP_FROM is not set, so these messages come from reports@localhost; set it to "
+              "the address your clients should see", file=sys.stderr)
     failed = 0
     for c in clients:
         try:
             params = load_params(c, parameters_dir=args.parameters_dir)
             path = deliver(params=params, month=month, period_label=month_words(month),
                            outputs_dir=Path(args.outputs_dir), dry_run=args.dry_run, settings=settings)
-            what = "written" if args.dry_run else f"sent to {len(params.recipients)} recipient(s)"
+            n = len(params.recipients)
+            what = "written" if args.dry_run else f"sent to {n} {'recipient' if n == 1 else 'recipients'}"
             print(f"  {c}: {what} ({os.path.relpath(path)})")
         except KpiToolkitError as e:
             failed += 1
