@@ -36,7 +36,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -512,8 +512,13 @@ def nothing_to_run(refused: Sequence[Result]) -> KpiToolkitError:
 
 
 def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str | None = None,
-            progress: bool | None = None, on_result: Callable[[Result], None] | None = None) -> list[Result]:
-    """Run tasks in a local process pool (or on a Dask cluster) with a progress bar."""
+            progress: bool | None = None, on_result: Callable[[Result], None] | None = None,
+            kernels_started: bool = False) -> list[Result]:
+    """Run tasks in a local process pool (or on a Dask cluster) with a progress bar.
+
+    ``kernels_started``: the caller holds :func:`_local_kernels` open already (:func:`run_reports`
+    starts the kernel template before planning), so this does not start another.
+    """
     from tqdm.auto import tqdm
 
     results: list[Result] = []
@@ -533,7 +538,7 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
         run_on_dask(tasks, scheduler=scheduler, on_result=_done)
     else:
         workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-        with _local_kernels(workers):
+        with nullcontext() if kernels_started else _local_kernels(workers):
             if workers == 1:
                 for t in tasks:
                     _done(run_task(t))
@@ -644,12 +649,18 @@ def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] 
     agency = agency or os.environ.get("KPI_AGENCY_NAME", "your agency")
     if not clients:
         raise KpiToolkitError(f"nothing to run: no parameter files in {parameters_dir}/ (run `kpi demo`)")
-    tasks, prefailed = plan(clients=clients, month=month, notebooks=notebooks, notebooks_dir=notebooks_dir,
-                            outputs_dir=outputs_dir, data_dir=data_dir, parameters_dir=parameters_dir,
-                            extra=extra, agency=agency)
-    if not tasks:
-        raise nothing_to_run(prefailed)
-    results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress)
+    # The kernel template imports its libraries (~2 s) while the run is planned: planning reads every
+    # client's parameters and checks its data for the month, which used to come first. A run that
+    # turns out to have nothing to do stops the template unused.
+    local = not scheduler
+    pool = max(1, min(workers or os.cpu_count() or 1, len(clients) * max(1, len(notebooks))))
+    with _local_kernels(pool) if local else nullcontext():
+        tasks, prefailed = plan(clients=clients, month=month, notebooks=notebooks, notebooks_dir=notebooks_dir,
+                                outputs_dir=outputs_dir, data_dir=data_dir, parameters_dir=parameters_dir,
+                                extra=extra, agency=agency)
+        if not tasks:
+            raise nothing_to_run(prefailed)
+        results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress, kernels_started=local)
     write_manifests(tasks, results, data_dir=data_dir, parameters_dir=parameters_dir, run_started=started)
     month_dir = outputs_dir / tasks[0].month
     month_dir.mkdir(parents=True, exist_ok=True)

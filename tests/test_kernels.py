@@ -344,3 +344,30 @@ def test_the_ready_client_asks_again_when_iopub_missed_the_first_answer() -> Non
     assert kc.asked == ["info-0", "info-1"]
     assert [m["parent_header"]["msg_id"] for m in kc.handled] == ["info-1"]
     assert kc.iopub.queue == []  # drained up to and including the request's idle status
+
+
+def test_the_template_starts_while_the_run_is_planned_and_ends_when_nothing_runs(
+        demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_reports starts the kernel template before planning (its imports overlap the checks); a run
+    that turns out to have nothing to do stops it again, promptly, and writes nothing."""
+    from kpi_toolkit import runner
+    from kpi_toolkit.exceptions import KpiToolkitError
+
+    seen = []
+    real_plan = runner.plan
+
+    def plan(**kw: object) -> object:
+        server = ForkServer._instance
+        seen.append(server is not None and server.alive)
+        return real_plan(**kw)
+
+    monkeypatch.setattr(runner, "plan", plan)
+    t0 = time.monotonic()
+    with pytest.raises(KpiToolkitError):
+        runner.run_reports(clients=["demo-lumiere"], month="2031-01", notebooks=["monthly_report"],
+                           notebooks_dir=Path(runner.__file__).resolve().parents[1] / "notebooks",
+                           outputs_dir=tmp_path / "out", data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters", workers=1)
+    assert seen == [True]
+    assert ForkServer._instance is None and time.monotonic() - t0 < 5  # not waited for its imports
+    assert not (tmp_path / "out").exists()
