@@ -558,6 +558,8 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
 def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_dir: Path,
                     parameters_dir: Path, run_started: datetime) -> None:
     """One manifest.json per client of the run (parameters, input hashes, versions, timings, status)."""
+    from .params import load_params
+
     versions = package_versions()
     by_client: dict[str, list[Result]] = {}
     for r in results:
@@ -566,8 +568,13 @@ def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_di
         ts = [t for t in tasks if t.client == client]
         out_dir = Path(ts[0].out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            display_name = load_params(client, parameters_dir=parameters_dir).display_name
+        except KpiToolkitError:
+            display_name = client
         manifest = {
             "client": client,
+            "display_name": display_name,
             "month": ts[0].month,
             "run_id": run_started.strftime("%Y%m%dT%H%M%SZ"),
             "started_at": min(r.started_at for r in rs),
@@ -592,6 +599,27 @@ def _rel(d: dict[str, Any], base: Path) -> dict[str, Any]:
     return d
 
 
+def _report_words(notebook: str) -> str:
+    """``monthly_report`` -> ``Monthly report``: the index names reports, not notebook files."""
+    return notebook.replace("_", " ").capitalize()
+
+
+def _client_cell(client: str, display_name: str | None) -> str:
+    """The client's name as its parameters give it, with its folder name under it when they differ."""
+    if not display_name or display_name == client:
+        return html.escape(client)
+    return f"{html.escape(display_name)}<br><small>{html.escape(client)}</small>"
+
+
+def _month_title(label: str) -> str:
+    try:
+        from .periods import month_words
+
+        return month_words(label)
+    except KpiToolkitError:
+        return label
+
+
 def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
     """``outputs/<month>/index.html``: every client's reports and failures, from their manifests,
     then the reports this run set aside before starting them (``set_aside``, from :func:`plan`: no
@@ -602,9 +630,10 @@ def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
     for mf in sorted(month_dir.glob("*/manifest.json")):
         m = json.loads(mf.read_text(encoding="utf-8"))
         client = mf.parent.name
+        who = _client_cell(client, m.get("display_name"))
         for r in m.get("reports", []):
-            link = (f'<a href="{html.escape(client)}/{html.escape(r["html"])}">{html.escape(r["notebook"])}</a>'
-                    if r.get("html") else html.escape(r["notebook"]))
+            link = (f'<a href="{html.escape(client)}/{html.escape(r["html"])}">{html.escape(_report_words(r["notebook"]))}</a>'
+                    if r.get("html") else html.escape(_report_words(r["notebook"])))
             if r["status"] == "ok":
                 status = '<span class="status-on-track">ok</span>'
                 note = f'{r["duration_s"]:.1f} s'
@@ -615,16 +644,16 @@ def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
                     note += f' — failing cell marked in <code>{html.escape(client)}/{html.escape(r["failed_ipynb"])}</code>'
                 if r.get("previous_report_kept"):
                     note += " — the previous good report is kept"
-            rows.append(f"<tr><td>{html.escape(client)}</td><td>{link}</td><td>{status}</td><td>{note}</td></tr>")
+            rows.append(f"<tr><td>{who}</td><td>{link}</td><td>{status}</td><td>{note}</td></tr>")
     for r in set_aside:
         word = "not run" if r.status == "skipped" else "failed"
-        rows.append(f"<tr><td>{html.escape(r.client)}</td><td>{html.escape(r.notebook)}</td><td>"
+        rows.append(f"<tr><td>{_client_cell(r.client, None)}</td><td>{html.escape(_report_words(r.notebook))}</td><td>"
                     f'<span class="status-off-track">{word}</span></td><td>{html.escape(r.error or "")}</td></tr>')
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>Reports {html.escape(month_dir.name)}</title>'
             f"<style>{css}</style></head><body><div class=\"kpi-page\"><header class=\"kpi-header\">"
-            f"<h1 class=\"kpi-title\">Client reports for {html.escape(month_dir.name)}</h1>"
+            f"<h1 class=\"kpi-title\">Client reports for {html.escape(_month_title(month_dir.name))}</h1>"
             f"<p class=\"kpi-meta\">Generated {datetime.now(UTC):%d %B %Y %H:%M} UTC</p></header>"
             "<table><thead><tr><th>Client</th><th>Report</th><th>Status</th><th>Notes</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div></body></html>")

@@ -163,6 +163,11 @@ def test_manifest_and_index(demo_run) -> None:
     index = (month_dir / "index.html").read_text()
     for client in ("demo-lumiere", "demo-trailhead", "demo-ledgerly"):
         assert f"{client}/monthly_report.html" in index
+    # clients by the names their parameters give, reports in words, the month in words
+    assert m["display_name"] == "Lumière Skincare (demo)"
+    assert "Lumière Skincare (demo)<br><small>demo-lumiere</small>" in index
+    assert ">Monthly report</a>" in index
+    assert f"Client reports for {pd.Timestamp(DEMO_END_MONTH + '-01'):%B %Y}</h1>" in index
 
 
 def test_broken_client_fails_alone_and_good_report_survives_rerun(demo_root: Path, tmp_path: Path) -> None:
