@@ -555,7 +555,7 @@ def logo_path(params: ClientParams, *, parameters_dir: str | Path) -> Path | Non
 
 
 def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameters") -> None:
-    """Refuse parameters that name a file a report cannot use: today ``branding.logo``.
+    """Refuse parameters that name a file a report cannot use: ``benchmarks.file`` and ``branding.logo``.
 
     A logo that is missing, or not a PNG, JPEG or GIF, is an error, not a warning: the export would
     quietly put the client's initials where its logo belongs, in a report that goes to the client's
@@ -568,12 +568,19 @@ def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameter
         ``parameters/acme.yaml: 'branding.logo': no file /work/acme/parameters/logos/acme.png
         (a relative path starts at the project folder /work/acme)``
     """
+    source = Path(parameters_dir) / f"{params.client}.yaml"
+    base = Path(parameters_dir).resolve().parent
+    bench = params.benchmarks.file
+    if bench is not None:  # the competitor section reads it in the kernel, where a missing file failed the report
+        where = Path(str(bench))
+        if not (where.is_file() or (not where.is_absolute() and (base / where).is_file())):
+            shown = where if where.is_absolute() else base / where
+            hint = "" if where.is_absolute() else f" (a relative path starts at the project folder {base})"
+            raise ParameterError(f"{source}: 'benchmarks.file': no file {shown}{hint}")
     path = logo_path(params, parameters_dir=parameters_dir)
     if path is None:
         return
-    source = Path(parameters_dir) / f"{params.client}.yaml"
     if not path.is_file():
-        base = Path(parameters_dir).resolve().parent
         where = "" if Path(str(params.branding.logo)).is_absolute() else \
             f" (a relative path starts at the project folder {base})"
         raise ParameterError(f"{source}: 'branding.logo': no file {path}{where}")

@@ -283,3 +283,18 @@ def test_validate_help_says_what_is_an_error_and_what_a_warning(capsys) -> None:
     for words in ("exit 0", "WARNING", "none of the client's core KPIs", "exit 2", "ISO 4217",
                   "branding.logo", "no data at all"):
         assert words in out, words
+
+
+def test_validate_refuses_a_benchmarks_file_that_is_not_there(tmp_path: Path, capsys, no_kernels) -> None:
+    """The competitor section reads benchmarks.file inside the kernel: a missing one is caught first."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, benchmarks={"file": "benchmarks/agency.yaml"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    wanted = tmp_path / "benchmarks" / "agency.yaml"
+    line = _one_line(capsys.readouterr().err)
+    assert f"acme.yaml: 'benchmarks.file': no file {wanted} (a relative path starts at the project folder" in line
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 2
+    assert "'benchmarks.file': no file" in _one_line(capsys.readouterr().err)
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+    wanted.parent.mkdir()
+    wanted.write_text("benchmarks: []\n", encoding="utf-8")
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
