@@ -170,6 +170,23 @@ def send(msg: EmailMessage, settings: SmtpSettings, *, timeout_s: float = 30.0) 
         raise KpiToolkitError(f"sending to {settings.host}:{settings.port} failed: {type(e).__name__}: {e}") from None
 
 
+def stale_report_note(outputs_dir: Path, month: str, client: str) -> str | None:
+    """A warning when the newest run of the client's report failed and the report on disk is the
+    previous good one (``manifest.json`` of the run says so), else None. Sending it may be what the
+    agency wants; sending it without knowing is not."""
+    manifest = Path(outputs_dir) / month / client / "manifest.json"
+    try:
+        reports = json.loads(manifest.read_text(encoding="utf-8")).get("reports", [])
+    except (OSError, ValueError):
+        return None
+    for r in reports:
+        if r.get("notebook") == REPORT_NOTEBOOK and r.get("status") != "ok":
+            error = r.get("error") or "see its .failed.ipynb"
+            return (f"the newest run of {client}'s report failed ({error}); the report attached is the previous "
+                    "good one")
+    return None
+
+
 def deliver(*, params: ClientParams, month: str, period_label: str, outputs_dir: Path, dry_run: bool,
             settings: SmtpSettings | None = None) -> Path:
     """Compose one client's email and send it (or write ``email.eml`` with ``dry_run``).

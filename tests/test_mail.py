@@ -142,3 +142,20 @@ def test_missing_report_and_missing_host_are_one_line_errors(demo_root, tmp_path
     monkeypatch.setenv("KPI_SMTP_HOST", "mail.example")
     monkeypatch.setenv("KPI_SMTP_PASSWORD", SECRET)
     assert SECRET not in repr(SmtpSettings.from_env())
+
+
+def test_sending_after_a_failed_run_says_the_report_is_the_previous_one(tmp_path: Path) -> None:
+    from kpi_toolkit.mail import stale_report_note
+
+    folder = tmp_path / "2026-10" / "acme"
+    folder.mkdir(parents=True)
+    assert stale_report_note(tmp_path, "2026-10", "acme") is None  # no manifest: nothing to say
+    manifest = {"reports": [{"notebook": "monthly_report", "status": "failed",
+                             "error": "posts.csv: column 'likes' row 4: must be >= 0 (got -5)"}]}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert stale_report_note(tmp_path, "2026-10", "acme") == (
+        "the newest run of acme's report failed (posts.csv: column 'likes' row 4: must be >= 0 (got -5)); "
+        "the report attached is the previous good one")
+    manifest["reports"][0].update(status="ok", error=None)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert stale_report_note(tmp_path, "2026-10", "acme") is None

@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..mail import SmtpSettings, deliver
+    from ..mail import SmtpSettings, deliver, stale_report_note
     from ..periods import month_words, parse_month
 
     month = parse_month(args.month)
@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     for c in clients:
         try:
             params = load_params(c, parameters_dir=args.parameters_dir)
+            stale = stale_report_note(Path(args.outputs_dir), month, c)
+            if stale:
+                print(f"  {c}: note: {stale}", file=sys.stderr)
             path = deliver(params=params, month=month, period_label=month_words(month),
                            outputs_dir=Path(args.outputs_dir), dry_run=args.dry_run, settings=settings)
             n = len(params.recipients)
