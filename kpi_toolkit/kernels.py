@@ -120,6 +120,7 @@ def _serve(path: str) -> None:
     gc.freeze()  # the imported objects are never collected again: cheaper collections in every kernel,
     # and the pages the kernels share with the template stay shared (the collector does not write to them)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    owner = os.getpid()
     sel = selectors.DefaultSelector()
     sel.register(server, selectors.EVENT_READ)
     sel.register(sys.stdin.buffer, selectors.EVENT_READ)
@@ -142,6 +143,15 @@ def _serve(path: str) -> None:
                     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
     finally:
         server.close()
+        if os.getpid() == owner:  # the template, not a kernel leaving through this frame it was forked in
+            # an owner that died without closing us (a killed worker) leaves no socket folder behind
+            folder = os.path.dirname(path)
+            try:
+                os.unlink(path)
+                if os.path.basename(folder).startswith("kpi-kernels-"):
+                    os.rmdir(folder)
+            except OSError:
+                pass
 
 
 def _become_kernel(req: dict[str, Any]) -> None:

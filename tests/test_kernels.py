@@ -142,6 +142,17 @@ def test_the_template_ends_with_its_worker() -> None:
     assert server.proc.poll() is not None
 
 
+def test_a_template_whose_owner_died_removes_its_socket_folder() -> None:
+    """An owner killed without closing the template (its pipe simply ends): the template exits and
+    takes its socket folder with it, rather than leaving /tmp/kpi-kernels-* behind."""
+    server = ForkServer()
+    folder = os.path.dirname(server.path)
+    assert os.path.exists(server.path)
+    server.proc.stdin.close()  # no close(): the owner is gone
+    server.proc.wait(timeout=60)
+    assert not os.path.exists(folder)
+
+
 def test_the_runner_uses_forked_kernels(demo_root: Path, tmp_path: Path, probe: Path) -> None:
     from kpi_toolkit.runner import Task, run_task
 
