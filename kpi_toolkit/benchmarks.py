@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataValidationError, NoDataError, ParameterError
+from .views import and_words
 
 BENCHMARK_METRICS: dict[str, str] = {
     "avg_engagement_rate_per_post": "engagement rate per post by followers",
@@ -1057,10 +1058,6 @@ def _rank_sentence(ranks: pd.DataFrame, name: str) -> str | None:
             f"platforms, {name} is " + "; ".join(parts) + ".")
 
 
-def _and(words: Sequence[str], last: str = "and") -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
-
-
 def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.DataFrame | None, *,
                                brand: str) -> list[str]:
     """The client's share of engagement by platform in words: where it was highest and lowest.
@@ -1103,8 +1100,8 @@ def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.Dat
                        f"{PLATFORM_NAMES.get(worst['platform'], worst['platform'])} "
                        f"({pct(worst['share_of_engagement'])}).")
     if absent:
-        names = _and([PLATFORM_NAMES.get(pl, pl) for pl, _ in absent], "or")
-        counts = _and([f"{n:,}" for _, n in absent])
+        names = and_words([PLATFORM_NAMES.get(pl, pl) for pl, _ in absent], "or")
+        counts = and_words([f"{n:,}" for _, n in absent])
         out.append(f"You did not post on {names} this month (competitors did: {counts} "
                    f"post{'s' if sum(n for _, n in absent) != 1 else ''}).")
     return out

@@ -947,27 +947,39 @@ def _stripped_category(s: pd.Series) -> pd.Series:
     return s.cat.reorder_categories(sorted(s.cat.categories))
 
 
-def _check_column(df: pd.DataFrame, col: Column, spec: Table, source: str, offset: int,
-                  warns: list[str]) -> None:
-    s = df[col.name]
+def row_rule_breaks(s: pd.Series, col: Column) -> list[tuple[str, pd.Series, str]]:
+    """The canonical model's per-row rules of one column that ``s`` breaks, in the model's order:
+    ``(kind, rows that break it, rule in words)`` with kind ``allowed`` (the rule lists the known
+    values), ``nonneg`` or ``range``. The one definition of these rules: the model's validation and
+    the importers (which check them on export rows before rows are summed) both use it."""
+    out: list[tuple[str, pd.Series, str]] = []
     if col.allowed is not None:
-        bad = ~s.isin(col.allowed) & s.notna()
+        bad = (~s.isin(col.allowed) & s.notna()).fillna(False)
         if bad.any():
-            raise DataValidationError(
-                source, f"unknown {col.name} {_examples(s, bad)[0]!r}; known: {', '.join(col.allowed)}",
-                column=col.name, rows=_rows(bad, offset))
+            out.append(("allowed", bad, f"known: {', '.join(col.allowed)}"))
+    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return out
     if col.nonneg:
         bad = (s < 0).fillna(False)
         if bad.any():
-            raise DataValidationError(source, "must be >= 0", column=col.name, rows=_rows(bad, offset),
-                                      got=_examples(s, bad))
+            out.append(("nonneg", bad, "must be >= 0"))
     if col.min_value is not None or col.max_value is not None:
         lo = -np.inf if col.min_value is None else col.min_value
         hi = np.inf if col.max_value is None else col.max_value
         bad = ((s < lo) | (s > hi)).fillna(False)
         if bad.any():
-            raise DataValidationError(source, f"must be between {_num(lo)} and {_num(hi)}",
-                                      column=col.name, rows=_rows(bad, offset), got=_examples(s, bad))
+            out.append(("range", bad, f"must be between {_num(lo)} and {_num(hi)}"))
+    return out
+
+
+def _check_column(df: pd.DataFrame, col: Column, spec: Table, source: str, offset: int,
+                  warns: list[str]) -> None:
+    s = df[col.name]
+    for kind, bad, rule in row_rule_breaks(s, col):
+        if kind == "allowed":
+            raise DataValidationError(source, f"unknown {col.name} {_examples(s, bad)[0]!r}; {rule}",
+                                      column=col.name, rows=_rows(bad, offset))
+        raise DataValidationError(source, rule, column=col.name, rows=_rows(bad, offset), got=_examples(s, bad))
     if spec.name == "surveys" and col.name == "score" and "kind" in df.columns:
         bad = ((df["kind"] == "csat") & ((s < 1) | (s > 5))).fillna(False)
         if bad.any():

@@ -1347,6 +1347,14 @@ def _big(x: float) -> str | None:
     return None
 
 
+def format_money(value: Any, currency: str = "EUR") -> str:
+    """An amount as a sentence says it: :func:`format_value` in ``currency`` without cents that say
+    nothing ("$2,315", "$0", not "$2,315.00"; "€52.38" keeps its cents)."""
+    import re
+
+    return re.sub(r"\.00\b", "", format_value(value, "currency", currency=currency))
+
+
 def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
     """A KPI value the way a report shows it.
 

@@ -62,20 +62,11 @@ def _short_date(d: Any) -> str:
 
 
 def _change_text(cur: float, prev: float, unit: str) -> str:
-    """'+12 %' for counts and money; '+0.4 pts' for rates (a change of a fraction is in points)."""
-    if not (np.isfinite(cur) and np.isfinite(prev)):
-        return "n/a"
-    if unit == "fraction":  # a rate under 1 % moves by hundredths of a point, whatever the change
-        from .trends.significance import point_decimals
+    """'+12 %' for counts and money; '+0.4 pts' for rates (:func:`kpi_toolkit.trends.change_short`,
+    which the trend notebook's tables use too)."""
+    from .trends.significance import change_short
 
-        return _signed((cur - prev) * 100, point_decimals(cur)) + " pts"
-    rc = _rel_change(cur, prev)
-    return "n/a" if not np.isfinite(rc) else _signed(rc * 100, 0) + " %"
-
-
-def _signed(x: float, decimals: int) -> str:
-    """'+0.4', '-12'; a change that rounds to nothing is '0', never '-0.0' or '0.00'."""
-    return "0" if round(x, decimals) == 0 else f"{x:+.{decimals}f}"
+    return change_short(cur, prev, unit)
 
 
 def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs: Any) -> list[ReportView]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import NoDataError, ParameterError
-from .views import Recommendation, ReportView
+from .views import Recommendation, ReportView, and_words
 
 if TYPE_CHECKING:
     from .context import ReportContext
@@ -1192,17 +1192,11 @@ _FORMAT_PLURAL = {"image": "images", "video": "videos", "carousel": "carousels",
 _NO_DIFFERENCE_NAMES = {"paid_status": "paid / organic", "hour_block": "time of day"}
 
 
-def _and_list(words: Sequence[str]) -> str:
-    """``["a"] -> "a"``, ``["a", "b", "c"] -> "a, b and c"``."""
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def _no_difference_sentence(factors: Sequence[str]) -> str:
     """"Paid / organic and topic made no difference we can be sure of (each could be chance), so the
     chart leaves them out." -- true whether or not the view's table is shown."""
     names = [_NO_DIFFERENCE_NAMES.get(f, _plain_column(f)) for f in factors]
-    listed = _and_list(names)
+    listed = and_words(names)
     one = len(names) == 1
     return (f"{listed[0].upper()}{listed[1:]} made no difference we can be sure of "
             f"({'it' if one else 'each'} could be chance), so the chart leaves {'it' if one else 'them'} out.")
@@ -1559,7 +1553,7 @@ def posting_heatmap(grid: pd.DataFrame, *, tz: str, window: str, min_cells: int 
                "post count."]
     left_out = [PLATFORM_NAMES.get(p, p) for p in sorted(set(grid["platform"].astype(str)) - set(keep))]
     if left_out:
-        caveats.append(f"Not drawn: {_and_list(left_out)}, with fewer than {min_cells} weekday × {block}-hour "
+        caveats.append(f"Not drawn: {and_words(left_out)}, with fewer than {min_cells} weekday × {block}-hour "
                        f"cells of {min_cell} posts or more.")
     alt = (f"Heatmaps of {label} by weekday and {block}-hour time slot for "
            + ", ".join(PLATFORM_NAMES.get(p, p) for p in keep) + ". " + " ".join(sentences))
@@ -1633,7 +1627,7 @@ def drivers_view(ctx: ReportContext) -> ReportView:
         caveats.append("Left out of the model: " + "; ".join(x for x in left_out if x) + ".")
     if drv.attrs["pooled"]:
         caveats.append(f"With fewer than {opts.min_posts} posts each, these were grouped together: " + "; ".join(
-            f"{_and_list([level_name(f, x) for x in v])} as '{level_name(f, OTHER_LEVEL)}'"
+            f"{and_words([level_name(f, x) for x in v])} as '{level_name(f, OTHER_LEVEL)}'"
             for f, v in drv.attrs["pooled"].items()) + ".")
     recs = driver_recommendations(drv, tz=ctx.tz, window=window)
     table = drivers_table(drv)
@@ -2015,7 +2009,7 @@ def within_group_sentences(seg: pd.DataFrame, *, within: str = "platform") -> li
         tail = "the lead is unlikely to be chance" if n == 1 else "each lead is unlikely to be chance"
     elif clear:
         tail = (f"the lead of {clear[0]} is unlikely to be chance" if len(clear) == 1 else
-                f"the leads of {_and_list(clear)} are unlikely to be chance")
+                f"the leads of {and_words(clear)} are unlikely to be chance")
         tail += ", the others could be chance" if n - len(clear) > 1 else ", the other could be chance"
     else:
         tail = "the lead could be chance" if n == 1 else "each lead could be chance"
@@ -2139,13 +2133,13 @@ def drivers_model_text(drivers: pd.DataFrame) -> str:
     pooled = a.get("pooled") or {}
     if pooled:
         parts.append(f"grouped as 'other' with fewer than {a.get('min_posts', 20)} posts each: " + "; ".join(
-            f"{_and_list([level_name(f, x) for x in v])} ({_plain_column(f)})" for f, v in pooled.items()))
+            f"{and_words([level_name(f, x) for x in v])} ({_plain_column(f)})" for f, v in pooled.items()))
     else:
         parts.append("no level grouped as 'other'")
     dropped = [_dropped_factor_words(x) for x in a.get("dropped_factors") or []]
-    parts.append(f"factors left out: {_and_list(dropped)}" if dropped else "no factor left out")
+    parts.append(f"factors left out: {and_words(dropped)}" if dropped else "no factor left out")
     aliased = [_aliased_words(x) for x in a.get("aliased") or []]
-    parts.append(f"not estimated (the same posts as other levels): {_and_list(aliased)}" if aliased
+    parts.append(f"not estimated (the same posts as other levels): {and_words(aliased)}" if aliased
                  else "no level aliased")
     return "; ".join(parts) + "."
 

@@ -503,6 +503,21 @@ def daily_listening(mentions: pd.DataFrame, *, tz: str = "UTC", brand: str | Non
     return daily.reset_index()
 
 
+def _alert_rows(found: pd.DataFrame, name: str, lo: pd.Timestamp, hi: pd.Timestamp, *, owner: Any,
+                tz: str = "UTC") -> list[dict[str, Any]]:
+    """The alert days of one :func:`~kpi_toolkit.trends.detect_anomalies` result between the naive local
+    days ``lo`` (included) and ``hi`` (excluded), as rows of the listening alerts table."""
+    hits = found[found["is_anomaly"].astype(bool)]
+    ts = pd.DatetimeIndex(hits["timestamp"])
+    if ts.tz is not None:
+        ts = ts.tz_convert(tz).tz_localize(None)
+    day = ts.normalize()
+    keep = np.asarray((day >= lo) & (day < hi), dtype=bool)
+    return [{"series": name, "date": d, "value": float(r.value), "expected": float(r.expected),
+             "score": float(r.score), "direction": "spike" if r.value >= r.expected else "dip", "owner": owner}
+            for d, r in zip(day[keep], hits[keep].itertuples(index=False), strict=True)]
+
+
 def listening_alerts(mentions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, tz: str = "UTC",
                      brand: str | None = None, rules: Mapping[str, Any] | None = None,
                      default_rule: Any = None, history_days: int = 365,
@@ -546,16 +561,7 @@ def listening_alerts(mentions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Tim
         owner = getattr(rule, "owner", None)
         s = pd.Series(daily[name].to_numpy(dtype="float64"), index=pd.DatetimeIndex(daily["date"]), name=name)
         found = detect_anomalies(s, freq="D", threshold=threshold, direction=direction)
-        hits = found[found["is_anomaly"].astype(bool)]
-        ts = pd.DatetimeIndex(hits["timestamp"])
-        if ts.tz is not None:
-            ts = ts.tz_convert(tz).tz_localize(None)
-        hits = hits.assign(date=ts.normalize())
-        hits = hits[(hits["date"] >= lo) & (hits["date"] < hi)]
-        for r in hits.itertuples(index=False):
-            rows.append({"series": name, "date": r.date, "value": float(r.value),
-                         "expected": float(r.expected), "score": float(r.score),
-                         "direction": "spike" if r.value >= r.expected else "dip", "owner": owner})
+        rows += _alert_rows(found, name, lo, hi, owner=owner, tz=tz)
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["date", "series"], kind="stable").reset_index(drop=True)
 
@@ -780,13 +786,7 @@ def _month_listening_alerts(ctx: Any, hist: pd.DataFrame, *, history_days: int,
                                          direction=rule.direction)
             except KpiToolkitError:
                 continue  # too short for the trend section (it says it did not check): this section tries
-            hits = found[found["is_anomaly"].astype(bool)]
-            day = pd.DatetimeIndex(hits["timestamp"]).normalize()
-            hits = hits[(day >= period.first_day) & (day < period.end_day)]
-            rows += [{"series": k, "date": pd.Timestamp(r.timestamp).normalize(), "value": float(r.value),
-                      "expected": float(r.expected), "score": float(r.score),
-                      "direction": "spike" if r.value >= r.expected else "dip", "owner": rule.owner}
-                     for r in hits.itertuples(index=False)]
+            rows += _alert_rows(found, k, period.first_day, period.end_day, owner=rule.owner, tz=ctx.tz)
             done.append(k)
     own = listening_alerts(hist, start=period.start, end=period.end, tz=ctx.tz, rules=p.trends.alerts,
                            default_rule=p.trends.default_alert, history_days=history_days,

@@ -7,6 +7,7 @@ means every chart in a report carries its interpretation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,3 +50,10 @@ class ReportView:
     @classmethod
     def skipped(cls, key: str, title: str, reason: str) -> ReportView:
         return cls(key=key, title=title, skipped_reason=reason)
+
+
+def and_words(words: Sequence[str], last: str = "and") -> str:
+    """A list as a sentence says it: ``["a"]`` -> ``"a"``, ``["a", "b", "c"]`` -> ``"a, b and c"``
+    (``last="or"`` for "a, b or c")."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"

@@ -639,7 +639,8 @@ def test_channel_names_for_clients() -> None:
 
 
 def test_client_numbers_never_read_minus_zero_and_money_has_one_style() -> None:
-    from kpi_toolkit.attribution.view import _money, _num, _pct, _ratio
+    from kpi_toolkit.attribution.view import _num, _pct, _ratio
+    from kpi_toolkit.kpis import format_money as _money
 
     assert [_num(-0.3), _num(-0.49), _num(0.4), _num(1234.6), _num(float("nan"))] == ["0", "0", "0", "1,235", "n/a"]
     assert [_pct(-0.004), _pct(-0.016), _pct(0.26)] == ["0 %", "-2 %", "26 %"]

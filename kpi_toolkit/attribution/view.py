@@ -9,7 +9,6 @@ attributed CPA and ROAS where there is ad spend, and the caveat that attribution
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -17,10 +16,10 @@ import pandas as pd
 
 from ..benchmarks import PLATFORM_NAMES
 from ..exceptions import KpiToolkitError, NoDataError, ParameterError
-from ..kpis import format_value
+from ..kpis import format_money, format_value
 from ..params import AttributionOptions
 from ..periods import month_words
-from ..views import Recommendation, ReportView
+from ..views import Recommendation, ReportView, and_words
 from .core import (
     MODEL_LABELS,
     AttributionResult,
@@ -52,12 +51,6 @@ def _pct(x: float) -> str:
 def _num(x: float) -> str:
     """A count rounded to a whole number; "-0" reads "0"."""
     return "n/a" if not np.isfinite(x) else f"{round(float(x)):,d}"
-
-
-def _money(x: float, currency: str) -> str:
-    """An amount the way the rest of the report writes it ("€20,628", "$110.73" -> "$111", "€52.38"):
-    :func:`kpi_toolkit.kpis.format_value` without cents that say nothing ("$0", not "$0.00")."""
-    return re.sub(r"\.00\b", "", format_value(x, "currency", currency=currency))
 
 
 def _ratio(x: float) -> str:
@@ -248,14 +241,14 @@ def _platforms_differ(platforms: dict[str, float], result: AttributionResult, ef
     if not (has_conv or has_rev):
         return None
     if has_conv and has_rev:
-        reported = f"{_num(conv)} conversions worth {_money(rev, currency)}"
+        reported = f"{_num(conv)} conversions worth {format_money(rev, currency)}"
     elif has_conv:
         reported = f"{_num(conv)} conversions"
     else:
-        reported = f"{_money(rev, currency)} of revenue"
+        reported = f"{format_money(rev, currency)} of revenue"
     tracked = f"{_num(result.total_conversions)} conversions"
     if result.total_value > 0:
-        tracked += f" worth {_money(result.total_value, currency)}"
+        tracked += f" worth {format_money(result.total_value, currency)}"
     text = (f"The ad platforms reported {reported} in {label}; the attribution here shares out the {tracked} "
             "tracked on your website. The two are counted differently: each ad platform counts the conversions "
             "it links to its own ads, including people who only saw an ad or who bought on another device, so "
@@ -367,8 +360,8 @@ def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: st
         for m, t in others.items():
             row[f"{MODEL_LABELS[m]} share"] = _pct(float(t.loc[ch, "conversions"]) / total) if ch in t.index else "n/a"
         if has_spend:
-            row["Spend"] = _money(float(r["spend"]), currency) if np.isfinite(r["spend"]) else "—"
-            row["CPA (Markov)"] = _money(float(r["cpa"]), currency) if np.isfinite(r["cpa"]) else "—"
+            row["Spend"] = format_money(float(r["spend"]), currency) if np.isfinite(r["spend"]) else "—"
+            row["CPA (Markov)"] = format_money(float(r["cpa"]), currency) if np.isfinite(r["cpa"]) else "—"
             row["ROAS (Markov)"] = _ratio(float(r["roas"])) if np.isfinite(r["roas"]) else "—"
         rows.append(row)
     return pd.DataFrame(rows)
@@ -428,8 +421,8 @@ def attribution_table(table: pd.DataFrame, *, currency: str = "EUR", confidence:
     conv = [f"{_credit(c)} ({_credit_interval(lo, hi)})" if boot and np.isfinite(lo) else _credit(c)
             for c, lo, hi in zip(t["conversions"], t.get("lower", t["conversions"]), t.get("upper", t["conversions"]),
                                  strict=True)]
-    value = [f"{_money(v, currency)} ({_money(lo, currency)}–{_money(hi, currency)})"
-             if boot_value and np.isfinite(lo) else _money(v, currency)
+    value = [f"{format_money(v, currency)} ({format_money(lo, currency)}–{format_money(hi, currency)})"
+             if boot_value and np.isfinite(lo) else format_money(v, currency)
              for v, lo, hi in zip(t["value"], t.get("value_lower", t["value"]), t.get("value_upper", t["value"]),
                                   strict=True)]
     suffix = f" ({_interval_heading(confidence)})" if boot else ""
@@ -465,7 +458,7 @@ def shapley_by_value_function(paths: PathTable, *, value_functions: tuple[str, .
 def _money_or(x: float, currency: str, *, below_zero: str = "below 0") -> str:
     if not np.isfinite(x):
         return "n/a"
-    return below_zero if x < 0 else _money(x, currency)
+    return below_zero if x < 0 else format_money(x, currency)
 
 
 def _ratio_or(x: float) -> str:
@@ -509,15 +502,15 @@ def efficiency_table(efficiency: pd.DataFrame, *, currency: str = "EUR", confide
         if r.conversions < 0:
             cpa = roas = NEGATIVE_CREDIT
         else:
-            cpa = _money(r.cpa, currency) if np.isfinite(r.cpa) else "n/a (no credit)"
+            cpa = format_money(r.cpa, currency) if np.isfinite(r.cpa) else "n/a (no credit)"
             roas = _ratio_or(r.roas)
             if boot and np.isfinite(r.cpa) and np.isfinite(r.cpa_lower):
-                cpa += (f" ({_money(r.cpa_lower, currency)}–{_money(r.cpa_upper, currency)})"
-                        if np.isfinite(r.cpa_upper) else f" ({_money(r.cpa_lower, currency)} or more)")
+                cpa += (f" ({format_money(r.cpa_lower, currency)}–{format_money(r.cpa_upper, currency)})"
+                        if np.isfinite(r.cpa_upper) else f" ({format_money(r.cpa_lower, currency)} or more)")
             if boot and np.isfinite(r.roas) and np.isfinite(r.roas_lower):
                 roas += f" ({_ratio_interval(r.roas_lower, r.roas_upper)})"
         rows.append({"Channel": channel_name(r.channel), "Model": MODEL_LABELS.get(r.model, r.model),
-                     "Spend": _money(float(r.spend), currency), "Conversions": conv, "CPA": cpa, "ROAS": roas})
+                     "Spend": format_money(float(r.spend), currency), "Conversions": conv, "CPA": cpa, "ROAS": roas})
     out = pd.DataFrame(rows, columns=["Channel", "Model", "Spend", "Conversions", "CPA", "ROAS"])
     if boot:
         h = _interval_heading(confidence)
@@ -558,7 +551,7 @@ def roas_sentences(efficiency: pd.DataFrame, *, model: str = PRIMARY, currency: 
     sub = sub.sort_values("roas", ascending=False, kind="stable")
     if sub.empty:
         return [f"No paid channel has an attributed return on ad spend under {label} attribution."]
-    one = _money(1.0, currency)
+    one = format_money(1.0, currency)
     boot = _has(sub, "roas_lower", "roas_upper") and bool(sub["roas_lower"].notna().all())
     level = f"{confidence * 100:g} % interval"
 
@@ -590,22 +583,18 @@ def roas_sentences(efficiency: pd.DataFrame, *, model: str = PRIMARY, currency: 
         else:
             parts = []
             if above:
-                parts.append(f"{_and(above)} brought in more tracked revenue than {'its' if len(above) == 1 else 'their'} "
+                parts.append(f"{and_words(above)} brought in more tracked revenue than {'its' if len(above) == 1 else 'their'} "
                              "ad spend (interval above 1×)")
             if below:
-                parts.append(f"{_and(below)} brought in less than {'its' if len(below) == 1 else 'their'} ad spend "
+                parts.append(f"{and_words(below)} brought in less than {'its' if len(below) == 1 else 'their'} ad spend "
                              "(interval below 1×)")
             if unsure:
-                parts.append(f"for {_and(unsure)} the interval spans 1×, so whether "
+                parts.append(f"for {and_words(unsure)} the interval spans 1×, so whether "
                              f"{'it pays' if len(unsure) == 1 else 'they pay'} for {'itself' if len(unsure) == 1 else 'themselves'} "
                              "is not clear")
             text = "; ".join(parts)
             out.append(text[:1].upper() + text[1:] + ".")
     return out
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def roas_view(efficiency: pd.DataFrame, *, currency: str = "EUR", confidence: float = 0.95, model: str = PRIMARY,

@@ -188,31 +188,20 @@ def check_rows(frame: pd.DataFrame, spec: Table, terms: ExportTerms, rows: list[
     ``frame`` is positional (one row per export row), ``rows`` its file lines, ``valid`` the rows
     that are kept (rejected rows are reported, not checked). Raises one line in the export's terms.
     """
+    from ..data import row_rule_breaks
+
     for col in spec.columns:
         c = col.name
         if c not in frame.columns or c not in terms.sources:
             continue
         s = frame[c]
-        ok = pd.Series(valid, index=s.index)
-        checks: list[tuple[pd.Series, str]] = []
         if col.allowed is not None:
-            text = s.astype("string")
-            checks.append(((~text.isin(col.allowed) & text.notna()).fillna(False),
-                           f"unknown value; known: {', '.join(col.allowed)}"))
-        if col.kind in ("int", "float") and pd.api.types.is_numeric_dtype(s.dtype) \
-                and not pd.api.types.is_bool_dtype(s.dtype):
-            num = s.astype("float64")
-            if col.nonneg:
-                checks.append(((num < 0).fillna(False), "must be >= 0"))
-            if col.min_value is not None or col.max_value is not None:
-                lo = -np.inf if col.min_value is None else col.min_value
-                hi = np.inf if col.max_value is None else col.max_value
-                checks.append((((num < lo) | (num > hi)).fillna(False),
-                               f"must be between {number_text(lo)} and {number_text(hi)}"))
-        for bad, rule in checks:
-            bad = (bad & ok).to_numpy(dtype=bool)
+            s = s.astype("string")
+        for kind, bad, rule in row_rule_breaks(s, col):
+            bad = (bad & valid).to_numpy(dtype=bool)
             if bad.any():
                 where = np.flatnonzero(bad)
+                rule = f"unknown value; {rule}" if kind == "allowed" else rule
                 raise terms.error(c, [rows[i] for i in where], rule, [s.iloc[i] for i in where[:5]])
 
 

@@ -12,7 +12,6 @@ The detector's references are in :mod:`kpi_toolkit.trends.anomalies`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ import pandas as pd
 
 from ..data import ClientData
 from ..exceptions import KpiToolkitError, ParameterError
-from ..kpis import REGISTRY, format_value
+from ..kpis import REGISTRY, format_money, format_value
 from ..params import AlertRule, TrendOptions
 from ..periods import Period
 from ..schema import TABLES
@@ -336,7 +335,7 @@ def month_alerts(
                     rows, peer = rows.assign(platform=_platform_names(rows["platform"])), "platform"
             wins = explain_alerts(wins, rows, time_col=TABLES[spec.table].time_col, by=by, weight=weight,
                                   tz=tz, per_item=per_item, peer=peer,
-                                  value_format=(lambda v: _money(v, currency)) if money else None)
+                                  value_format=(lambda v: format_money(v, currency)) if money else None)
         else:
             wins = wins.assign(contributors=[[] for _ in range(len(wins))], top_contributors="")
         wins = wins.assign(kpi=kpi, label=spec.label, owner=rule.owner)
@@ -376,11 +375,6 @@ def _no_values_reason(data: ClientData, spec: Any) -> str:
             return ("the mentions data has no sentiment scores; the listening section scores the mention texts "
                     "and checks this series there")
     return "no values in the month"
-
-
-def _money(v: float, currency: str) -> str:
-    """An amount of money without cents that say nothing ("$0", not "$0.00")."""
-    return re.sub(r"\.00\b", "", format_value(v, "currency", currency=currency))
 
 
 def _platform_names(platform: pd.Series) -> pd.Series:
