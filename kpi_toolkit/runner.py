@@ -557,7 +557,14 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
 
 def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_dir: Path,
                     parameters_dir: Path, run_started: datetime) -> None:
-    """One manifest.json per client of the run (parameters, input hashes, versions, timings, status)."""
+    """One manifest.json per client of the run (parameters, input hashes, versions, timings, status).
+
+    A run of some of a client's notebooks keeps the entries of its other reports of the month from
+    the manifest before (:func:`_earlier_reports`), so the manifest and the month's index still list
+    a monthly report after the attribution notebook alone was rerun. Every report entry carries the
+    ``run_id`` of the run that made it; the manifest's own times, inputs and versions are the newest
+    run's.
+    """
     from .params import load_params
 
     versions = package_versions()
@@ -572,24 +579,51 @@ def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_di
             display_name = load_params(client, parameters_dir=parameters_dir).display_name
         except KpiToolkitError:
             display_name = client
+        run_id = run_started.strftime("%Y%m%dT%H%M%SZ")
+        reports = [{**_rel(asdict(r), out_dir), "run_id": run_id} for r in rs]
+        earlier, earlier_params = _earlier_reports(out_dir, month=ts[0].month, rerun={r.notebook for r in rs})
+        rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
+        reports = sorted(earlier + reports, key=lambda r: rank.get(r["notebook"], len(rank)))
         manifest = {
             "client": client,
             "display_name": display_name,
             "month": ts[0].month,
-            "run_id": run_started.strftime("%Y%m%dT%H%M%SZ"),
+            "run_id": run_id,
             "started_at": min(r.started_at for r in rs),
             "finished_at": max(r.finished_at for r in rs),
             "duration_s": round(sum(r.duration_s for r in rs), 3),
-            "status": "ok" if all(r.status == "ok" for r in rs) else "failed",
-            "parameters": {t.notebook: t.parameters for t in ts},
+            "status": "ok" if all(r["status"] == "ok" for r in reports) else "failed",
+            "parameters": {**earlier_params, **{t.notebook: t.parameters for t in ts}},
             "inputs_sha256": input_hashes(client, data_dir=data_dir, parameters_dir=parameters_dir,
                                           notebooks=[Path(t.notebook_path) for t in ts]),
             "versions": versions,
-            "reports": [_rel(asdict(r), out_dir) for r in rs],
+            "reports": reports,
         }
         tmp = out_dir / ".manifest.json.tmp"
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False), encoding="utf-8")
         os.replace(tmp, out_dir / "manifest.json")
+
+
+def _earlier_reports(out_dir: Path, *, month: str, rerun: set[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report entries (and their parameters) of ``out_dir``'s manifest before this run, for the
+    notebooks this run did not run whose files are still there; none when there is no readable
+    manifest of the same month."""
+    try:
+        before = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], {}
+    if not isinstance(before, dict) or before.get("month") != month:
+        return [], {}
+    kept: list[dict[str, Any]] = []
+    for r in before.get("reports") or []:
+        if not isinstance(r, dict) or r.get("notebook") in rerun:
+            continue
+        files = [r.get(k) for k in ("html", "ipynb", "failed_ipynb") if r.get(k)]
+        if not files or not all((out_dir / f).is_file() for f in files):
+            continue  # its files were removed since: nothing to list
+        kept.append({**r, "run_id": r.get("run_id") or before.get("run_id")})
+    params = before.get("parameters") if isinstance(before.get("parameters"), dict) else {}
+    return kept, {r["notebook"]: params[r["notebook"]] for r in kept if r["notebook"] in params}
 
 
 def _rel(d: dict[str, Any], base: Path) -> dict[str, Any]:

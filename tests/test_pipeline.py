@@ -295,3 +295,29 @@ def test_papermill_reads_every_parameter_of_every_notebook(notebook: str) -> Non
 
     seen = set(pm.inspect_notebook(str(NB_DIR / f"{notebook}.ipynb")))
     assert {"client", "month", "data_dir", "parameters_dir"} <= seen, seen
+
+
+def test_rerunning_one_notebook_keeps_the_other_reports_in_manifest_and_index(demo_root: Path, tmp_path: Path) -> None:
+    """Rerunning the attribution notebook alone must not drop the month's monthly report from the
+    client's manifest or the month's index (the manifest used to hold the newest run's reports only)."""
+    root = _copy_demo(demo_root, tmp_path)
+    kw = dict(month=DEMO_END_MONTH, notebooks_dir=NB_DIR, outputs_dir=root / "outputs", data_dir=root / "data",
+              parameters_dir=root / "parameters", workers=1, progress=False)
+    assert run_reports(clients=["demo-ledgerly"], notebooks=["monthly_report"], **kw).exit_code == 0
+    folder = root / "outputs" / DEMO_END_MONTH / "demo-ledgerly"
+    first = json.loads((folder / "manifest.json").read_text())
+    assert run_reports(clients=["demo-ledgerly"], notebooks=["attribution"], **kw).exit_code == 0
+    m = json.loads((folder / "manifest.json").read_text())
+    assert [r["notebook"] for r in m["reports"]] == ["monthly_report", "attribution"]
+    kept = m["reports"][0]
+    assert kept == first["reports"][0] | {"run_id": first["run_id"]}
+    assert m["reports"][1]["run_id"] == m["run_id"]
+    assert set(m["parameters"]) == {"monthly_report", "attribution"}
+    index = (root / "outputs" / DEMO_END_MONTH / "index.html").read_text()
+    assert "demo-ledgerly/monthly_report.html" in index and "demo-ledgerly/attribution.html" in index
+    # a report whose files were removed since is not listed again
+    (folder / "attribution.html").unlink()
+    (folder / "attribution.ipynb").unlink()
+    assert run_reports(clients=["demo-ledgerly"], notebooks=["monthly_report"], **kw).exit_code == 0
+    m = json.loads((folder / "manifest.json").read_text())
+    assert [r["notebook"] for r in m["reports"]] == ["monthly_report"]
