@@ -511,23 +511,28 @@ def competitor_comparison(competitors: pd.DataFrame, *, start: pd.Timestamp, end
                 "engagement_rate_by_followers"]]
 
 
-def percentile_rank(value: float, peers: Sequence[float] | pd.Series | np.ndarray) -> float:
+def percentile_rank(value: Any, peers: Sequence[float] | pd.Series | np.ndarray) -> Any:
     """Percentile rank of ``value`` among ``peers``: (below + ½ × equal) / number of peers.
 
-    ``peers`` are the other brands (the client is not one of them); missing values are dropped.
-    Returns a fraction in [0, 1]; NaN when ``value`` is missing or there are no peers.
+    ``peers`` are the reference (other brands, or a period's posts); missing values are dropped.
+    ``value`` may be one number or an array of them. Returns fractions in [0, 1]; NaN for a missing
+    value or when there are no peers. The competitor ranks and the posts that stood out both use it.
 
     References
     ----------
     .. [1] Crocker & Algina (1986), Introduction to Classical and Modern Test Theory, ch. 19;
        equals ``scipy.stats.percentileofscore(peers, value, kind="mean") / 100``.
     """
-    arr = np.asarray(pd.Series(peers, dtype="float64").dropna(), dtype="float64")
-    if value is None or not np.isfinite(value) or arr.size == 0:
-        return math.nan
-    below = float((arr < value).sum())
-    equal = float((arr == value).sum())
-    return (below + 0.5 * equal) / arr.size
+    ref = np.asarray(pd.Series(peers, dtype="float64").dropna(), dtype="float64")
+    ref = np.sort(ref)
+    v = np.asarray(np.nan if value is None else value, dtype="float64")
+    if ref.size == 0:
+        out = np.full(v.shape, np.nan)
+    else:
+        below = np.searchsorted(ref, v, side="left")
+        at_or_below = np.searchsorted(ref, v, side="right")
+        out = np.where(np.isfinite(v), (below + at_or_below) / (2.0 * ref.size), np.nan)
+    return float(out) if out.ndim == 0 else out
 
 
 def peer_ranks(comparison: pd.DataFrame, *, brand: str,

@@ -1073,6 +1073,8 @@ def post_tiers(
                              f"{bottom_quantile} and {top_quantile}")
     start_ts, end_ts = _utc(start), _utc(end)
     ref_start = _utc(reference_start) if reference_start is not None else None
+    from .benchmarks import percentile_rank
+
     frame = add_time_segments(posts, tz=tz)
     m = post_measure(frame, kpi)
     num = pd.to_numeric(m.numerator, errors="coerce").astype("float64")
@@ -1107,11 +1109,11 @@ def post_tiers(
             period.loc[idx[g["value"].notna().to_numpy()], "tier"] = "too few posts to compare"
             continue
         v = g["value"].to_numpy(dtype=float)
-        pct = _percentile_rank(rv, v)
+        pct = percentile_rank(v, rv)
         has = np.isfinite(v)
         period.loc[idx[has], "percentile"] = pct[has]
         period.loc[idx[has], "tier"] = _tier(pct, top_quantile, bottom_quantile)[has]
-        ref_tier = _tier(_percentile_rank(rv, rv), top_quantile, bottom_quantile)
+        ref_tier = _tier(percentile_rank(rv, rv), top_quantile, bottom_quantile)
         top_values, bottom_values = rv[ref_tier == "breakout"], rv[ref_tier == "underperformer"]
         period.loc[idx, "threshold_top"] = top_values.min() if len(top_values) else np.nan
         period.loc[idx, "threshold_bottom"] = bottom_values.max() if len(bottom_values) else np.nan
@@ -1134,13 +1136,6 @@ def post_tiers(
     out.attrs.update(kpi=kpi, label=m.label, unit=m.unit, kind=m.kind, top_quantile=top_quantile, bottom_quantile=bottom_quantile,
                      n_missing_kpi=int(out["value"].isna().sum()))
     return out
-
-
-def _percentile_rank(sorted_reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Share of the reference below each value plus half the share equal to it (ties counted half)."""
-    below = np.searchsorted(sorted_reference, values, side="left")
-    at_or_below = np.searchsorted(sorted_reference, values, side="right")
-    return (below + at_or_below) / (2 * len(sorted_reference))
 
 
 def percentile_shown(percentile: Any) -> Any:

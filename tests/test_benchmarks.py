@@ -119,6 +119,9 @@ def test_percentile_rank_hand_computed_and_as_scipy() -> None:
         assert B.percentile_rank(v, [1, 5, 7, 3, 5]) == pytest.approx(
             stats.percentileofscore([1, 5, 7, 3, 5], v, kind="mean") / 100)
     assert np.isnan(B.percentile_rank(5, [])) and np.isnan(B.percentile_rank(np.nan, [1]))
+    # an array of values at once (the posts that stood out use it), missing values stay missing
+    got = B.percentile_rank(np.array([0, 5, np.nan, 8]), [1, 5, 7, 3])
+    assert got[[0, 1, 3]].tolist() == [0.0, 0.625, 1.0] and np.isnan(got[2])
 
 
 def _competitors() -> pd.DataFrame:
