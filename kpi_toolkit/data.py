@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError, UnknownClientError
+from .exceptions import DataValidationError, DataWarning, UnknownClientError
 from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, TABLES, Column, Table
 
 
@@ -753,7 +753,7 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
               columns: Sequence[str] | None = None, key: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """Coerce and check ``df`` as ``spec``; ``columns`` limits the required columns to those read;
     ``key=False`` leaves the uniqueness of the key to the caller (a chunked read checks it whole)."""
-    warns: list[str] = []
+    warns: list[str] = []  # DataWarning lines
     df = df.reset_index(drop=True)
     missing = [c for c in spec.required if c not in df.columns and (columns is None or c in columns)]
     if missing:
@@ -778,10 +778,10 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
     if "reach_le_impressions" in spec.checks and {"reach", "impressions"} <= set(out.columns):
         bad = (out["reach"] > out["impressions"]).fillna(False)
         if bad.any():
-            warns.append(str(DataValidationError(
+            warns.append(DataWarning(DataValidationError(
                 source, "reach is larger than impressions (a platform counting quirk; kept, but "
                 "check the export)", column="reach", rows=_rows(bad, offset),
-                got=_examples(out["reach"], bad))))
+                got=_examples(out["reach"], bad)), check="reach_le_impressions"))
     if spec.name == "posts" and "published_at" in out.columns:
         no_time = out["published_at"].isna()
         if no_time.any():
@@ -794,8 +794,9 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
     if spec.name == "posts" and "content_type" in out.columns:
         odd = sorted(set(out["content_type"].dropna().unique()) - set(CONTENT_TYPES))
         if odd:
-            warns.append(f"{source}: column 'content_type': unusual formats {', '.join(map(str, odd[:5]))} "
-                         f"(known: {', '.join(CONTENT_TYPES)}); kept as they are")
+            warns.append(DataWarning(DataValidationError(
+                source, f"unusual formats {', '.join(map(str, odd[:5]))} (known: {', '.join(CONTENT_TYPES)}); "
+                "kept as they are", column="content_type"), check="content_type_known"))
     return out, warns
 
 

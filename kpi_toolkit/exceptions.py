@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KpiToolkitError(Exception):
     """Base class: a problem with the user's input, files or parameters, not a bug."""
@@ -30,6 +32,39 @@ class DataValidationError(KpiToolkitError):
         if self.got:
             msg += " (got " + ", ".join(_short(g) for g in self.got[:5]) + ")"
         super().__init__(msg)
+
+
+class DataWarning(str):
+    """A data-model warning: its one line, plus what it is about, so a caller can restate it.
+
+    It is the line itself (a ``str``), so it prints, joins and compares as one; ``check`` names the
+    rule (``"reach_le_impressions"``, ``"content_type_known"``), ``rows`` are the offending rows as the
+    line counts them and ``rule`` is the rule's words without the file, column, rows and values.
+    """
+
+    file: str
+    column: str | None
+    rows: list[int]
+    rule: str
+    check: str
+
+    def __new__(cls, error: DataValidationError | str, *, check: str = "") -> DataWarning:
+        obj = super().__new__(cls, str(error))
+        obj.file = getattr(error, "file", "")
+        obj.column = getattr(error, "column", None)
+        obj.rows = list(getattr(error, "rows", []) or [])
+        obj.rule = getattr(error, "rule", str(error))
+        obj.check = check
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a worker process hands warnings back pickled
+        return (_data_warning, (str(self), self.__dict__))
+
+
+def _data_warning(text: str, state: dict[str, Any]) -> DataWarning:
+    w = DataWarning(text)
+    w.__dict__.update(state)
+    return w
 
 
 class ParameterError(KpiToolkitError):

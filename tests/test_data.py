@@ -150,6 +150,26 @@ def test_reach_above_impressions_warns_and_keeps(tmp_path: Path) -> None:
     data = load_client("acme", data_dir=tmp_path / "data")
     assert len(data.posts) == 3
     assert len(data.warnings) == 1 and "column 'reach' row 4: reach is larger than impressions" in data.warnings[0]
+    # the warning says what it is about, and survives a trip to another process
+    import pickle
+
+    w = data.warnings[0]
+    assert (w.check, w.column, w.rows) == ("reach_le_impressions", "reach", [4])
+    assert w.rule.startswith("reach is larger than impressions") and w.file.endswith("posts.csv")
+    back = pickle.loads(pickle.dumps(w))
+    assert back == w and (back.check, back.rows) == ("reach_le_impressions", [4])
+
+
+def test_export_warnings_restate_a_column_warning_in_the_exports_terms() -> None:
+    """A warning about a column the importer maps is said with the export's column and file lines."""
+    from kpi_toolkit.exceptions import DataWarning
+    from kpi_toolkit.importers.terms import ExportTerms, export_warnings
+
+    frame = pd.DataFrame({"likes": [1.0, 2.0, 3.0], "import_row": [7, 8, 9]})
+    terms = ExportTerms(file="export.csv", sources={"likes": ("Post Likes",)})
+    w = DataWarning(DataValidationError("<frame>", "looks odd", column="likes", rows=[1, 2]))
+    assert export_warnings(frame, terms, [w, "a plain line"]) == [
+        "export.csv: column 'Post Likes' row 8, 9: looks odd", "a plain line"]
 
 
 def test_post_without_time_or_month(tmp_path: Path) -> None:

@@ -238,36 +238,26 @@ def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFr
     return terms.error(col, rows, terms.rule(rule), stored)
 
 
-_WARNING = re.compile(r"^(?P<file>.*?): column '(?P<col>[^']+)'(?: row (?P<rows>[\d, ]+)"
-                      r"(?: \(\+\d+ more\))?)?: (?P<rest>.*)$", re.S)
-_GOT = re.compile(r" \(got [^()]*(?:\([^()]*\)[^()]*)*\)$")
-
-
 def export_warnings(frame: pd.DataFrame, terms: ExportTerms, model_warnings: list[str]) -> list[str]:
     """The canonical model's warnings on the converted rows, said in the export's terms.
 
     The rules the model states in canonical words (reach larger than impressions, unusual content
-    formats) are restated from the converted rows; any other warning has its column, rows and
-    values translated.
+    formats) are restated from the converted rows; any other :class:`~kpi_toolkit.exceptions.DataWarning`
+    about a column has its column, rows and rule translated; a plain line is passed on as it is.
     """
     out: list[str] = []
     for w in model_warnings:
-        m = _WARNING.match(w)
-        if m is None or m["col"] not in frame.columns:
-            out.append(w)
-            continue
-        col, rest = m["col"], m["rest"]
-        if col == "reach" and rest.startswith("reach is larger than impressions"):
+        check, col = getattr(w, "check", ""), getattr(w, "column", None)
+        if check == "reach_le_impressions" and {"reach", "impressions"} <= set(frame.columns):
             out.append(_reach_warning(frame, terms))
-            continue
-        if col == "content_type" and rest.startswith("unusual formats"):
+        elif check == "content_type_known" and "content_type" in frame.columns:
             out.append(_content_type_warning(frame, terms))
-            continue
-        pos = [int(x) for x in m["rows"].split(", ")] if m["rows"] else []
-        rule = _GOT.sub("", rest)
-        stored = [frame[col].iloc[p] for p in pos[:5]] if _GOT.search(rest) else None
-        out.append(str(terms.error(col, [frame["import_row"].iloc[p] for p in pos], terms.rule(rule),
-                                   stored)))
+        elif col is not None and col in frame.columns:
+            pos = [int(p) for p in w.rows if 0 <= int(p) < len(frame)]  # type: ignore[attr-defined]
+            out.append(str(terms.error(col, [frame["import_row"].iloc[p] for p in pos],
+                                       terms.rule(w.rule))))  # type: ignore[attr-defined]
+        else:
+            out.append(str(w))
     return out
 
 
