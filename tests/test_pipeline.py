@@ -67,9 +67,20 @@ def test_email_safety_check_catches_each_rule_next_to_embedded_charts() -> None:
                       (f"{img}/><div style=\"background:url(//t.example/p.gif)\"></div>", "external URL"),
                       (f"{img}/><SCRIPT>alert(1)</SCRIPT>", "<script>"),
                       (f'<img src="data:image/png;base64,{payload}"onload="x()"/>', "event handler"),
-                      ("<img/onerror=x()>", "event handler")):  # browsers take a quote or / as the gap
+                      ("<img/onerror=x()>", "event handler"),  # browsers take a quote or / as the gap
+                      ('<a href=" //t.example">x</a>', "external URL"),
+                      ('<img srcset="a.png 1x, https://t.example/b.png 2x">', "external URL"),
+                      ("<style>p{background:url('https://t.example/p.gif')}</style>", "external URL"),
+                      ("<style>@import 'x.css';</style>", "external URL"),
+                      ('<a href="JavaScript:alert(1)">x</a>', "script link")):
         with pytest.raises(UnsafeHtmlError, match=re.escape(rule)):
             check_email_safe(bad)
+    # text from data, shown escaped, is text: a brand named "online=true" in a chart's alt text, a
+    # caption that quotes a link, a post about url(//…) — the report must still go out
+    check_email_safe(f'{img} alt="Share of voice: Ledgerly online=true Ltd leads"/>'
+                     "<p>see &lt;a href=https://ledgerly.example/pricing&gt;plans&lt;/a&gt; and "
+                     "src=//cdn.example, url(//x.example), @import, onclick=go()</p>"
+                     '<a href="#appendix">Appendix</a><a href="mailto:team@agency.example">mail</a>')
 
 
 def test_chart_text_is_readable_on_a_phone(demo_run) -> None:
