@@ -21,6 +21,13 @@ def esc(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+NO_MATHS = "mathjax_ignore tex2jax_ignore"
+"""Classes on every block this module displays: JupyterLab (MathJax 3: ``mathjax_ignore``) and the
+classic notebook and nbviewer (MathJax 2: ``tex2jax_ignore``) typeset text between two "$" in an
+HTML output as maths, so a post "$5 off, today only $3" would lose its dollars in an analyst's
+notebook. The exported reports load no MathJax; the classes change nothing there."""
+
+
 def figure_html(fig: Any, alt_text: str) -> str:
     """An ``<img>`` with the chart embedded as a PNG data URI (mail clients keep these).
 
@@ -84,7 +91,7 @@ def table_html(df: pd.DataFrame, *, index: bool = False, classes: str = "kpi-tab
 def view_html(view: ReportView, *, level: int = 2) -> str:
     """The HTML of one view: title, chart, interpretation, table, caveats, recommendations."""
     h = f"h{level}"
-    parts = [f'<section class="kpi-view" id="{esc(view.key)}"><{h}>{esc(view.title)}</{h}>']
+    parts = [f'<section class="kpi-view {NO_MATHS}" id="{esc(view.key)}"><{h}>{esc(view.title)}</{h}>']
     if view.skipped_reason:
         parts.append(f'<p class="kpi-skipped">Not shown: {esc(view.skipped_reason)}</p></section>')
         return "".join(parts)
@@ -115,7 +122,7 @@ def show_table(df: pd.DataFrame, *, title: str | None = None, index: bool = Fals
     from IPython.display import HTML, display
 
     head = f"<h3>{esc(title)}</h3>" if title else ""
-    display(HTML(head + table_html(df, index=index)))
+    display(HTML(f'<div class="{NO_MATHS}">{head}{table_html(df, index=index)}</div>'))
 
 
 def show_text(*paragraphs: str, heading: str | None = None, level: int = 2) -> None:
@@ -123,4 +130,4 @@ def show_text(*paragraphs: str, heading: str | None = None, level: int = 2) -> N
     from IPython.display import HTML, display
 
     head = f"<h{level}>{esc(heading)}</h{level}>" if heading else ""
-    display(HTML(head + "".join(f"<p>{esc(p)}</p>" for p in paragraphs)))
+    display(HTML(f'<div class="{NO_MATHS}">{head}' + "".join(f"<p>{esc(p)}</p>" for p in paragraphs) + "</div>"))

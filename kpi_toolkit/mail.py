@@ -111,7 +111,7 @@ def html_to_text(fragment: str) -> str:
 
 def snapshot_fragment(report_html: str) -> str:
     """The performance-snapshot section of a rendered report (escaped HTML as rendered)."""
-    m = re.search(r'<section class="kpi-view" id="snapshot">.*?</section>', report_html, re.DOTALL)
+    m = re.search(r'<section class="kpi-view[^"]*" id="snapshot">.*?</section>', report_html, re.DOTALL)
     return m.group(0) if m else ""
 
 

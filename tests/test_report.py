@@ -354,3 +354,61 @@ def test_the_data_sources_cover_days_of_the_clients_time_zone(demo_root) -> None
     assert covers.endswith(f"{last_local:%d %b %Y}")
     # and no post of the report's data lies after the month, in the client's days
     assert last_local < month_period(DEMO_END_MONTH, "America/Denver").end
+
+
+def test_dollar_signs_from_data_are_drawn_as_written() -> None:
+    """A brand "Ca$$h", a caption "$x^2$ deals": matplotlib would typeset text between two "$" as
+    maths (or fail the whole chart on "$$"). Every text of a house-style chart is drawn as written."""
+    from matplotlib.text import Text
+
+    from kpi_toolkit.plotting import legend_outside, new_figure, to_png
+
+    fig, ax = new_figure()
+    ax.bar(["Ca$$h", "$x^2$ deals"], [1, 2], label="Money$$Bags")
+    ax.set_title("Share of voice: Ca$$h against $x$ and a long title that wraps onto a second line here")
+    ax.set_xlabel("Brand $a$")
+    legend_outside(ax)
+    to_png(fig)  # "Ca$$h" in a wrapped title made matplotlib's maths parser raise
+    texts = [t for t in fig.findobj(Text) if "$" in t.get_text()]
+    texts += [t for t in ax.get_xticklabels() if "$" in t.get_text()]
+    assert len(texts) >= 5
+    for t in texts:
+        shown, is_math = t._preprocess_math(t.get_text())
+        assert not is_math and "\\" not in shown, t.get_text()
+    assert {t.get_text() for t in ax.get_xticklabels()} == {"Ca$$h", "$x^2$ deals"}
+
+
+def test_ratio_axis_labels_in_words() -> None:
+    """Log ratio axes read "0.5×", "1×", "2×" (matplotlib's own log labels are maths notation)."""
+    from kpi_toolkit.plotting import new_figure, ratio_axis, to_png
+
+    for lo, hi, want in ((0.3, 3.0, ["0.5×", "1×", "2×"]), (0.92, 1.3, ["1×", "1.1×"]), (0.004, 40, None)):
+        fig, ax = new_figure()
+        ax.plot([lo, hi], [0, 1])
+        ratio_axis(ax)
+        to_png(fig)
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert labels and all(x.endswith("×") and "$" not in x for x in labels), labels
+        assert not [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()]
+        if want:
+            assert labels == want, labels
+
+
+def test_notebook_outputs_are_not_typeset_as_maths() -> None:
+    """JupyterLab typesets "$…$" in HTML outputs; every block show/show_table/show_text displays
+    carries MathJax's ignore classes, so a post "$5 off, now $3" keeps its dollars for the analyst."""
+    from unittest import mock
+
+    import pandas as pd
+
+    from kpi_toolkit import display as d
+    from kpi_toolkit.views import ReportView
+
+    shown: list[str] = []
+    with mock.patch("IPython.display.display", lambda obj: shown.append(obj.data)):
+        d.show(ReportView(key="k", title="$5 off", sentences=["now $3"]))
+        d.show_table(pd.DataFrame({"post": ["$5 off, now $3"]}), title="Posts")
+        d.show_text("$5 off, now $3", heading="Note")
+    assert len(shown) == 3
+    for html in shown:
+        assert html.count("mathjax_ignore tex2jax_ignore") == 1 and "$5 off" in html, html

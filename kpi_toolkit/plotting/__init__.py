@@ -43,7 +43,10 @@ def _style() -> None:
     sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, font_scale=1.0,
                   rc={"axes.titleweight": "bold", "axes.titlesize": 13, "axes.titlelocation": "left",
                       "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
-                      "figure.dpi": DPI, "savefig.dpi": DPI, "font.family": "DejaVu Sans"})
+                      "figure.dpi": DPI, "savefig.dpi": DPI, "font.family": "DejaVu Sans",
+                      # text is drawn as written: a brand or caption with two "$" in it must not turn
+                      # into maths (or fail the chart, as "Ca$$h" did)
+                      "text.parse_math": False})
     _STYLED = True
 
 
@@ -86,6 +89,36 @@ def thousands_axis(ax: Any, axis: str = "y") -> Any:
         return _num(x)
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(_fmt))
+    return ax
+
+
+RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+"""Ticks of a ratio axis (1× = at the comparison), where the data reach them."""
+RATIO_FILL_TICKS = (0.75, 1.5, 0.9, 1.1)
+"""Ticks added to a narrow ratio axis, where they do not crowd the ones already there."""
+
+
+def ratio_axis(ax: Any, axis: str = "x") -> Any:
+    """A log-scale ratio axis labelled in words a client reads: "0.5×", "1×", "2×", no minor labels.
+
+    matplotlib's own log labels are written in its maths notation ("2×10⁻¹") and need its maths
+    parser, which the house style turns off so that text from data is drawn as written.
+    """
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    ticks = [t for t in RATIO_TICKS if lo <= t <= hi]
+    span = np.log(hi / lo)
+    for t in RATIO_FILL_TICKS:
+        if lo <= t <= hi and all(abs(np.log(t / u)) >= 0.2 * span for u in ticks):
+            ticks = sorted([*ticks, t])
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_minor_locator(NullLocator())
+    target.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
+    target.set_minor_formatter(NullFormatter())
     return ax
 
 
@@ -236,10 +269,11 @@ def to_png(fig: Any) -> bytes:
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    wrapped = [*fig.texts]
     for ax in fig.axes:
-        for title in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
-            title.set_wrap(True)
-    for text in fig.texts:
+        wrapped += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+    for text in wrapped:
+        _literal_dollars(text)
         text.set_wrap(True)
     engine = fig.get_layout_engine()
     if engine is not None and type(engine).__name__ == "ConstrainedLayoutEngine" and fig.dpi == DPI:
@@ -266,6 +300,22 @@ def to_png(fig: Any) -> bytes:
         fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None},
                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return buf.getvalue()
+
+
+def _literal_dollars(text: Any) -> None:
+    """Keep a wrapped text's "$" signs literal.
+
+    The house style turns matplotlib's maths parser off (``text.parse_math``), but matplotlib's line
+    wrapping measures a line with an even number of "$" as maths regardless, and fails on one such
+    as "Ca$$h". A wrapped text therefore keeps the parser on with every "$" escaped, which matplotlib
+    draws as a plain "$" and measures as text.
+    """
+    import re
+
+    s = text.get_text()
+    if "$" in s and not text.get_parse_math():
+        text.set_text(re.sub(r"(?<!\\)\$", r"\\$", s))
+        text.set_parse_math(True)
 
 
 PNG_COMPRESS_LEVEL = 3

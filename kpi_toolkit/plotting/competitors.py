@@ -24,6 +24,7 @@ from . import (
     month_tick_labels,
     new_figure,
     percent_axis,
+    ratio_axis,
     wrap_label,
 )
 
@@ -122,10 +123,7 @@ def plot_benchmark_gaps(gaps: pd.DataFrame, *, title: str = "Your numbers agains
              "video_completion_rate": "video completion", "audience_growth_rate": "follower growth"}
     ax.set_yticks(y, [wrap_label(f"{_PLATFORM.get(p, p)}: {names.get(m, m)}", 20)
                       for p, m in zip(df["platform"], df["metric"], strict=True)])
-    ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}×"))
+    ratio_axis(ax)
     ax.set_title(title)
     ax.set_xlabel("Your value ÷ benchmark (1× = at benchmark, log scale)")
     ax.grid(axis="y", visible=False)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, wrap_label
+from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, ratio_axis, wrap_label
 
 __all__ = ["colour_range", "driver_group_label", "plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps",
            "plot_segment_kpi", "plot_time_slots", "tick_decimals"]
@@ -251,19 +251,7 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
             ax.plot([r.ci_low, r.ci_high], [pos, pos], color=colour, lw=2.2, solid_capstyle="butt")
         ax.plot([r.irr], [pos], "s", color=colour, ms=6, zorder=3)
     ax.axvline(1.0, color="#333333", lw=1)
-    ax.set_xscale("log")
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
-    lo, hi = ax.get_xlim()
-    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0) if lo <= t <= hi]
-    span = np.log(hi / lo)
-    for t in (0.75, 1.5):   # in a narrow range, where they do not crowd their neighbours
-        if lo <= t <= hi and all(abs(np.log(t / u)) >= 0.2 * span for u in ticks):
-            ticks = sorted([*ticks, t])
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _p: ""))
+    ratio_axis(ax)
     ax.set_yticks(y, [label for label, _ in rows], fontsize=10)
     for tick, (_, r) in zip(ax.get_yticklabels(), rows, strict=True):
         if r is None:
