@@ -72,9 +72,25 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a folder that cannot be written (read-only, full disk, no permission)
+        if debug:
+            raise
+        print(f"error: {_os_error_line(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _os_error_line(e: OSError) -> str:
+    """``cannot use outputs/2026-10: read-only file system`` — the file and the system's reason."""
+    import os
+
+    where = e.filename if e.filename is not None else ""
+    reason = (e.strerror or str(e)).rstrip(".").lower()
+    if where:
+        return f"cannot use {os.path.relpath(str(where)) if os.path.isabs(str(where)) else where}: {reason}"
+    return reason
 
 
 if __name__ == "__main__":

@@ -457,6 +457,14 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
         close = difflib.get_close_matches(unknown[0], avail, n=1)
         hint = f" — did you mean '{close[0]}'?" if close else f" (available: {', '.join(avail)})"
         raise ParameterError(f"unknown notebook '{unknown[0]}'{hint}")
+    owned = {"client": "--client/--all", "month": "--month", "data_dir": "--data-dir",
+             "parameters_dir": "--parameters-dir"}
+    for key in extra or {}:
+        if key in owned:
+            # the run names the report's folder by its client and month: a --param changing them wrote
+            # one client's numbers (or another month's) into another's report, which send then mailed
+            raise ParameterError(f"--param {key}=… is not allowed: the run sets '{key}' itself "
+                                 f"(use {owned[key]})")
     given = {"month": month, "data_dir": _abs(data_dir),
              "parameters_dir": str(parameters_dir.resolve()), **(extra or {})}
     paths = {nb: notebooks_dir / f"{nb}.ipynb" for nb in notebooks}

@@ -298,3 +298,36 @@ def test_validate_refuses_a_benchmarks_file_that_is_not_there(tmp_path: Path, ca
     wanted.parent.mkdir()
     wanted.write_text("benchmarks: []\n", encoding="utf-8")
     assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+
+
+# --- what the run owns, empty months, folders that cannot be written ------------------------------
+
+
+@pytest.mark.parametrize("key", ["client", "month", "data_dir", "parameters_dir"])
+def test_run_refuses_a_param_that_the_run_sets_itself(tmp_path: Path, capsys, no_kernels, key: str) -> None:
+    """`-p client=other` had put another client's numbers in this client's report folder (which
+    `kpi send` then mailed to this client); `-p month=…` put another month's report in this one's."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10", "-p", f"{key}=x")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"error: --param {key}=… is not allowed: the run sets '{key}' itself"), line
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+
+
+def test_an_empty_month_is_refused_not_read_as_the_default(tmp_path: Path, capsys, no_kernels) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "")) == 2
+    assert _one_line(capsys.readouterr().err) == "error: month must be YYYY-MM, got ''"
+    assert main(_args(tmp_path, "kpis", "--client", "acme", "--month", "")) == 2
+    assert _one_line(capsys.readouterr().err) == "error: month must be YYYY-MM, got ''"
+    assert not no_kernels
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, capsys) -> None:
+    """An outputs or demo folder that is a file, read-only or full: the system's reason, one line, exit 2."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    assert main(["demo", "--root", str(tmp_path / "afile")]) == 2
+    err = capsys.readouterr().err
+    line = _one_line(err)
+    assert line.startswith("error: cannot use ") and "afile" in line and line.endswith("not a directory"), line
+    assert "Traceback" not in err

@@ -26,7 +26,7 @@ def _csv_list(text: str) -> list[str]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client", required=True, help="client id (parameters/<client>.yaml, data/<client>/)")
-    p.add_argument("--month", default="", help="YYYY-MM (default: the last complete month in the "
+    p.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month in the "
                    "client's time zone)")
     p.add_argument("--by", type=_csv_list, default=[],
                    help="group by these columns, comma-separated: platform, content_type, campaign, "
@@ -65,9 +65,13 @@ def run(args: argparse.Namespace) -> int:
         missing_folder(args.data_dir, option="--data-dir")
     if folder:
         raise KpiToolkitError(folder)
+    if args.month is not None:  # given, even empty: it must be a month ("" silently meant the default)
+        from ..periods import parse_month
+
+        args.month = parse_month(args.month)
     asked = resolve_kpis(args.kpis) if args.kpis else None
     tables = sorted({REGISTRY[k].table for k in (asked or REGISTRY)})  # not touchpoints & co.
-    ctx = load_context(client=args.client, month=args.month, data_dir=args.data_dir,
+    ctx = load_context(client=args.client, month=args.month or "", data_dir=args.data_dir,
                        parameters_dir=args.parameters_dir, tables=tables)
     kpis = asked or kpis_for_tables(ctx.data.tables)
     th = ctx.params.listening.sentiment_thresholds

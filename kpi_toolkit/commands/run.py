@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--client", action="append", help="client id (repeat for several)")
     who.add_argument("--all", action="store_true", help="every client with a parameter file")
-    p.add_argument("--month", default="", help="YYYY-MM (default: the last complete month)")
+    p.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month)")
     p.add_argument("--notebook", action="append", help="notebook name (repeatable; default: monthly_report; "
                    "'all' for every notebook)")
     p.add_argument("--workers", type=int, default=None, help="parallel reports (default: one per core)")
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         notebooks = list(NOTEBOOKS)
     if args.workers is not None and args.workers < 1:
         raise KpiToolkitError("--workers must be at least 1")
-    month = args.month or last_complete_month()
+    month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
     summary = run_reports(clients=clients, month=month, notebooks=notebooks,
                           notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
                           data_dir=args.data_dir if "://" in args.data_dir else Path(args.data_dir), parameters_dir=Path(args.parameters_dir),
