@@ -641,11 +641,13 @@ def _read_benchmark_file(path: str | Path | None) -> tuple[dict[str, Any], str]:
         return yaml.safe_load(text), "kpi_toolkit/data_files/benchmarks.yaml"
     p = Path(path)
     if not p.is_file():
-        raise ParameterError(f"benchmarks.file: no such file {p}")
+        raise ParameterError(f"benchmarks.file: no such file {p.name}")
+    # messages name the file, not its folder: a report shows them ("Not shown: …") to the client, and
+    # `kpi validate` / `kpi run` give the full path with the parameter that names it (check_files)
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8")), str(p)
+        return yaml.safe_load(p.read_text(encoding="utf-8")), p.name
     except yaml.YAMLError as e:
-        raise ParameterError(f"{p}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise ParameterError(f"{p.name}: not valid YAML ({getattr(e, 'problem', e)})") from None
 
 
 @lru_cache(maxsize=8)
@@ -675,7 +677,8 @@ def _benchmark_file(path: str | None) -> tuple[pd.DataFrame, dict[str, Any], dic
                      "source_short": str(src.get("short", r["source"])).strip(),
                      "source_period": str(r.get("period", src.get("period", ""))),
                      "source_published": str(src.get("published", ""))})
-    table = pd.DataFrame(rows).astype({"industry": "string", "platform": "string", "metric": "string",
+    table = pd.DataFrame(rows, columns=["industry", "platform", "metric", "value", "source", "source_title",
+                                        "source_short", "source_period", "source_published"]).astype({"industry": "string", "platform": "string", "metric": "string",
                                        "source": "string", "source_title": "string", "source_short": "string",
                                        "source_period": "string", "source_published": "string"})
     return table, sources, raw.get("weights") or {}

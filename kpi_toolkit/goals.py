@@ -283,6 +283,11 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
     what += f" in {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month" else \
         f" in total from {r['start']:%d %b %Y} to {r['by']:%d %b %Y}"
     if r["status"] == "no_data":
+        if r["note"].startswith("no data for the deadline month"):  # set only once the deadline is here
+            span = (f"{pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month"
+                    else "the goal's period")
+            return f"{what}{owner}: the deadline has come, but the data has no value for {span}, so whether " \
+                   "it was met is unknown."
         return f"{what}{owner}: cannot be paced yet ({r['note']})."
     if r["status"] in ("achieved", "missed"):
         return f"{what}{owner}: {STATUS_WORDS[r['status']]}, with {fmt(r['forecast'])}."

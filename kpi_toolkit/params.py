@@ -8,6 +8,7 @@ environment (see :mod:`kpi_toolkit.mail` and :mod:`kpi_toolkit.sentiment`).
 from __future__ import annotations
 
 import difflib
+import math
 import mimetypes
 import re
 from datetime import date
@@ -88,6 +89,12 @@ def currency_code(value: str) -> str:
     hint = (" — did you mean " + " or ".join(repr(c) for c in named) + "?") if named else \
         " (three letters, such as EUR, USD or GBP)"
     raise ValueError(f"{value!r} is not the ISO 4217 code of a currency in use{hint}")
+
+
+GOAL_RANGES = {"net_sentiment": (-1.0, 1.0), "audience_growth_rate": (-1.0, 10.0)}
+"""Targets a goal may set where a KPI's range is not [0, 1] (rates) or [0, ∞) (counts, money): net
+sentiment runs from -1 to 1; followers can fall (down to -100 %) or grow more than 100 % in a period
+(a target above 10, i.e. 1,000 %, is a percentage written as a number)."""
 
 
 class _Strict(BaseModel):
@@ -428,11 +435,25 @@ class ClientParams(_Strict):
     def _kpis(cls, v: list[str]) -> list[str]:
         from .kpis import REGISTRY
 
+        if not v:
+            raise ValueError("core_kpis is empty: list the KPIs the report's snapshot shows (such as reach, "
+                             "engagement_rate_by_reach), or leave the key out for the default ones")
         bad = [k for k in v if k not in REGISTRY]
         if bad:
             close = difflib.get_close_matches(bad[0], list(REGISTRY), n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown KPI {bad[0]!r}{hint}")
+        return v
+
+    @field_validator("display_name", "brand", "industry", "competitors")
+    @classmethod
+    def _one_line(cls, v: Any) -> Any:
+        for text in [v] if isinstance(v, str) else v:
+            if not text.strip():
+                raise ValueError("a name is blank")
+            if any(ch in text for ch in "\r\n\t\x00") or any(ord(ch) < 32 for ch in text):
+                raise ValueError(f"{text!r} has a line break or control character; a name is one line "
+                                 "(it heads the report and the e-mail's subject)")
         return v
 
     @model_validator(mode="after")
@@ -444,6 +465,17 @@ class ClientParams(_Strict):
                 close = difflib.get_close_matches(g.kpi, list(REGISTRY), n=1)
                 hint = f" — did you mean {close[0]!r}?" if close else ""
                 raise ValueError(f"goal names unknown KPI {g.kpi!r}{hint}")
+            fraction = REGISTRY[g.kpi].unit == "fraction"
+            low, high = GOAL_RANGES.get(g.kpi, (0.0, 1.0 if fraction else math.inf))
+            for what, value in (("target", g.target), ("baseline", g.baseline)):
+                if value is None:
+                    continue
+                if value < low:
+                    raise ValueError(f"goal on {g.kpi!r}: {what} {value:g} is below {low:g}, the least "
+                                     "the KPI can be")
+                if value > high:
+                    raise ValueError(f"goal on {g.kpi!r}: {what} {value:g} is not a fraction — rates and "
+                                     f"shares are written as fractions ({value / 100:g} for {value:g} %)")
         return self
 
 
@@ -577,6 +609,12 @@ def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameter
             shown = where if where.is_absolute() else base / where
             hint = "" if where.is_absolute() else f" (a relative path starts at the project folder {base})"
             raise ParameterError(f"{source}: 'benchmarks.file': no file {shown}{hint}")
+        from .benchmarks import _benchmark_file
+
+        try:  # read as the report will: a malformed file is refused here, not shown as a gap in the report
+            _benchmark_file(str(where if where.is_file() else base / where))
+        except ParameterError as e:
+            raise ParameterError(f"{source}: 'benchmarks.file' {where}: {e}") from None
     path = logo_path(params, parameters_dir=parameters_dir)
     if path is None:
         return

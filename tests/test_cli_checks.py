@@ -331,3 +331,68 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, capsys) -> 
     line = _one_line(err)
     assert line.startswith("error: cannot use ") and "afile" in line and line.endswith("not a directory"), line
     assert "Traceback" not in err
+
+
+# --- parameters a report cannot use, and names the data never spells ------------------------------
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ({"core_kpis": []}, "'core_kpis': core_kpis is empty"),
+    ({"display_name": "Evil Co\nInc"}, "'display_name': 'Evil Co\\nInc' has a line break"),
+    ({"competitors": ["Rival", " "]}, "'competitors': a name is blank"),
+    ({"goals": [{"kpi": "share_of_voice", "target": 44, "by": "2027-01-31"}]},
+     "goal on 'share_of_voice': target 44 is not a fraction — rates and shares are written as fractions "
+     "(0.44 for 44 %)"),
+    ({"goals": [{"kpi": "reach", "target": -5, "by": "2027-01-31"}]}, "goal on 'reach': target -5 is below 0"),
+    ({"goals": [{"kpi": "net_sentiment", "target": -1.5, "by": "2027-01-31"}]},
+     "goal on 'net_sentiment': target -1.5 is below -1"),
+])
+def test_validate_refuses_parameters_a_report_cannot_use(tmp_path: Path, capsys, extra: dict, words: str) -> None:
+    """An empty snapshot (core_kpis: []) had failed the report with KeyError 'label'; a line break in a
+    name had crashed `kpi send` for every client after it; a share target of 44 had been reported as
+    "at least 4,400.0 %"."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, **extra)
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert words in line, line
+
+
+def test_goal_targets_in_range_pass() -> None:
+    base = {"client": "acme", "display_name": "Acme", "brand": "Acme"}
+    for kpi, target in (("share_of_voice", 0.44), ("net_sentiment", -0.2), ("audience_growth_rate", 1.5),
+                        ("reach", 120000)):
+        parse_params({**base, "goals": [{"kpi": kpi, "target": target, "by": "2027-01-31"}]}, source="acme.yaml")
+
+
+def test_validate_warns_of_a_brand_the_data_never_spells_and_a_passed_deadline(tmp_path: Path, capsys) -> None:
+    mentions = ("mention_id,published_at,source,brand,text\n"
+                "m1,2026-10-01T10:00:00Z,x,Lumière,great\nm2,2026-10-02T10:00:00Z,x,Rival,meh\n")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS, "mentions.csv": mentions}, brand="Lumiere",
+            competitors=["Rival", "Nobody"], goals=[{"kpi": "reach", "target": 100, "by": "2020-05-31"}])
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+    out = capsys.readouterr().out
+    assert "warning: brand 'Lumiere' never appears in the mentions data" in out
+    assert "did you mean 'Lumière'?" in out
+    assert "warning: competitors 'Nobody' never appears in the mentions data" in out
+    assert "competitors 'Rival'" not in out
+    assert "warning: goal on 'reach': its deadline 2020-05-31 has passed" in out
+
+
+def test_validate_refuses_a_malformed_benchmarks_file_and_the_report_never_shows_its_path(
+        tmp_path: Path, capsys, no_kernels) -> None:
+    bench = tmp_path / "agency_bench.yaml"
+    bench.write_text("benchmarks:\n  - {industry: all, platform: linkedin, metric: engagement_rate, value: 0.02}\n"
+                     "sources: {}\n", encoding="utf-8")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, benchmarks={"file": str(bench)})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"'benchmarks.file' {bench}: agency_bench.yaml: benchmarks row 1: missing 'source'" in line, line
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 2
+    assert not no_kernels
+    # the message the report would show names the file, never the server's folders
+    from kpi_toolkit.benchmarks import _benchmark_file
+    from kpi_toolkit.exceptions import ParameterError as PE
+
+    with pytest.raises(PE) as e:
+        _benchmark_file(str(bench))
+    assert str(tmp_path) not in str(e.value)

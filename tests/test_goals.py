@@ -251,3 +251,17 @@ def test_goals_that_cannot_be_paced_get_words_not_an_empty_chart(demo_root: Path
     ctx.cache.clear()
     both = goals_view(ctx)
     assert both.figure is not None and len(both.figure.axes) == 1  # only the reach goal is drawn
+
+
+def test_a_goal_whose_deadline_month_has_no_data_says_so_not_yet(demo_root: Path) -> None:
+    """A deadline behind the report month whose month has no data: "cannot be paced yet" read as if the
+    goal were still ahead; it is over, and whether it was met is unknown."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.goals = [Goal(kpi="reach", target=100, by=date(2020, 5, 31))]
+    view = goals_view(ctx)
+    assert view.sentences[0].startswith("Reach: at least 100 in May 2020: the deadline has come, but the data "
+                                        "has no value for May 2020, so whether it was met is unknown."), view.sentences

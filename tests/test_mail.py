@@ -159,3 +159,27 @@ def test_sending_after_a_failed_run_says_the_report_is_the_previous_one(tmp_path
     manifest["reports"][0].update(status="ok", error=None)
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert stale_report_note(tmp_path, "2026-10", "acme") is None
+
+
+def test_one_clients_failure_never_stops_the_others_emails(demo_run, capsys, monkeypatch) -> None:
+    """An error that is not the user's (here: the e-mail library refusing a header) stops that client's
+    message only, in one line; the next client's is still written."""
+    import kpi_toolkit.mail as mail
+
+    root, _ = demo_run
+    real = mail.deliver
+
+    def deliver(*, params, **kw):
+        if params.client == "demo-ledgerly":
+            raise ValueError("Header values may not contain linefeed\nor carriage return characters")
+        return real(params=params, **kw)
+
+    monkeypatch.setattr(mail, "deliver", deliver)
+    code = main(["send", "--month", DEMO_END_MONTH, "--dry-run", "--client", "demo-ledgerly", "--client",
+                 "demo-lumiere", "--outputs-dir", str(root / "outputs"), "--parameters-dir", str(root / "parameters")])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert ("  demo-ledgerly: NOT SENT: ValueError: Header values may not contain linefeed or carriage return "
+            "characters\n") in captured.err and "Traceback" not in captured.err
+    assert "  demo-lumiere: written" in captured.out
+    assert (root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "email.eml").is_file()

@@ -55,4 +55,10 @@ def run(args: argparse.Namespace) -> int:
         except KpiToolkitError as e:
             failed += 1
             print(f"  {c}: NOT SENT: {e}", file=sys.stderr)
+        except Exception as e:  # noqa: BLE001 - one client's failure never stops the others' e-mails
+            if getattr(args, "debug", False):
+                raise
+            failed += 1
+            text = " ".join(str(e).split())
+            print(f"  {c}: NOT SENT: {type(e).__name__}: {text}", file=sys.stderr)
     return 2 if failed else 0

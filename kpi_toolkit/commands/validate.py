@@ -57,6 +57,35 @@ def _core_without_data(params: ClientParams, data: ClientData) -> dict[str, str]
     return out
 
 
+def _name_warnings(params: ClientParams, data: ClientData) -> list[str]:
+    """The brand and competitors as the parameters spell them but the data never does: share of voice
+    and the competitor tables would show them at 0 (a "Lumiere" against the data's "Lumière")."""
+    import difflib
+
+    out = []
+    for table in ("mentions", "competitors"):
+        df = data.tables.get(table)
+        if df is None or not len(df) or "brand" not in df.columns:
+            continue
+        seen = sorted(map(str, df["brand"].dropna().unique()))
+        for key, name in [("brand", params.brand), *(("competitors", c) for c in params.competitors)]:
+            if name in seen:
+                continue
+            close = difflib.get_close_matches(name, seen, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"it has: {', '.join(seen[:8])}"
+            out.append(f"{key} {name!r} never appears in the {table} data ({data.sources[table]}); its share "
+                       f"of voice and counts would be 0 — {hint}")
+    return out
+
+
+def _goal_warnings(params: ClientParams) -> list[str]:
+    """Goals whose deadline has passed: the report of a later month still lists them (met or missed)."""
+    from datetime import date
+
+    return [f"goal on {g.kpi!r}: its deadline {g.by} has passed; reports of later months show it as met "
+            "or missed (remove it, or set a new deadline)" for g in params.goals if g.by < date.today()]
+
+
 def _one(client: str, args: argparse.Namespace) -> list[str]:
     params = load_params(client, parameters_dir=args.parameters_dir)
     check_files(params, parameters_dir=args.parameters_dir)
@@ -75,7 +104,7 @@ def _one(client: str, args: argparse.Namespace) -> list[str]:
         lines = [f"{client}: ok"]
         if lacking:
             lines.append(f"  warning: core KPIs without data, shown as n/a in the report: {note}")
-    lines += [f"  warning: {w}" for w in data.warnings]
+    lines += [f"  warning: {w}" for w in [*_name_warnings(params, data), *_goal_warnings(params), *data.warnings]]
     for name, df in data.tables.items():
         lines.append(f"  {name:<12} {len(df):>9,} rows  {data.sources[name]}")
     for name in data.missing:
