@@ -588,8 +588,14 @@ def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_di
         except KpiToolkitError:
             display_name = client
         run_id = run_started.strftime("%Y%m%dT%H%M%SZ")
+        before = _manifest_before(out_dir, month=ts[0].month)
         reports = [{**_rel(asdict(r), out_dir), "run_id": run_id} for r in rs]
-        earlier, earlier_params = _earlier_reports(out_dir, month=ts[0].month, rerun={r.notebook for r in rs})
+        for entry in reports:
+            if entry["status"] != "ok" and entry.get("previous_report_kept"):
+                kept = _kept_report(before, entry["notebook"])
+                if kept:
+                    entry["kept_report"] = kept
+        earlier, earlier_params = _earlier_reports(before, out_dir, rerun={r.notebook for r in rs})
         rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
         reports = sorted(earlier + reports, key=lambda r: rank.get(r["notebook"], len(rank)))
         manifest = {
@@ -612,16 +618,33 @@ def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_di
         os.replace(tmp, out_dir / "manifest.json")
 
 
-def _earlier_reports(out_dir: Path, *, month: str, rerun: set[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The report entries (and their parameters) of ``out_dir``'s manifest before this run, for the
-    notebooks this run did not run whose files are still there; none when there is no readable
-    manifest of the same month."""
+def _manifest_before(out_dir: Path, *, month: str) -> dict[str, Any]:
+    """The client's manifest of ``month`` before this run ({} when there is none or it is unreadable)."""
     try:
         before = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return [], {}
-    if not isinstance(before, dict) or before.get("month") != month:
-        return [], {}
+        return {}
+    return before if isinstance(before, dict) and before.get("month") == month else {}
+
+
+def _kept_report(before: dict[str, Any], notebook: str) -> dict[str, Any] | None:
+    """Where the report kept after a failed run came from: the run that made it and its inputs, from
+    the manifest before (a failed run had overwritten that record with its own)."""
+    for r in before.get("reports") or []:
+        if not isinstance(r, dict) or r.get("notebook") != notebook:
+            continue
+        if r.get("status") == "ok":
+            return {"run_id": r.get("run_id") or before.get("run_id"), "started_at": r.get("started_at"),
+                    "finished_at": r.get("finished_at"), "html": r.get("html"),
+                    "inputs_sha256": before.get("inputs_sha256", {})}
+        return r.get("kept_report")  # it failed before too: the record of the report still kept
+    return None
+
+
+def _earlier_reports(before: dict[str, Any], out_dir: Path, *, rerun: set[str]
+                     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report entries (and their parameters) of the manifest ``before`` this run, for the notebooks
+    this run did not run whose files are still in ``out_dir``."""
     kept: list[dict[str, Any]] = []
     for r in before.get("reports") or []:
         if not isinstance(r, dict) or r.get("notebook") in rerun:

@@ -189,6 +189,7 @@ def test_broken_client_fails_alone_and_good_report_survives_rerun(demo_root: Pat
     first = run_reports(clients=["demo-ledgerly", "demo-trailhead"], **kw)
     assert first.exit_code == 0
     good = (root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "monthly_report.html").read_bytes()
+    good_manifest = json.loads((root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "manifest.json").read_text())
     # break trailhead's data: a negative like count
     posts = root / "data" / "demo-trailhead" / "posts.csv"
     df = pd.read_csv(posts, dtype=str, keep_default_na=False)
@@ -208,6 +209,13 @@ def test_broken_client_fails_alone_and_good_report_survives_rerun(demo_root: Pat
                c.get("metadata", {}).get("papermill", {}).get("exception") for c in failed_nb["cells"])
     assert (root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "monthly_report.html").read_bytes() == good
     assert bad.previous_report_kept
+    # the manifest says the newest run failed, and still records which run made the report kept
+    m = json.loads((root / "outputs" / DEMO_END_MONTH / "demo-trailhead" / "manifest.json").read_text())
+    entry = m["reports"][0]
+    assert entry["status"] == "failed" and m["status"] == "failed"
+    assert entry["kept_report"]["run_id"] == good_manifest["run_id"] != m["run_id"]
+    assert entry["kept_report"]["inputs_sha256"] == good_manifest["inputs_sha256"] != m["inputs_sha256"]
+    assert entry["kept_report"]["html"] == "monthly_report.html"
     index = (root / "outputs" / DEMO_END_MONTH / "index.html").read_text()
     assert "failed" in index and "must be &gt;= 0" in index
     assert not list((root / "outputs" / DEMO_END_MONTH / "demo-trailhead").glob(".staging*"))
