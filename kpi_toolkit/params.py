@@ -508,7 +508,6 @@ def format_validation_error(source: str, err: ValidationError, model: type[BaseM
     """One line for the first problem: where, what, and a 'did you mean' for unknown keys."""
     first = err.errors()[0]
     loc = tuple(first.get("loc", ()))
-    path = ".".join(str(p) for p in loc)
     if first["type"] == "extra_forbidden":
         key = str(loc[-1])
         choices = _model_fields(model, loc)
@@ -516,10 +515,42 @@ def format_validation_error(source: str, err: ValidationError, model: type[BaseM
         hint = f" — did you mean '{close[0]}'?" if close else f" (known keys: {', '.join(choices)})"
         where = f" in '{'.'.join(str(p) for p in loc[:-1])}'" if len(loc) > 1 else ""
         return f"{source}: unknown key '{key}'{where}{hint}"
+    keys = ".".join(str(p) for p in loc if not isinstance(p, int))
+    items = [p + 1 for p in loc if isinstance(p, int)]
+    path = f"{keys}' (item {', '.join(map(str, items))})" if items else f"{keys}'"
     if first["type"] == "missing":
-        return f"{source}: missing required key '{path}'"
-    msg = first["msg"].removeprefix("Value error, ")
-    return f"{source}: '{path}': {msg}" if path else f"{source}: {msg}"
+        return f"{source}: missing required key '{path}"
+    msg = _plain_message(first)
+    return f"{source}: '{path}: {msg}" if keys else f"{source}: {msg}"
+
+
+_PLAIN = {
+    "int_parsing": "must be a whole number", "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_parsing": "must be a number",
+    "float_type": "must be a number", "bool_parsing": "must be true or false", "bool_type": "must be true or false",
+    "date_parsing": "must be a date written YYYY-MM-DD", "date_type": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date written YYYY-MM-DD", "string_type": "must be text",
+    "list_type": "must be a list", "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+}
+"""pydantic's error types in the words of a parameter file's reader (pydantic says "Input should be a
+valid integer, unable to parse string as an integer")."""
+
+
+def _plain_message(error: dict[str, Any]) -> str:
+    kind, ctx, got = error["type"], error.get("ctx") or {}, error.get("input")
+    shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
+    if kind in _PLAIN:
+        if kind.startswith("date") and "outside expected range" in str(ctx.get("error", error["msg"])):
+            return f"no such date{shown}"
+        return _PLAIN[kind] + shown
+    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+              "less_than_equal": "at most"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        return f"must be {bounds[kind]} {limit}{shown}"
+    msg = error["msg"].removeprefix("Value error, ")
+    return msg.replace("Input should be", "must be", 1) + (shown if kind == "literal_error" else "")
 
 
 def parse_params(raw: dict[str, Any], *, source: str = "<parameters>") -> ClientParams:

@@ -396,3 +396,19 @@ def test_validate_refuses_a_malformed_benchmarks_file_and_the_report_never_shows
     with pytest.raises(PE) as e:
         _benchmark_file(str(bench))
     assert str(tmp_path) not in str(e.value)
+
+
+@pytest.mark.parametrize(("extra", "line"), [
+    ({"history_months": "abc"}, "'history_months': must be a whole number (got 'abc')"),
+    ({"history_months": 5}, "'history_months': must be at least 25 (got 5)"),
+    ({"goals": [{"kpi": "reach", "target": 5, "by": "2026-02-30"}]}, "'goals.by' (item 1): no such date (got '2026-02-30')"),
+    ({"goals": [{"kpi": "reach", "target": 5, "by": "2027-01-31", "direction": "up"}]},
+     "'goals.direction' (item 1): must be 'auto', 'at_least' or 'at_most' (got 'up')"),
+    ({"recipients": [{"name": "x"}]}, "missing required key 'recipients.email' (item 1)"),
+])
+def test_parameter_errors_are_in_the_words_of_the_file(extra: dict, line: str) -> None:
+    """Not pydantic's "Input should be a valid integer, unable to parse string as an integer" or
+    "goals.0.by": what the value must be, which item of a list (counted from 1), and what was given."""
+    with pytest.raises(ParameterError) as e:
+        parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", **extra}, source="acme.yaml")
+    assert str(e.value) == f"acme.yaml: {line}"
