@@ -198,7 +198,7 @@ def _audience(tmp_path: Path, days: list[str], client: str = "acme") -> Path:
 @pytest.mark.parametrize("day", [
     "10/02/2026",  # 2 October or 10 February: pandas' "mixed" parser chose October
     "1/10/2026",   # and here January 10
-    "02.10.2026", "2026/10/02", "2026-1-5", "20261002", "2026-10", "2 Oct 2026", "2026-02-30", "2026-13-01",
+    "02.10.2026", "2026/10/02", "2026-1-5", "20261002", "2026-10", "2 Oct 2026",
 ])
 def test_date_column_accepts_only_yyyy_mm_dd(tmp_path: Path, day: str) -> None:
     path = _audience(tmp_path, ["2026-10-01", "2026-10-02", day])
@@ -251,7 +251,7 @@ def test_datetime_column_accepts_iso_8601(text: str, utc: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "10/02/2026 12:30", "02.10.2026 12:30", "2026-1-5T12:30", "2026/10/02 12:30", "20261002T123000",
-    "2026-10-02T12", "2026-10-02T12:30:15 UTC", "2026-10-02T12:30:15 +02:00", "2026-10-02T25:00", "tomorrow",
+    "2026-10-02T12", "2026-10-02T12:30:15 UTC", "2026-10-02T12:30:15 +02:00", "tomorrow",
 ])
 def test_datetime_column_refuses_anything_else(text: str) -> None:
     df = pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": ["2026-10-01T00:00:00Z", text], "channel": ["x", "x"]})
@@ -471,7 +471,7 @@ def test_bad_timezone() -> None:
 
 
 def test_goal_needs_one_target() -> None:
-    with pytest.raises(ParameterError, match=r"'goals.0': give exactly one of 'target' or 'change'"):
+    with pytest.raises(ParameterError, match=r"'goals' \(item 1\): give exactly one of 'target' or 'change'"):
         parse_params({**BASE, "goals": [{"kpi": "reach", "by": "2026-12-31"}]}, source="p.yaml")
 
 
@@ -566,3 +566,195 @@ def test_a_count_column_with_blanks_shows_its_numbers_as_written() -> None:
 
     values = pd.Series([37088.0, np.nan, 12.5, 3.0])
     assert _examples(values, values.notna()) == [37088, 12.5, 3]
+
+
+# --- audit fixes: each bad input gets one line naming file, column, row and rule ------------------
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
+    header = HEADER + ",likes"
+    msg = _err(tmp_path, [r + ",9" for r in GOOD], header=header)
+    assert msg.endswith("posts.csv: column 'likes' row 1: appears twice in the header (columns 7 and 10); "
+                        "rename or remove one, or its values would be dropped")
+    # a Parquet file with two columns of one name says the same, without a row
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.Table.from_arrays([pa.array(["u1"]), pa.array(["2026-10-01"]), pa.array([1.0]), pa.array([2.0])],
+                             names=["user_id", "timestamp", "value", "value"])
+    pq.write_table(t, tmp_path / "conversions.parquet")
+    with pytest.raises(DataValidationError) as exc:
+        load_table(tmp_path / "conversions.parquet", "conversions")
+    assert str(exc.value).endswith("conversions.parquet: column 'value': appears twice in the header "
+                                   "(columns 3 and 4); rename or remove one, or its values would be dropped")
+
+
+def test_more_bounces_than_sessions_is_refused(tmp_path: Path) -> None:
+    d = tmp_path / "data" / "acme"
+    d.mkdir(parents=True)
+    (d / "web.csv").write_text("date,source,sessions,bounces\n2026-10-01,facebook,231,122\n"
+                               "2026-10-02,facebook,231,905\n2026-10-03,x,10,\n")
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value).endswith(
+        "web.csv: column 'bounces' row 3: more bounces than sessions (a bounce is a single-page session, "
+        "so a bounce rate above 100 % is impossible) (got 905)")
+
+
+def test_more_clicks_than_impressions_warns_and_keeps(tmp_path: Path) -> None:
+    d = tmp_path / "data" / "acme"
+    d.mkdir(parents=True)
+    (d / "ads.csv").write_text("date,platform,campaign,spend,impressions,clicks,conversions\n"
+                               "2026-10-01,facebook,a,10.0,2974,18,0\n2026-10-02,facebook,a,10.0,100,868,0\n")
+    _posts(tmp_path, [*GOOD], header=HEADER)
+    (d / "posts.csv").write_text(HEADER + ",clicks\n" + GOOD[0] + ",120\n" + GOOD[1] + ",3\n")
+    data = load_client("acme", data_dir=tmp_path / "data")
+    assert len(data.ads) == 2 and len(data.posts) == 2
+    assert [(w.check, w.column, w.rows, w.file.rsplit("/", 1)[1]) for w in data.warnings] == [
+        ("clicks_le_impressions", "clicks", [2], "posts.csv"), ("clicks_le_impressions", "clicks", [3], "ads.csv")]
+    assert data.warnings[1].endswith(
+        "ads.csv: column 'clicks' row 3: more clicks than impressions (a click-through rate above 100 %; "
+        "some platforms count several clicks per impression; kept, but check the export) (got 868)")
+    # more likes than reach is not a quirk: engagements may come from people the reach did not count
+    _posts(tmp_path, ["p1,facebook,2026-10-01T10:00:00Z,image,100,80,95,1,0"])
+    assert load_client("acme", data_dir=tmp_path / "data", tables=["posts"]).warnings == []
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-99999999999999999999999", "9007199254740992"])
+def test_a_count_too_large_says_so(tmp_path: Path, value: str) -> None:
+    msg = _err(tmp_path, [*GOOD, f"p3,x,2026-10-03,text,10,{value},1,0,0"])
+    assert msg.endswith(f"posts.csv: column 'reach' row 4: too large for a count (at most 9,007,199,254,740,991) "
+                        f"(got {value!r})")
+    ok = _posts(tmp_path, [*GOOD, "p3,x,2026-10-03,text,9007199254740991,9007199254740991,1,0,0"])
+    assert load_table(ok, "posts")["reach"].iloc[2] == 9007199254740991
+
+
+def test_an_infinite_amount_is_refused(tmp_path: Path) -> None:
+    df = pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": ["2026-10-01", "2026-10-02"], "value": ["1.5", "inf"]})
+    with pytest.raises(DataValidationError, match=r"column 'value' row 3: must be a finite number \(got 'inf'\)$"):
+        validate_frame(df, "conversions")
+
+
+def test_rows_dated_in_the_future_warn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kpi_toolkit.data as data_mod
+
+    monkeypatch.setattr(data_mod, "today_utc", lambda: pd.Timestamp("2026-12-05"))
+    rows = [*GOOD, "p3,x,2062-12-01T10:00:00Z,text,10,5,1,0,0", "p4,x,2026-12-06T23:00:00Z,text,10,5,1,0,0",
+            "p5,x,2026-12-07T00:00:00Z,text,10,5,1,0,0"]
+    _posts(tmp_path, rows)
+    _audience(tmp_path, ["2026-12-05", "2026-12-06", "2027-01-01"])
+    data = load_client("acme", data_dir=tmp_path / "data")
+    assert len(data.posts) == 5 and len(data.audience) == 3  # kept
+    assert [str(w).split(": ", 1)[1] for w in data.warnings] == [
+        "column 'published_at' row 4, 6: dated in the future, after 2026-12-06 (tomorrow in UTC); kept, but "
+        "check the date (a scheduled post?) (got '2062-12-01 10:00', '2026-12-07 00:00')",
+        "column 'date' row 4: dated in the future, after 2026-12-06 (tomorrow in UTC); kept, but check the "
+        "date (got '2027-01-01')"]
+    assert {w.check for w in data.warnings} == {"not_in_future"}
+    # posts placed by a month alone
+    df = pd.DataFrame({"post_id": ["a", "b"], "platform": ["facebook"] * 2, "published_at": [None, None],
+                       "content_type": ["image"] * 2, "impressions": [1, 1], "reach": [1, 1], "likes": [0, 0],
+                       "comments": [0, 0], "shares": [0, 0], "published_month": ["2026-12", "2062-12"]})
+    _, warns = validate_frame(df, "posts")
+    assert [(w.column, w.rows) for w in warns] == [("published_month", [3])]
+
+
+def test_the_demo_data_is_not_in_the_future() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    for client in ("demo-lumiere", "demo-ledgerly", "demo-trailhead"):
+        if (repo / "data" / client).is_dir():
+            assert load_client(client, data_dir=repo / "data", tables=["posts", "ads", "web"]).warnings == []
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("2024-02-30T14:31:35Z", "no such date (February 2024 has 29 days)"),
+    ("2026-02-29", "no such date (February 2026 has 28 days)"),
+    ("2026-04-31 10:00", "no such date (April 2026 has 30 days)"),
+    ("2026-13-01T10:00", "no such date (there is no month 13; months go 01 to 12)"),
+    ("2026-10-02T25:00", "no such time of day (hours go 00 to 23, minutes and seconds 00 to 59)"),
+])
+def test_an_iso_time_that_does_not_exist_says_why(text: str, rule: str) -> None:
+    df = pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": ["2026-10-01T00:00:00Z", text], "channel": ["x", "x"]})
+    with pytest.raises(DataValidationError) as exc:
+        validate_frame(df, "touchpoints", source="data/acme/touchpoints.csv")
+    assert str(exc.value) == f"data/acme/touchpoints.csv: column 'timestamp' row 3: {rule} (got {text!r})"
+
+
+@pytest.mark.parametrize(("day", "rule"), [
+    ("2026-02-30", "no such date (February 2026 has 28 days)"),
+    ("2026-13-01", "no such date (there is no month 13; months go 01 to 12)"),
+    ("2026-10-00", "no such date (October 2026 has 31 days)"),
+])
+def test_a_day_that_does_not_exist_says_why(tmp_path: Path, day: str, rule: str) -> None:
+    path = _audience(tmp_path, ["2026-10-01", "2026-10-02", day])
+    with pytest.raises(DataValidationError) as exc:
+        load_table(path, "audience")
+    assert str(exc.value) == f"{path}: column 'date' row 4: {rule} (got {day!r})"
+
+
+def _xlsx_bytes() -> bytes:
+    import zipfile
+
+    buf = __import__("io").BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return buf.getvalue()
+
+
+def test_an_excel_workbook_is_named_never_passed_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "data" / "acme"
+    d.mkdir(parents=True)
+    (d / "posts.xlsx").write_bytes(_xlsx_bytes())
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value) == (f"{d / 'posts.xlsx'}: an Excel workbook; save it as CSV (UTF-8) named posts.csv "
+                              "(a platform's export: `kpi import` reads workbooks)")
+    # a workbook renamed posts.csv, and one renamed posts.parquet
+    (d / "posts.xlsx").rename(d / "posts.csv")
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value) == (f"{d / 'posts.csv'}: an Excel workbook, not CSV text; save it as CSV (UTF-8) "
+                              "named posts.csv (a platform's export: `kpi import` reads workbooks)")
+    (d / "posts.csv").rename(d / "posts.parquet")
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value).startswith(f"{d / 'posts.parquet'}: an Excel workbook; save it as CSV (UTF-8)")
+    # the CLI: one line, exit 2
+    (d / "posts.parquet").rename(d / "posts.xlsx")
+    params = tmp_path / "parameters"
+    params.mkdir()
+    (params / "acme.yaml").write_text("client: acme\ndisplay_name: Acme\ntimezone: UTC\ncurrency: EUR\n"
+                                      "industry: beauty\nbrand: Acme\n")
+    rc = main(["validate", "--client", "acme", "--data-dir", str(tmp_path / "data"),
+               "--parameters-dir", str(params)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "posts.xlsx: an Excel workbook" in err
+
+
+def test_two_files_for_one_table_are_refused(tmp_path: Path) -> None:
+    path = _posts(tmp_path, GOOD)
+    write_table(load_table(path, "posts"), path.with_suffix(".parquet"))
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value) == (f"{path.parent}: posts.parquet and posts.csv both hold the posts table; keep one "
+                              "(the loader does not choose: the other may be an older copy)")
+    path.with_suffix(".parquet").unlink()
+    (path.parent / "posts" / "month=2026-10").mkdir(parents=True)
+    write_table(load_table(path, "posts"), path.parent / "posts" / "month=2026-10" / "part-0.parquet")
+    with pytest.raises(DataValidationError, match=r"posts/ and posts.csv both hold the posts table; keep one"):
+        load_client("acme", data_dir=tmp_path / "data")
+
+
+@pytest.mark.parametrize(("content", "rule"), [
+    (b"user_id,timestamp,value\nu1,2026-10-01,1\n", "not a Parquet file (or a damaged one): it holds text "
+                                                   "(a CSV file named .parquet?)"),
+    (b"PAR1\x00\x01\x02garbage\x00", "not a Parquet file (or a damaged one)"),
+    (b"", "not a Parquet file (or a damaged one): the file is empty"),
+])
+def test_a_file_that_is_not_parquet_says_so(tmp_path: Path, content: bytes, rule: str) -> None:
+    path = tmp_path / "conversions.parquet"
+    path.write_bytes(content)
+    with pytest.raises(DataValidationError) as exc:
+        load_table(path, "conversions")
+    assert str(exc.value) == f"{path}: {rule}"
+    assert "magic bytes" not in str(exc.value)
