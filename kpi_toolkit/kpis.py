@@ -377,7 +377,7 @@ def resolve_kpis(kpis: Sequence[str]) -> list[str]:
     for k in kpis:
         if k not in REGISTRY:
             close = difflib.get_close_matches(k, list(REGISTRY), n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else " (see `kpi_toolkit.kpis.REGISTRY`)"
+            hint = f" — did you mean {close[0]!r}?" if close else " (the KPIs and their names are listed in docs/kpis.md)"
             raise ParameterError(f"unknown KPI {k!r}{hint}")
         if k not in out:
             out.append(k)
