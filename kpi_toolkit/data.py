@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataValidationError, DataWarning, UnknownClientError
-from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, TABLES, Column, Table
+from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, PAIR_CHECKS, TABLES, Column, PairCheck, Table
 
 
 def use_returning_memory_pool() -> str:
@@ -111,19 +112,46 @@ def _fs(path: str | Path):  # noqa: ANN202 - fsspec types are optional at import
 
 
 def table_path(client_dir: Path | str, table: str) -> Path | None:
-    """The file or folder holding ``table`` in ``client_dir`` (CSV, Parquet or a Parquet folder)."""
+    """The file or folder holding ``table`` in ``client_dir`` (CSV, Parquet or a Parquet folder).
+
+    Raises
+    ------
+    DataValidationError
+        Two of them hold the table (``posts.csv`` next to ``posts.parquet``): which one is current
+        is not guessed. Or, with none of them, an Excel workbook stands where the table belongs
+        (``posts.xlsx``): it is named, never passed over as "no posts data".
+    """
     if is_url(client_dir):
         fs, root = _fs(client_dir)
+        found: list[Any] = []
         for name in (f"{table}.parquet", table, f"{table}.csv"):
             cand = f"{root}/{name}"
             if fs.isfile(cand) or (fs.isdir(cand) and fs.glob(f"{cand}/**/*.parquet")):
-                return _Url(f"{str(client_dir).rstrip('/')}/{name}")
-        return None
-    client_dir = Path(client_dir)
-    for cand in (client_dir / f"{table}.parquet", client_dir / table, client_dir / f"{table}.csv"):
-        if cand.exists() and (cand.is_file() or any(cand.glob("**/*.parquet"))):
-            return cand
-    return None
+                found.append(_Url(f"{str(client_dir).rstrip('/')}/{name}"))
+        workbooks = [_Url(f"{str(client_dir).rstrip('/')}/{table}{ext}") for ext in _EXCEL_SUFFIXES
+                     if fs.isfile(f"{root}/{table}{ext}")]
+    else:
+        client_dir = Path(client_dir)
+        found = [cand for cand in (client_dir / f"{table}.parquet", client_dir / table, client_dir / f"{table}.csv")
+                 if cand.exists() and (cand.is_file() or any(cand.glob("**/*.parquet")))]
+        workbooks = [client_dir / f"{table}{ext}" for ext in _EXCEL_SUFFIXES
+                     if (client_dir / f"{table}{ext}").is_file()]
+    if len(found) > 1:
+        names = " and ".join(f"{p.name}/" if p.is_dir() else p.name for p in found)
+        raise DataValidationError(
+            str(client_dir), f"{names} both hold the {table} table; keep one (the loader does not "
+            "choose: the other may be an older copy)")
+    if not found and workbooks:
+        raise DataValidationError(str(workbooks[0]), _excel_rule(table))
+    return found[0] if found else None
+
+
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def _excel_rule(table: str) -> str:
+    return (f"an Excel workbook; save it as CSV (UTF-8) named {table}.csv (a platform's export: "
+            "`kpi import` reads workbooks)")
 
 
 class _Url(str):
@@ -295,6 +323,11 @@ def _read_csv(path: Path, spec: Table) -> pd.DataFrame:
     if not raw.strip():
         raise DataValidationError(str(path), "file is empty (expected a header line with columns "
                                   f"{', '.join(spec.required)})")
+    binary = _binary_kind(raw)
+    if binary is not None:
+        raise DataValidationError(str(path), binary if binary != "excel" else (
+            f"an Excel workbook, not CSV text; save it as CSV (UTF-8) named {spec.name}.csv "
+            "(a platform's export: `kpi import` reads workbooks)"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -313,12 +346,44 @@ def _read_csv(path: Path, spec: Table) -> pd.DataFrame:
                 str(path), f"columns are separated by {delim!r}, not ','; canonical tables are "
                 "comma-separated (use `kpi import` for exports)")
     try:
+        _check_header(next(csv.reader(io.StringIO(text))), str(path))
+    except csv.Error:
+        pass  # pandas says what is wrong with the file below
+    try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
                          skipinitialspace=False)
     except pd.errors.ParserError as e:
         raise DataValidationError(str(path), f"not a readable CSV table ({str(e).strip()})") from None
     df.columns = [c.strip() for c in df.columns]
     return df
+
+
+def _binary_kind(head: bytes) -> str | None:
+    """``"excel"`` when ``head`` (a file's first bytes) starts an Excel workbook, the rule for
+    another binary file that is not a table's text, else None."""
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: Excel 97-2003 .xls
+        return "excel"
+    if head.startswith(b"PK\x03\x04"):
+        # a zip: .xlsx/.xlsm name their parts [Content_Types].xml and xl/...; a zip of a CSV does not
+        return "excel" if (b"[Content_Types].xml" in head or b"xl/" in head) else \
+            "a zip archive, not CSV text; unzip it and keep the CSV file"
+    if head.startswith(b"PAR1"):
+        return "a Parquet file, not CSV text; give it the suffix .parquet"
+    return None
+
+
+def _check_header(names: Sequence[str], source: str, row: int | None = 1) -> None:
+    """One name per column: a header naming a column twice would have one of them dropped."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        n = str(name).strip()
+        if not n:
+            continue
+        if n in seen:
+            raise DataValidationError(
+                source, f"appears twice in the header (columns {seen[n]} and {i}); rename or remove "
+                "one, or its values would be dropped", column=n, rows=[row] if row else None)
+        seen[n] = i
 
 
 _CHUNK_ROWS = 1_000_000
@@ -386,7 +451,7 @@ def _parquet_validated(path: Path, spec: Table, start: Any = None, end: Any = No
     except DataValidationError:
         raise
     except Exception as e:
-        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
+        raise _parquet_error(path, e) from None
     out = parts[0] if len(parts) == 1 else _concat(parts)
     _check_key(out, spec, source, 1)
     return out, list(warns.values())
@@ -405,9 +470,54 @@ def _dataset(path: Path, spec: Table) -> Any:
 
             fs, root = _fs(path)
             return ds.dataset(root, format=fmt, partitioning="hive", filesystem=PyFileSystem(FSSpecHandler(fs)))
-        return ds.dataset(str(path), format=fmt, partitioning="hive")
+        dataset = ds.dataset(str(path), format=fmt, partitioning="hive")
     except Exception as e:  # pyarrow raises several types for a broken file
-        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
+        if "duplicate field names" in str(e) and not path.is_dir():
+            import pyarrow.parquet as pq
+
+            _check_header(pq.read_schema(str(path)).names, str(path), row=None)
+        raise _parquet_error(path, e) from None
+    _check_header(dataset.schema.names, str(path), row=None)
+    return dataset
+
+
+_NOT_PARQUET = "not a Parquet file (or a damaged one)"
+
+
+def _parquet_error(path: Path, e: Exception) -> DataValidationError:
+    """The one line for a Parquet file pyarrow cannot read: which file, and what it is instead when
+    its first bytes say so (an Excel workbook, CSV text), never pyarrow's 'magic bytes' wording."""
+
+    text = str(e).strip()
+    where = re.search(r"(?:source|file) '([^']+)'", text)
+    bad = where[1] if where and where[1] != str(path) else str(path)
+    if "magic bytes" in text or "size is 0" in text or "too small" in text.lower():
+        return DataValidationError(bad, _not_parquet_rule(bad))
+    return DataValidationError(bad, f"a damaged Parquet file (pyarrow: {text.splitlines()[0]})")
+
+
+def _not_parquet_rule(path: str) -> str:
+    """Why the file at ``path`` is not Parquet, from its first bytes when they can be read."""
+    try:
+        if is_url(path):
+            fs, root = _fs(path)
+            with fs.open(root, "rb") as f:
+                head = f.read(512)
+        else:
+            with open(path, "rb") as f:
+                head = f.read(512)
+    except OSError:
+        return _NOT_PARQUET
+    if not head:
+        return f"{_NOT_PARQUET}: the file is empty"
+    kind = _binary_kind(head)
+    if kind == "excel":
+        return _excel_rule(Path(path).name.split(".")[0])
+    if kind is not None and not kind.startswith("a Parquet"):
+        return f"{_NOT_PARQUET}: {kind.split(',')[0]}"
+    if b"\x00" in head:
+        return _NOT_PARQUET
+    return f"{_NOT_PARQUET}: it holds text (a CSV file named .parquet?)"
 
 
 def _time_filter(schema: Any, spec: Table, start: Any, end: Any, *, keep_undated: bool = True) -> Any:
@@ -669,8 +779,6 @@ def _times_or_nat(s: pd.Series, col: Column) -> pd.Series:
 
 
 def _parquet_extent(path: Path, spec: Table) -> Extent:
-    import re
-
     import pyarrow.dataset as ds
 
     dataset = _dataset(path, spec)
@@ -713,7 +821,7 @@ def _parquet_extent(path: Path, spec: Table) -> Extent:
                     month_lo.append(str(ms.min))
                     month_hi.append(str(ms.max))
     except Exception as e:  # pyarrow raises several types for a broken file
-        raise DataValidationError(str(path), f"not a readable Parquet file ({e})") from None
+        raise _parquet_error(path, e) from None
     if lows:
         ts = _times_or_nat(pd.Series([*lows, *highs], dtype=object if isinstance(lows[0], str) else None), col)
         scanned.append(Extent(ts.min(), ts.max()))
@@ -775,13 +883,13 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
             _check_column(out, col, spec, source, offset, warns)
     if key:
         _check_key(out, spec, source, offset)
-    if "reach_le_impressions" in spec.checks and {"reach", "impressions"} <= set(out.columns):
-        bad = (out["reach"] > out["impressions"]).fillna(False)
-        if bad.any():
-            warns.append(DataWarning(DataValidationError(
-                source, "reach is larger than impressions (a platform counting quirk; kept, but "
-                "check the export)", column="reach", rows=_rows(bad, offset),
-                got=_examples(out["reach"], bad)), check="reach_le_impressions"))
+    for check, bad in pair_rule_breaks(out, spec):
+        e = DataValidationError(source, f"{check.says} ({check.why})", column=check.column,
+                                rows=_rows(bad, offset), got=_examples(out[check.column], bad))
+        if check.error:
+            raise e
+        warns.append(DataWarning(e, check=check.name))
+    warns += _future_warnings(out, spec, source, offset)
     if spec.name == "posts" and "published_at" in out.columns:
         no_time = out["published_at"].isna()
         if no_time.any():
@@ -798,6 +906,58 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
                 source, f"unusual formats {', '.join(map(str, odd[:5]))} (known: {', '.join(CONTENT_TYPES)}); "
                 "kept as they are", column="content_type"), check="content_type_known"))
     return out, warns
+
+
+def pair_rule_breaks(df: pd.DataFrame, spec: Table) -> list[tuple[PairCheck, pd.Series]]:
+    """The rules between two columns of a row (:data:`kpi_toolkit.schema.PAIR_CHECKS`) that the
+    rows of ``df`` break, with the rows that break each; a blank on either side breaks none. The
+    one definition: the model's validation and the importers (on the export's rows, before rows
+    are summed) both use it."""
+    out = []
+    for name in spec.checks:
+        check = PAIR_CHECKS[name]
+        if not {check.column, check.other} <= set(df.columns):
+            continue
+        a = pd.to_numeric(df[check.column], errors="coerce")
+        b = pd.to_numeric(df[check.other], errors="coerce")
+        bad = (a > b).fillna(False).astype(bool)
+        if bad.any():
+            out.append((check, bad))
+    return out
+
+
+def today_utc() -> pd.Timestamp:
+    """Today's date in UTC (midnight, no zone): where "in the future" starts, for the warning about
+    rows dated later. Tests replace it (``monkeypatch.setattr(kpi_toolkit.data, "today_utc", ...)``)."""
+    return pd.Timestamp.now(tz="UTC").normalize().tz_localize(None)
+
+
+def _future_warnings(out: pd.DataFrame, spec: Table, source: str, offset: int) -> list[DataWarning]:
+    """Warnings naming the rows dated after tomorrow in UTC (a day's margin for the time zones
+    ahead of UTC and for local times written without an offset): a typo in a year, or a scheduled
+    post. Kept: a post may be scheduled, and nothing else about the row is wrong."""
+    if spec.time_col is None:
+        return []
+    last = today_utc() + pd.Timedelta(days=1)
+    scheduled = " (a scheduled post?)" if spec.name == "posts" else ""
+    rule = f"dated in the future, after {last:%Y-%m-%d} (tomorrow in UTC); kept, but check the date{scheduled}"
+    found: list[tuple[str, np.ndarray, list[object]]] = []
+    if spec.time_col in out.columns:
+        t = out[spec.time_col]
+        aware = isinstance(t.dtype, pd.DatetimeTZDtype)
+        limit = (pd.Timestamp(last, tz="UTC") if aware else last) + pd.Timedelta(days=1)
+        bad = (t >= limit).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            found.append((spec.time_col, bad, [f"{v:%Y-%m-%d %H:%M}" if aware else f"{v:%Y-%m-%d}"
+                                               for v in t[bad].head(5)]))
+    if spec.name == "posts" and "published_month" in out.columns:  # posts placed by a month alone
+        month = out["published_month"].astype("string").str.strip()
+        bad = (month.str.fullmatch(_MONTH_PATTERN).fillna(False).to_numpy(dtype=bool)
+               & (month > f"{last:%Y-%m}").fillna(False).to_numpy(dtype=bool))
+        if bad.any():
+            found.append(("published_month", bad, list(month[bad].head(5))))
+    return [DataWarning(DataValidationError(source, rule, column=col, rows=_rows(bad, offset), got=got),
+                        check="not_in_future") for col, bad, got in found]
 
 
 def _check_key(out: pd.DataFrame, spec: Table, source: str, offset: int) -> None:
@@ -858,11 +1018,19 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
             raise DataValidationError(source, f"must be {what}", column=col.name,
                                       rows=_rows(bad, offset), got=_examples(s, bad))
         if kind == "int":
+            big = (num.abs() > MAX_COUNT).fillna(False)
+            if big.any():
+                raise DataValidationError(source, f"too large for a count (at most {MAX_COUNT:,})",
+                                          column=col.name, rows=_rows(big, offset), got=_examples(s, big))
             frac = (num % 1 != 0) & num.notna()
             if frac.any():
                 raise DataValidationError(source, "must be a whole number", column=col.name,
                                           rows=_rows(frac, offset), got=_examples(num, frac))
             return num.astype("int64") if not num.isna().any() else num.astype("float64")
+        inf = np.isinf(num.to_numpy(dtype="float64", na_value=np.nan))
+        if inf.any():
+            raise DataValidationError(source, "must be a finite number", column=col.name,
+                                      rows=_rows(inf, offset), got=_examples(s, inf))
         return num.astype("float64")
     if kind == "bool":
         if pd.api.types.is_bool_dtype(s.dtype):
@@ -891,6 +1059,10 @@ def _coerce(s: pd.Series, col: Column, source: str, offset: int, *,
         return ts.astype("datetime64[ns]")
     raise AssertionError(kind)
 
+
+MAX_COUNT = 2**53 - 1
+"""The largest count a table may hold: counts are checked as float64, exact up to 2**53 (and an
+int64 overflows not much later, turning 99999999999999999999999 into a negative number)."""
 
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 """What a ``date`` cell of a canonical table must look like: ``YYYY-MM-DD`` (ISO 8601), nothing else."""
@@ -925,13 +1097,41 @@ def _parse_times(s: pd.Series, blank: pd.Series, col: Column, source: str, offse
     bad = (ts.isna() & ~blank).to_numpy(dtype=bool)
     if not bad.any():
         return ts
-    rule = _DATE_RULE if date else _TIME_RULE
-    if date:  # a date-time in a daily table breaks another rule than a date nobody can read
-        timed = (text.str.fullmatch(DATETIME_PATTERN) & (text.str.len() > len("YYYY-MM-DD"))
-                 ).fillna(False).to_numpy(dtype=bool) & bad
-        first_timed = timed[np.flatnonzero(bad)[0]]
-        rule, bad = (_DAY_RULE, timed) if first_timed else (rule, bad & ~timed)
-    raise DataValidationError(source, rule, column=col.name, rows=_rows(bad, offset), got=_examples(s, bad))
+    # each bad cell's rule: a time in a daily table, a day or time that does not exist (written
+    # the ISO way), or not ISO 8601; the first bad cell's rule is reported, with the cells breaking it
+    timed = (text.str.fullmatch(DATETIME_PATTERN) & (text.str.len() > len("YYYY-MM-DD"))
+             ).fillna(False).to_numpy(dtype=bool)
+    where = np.flatnonzero(bad)
+    cells = text.to_numpy(dtype=object, na_value=None)
+    rules = {int(i): _DAY_RULE if date and timed[i] else
+             (_no_such(cells[i]) if shaped.iloc[i] else None) or (_DATE_RULE if date else _TIME_RULE)
+             for i in where}
+    rule = rules[int(where[0])]
+    same = np.zeros(len(bad), dtype=bool)
+    same[[i for i, r in rules.items() if r == rule]] = True
+    raise DataValidationError(source, rule, column=col.name, rows=_rows(same, offset), got=_examples(s, same))
+
+
+_ISO_PARTS = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _no_such(text: str | None) -> str | None:
+    """Why a cell written the ISO 8601 way names no real day or time, else None:
+    ``2024-02-30`` -> 'no such date (February 2024 has 29 days)'."""
+    import calendar
+
+    m = _ISO_PARTS.match(text or "")
+    if m is None:
+        return None
+    year, month, day = int(m[1]), int(m[2]), int(m[3])
+    if not 1 <= month <= 12:
+        return f"no such date (there is no month {m[2]}; months go 01 to 12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"no such date ({calendar.month_name[month]} {year} has {days} days)"
+    if m[4] is not None and (int(m[4]) > 23 or int(m[5]) > 59 or (m[6] is not None and int(m[6]) > 59)):
+        return "no such time of day (hours go 00 to 23, minutes and seconds 00 to 59)"
+    return None
 
 
 def _stripped_category(s: pd.Series) -> pd.Series:

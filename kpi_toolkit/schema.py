@@ -63,6 +63,37 @@ class Column:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class PairCheck:
+    """A rule between two count columns of one row: ``column`` must not be larger than ``other``.
+
+    A table names the ones it has in :attr:`Table.checks`. ``error``: the row breaks the data model
+    (bounces are single-page sessions, so a row cannot have more bounces than sessions) and the
+    table is refused; otherwise a warning (kept): platforms count some of these differently.
+    """
+
+    name: str
+    column: str
+    other: str
+    says: str
+    """the finding in the model's words, e.g. 'reach is larger than impressions'"""
+    why: str
+    """what it means and what is done, e.g. 'a platform counting quirk; kept, but check the export'"""
+    error: bool = False
+
+
+PAIR_CHECKS: dict[str, PairCheck] = {c.name: c for c in (
+    PairCheck("reach_le_impressions", "reach", "impressions", "reach is larger than impressions",
+              "a platform counting quirk; kept, but check the export"),
+    PairCheck("clicks_le_impressions", "clicks", "impressions", "more clicks than impressions",
+              "a click-through rate above 100 %; some platforms count several clicks per impression; "
+              "kept, but check the export"),
+    PairCheck("bounces_le_sessions", "bounces", "sessions", "more bounces than sessions",
+              "a bounce is a single-page session, so a bounce rate above 100 % is impossible", error=True),
+)}
+"""The rules between two columns of a row, by name (see :attr:`Table.checks`)."""
+
+
 IMPORT_FILE_COLUMN = "import_file"
 """Provenance column written by :mod:`kpi_toolkit.importers`: the archived export a row came from."""
 
@@ -77,6 +108,7 @@ class Table:
     time_col: str | None = None
     doc: str = ""
     checks: tuple[str, ...] = field(default=())
+    """Names of the :data:`PAIR_CHECKS` rules between two columns of a row that this table has."""
 
     @property
     def required(self) -> list[str]:
@@ -140,7 +172,7 @@ POSTS = Table(
     key=("post_id",),
     time_col="published_at",
     doc="One row per published post, with its lifetime metrics.",
-    checks=("reach_le_impressions",),
+    checks=("reach_le_impressions", "clicks_le_impressions"),
 )
 
 AUDIENCE = Table(
@@ -172,6 +204,7 @@ ADS = Table(
     key=("date", "platform", "campaign"),
     time_col="date",
     doc="Daily paid-social delivery per campaign.",
+    checks=("clicks_le_impressions",),
 )
 
 WEB = Table(
@@ -187,6 +220,7 @@ WEB = Table(
     key=("date", "source"),
     time_col="date",
     doc="Daily web sessions that came from social, per source.",
+    checks=("bounces_le_sessions",),
 )
 
 MENTIONS = Table(

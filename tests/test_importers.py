@@ -733,3 +733,38 @@ def test_cli_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     with pytest.raises(ImportFormatError):
         _imp("facebook_insights", FIX / "facebook_insights_small.csv", tmp_path)
     assert issubclass(DataValidationError, KpiToolkitError)
+
+
+# ------------------------------------------------------------------------------------------------
+# audit fixes
+
+
+def test_more_clicks_than_impressions_warns_in_the_exports_terms(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "meta_ads_manager.csv", lambda t: t.replace(",47250,28000,702,", ",47250,28000,50000,"))
+    res = _imp("meta_ads_manager", f, tmp_path, dry_run=True)
+    assert res.report.warnings == [
+        f"{f}: column 'Link clicks' row 5: larger than 'Impressions' (a click-through rate above 100 %; some "
+        "platforms count several clicks per impression; kept, but check the export) (got 50000 > 47250)"]
+
+
+def test_more_bounces_than_sessions_is_refused_in_the_exports_terms(tmp_path: Path) -> None:
+    # line 12: 30 sessions, -5 engaged: 35 bounces, more than its sessions (and hidden once the day's
+    # rows are summed: 150 sessions, 85 bounces)
+    f = _copy(tmp_path, "ga4_traffic_acquisition.csv",
+              lambda t: t.replace("20261001,m.facebook.com,30,12,", "20261001,m.facebook.com,30,-5,"))
+    assert _err(_imp, "ga4_traffic_acquisition", f, tmp_path).endswith(
+        "ga4_traffic_acquisition.csv: columns 'Sessions' - 'Engaged sessions' row 12: larger than 'Sessions' "
+        "(a bounce is a single-page session, so a bounce rate above 100 % is impossible) (got 30 - -5 = 35 > 30)")
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_post_dated_in_the_future_warns_in_the_exports_terms(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import kpi_toolkit.data as data_mod
+
+    monkeypatch.setattr(data_mod, "today_utc", lambda: pd.Timestamp("2026-10-04"))
+    res = _imp("tiktok", FIX / "tiktok.csv", tmp_path, dry_run=True)
+    assert res.report.rows_kept == 3  # kept
+    assert res.report.warnings == [
+        f"{FIX / 'tiktok.csv'}: column 'Post time' row 4: dated in the future, after 2026-10-05 (tomorrow "
+        "in UTC); kept, but check the date (a scheduled post?) (got '2026-10-09 19:45:00')"]

@@ -188,7 +188,7 @@ def check_rows(frame: pd.DataFrame, spec: Table, terms: ExportTerms, rows: list[
     ``frame`` is positional (one row per export row), ``rows`` its file lines, ``valid`` the rows
     that are kept (rejected rows are reported, not checked). Raises one line in the export's terms.
     """
-    from ..data import row_rule_breaks
+    from ..data import pair_rule_breaks, row_rule_breaks
 
     for col in spec.columns:
         c = col.name
@@ -203,6 +203,14 @@ def check_rows(frame: pd.DataFrame, spec: Table, terms: ExportTerms, rows: list[
                 where = np.flatnonzero(bad)
                 rule = f"unknown value; {rule}" if kind == "allowed" else rule
                 raise terms.error(c, [rows[i] for i in where], rule, [s.iloc[i] for i in where[:5]])
+    for check, bad in pair_rule_breaks(frame, spec):  # rules between two columns that refuse a row
+        bad = (bad & valid).to_numpy(dtype=bool)
+        if check.error and bad.any():
+            where = np.flatnonzero(bad)
+            raise terms.error(check.column, [rows[i] for i in where],
+                              f"larger than {terms.plain(check.other)} ({check.why})",
+                              got=_pair_shown(frame, terms, check.column, check.other,
+                                              [rows[i] for i in where[:5]], where[:5]))
 
 
 def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFrame) -> DataValidationError:
@@ -241,36 +249,51 @@ def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFr
 def export_warnings(frame: pd.DataFrame, terms: ExportTerms, model_warnings: list[str]) -> list[str]:
     """The canonical model's warnings on the converted rows, said in the export's terms.
 
-    The rules the model states in canonical words (reach larger than impressions, unusual content
-    formats) are restated from the converted rows; any other :class:`~kpi_toolkit.exceptions.DataWarning`
+    The rules the model states in canonical words (reach larger than impressions and the other
+    :data:`~kpi_toolkit.schema.PAIR_CHECKS`, unusual content formats) are restated from the
+    converted rows; any other :class:`~kpi_toolkit.exceptions.DataWarning`
     about a column has its column, rows and rule translated; a plain line is passed on as it is.
     """
+    from ..schema import PAIR_CHECKS
+
     out: list[str] = []
     for w in model_warnings:
         check, col = getattr(w, "check", ""), getattr(w, "column", None)
-        if check == "reach_le_impressions" and {"reach", "impressions"} <= set(frame.columns):
-            out.append(_reach_warning(frame, terms))
+        pair = PAIR_CHECKS.get(check)
+        if pair is not None and {pair.column, pair.other} <= set(frame.columns):
+            out.append(_pair_warning(frame, terms, pair.column, pair.other, pair.why))
         elif check == "content_type_known" and "content_type" in frame.columns:
             out.append(_content_type_warning(frame, terms))
         elif col is not None and col in frame.columns:
             pos = [int(p) for p in w.rows if 0 <= int(p) < len(frame)]  # type: ignore[attr-defined]
-            out.append(str(terms.error(col, [frame["import_row"].iloc[p] for p in pos],
-                                       terms.rule(w.rule))))  # type: ignore[attr-defined]
+            rows = [frame["import_row"].iloc[p] for p in pos]
+            got: list[object] | None = None
+            if check == "not_in_future":  # the dates as the export writes them, not as stored
+                got = [terms.shown(col, r, frame[col].iloc[p]) for r, p in zip(rows[:5], pos[:5], strict=False)]
+            out.append(str(terms.error(col, rows, terms.rule(w.rule), got=got)))  # type: ignore[attr-defined]
         else:
             out.append(str(w))
     return out
 
 
-def _reach_warning(frame: pd.DataFrame, terms: ExportTerms) -> str:
-    reach = pd.to_numeric(frame["reach"], errors="coerce")
-    imp = pd.to_numeric(frame["impressions"], errors="coerce")
-    bad = np.flatnonzero((reach > imp).fillna(False).to_numpy(dtype=bool))
+def _pair_shown(frame: pd.DataFrame, terms: ExportTerms, column: str, other: str, rows: list[Any],
+                where: Any) -> list[object]:
+    """``37088 > 10966``: the two cells of each offending row as the export writes them."""
+    a = pd.to_numeric(frame[column], errors="coerce")
+    b = pd.to_numeric(frame[other], errors="coerce")
+    return [AsWritten(f"{terms.shown(column, r, a.iloc[i])} > {terms.shown(other, r, b.iloc[i])}")
+            for r, i in zip(rows, where, strict=False)]
+
+
+def _pair_warning(frame: pd.DataFrame, terms: ExportTerms, column: str, other: str, why: str) -> str:
+    """A :data:`~kpi_toolkit.schema.PAIR_CHECKS` warning (reach larger than impressions, ...) restated
+    from the converted rows: every offending row, the export's columns and its cells."""
+    a = pd.to_numeric(frame[column], errors="coerce")
+    b = pd.to_numeric(frame[other], errors="coerce")
+    bad = np.flatnonzero((a > b).fillna(False).to_numpy(dtype=bool))
     rows = [frame["import_row"].iloc[i] for i in bad]
-    got: list[object] = [AsWritten(f"{terms.shown('reach', r, reach.iloc[i])} > "
-                                   f"{terms.shown('impressions', r, imp.iloc[i])}")
-                         for r, i in zip(rows[:5], bad[:5], strict=False)]
-    return str(terms.error("reach", rows, f"larger than {terms.plain('impressions')} (a platform "
-                           "counting quirk; kept, but check the export)", got=got))
+    got = _pair_shown(frame, terms, column, other, rows[:5], bad[:5])
+    return str(terms.error(column, rows, f"larger than {terms.plain(other)} ({why})", got=got))
 
 
 def _content_type_warning(frame: pd.DataFrame, terms: ExportTerms) -> str:
