@@ -148,18 +148,40 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
     return _fill_present(s, present, s[present].astype(str).map(table))
 
 
-_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,62}[A-Za-z0-9_])?")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining accents
+_AT = "[@\uff20]"  # '@' or the full-width '＠' (typed on CJK keyboards)
+_HANDLE_BODY = f"[\\w{_MARKS}](?:[\\w.{_MARKS}]{{0,62}}[\\w{_MARKS}])?"
+_MASK = re.compile(
+    # 'RT@jane' (a retweet: the handle glued to RT, as Twitter reads it)
+    f"(?P<rt>(?<![\\w+~.-])(?:RT|rt|Rt|rT):?){_AT}{_HANDLE_BODY}"
+    # an e-mail address, also without a dot in its domain ('me@home')
+    f"|(?P<email>(?<![\\w.+-])[.+-]*\\w[\\w.+-]*{_AT}[\\w-]+(?:\\.[\\w-]+)*)"
+    # a handle: not glued to a word ('.@jane' is a handle, 'me@home' an address)
+    f"|(?<!\\w){_AT}{_HANDLE_BODY}")
+"""@handles and e-mail addresses, one pass, leftmost first. A handle is what Twitter/X, Instagram
+and TikTok allow and more: Unicode letters (accents written as combining marks too), digits,
+underscores and dots inside (not at the end, where a dot ends the sentence), up to 64 characters."""
+
+
+def _mask_match(m: re.Match[str]) -> str:
+    if m.group("email") is not None:
+        return "[email]"
+    rt = m.group("rt")
+    return f"{rt}@user" if rt is not None else "@user"
 
 
 def _mask_one(text: str) -> str:
-    return _HANDLE.sub("@user", _EMAIL.sub("[email]", text))
+    return _MASK.sub(_mask_match, text)
 
 
 def mask_handles(text: pd.Series | str | None) -> pd.Series | str | None:
     """Replace ``@handles`` with ``@user`` and e-mail addresses with ``[email]``.
 
-    Works on one string or a Series (computed once per unique text). Missing values stay missing.
+    A handle may hold Unicode letters, digits, underscores and dots (``@Jürgen_K``, ``@jane.doe``),
+    start with the full-width ``＠`` and follow a ``.`` (``.@jane``) or a retweet's ``RT``
+    (``RT@jane``), which are kept. An ``@`` glued to a word is an address (``me@home``, ``a.b@x.com``),
+    masked as ``[email]``. Works on one string or a Series (computed once per unique text). Missing
+    values stay missing.
     """
     if text is None or isinstance(text, str):
         return None if text is None else _mask_one(text)

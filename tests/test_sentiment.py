@@ -496,3 +496,37 @@ def test_listening_alerts_are_the_trend_sections_alerts_where_the_trends_can_com
         assert set(ours.loc[ours["series"] == "mentions", "date"]) <= {
             d for _, w in theirs.iterrows() for d in pd.date_range(w["start"], w["end"], freq="D")}
     assert found >= 1  # the demo plants at least one mention spike in its last month
+
+
+# ---------------------------------------------------------------------------------------------- handles, more forms
+
+@pytest.mark.parametrize("text,masked", [
+    (".@jane_doe loves it", ".@user loves it"),
+    ("RT@jane_doe hi", "RT@user hi"),
+    ("rt:@jane_doe hi", "rt:@user hi"),
+    ("@Jürgen_K wrote", "@user wrote"),
+    ("@Ju\u0308rgen_K wrote", "@user wrote"),  # the ü written as u + combining diaeresis
+    ("\uff20jane_doe", "@user"),
+    ("thanks @jane.doe.", "thanks @user."),
+    ("@@jane_doe", "@@user"),
+    ("mail a.b@x.com or me@home.org", "mail [email] or [email]"),
+    ("me@home", "[email]"),
+    ("write jürgen@firma.de, +bob@x.com", "write [email], [email]"),
+    ("ART@jane_doe", "[email]"),
+    ("see #glow @user [email]", "see #glow @user [email]"),
+])
+def test_mask_handles_masks_every_form_of_handle(text: str, masked: str) -> None:
+    assert S.mask_handles(text) == masked
+    assert S.mask_handles(masked) == masked  # masking twice changes nothing
+
+
+def test_cli_masks_the_handle_forms_and_keeps_addresses_as_emails(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    src = tmp_path / "e.csv"
+    src.write_text("text\n.@jane_doe loves it\nRT@jane_doe hi\n@Jürgen_K wrote\n\uff20jane_doe\nme@home\n",
+                   encoding="utf-8")
+    rc, out, _ = _run(["sentiment", str(src), "--mask-handles"], capsys)
+    df = pd.read_csv(io.StringIO(out), dtype=str)
+    assert rc == 0 and df["text"].tolist() == [".@user loves it", "RT@user hi", "@user wrote", "@user", "[email]"]
