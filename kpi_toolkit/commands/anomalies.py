@@ -37,7 +37,117 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the result CSV here (default: standard output)")
 
 
-def _read(path: Path, sep: str) -> object:
+# ----------------------------------------------------------------------------------------------
+# reading an export: shared by the commands that read any CSV export (anomalies, sentiment, attribute)
+
+
+def refuse_output_onto_input(output: Path | str | None, *inputs: Path | str) -> None:
+    """Raise :class:`~kpi_toolkit.exceptions.ParameterError` when ``-o`` names an input file.
+
+    The output is written after the input is read, so writing it over the input would replace the
+    original export for good (with masked handles, scores ...). Symbolic and hard links to the input
+    count as the input.
+    """
+    import os
+
+    from ..exceptions import ParameterError
+
+    if output is None:
+        return
+    out = Path(output)
+    for src in map(Path, inputs):
+        if not src.exists():
+            continue  # nothing to lose; the reader says the file is missing
+        try:
+            same = out.exists() and os.path.samefile(out, src)
+        except OSError:
+            same = False
+        if same or out.resolve() == src.resolve():
+            raise ParameterError(f"-o {out}: that is the input file {src}; write the output to another "
+                                 "file (the input is never overwritten)")
+
+
+def read_text(path: Path, *, expect: str) -> str:
+    """The file as text (UTF-8, with or without a byte-order mark); one line naming the file when it is
+    not UTF-8 or empty (``expect`` says what its header should hold)."""
+    from ..exceptions import DataValidationError, ImportFormatError
+
+    if not path.is_file():
+        raise ImportFormatError(f"{path}: no such file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{path}: not UTF-8 text (save the export as UTF-8 CSV)") from None
+    if not text.strip():
+        raise DataValidationError(str(path), f"the file is empty (expected a header line: {expect})")
+    return text
+
+
+def _sep_name(sep: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(sep, repr(sep))
+
+
+def check_cells(text: str, sep: str, source: str) -> int:
+    """Refuse a CSV text whose rows do not all have as many cells as its header.
+
+    pandas reads such a file without a word in two cases that lose data: a first row with one cell
+    too many turns the first column into the index (every column shifts left by one), and a short row
+    is filled with blanks. This reads the text with the quoting rules pandas uses (``"`` quotes,
+    ``""`` inside quotes) and names the first row that differs, in spreadsheet rows (the header is
+    row 1; blank lines are skipped, as pandas skips them). Returns the number of the last row.
+    """
+    import csv
+    import io
+
+    from ..exceptions import DataValidationError
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', doublequote=True,
+                        strict=False)
+    width, row = 0, 0
+    for cells in reader:
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue  # a blank line
+        row += 1
+        if row == 1:
+            width = len(cells)
+            continue
+        k = len(cells)
+        if k != width:
+            if width == 1:
+                hint = f" (the header has no {_sep_name(sep)}: is --sep right?)"
+            elif k > width:
+                hint = f" (a {_sep_name(sep)} inside a text that is not quoted?)"
+            else:
+                hint = " (a cell missing, or a line break inside a text that is not quoted?)"
+            raise DataValidationError(source, f"{k} cell{'s' if k != 1 else ''} where the header has "
+                                      f"{width}{hint}", rows=[row])
+    return row
+
+
+def read_csv_cells(path: Path, sep: str, *, expect: str) -> object:
+    """A CSV export as a DataFrame of texts (blank cells missing), refusing with one line naming the
+    file (and the row) what pandas would misread or report in its own words: not UTF-8, empty, a row
+    with more or fewer cells than the header, a quoted text never closed."""
+    import io
+
+    import pandas as pd
+
+    from ..exceptions import DataValidationError, ImportFormatError
+
+    text = read_text(path, expect=expect)
+    last = check_cells(text, sep, str(path))
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as e:
+        if "EOF inside string" in str(e):
+            raise DataValidationError(str(path), "a quoted text is never closed (a '\"' missing?)",
+                                      rows=[last]) from None
+        raise ImportFormatError(f"{path}: not a readable CSV with separator {sep!r} "
+                                f"({str(e).splitlines()[0]})") from None
+
+
+def _read(path: Path, sep: str, *, expect: str) -> object:
     import pandas as pd
 
     from ..exceptions import ImportFormatError
@@ -49,18 +159,58 @@ def _read(path: Path, sep: str) -> object:
             return pd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types
             raise ImportFormatError(f"{path}: not a readable Parquet file ({e})") from None
+    return read_csv_cells(path, sep, expect=expect)
+
+
+VALUE_LIMIT = 1e15
+"""Largest size of a value: beyond 2**53 (about 9e15) a float64 no longer holds every whole number,
+and values near the float limit (1e308) overflow in the baseline's arithmetic."""
+
+TIME_RULE = ("not a valid date or time (expected ISO 8601, e.g. 2026-01-02 or 2026-01-02T05:00, "
+             "optionally with Z or an offset such as +02:00)")
+"""A time that is not ISO 8601 is refused: 02/01/2026 is 2 January in one country and 1 February in
+another, so no other format is guessed (as the canonical loader, :mod:`kpi_toolkit.data`)."""
+
+
+def _times(raw: object, *, column: str, source: str, offset: int) -> object:
+    """The time cells as a DatetimeIndex, parsed by the canonical loader's ISO 8601 parser.
+
+    Times without an offset stay naive; when every time carries the same offset they keep it; a mix
+    (daylight-saving time, or some with and some without) is put in UTC, times without one read as UTC.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..data import _TIME_RULE, _parse_times
+    from ..exceptions import DataValidationError
+    from ..schema import Column
+
+    text = pd.Series(raw).astype("string").str.strip()
+    blank = (text.isna() | (text == "")).fillna(True).astype(bool)
+    if blank.any():
+        raise DataValidationError(source, "blank time (every row needs one)", column=column,
+                                  rows=[int(i) + offset for i in np.flatnonzero(blank.to_numpy())[:6]])
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path}: not UTF-8 text (save the export as UTF-8 CSV)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ImportFormatError(f"{path}: not a readable CSV with separator {sep!r} "
-                                f"({str(e).splitlines()[0]})") from None
+        parsed = _parse_times(text, blank, Column(column, "datetime"), source, offset)
+    except DataValidationError as e:  # 'not ISO 8601' in an export's words; 'no such date' as it is
+        rule = TIME_RULE if e.rule == _TIME_RULE else e.rule
+        raise DataValidationError(source, rule, column=column, rows=e.rows, got=e.got) from None
+    times = pd.DatetimeIndex(parsed)
+    offsets = text.str.extract(r"\d:\d\d(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d(?::?\d\d)?)$", expand=False)
+    if offsets.isna().all():
+        return times.tz_localize(None)
+    kinds = offsets.unique()
+    if len(kinds) == 1 and kinds[0] != "Z":
+        return times.tz_convert(pd.Timestamp(str(text.iloc[0])).tz)
+    return times
 
 
 def load_series(path: Path, *, time_col: str, value_col: str, sep: str = ",") -> object:
-    """The file's value column as a float Series indexed by its parsed time column.
+    """The file's value column as a float Series indexed by its parsed time column, in file order.
+
+    Times must be ISO 8601 (as in the canonical tables); values finite numbers of at most
+    :data:`VALUE_LIMIT` in size (blank = missing). The Series' ``attrs`` hold ``source`` (the file)
+    and ``first_row`` (the spreadsheet row of its first value).
 
     Raises :class:`~kpi_toolkit.exceptions.DataValidationError` naming the file, the column, the first
     bad rows (spreadsheet row numbers: the header is row 1) and the rule.
@@ -73,7 +223,7 @@ def load_series(path: Path, *, time_col: str, value_col: str, sep: str = ",") ->
     sep = "\t" if sep in ("\\t", "tab") else sep
     if len(sep) != 1:
         raise ParameterError(f"--sep must be one character, got {sep!r}")
-    df = _read(path, sep)
+    df = _read(path, sep, expect=f"{time_col}{sep}{value_col}")
     assert isinstance(df, pd.DataFrame)
     offset = 1 if path.suffix.lower() == ".parquet" else 2
     for col in (time_col, value_col):
@@ -86,25 +236,13 @@ def load_series(path: Path, *, time_col: str, value_col: str, sep: str = ",") ->
     raw_t = df[time_col]
     if pd.api.types.is_datetime64_any_dtype(raw_t.dtype):
         times = pd.DatetimeIndex(raw_t)
+        if times.hasnans:
+            rows = [int(i) + offset for i in np.flatnonzero(times.isna())[:6]]
+            raise DataValidationError(str(path), "blank time (every row needs one)", column=time_col, rows=rows)
     else:
-        text = raw_t.astype("string").str.strip()
-        blank = text.isna() | (text == "")
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            # a mix of offsets parses to objects: put every value in UTC
-            aware = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-            has_tz = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-            if has_tz.any():
-                parsed = aware
-        bad = blank | parsed.isna()
-        if bad.any():
-            rows = [int(i) + offset for i in np.flatnonzero(bad.to_numpy())[:6]]
-            got = raw_t[bad.to_numpy()].head(5).tolist()
-            raise DataValidationError(str(path), "must be a date or date-time (e.g. 2026-10-01T14:05:00Z)",
-                                      column=time_col, rows=rows, got=got)
-        times = pd.DatetimeIndex(parsed)
+        times = _times(raw_t, column=time_col, source=str(path), offset=offset)
     raw_v = df[value_col]
-    if pd.api.types.is_numeric_dtype(raw_v.dtype):
+    if pd.api.types.is_numeric_dtype(raw_v.dtype) and not pd.api.types.is_bool_dtype(raw_v.dtype):
         values = raw_v.astype("float64")
     else:
         text = raw_v.astype("string").str.strip().str.replace(r"[\s ]", "", regex=True)
@@ -115,22 +253,81 @@ def load_series(path: Path, *, time_col: str, value_col: str, sep: str = ",") ->
             got = raw_v[bad.to_numpy()].head(5).tolist()
             raise DataValidationError(str(path), "must be a number (blank = missing)", column=value_col,
                                       rows=rows, got=got)
-    return pd.Series(values.to_numpy(), index=times, name=value_col)
+    v = values.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        huge = ~np.isnan(v) & ~(np.abs(v) <= VALUE_LIMIT)
+    if huge.any():
+        rows = [int(i) + offset for i in np.flatnonzero(huge)[:6]]
+        got = raw_v[huge].head(5).tolist()
+        raise DataValidationError(str(path), f"must be a finite number between -{VALUE_LIMIT:.0e} and "
+                                  f"{VALUE_LIMIT:.0e}", column=value_col, rows=rows, got=got)
+    out = pd.Series(v, index=times, name=value_col)
+    out.attrs.update(source=str(path), first_row=offset, time_col=time_col)
+    return out
+
+
+def check_steps(series: object, *, freq: str | None) -> None:
+    """Refuse rows that share a step of ``freq`` (inferred when None) with one line naming the file,
+    the time column and the rows of the earliest such step (``--agg`` combines them instead)."""
+    import numpy as np
+    import pandas as pd
+
+    from ..exceptions import DataValidationError
+    from ..trends._series import _floor, _freq_label, infer_freq, normalise_freq
+
+    assert isinstance(series, pd.Series)
+    source = series.attrs.get("source", "<series>")
+    first_row = int(series.attrs.get("first_row", 2))
+    index = pd.DatetimeIndex(series.index)
+    off = normalise_freq(freq) if freq is not None else infer_freq(index)
+    floored = _floor(index, pd.Timedelta(off))
+    dup = floored.duplicated(keep=False)
+    if not dup.any():
+        return
+    steps = floored[dup]
+    step = steps.min()
+    at = np.flatnonzero(floored == step)
+    others = steps.nunique() - 1
+    more = f" (and {others:,} more step{'s' if others > 1 else ''})" if others else ""
+    raise DataValidationError(
+        source, f"several rows fall in the step starting {_iso(step)} at frequency {_freq_label(off)}{more}; "
+        "aggregate them first (e.g. --agg sum)", column=series.attrs.get("time_col"),
+        rows=[int(i) + first_row for i in at], got=[_iso(t) for t in index[at[:5]]])
+
+
+def _iso(t: object) -> str:
+    return t.isoformat().replace("+00:00", "Z")  # type: ignore[attr-defined]
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..exceptions import NoDataError, ParameterError
     from ..trends import alert_windows, detect_anomalies
+    from ..trends._series import normalise_freq
 
-    series = load_series(args.file, time_col=args.time_col, value_col=args.value_col, sep=args.sep)
+    # the options first, so that what is wrong with them is not put on the file
+    if args.freq is not None:
+        normalise_freq(args.freq)
+    if not args.threshold > 0 or args.threshold == float("inf"):
+        raise ParameterError(f"--threshold must be a positive number, got {args.threshold:g}")
     periods = None
     if args.period is not None:
         periods = () if args.period == [0] else tuple(args.period)
-    if args.agg != "error":
-        from ..trends import regularise
+        if any(p < 2 for p in periods):
+            raise ParameterError(f"--period must be a number of steps >= 2 (or 0 alone for none), "
+                                 f"got {min(periods)}")
+    refuse_output_onto_input(args.output, args.file)
+    series = load_series(args.file, time_col=args.time_col, value_col=args.value_col, sep=args.sep)
+    try:
+        if args.agg == "error":
+            check_steps(series, freq=args.freq)
+        else:
+            from ..trends import regularise
 
-        series, _ = regularise(series, freq=args.freq, agg=args.agg)
-    res = detect_anomalies(series, freq=args.freq, threshold=args.threshold, direction=args.direction,
-                           seasonal_periods=periods, method=args.method)
+            series, _ = regularise(series, freq=args.freq, agg=args.agg)
+        res = detect_anomalies(series, freq=args.freq, threshold=args.threshold, direction=args.direction,
+                               seasonal_periods=periods, method=args.method)
+    except (NoDataError, ParameterError) as e:  # about the series read: name the file
+        raise type(e)(f"{args.file}: {e}") from None
     out = res.reset_index(drop=True)
     out["timestamp"] = [t.isoformat().replace("+00:00", "Z") for t in out["timestamp"]]
     for c in ("value", "expected", "lower", "upper", "score"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 import time
 from pathlib import Path
@@ -58,8 +59,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def detect_separator(path: Path) -> str:
     """``;``, tab or ``,``: whichever splits the header line into the most fields."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = fh.readline()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{path}: not UTF-8 text (save the export as UTF-8 CSV)") from None
     if not header.strip():
         raise ImportFormatError(f"{path}: empty file (expected a header: path;total_conversions;"
                                 "total_conversion_value;total_null)")
@@ -72,12 +76,19 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
                     collapse_repeats: bool = False):  # noqa: ANN201 - PathTable, imported lazily
     """Read and validate an aggregated path file into a :class:`~kpi_toolkit.attribution.PathTable`.
 
+    The file must have all four columns of :data:`~kpi_toolkit.attribution.paths.PATH_COLUMNS`: a
+    renamed ``total_null`` would otherwise count as no non-converting journeys and change every model's
+    result without a word. Every row must have as many cells as the header.
+
     Raises
     ------
     KpiToolkitError
         One line naming the file (and column and rows for bad values).
     """
     from ..attribution import paths_from_frame
+    from ..attribution.paths import PATH_COLUMNS
+    from ..data import _near
+    from .anomalies import check_cells, read_text
 
     p = Path(path)
     if not p.is_file():
@@ -88,24 +99,34 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
         sep = sep or detect_separator(p)
         frame = None
         if len(sep) == 1:
-            try:  # pyarrow's multithreaded reader: ~2x faster on a 1 M-row file
+            try:  # pyarrow's multithreaded reader: ~2x faster on a 1 M-row file; it refuses ragged rows
                 frame = pd.read_csv(p, sep=sep, engine="pyarrow", encoding="utf-8-sig")
-            except Exception:  # noqa: BLE001 - any trouble: the C reader below gives the clear message
+            except Exception:  # noqa: BLE001 - any trouble: the checks and the C reader below give the clear message
                 frame = None
         if frame is None:
+            text = read_text(p, expect=sep.join(PATH_COLUMNS))
+            if len(sep) == 1:  # pandas fills a short row with blanks and may shift a long one
+                check_cells(text, sep, str(p))
             try:
-                frame = pd.read_csv(p, sep=sep, dtype={"path": "string"}, encoding="utf-8-sig",
+                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype={"path": "string"},
                                     quoting=csv.QUOTE_MINIMAL, engine="c", low_memory=False)
-            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
                 raise ImportFormatError(f"{p}: not a readable CSV with separator {sep!r} "
                                         f"({str(e).splitlines()[0]})") from None
         frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in PATH_COLUMNS if c not in frame.columns]
+    if missing:
+        extra = [str(c) for c in frame.columns if c not in PATH_COLUMNS]
+        also = f"; the file also has: {', '.join(extra[:6])}" if extra else ""
+        raise DataValidationError(str(p), f"missing required column '{missing[0]}'{_near(missing[0], extra)} "
+                                  f"(required: {', '.join(PATH_COLUMNS)}{also})")
     return paths_from_frame(frame, source=str(p), sep=path_sep, collapse_repeats=collapse_repeats)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..attribution import run_attribution
     from ..params import AttributionOptions
+    from .anomalies import refuse_output_onto_input
 
     try:
         weights = tuple(float(x) for x in str(args.position_weights).split(","))
@@ -127,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as e:
         first = e.errors()[0]
         raise ParameterError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    refuse_output_onto_input(args.output, args.paths)
     t0 = time.perf_counter()
     paths = read_paths_file(args.paths, sep=args.sep, path_sep=args.path_sep,
                             collapse_repeats=args.collapse_repeats)

@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..exceptions import DataValidationError, ImportFormatError, ParameterError
+    from ..exceptions import DataValidationError, ParameterError
     from ..sentiment import label_sentiment, mask_handles, score_text
+    from .anomalies import read_csv_cells, refuse_output_onto_input
 
     path: Path = args.file
     sep = "\t" if args.sep in ("\\t", "tab") else args.sep
@@ -44,16 +45,9 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--sep must be one character, got {args.sep!r}")
     if args.negative >= args.positive:
         raise ParameterError(f"--negative ({args.negative}) must be below --positive ({args.positive})")
-    if not path.is_file():
-        raise ImportFormatError(f"{path}: no such file")
-    try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                         encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path}: not UTF-8 text (save the export as UTF-8 CSV)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ImportFormatError(f"{path}: not a readable CSV with separator {sep!r} "
-                                f"({str(e).splitlines()[0]})") from None
+    refuse_output_onto_input(args.output, path)
+    df = read_csv_cells(path, sep, expect=f"the column names, one of them {args.text_col}")
+    assert isinstance(df, pd.DataFrame)
     if args.text_col not in df.columns:
         cols = ", ".join(map(str, df.columns[:12]))
         hint = " (is --sep right?)" if len(df.columns) == 1 else ""
