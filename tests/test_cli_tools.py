@@ -120,6 +120,12 @@ def test_attribute_refuses_a_file_that_is_not_utf8(tmp_path: Path, capsys: pytes
     assert rc == 2 and _one_line(err) == f"error: {src}: not UTF-8 text (save the export as UTF-8 CSV)"
 
 
+def test_attribute_refuses_a_damaged_parquet_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(tmp_path / "p.parquet", "junk")
+    rc, _, err = _run(["attribute", str(src)], capsys)
+    assert rc == 2 and _one_line(err).startswith(f"error: {src}: not a readable Parquet file (")
+
+
 # ---------------------------------------------------------------------------------------------- 2: ISO 8601 only
 
 

@@ -94,7 +94,10 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
     if not p.is_file():
         raise DataValidationError(str(p), "file not found")
     if p.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(p)
+        try:
+            frame = pd.read_parquet(p)
+        except Exception as e:  # noqa: BLE001 - pyarrow raises several types
+            raise ImportFormatError(f"{p}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
     else:
         sep = sep or detect_separator(p)
         frame = None
