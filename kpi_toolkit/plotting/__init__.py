@@ -92,8 +92,14 @@ def thousands_axis(ax: Any, axis: str = "y") -> Any:
     return ax
 
 
-RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
-"""Ticks of a ratio axis (1× = at the comparison), where the data reach them."""
+RATIO_TICK_SETS = (
+    (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),   # about ×2 apart
+    (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),      # about ×3 apart
+    (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0),             # ×10 apart
+)
+"""Ticks of a ratio axis (1× = at the comparison), evenly spaced on the log scale: the first set that
+puts at most :data:`RATIO_MAX_TICKS` ticks on the axis is used."""
+RATIO_MAX_TICKS = 5
 RATIO_FILL_TICKS = (0.75, 1.5, 0.9, 1.1)
 """Ticks added to a narrow ratio axis, where they do not crowd the ones already there."""
 
@@ -110,11 +116,16 @@ def ratio_axis(ax: Any, axis: str = "x") -> Any:
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target = ax.xaxis if axis == "x" else ax.yaxis
     lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
-    ticks = [t for t in RATIO_TICKS if lo <= t <= hi]
     span = np.log(hi / lo)
+    ticks: list[float] = []
+    for candidates in RATIO_TICK_SETS:
+        ticks = [t for t in candidates if lo <= t <= hi]
+        if len(ticks) <= RATIO_MAX_TICKS:
+            break
     for t in RATIO_FILL_TICKS:
         if lo <= t <= hi and all(abs(np.log(t / u)) >= 0.2 * span for u in ticks):
-            ticks = sorted([*ticks, t])
+            ticks.append(t)
+    ticks.sort()
     target.set_major_locator(FixedLocator(ticks))
     target.set_minor_locator(NullLocator())
     target.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}×"))
