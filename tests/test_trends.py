@@ -498,7 +498,8 @@ def test_cli_error_bad_time_names_the_row(tmp_path: Path, capsys: pytest.Capture
     path = _csv(tmp_path, "timestamp,value\n2026-01-01,1\n2026-01-02,2\nyesterday,3\n")
     assert main(["anomalies", str(path)]) == 2
     assert capsys.readouterr().err.strip().endswith(
-        "column 'timestamp' row 4: must be a date or date-time (e.g. 2026-10-01T14:05:00Z) (got 'yesterday')")
+        "column 'timestamp' row 4: not a valid date or time (expected ISO 8601, e.g. 2026-01-02 or "
+        "2026-01-02T05:00, optionally with Z or an offset such as +02:00) (got 'yesterday')")
 
 
 def test_cli_error_bad_value_names_the_row(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
