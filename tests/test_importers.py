@@ -327,7 +327,10 @@ def test_ragged_row_names_line(tmp_path: Path) -> None:
 
 def test_wrong_format_for_the_file(tmp_path: Path) -> None:
     msg = _err(_imp, "ga4_traffic_acquisition", FIX / "tiktok.csv", tmp_path)
-    assert "tiktok.csv: no header line with the columns of 'ga4_traffic_acquisition'" in msg
+    assert msg.endswith("tiktok.csv: does not look like a GA4 traffic acquisition export "
+                        "('ga4_traffic_acquisition'): no header line with its columns in the first 40 lines "
+                        "(expected 'Date', 'Session source', 'Sessions'; line 1 has 'Video ID', 'Video title', "
+                        "'Post time', 'Total views', 'Total likes', 'Total comments', ... (11 columns))")
 
 
 def test_excel_without_reader_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -768,3 +771,107 @@ def test_a_post_dated_in_the_future_warns_in_the_exports_terms(tmp_path: Path,
     assert res.report.warnings == [
         f"{FIX / 'tiktok.csv'}: column 'Post time' row 4: dated in the future, after 2026-10-05 (tomorrow "
         "in UTC); kept, but check the date (a scheduled post?) (got '2026-10-09 19:45:00')"]
+
+
+def test_a_delimiter_of_more_than_one_character_is_one_line(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["import", "tiktok", str(FIX / "tiktok.csv"), "--client", "acme", "--delimiter", "ab",
+               "--data-dir", str(tmp_path / "data")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert err == ("error: --delimiter 'ab': give one character that separates the columns, e.g. "
+                   "--delimiter ';' (or 'tab' for TAB)\n")
+    assert "--delimiter '\"'" in _err(read_export, FIX / "tiktok.csv", load_preset("tiktok"), delimiter='"')
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("year", [14, 2003, 2028, 3000])
+def test_a_year_no_export_can_be_from_is_refused(tmp_path: Path, year: int,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    msg = _err(_imp, "facebook_insights", FIX / "facebook_insights_small.csv", tmp_path, year=year)
+    assert msg == (f"--year {year}: not a year an export can be from (2004 to 2027); give all four digits, "
+                   "e.g. --year 2014")
+    if year in (14, 3000):  # whatever today's year
+        rc = main(["import", "facebook_insights", str(FIX / "facebook_insights_small.csv"), "--client", "acme",
+                   "--year", str(year), "--data-dir", str(tmp_path / "data")])
+        assert rc == 2 and capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "data").exists()
+    assert _imp("facebook_insights", FIX / "facebook_insights_small.csv", tmp_path, year=2004).report.added == 5
+
+
+def test_another_platforms_export_names_the_columns_expected_and_found(uci_file: Path, tmp_path: Path) -> None:
+    # a data cell reading 'Link' (line 24) had been taken for TikTok's header
+    msg = _err(_imp, "tiktok", uci_file, tmp_path)
+    assert msg == (f"{uci_file}: does not look like a TikTok content export ('tiktok'): no header line with its "
+                   "columns in the first 40 lines (expected 'Video ID', 'Post time', 'Total views', 'Total likes', "
+                   "'Total comments', 'Total shares'; line 1 has 'Page total likes', 'Type', 'Category', "
+                   "'Post Month', 'Post Weekday', 'Post Hour', ... (19 columns))")
+
+
+def test_an_export_resaved_with_another_delimiter_says_so(uci_file: Path, tmp_path: Path) -> None:
+    f = tmp_path / "dataset_Facebook.csv"
+    f.write_bytes(uci_file.read_bytes().replace(b";", b","))
+    assert _err(_imp, "facebook_insights", f, tmp_path, year=2014) == (
+        f"{f}: the header (line 1) is separated by ',', not ';' as a 'facebook_insights' export is "
+        "(re-saved by a spreadsheet?); pass --delimiter ',' to read it")
+    res = _imp("facebook_insights", f, tmp_path, year=2014, delimiter=",", dry_run=True)
+    assert res.report.rows_kept == 500
+    g = _copy(tmp_path, "tiktok.csv", lambda t: t.replace(",", "\t"))
+    assert _err(_imp, "tiktok", g, tmp_path, delimiter=";").endswith(
+        "the header (line 1) is separated by TAB, not ';' as --delimiter is (re-saved by a spreadsheet?); "
+        "pass --delimiter tab to read it")
+
+
+def test_a_negative_part_is_reported_before_the_total_that_no_longer_adds_up(uci_file: Path,
+                                                                            tmp_path: Path) -> None:
+    # line 5: like 152, Total Interactions left as it is (so it no longer adds up either)
+    f = _uci_edit(uci_file, tmp_path / "dataset_Facebook.csv", {5: {"like": "-3"}})
+    assert _err(_imp, "facebook_insights", f, tmp_path, year=2014).endswith(
+        "dataset_Facebook.csv: column 'like' row 5: must be >= 0 (got -3)")
+    g = _copy(tmp_path, "facebook_insights_small.csv", lambda t: t.replace(";5;120;15;140", ";5;-3;15;140"))
+    assert _err(_imp, "facebook_insights", g, tmp_path, year=2026).endswith(
+        "facebook_insights_small.csv: column 'like' row 2: must be >= 0 (got -3)")
+
+
+def test_ids_made_from_cells_survive_lines_added_above(uci_file: Path, tmp_path: Path) -> None:
+    first = _imp("facebook_insights", uci_file, tmp_path, year=2014)
+    assert first.report.added == 500
+    titled = tmp_path / "dataset_Facebook (1).csv"
+    titled.write_bytes(b"Facebook page export\r\n\r\n" + uci_file.read_bytes())
+    again = _imp("facebook_insights", titled, tmp_path, year=2014, now=NOW + dt.timedelta(hours=1))
+    assert (again.report.added, again.report.unchanged, again.report.table_rows) == (0, 500, 500)
+    assert sorted(again.rows["post_id"]) == sorted(first.rows["post_id"])
+
+
+def test_rows_with_the_same_cells_get_different_ids(tmp_path: Path) -> None:
+    f = _copy(tmp_path, "facebook_insights_small.csv",
+              lambda t: t + "52000;Photo;1;3;2;9;0;4000;7000;300;200;260;5000;2500;180;5;120;15;140\n")
+    res = _imp("facebook_insights", f, tmp_path, year=2026)
+    ids = res.rows["post_id"].tolist()
+    assert len(set(ids)) == 6 and ids[0] != ids[5]
+    # the rows in reverse order: the same ids
+    lines = f.read_text().splitlines()
+    g = tmp_path / "reversed.csv"
+    g.write_text("\n".join([lines[0], *lines[:0:-1]]) + "\n")
+    again = _imp("facebook_insights", g, tmp_path, year=2026)
+    assert (again.report.added, again.report.unchanged) == (0, 6)
+
+
+def test_a_table_imported_with_line_number_ids_is_not_imported_twice(tmp_path: Path) -> None:
+    """Tables imported before ids left out the line number hold ids made from cells + line: a
+    re-import of the same file keeps those ids instead of adding every row again."""
+    from kpi_toolkit.importers.convert import _legacy_id
+
+    f = FIX / "facebook_insights_small.csv"
+    _imp("facebook_insights", f, tmp_path, year=2026)
+    path = tmp_path / "data" / "acme" / "posts.csv"
+    stored = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_export(f, load_preset("facebook_insights"))
+    old = [_legacy_id("fb", cells, n) for cells, n in zip(raw.rows, raw.lines, strict=True)]
+    stored["post_id"] = old
+    stored.to_csv(path, index=False)
+    again = _imp("facebook_insights", f, tmp_path, year=2026, now=NOW + dt.timedelta(hours=1))
+    assert (again.report.added, again.report.unchanged, again.report.table_rows) == (0, 5, 5)
+    assert "5 row(s) keep the id an earlier import gave them (from the row's cells and line number)" \
+        in again.report.notes
+    assert load_client("acme", data_dir=tmp_path / "data").posts["post_id"].tolist() == old

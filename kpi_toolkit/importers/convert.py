@@ -7,13 +7,15 @@ Rules
 - A blank cell stays missing and is counted. A row whose blank cell is in a required column that
   must not be blank (e.g. an ad's spend) is rejected with the reason; the log lists it.
 - Nothing the export lacks is invented: a missing year is taken from the user (``--year``), never
-  guessed; a missing post id is made stable from the row's content and line number.
+  guessed; a missing post id is made stable from the row's cells (not its line: a copy of the
+  export with a title line added on top gives the same ids).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -46,10 +48,29 @@ class Converted:
     checks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     generated_ids: bool = False
+    legacy_ids: dict[str, str] = field(default_factory=dict)
+    """generated id -> the id the same row got before ids left out the line number (cells + line),
+    so that a table imported then does not take the same rows again under new ids"""
     date_only: list[str] = field(default_factory=list)
     used_timezone: bool = False
     terms: ExportTerms | None = None
     """how to name columns, rows and values in the export's terms (errors and warnings)"""
+
+
+FIRST_YEAR = 2004
+"""The earliest year an export's ``--year`` may name: the year Facebook opened (the oldest platform
+with a preset); a two-digit year (``14``) or a typo (``3000``) is refused, never stored as 0014."""
+
+
+def check_year(year: int | None, now: datetime | None = None) -> None:
+    """Refuse a ``--year`` outside :data:`FIRST_YEAR` to next year (an export of the current year
+    read in a time zone already in the next one)."""
+    if year is None:
+        return
+    last = (now or datetime.now(UTC)).year + 1
+    if isinstance(year, bool) or not isinstance(year, int | np.integer) or not FIRST_YEAR <= year <= last:
+        raise ImportFormatError(f"--year {year}: not a year an export can be from ({FIRST_YEAR} to {last}); "
+                                "give all four digits, e.g. --year 2014")
 
 
 def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform: str | None = None,
@@ -125,6 +146,7 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
     if year is not None and not preset.needs_year:
         raise ImportFormatError(f"{file}: --year is only for exports without a year; "
                                 f"'{preset.name}' has full dates")
+    check_year(year)
 
     resolved = _resolve(preset, raw.header, file)
     reject = np.zeros(len(df), dtype=bool)
@@ -159,7 +181,6 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
 
     used = {s for _, s in resolved.values() if isinstance(s, str)}
     used |= {x for _, s in resolved.values() if isinstance(s, tuple) for x in s}
-    out.checks = _run_checks(preset, df, blank, raw.header, file, lines)
     used |= {c for c in raw.header for ch in preset.checks
              for n in ([*ch.sum_equals.parts, ch.sum_equals.total] if ch.sum_equals else list(ch.equal or ()))
              if norm_name(c) == norm_name(n)}
@@ -174,9 +195,10 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
         frame[c] = v
     key = spec.key[0] if spec.key else None
     if key and preset.id.generate and key not in frame.columns:
-        frame[key] = [_stable_id(preset.id.prefix, cells, n)
-                      for cells, n in zip(df.astype(object).where(df.notna(), "").values.tolist(),
-                                          lines, strict=True)]
+        cells = df.astype(object).where(df.notna(), "").values.tolist()
+        frame[key] = stable_ids(preset.id.prefix, cells)
+        out.legacy_ids = {new: _legacy_id(preset.id.prefix, c, n)
+                          for new, c, n in zip(frame[key], cells, lines, strict=True)}
         out.generated_ids = True
     for m in preset.columns:
         if m.extra and m.to in cols:
@@ -206,6 +228,9 @@ def convert(raw: RawExport, preset: Preset, *, year: int | None = None, platform
     # the canonical model's per-row rules, in the export's terms and before rows are summed
     out.terms = _terms(file, df, lines, resolved, preset)
     check_rows(frame, spec, out.terms, [str(n) for n in lines], ~reject)
+    # then the export's own arithmetic (Total Interactions = comment + like + share): a negative like
+    # is reported as the negative cell it is, not as a total that no longer adds up
+    out.checks = _run_checks(preset, df, blank, raw.header, file, lines)
 
     frame[IMPORT_FILE_COLUMN] = import_file or raw.path.name
     frame[IMPORT_ROW_COLUMN] = [str(n) for n in lines]
@@ -411,8 +436,27 @@ def _platform(frame: pd.DataFrame, preset: Preset, platform: str | None, file: s
     return frame
 
 
-def _stable_id(prefix: str, cells: list[Any], line: int) -> str:
-    """Hash of the row's cells and its line number: the same file gives the same ids."""
+def stable_ids(prefix: str, rows: list[list[Any]]) -> list[str]:
+    """``<prefix>-`` + 16 hex digits of SHA-256 of each row's cells, for exports without an id.
+
+    The line number is left out, so the same rows get the same ids wherever they stand in the file
+    (a copy with a title line on top, rows re-sorted, a later export that adds rows). Rows with the
+    same cells are told apart by their order among themselves: the second such row hashes its
+    cells and '#2', and so on.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for cells in rows:
+        text = "\x1f".join(str(c) for c in cells)
+        seen[text] = n = seen.get(text, 0) + 1
+        h = hashlib.sha256((text + ("" if n == 1 else f"\x1e#{n}")).encode("utf-8"))
+        out.append(f"{prefix}-{h.hexdigest()[:16]}")
+    return out
+
+
+def _legacy_id(prefix: str, cells: list[Any], line: int) -> str:
+    """The id a row got from its cells and its line number, before :func:`stable_ids`: tables
+    imported then hold these, and a re-import keeps them (see ``Converted.legacy_ids``)."""
     h = hashlib.sha256(("\x1f".join(str(c) for c in cells) + f"\x1e{line}").encode("utf-8"))
     return f"{prefix}-{h.hexdigest()[:16]}"
 

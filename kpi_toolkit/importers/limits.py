@@ -73,7 +73,8 @@ def analysis_limits(table: str, conv: Converted) -> list[str]:
         if _all_blank(df, "reach"):
             out.append("no reach per mention: share of voice counts mentions, not reach")
     if conv.generated_ids:
-        out.append("no id column: ids were made from each row's content and line number, so "
-                   "re-importing this file is idempotent, but a re-download with updated numbers "
-                   "gives new ids (import each period's export once)")
+        out.append("no id column: ids were made from each row's cells (not its line), so "
+                   "re-importing this file, or a copy with lines added above its rows, adds nothing, "
+                   "but a re-download with updated numbers gives new ids (import each period's "
+                   "export once)")
     return out

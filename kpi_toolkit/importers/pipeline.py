@@ -21,10 +21,11 @@ import yaml
 from ..data import load_table, table_path, validate_frame, write_table
 from ..exceptions import DataValidationError, ImportFormatError, NoDataError, ParameterError
 from ..params import CLIENT_ID
-from .convert import Converted, convert
+from ..schema import TABLES
+from .convert import Converted, check_year, convert
 from .limits import analysis_limits
 from .presets import Preset, load_preset
-from .reading import read_export
+from .reading import check_delimiter, read_export
 from .store import OnConflict, for_writing, merge, previous_import, unique_stem
 from .terms import ExportTerms, export_warnings, translate_error
 
@@ -223,6 +224,8 @@ def import_export(
     """
     if not CLIENT_ID.fullmatch(client):
         raise ParameterError(f"client id {client!r}: lower-case letters, digits, '-' or '_'")
+    check_delimiter(delimiter)
+    check_year(year, now)
     preset = fmt if isinstance(fmt, Preset) else load_preset(fmt)
     export = Path(path)
     if timezone is not None:
@@ -250,6 +253,10 @@ def import_export(
                                 "single-file tables only (merge the folder into one file first)")
     target = existing_path or cdir / f"{preset.table}.csv"
     existing = load_table(existing_path, preset.table) if existing_path is not None else None
+    new, kept_ids = _earlier_ids(new, existing, preset.table, conv.legacy_ids)
+    if kept_ids:
+        conv.notes.append(f"{kept_ids} row(s) keep the id an earlier import gave them (from the row's "
+                          "cells and line number)")
     combined, stats = merge(existing, new, preset.table, on_conflict=on_conflict, target=target,
                             export=export, terms=conv.terms)
     combined, _ = validate_frame(combined, preset.table, source=str(target), row_offset=2)
@@ -289,6 +296,25 @@ def import_export(
     result.log_json.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     result.log_txt.write_text(report.to_text() + "\n", encoding="utf-8")
     return result
+
+
+def _earlier_ids(new: pd.DataFrame, existing: pd.DataFrame | None, table: str,
+                 legacy: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """The new rows with the id an import before ids left out the line number gave the same row,
+    where the stored table holds that id and not the new one (else a re-import of a file imported
+    then would add every row again); and how many rows keep such an id."""
+    key = TABLES[table].key[0] if TABLES[table].key else None
+    if not legacy or existing is None or key is None or key not in existing.columns:
+        return new, 0
+    stored = set(existing[key].astype(str))
+    ids = new[key].astype(str)
+    old = ids.map(lambda i: legacy.get(i) if i not in stored and legacy.get(i) in stored else None)
+    hit = old.notna()
+    if not hit.any():
+        return new, 0
+    new = new.copy()
+    new[key] = ids.where(~hit, old).astype(new[key].dtype)
+    return new, int(hit.sum())
 
 
 def _validate_new(conv: Converted, table: str, export: Path) -> tuple[pd.DataFrame, list[str]]:

@@ -123,7 +123,7 @@ class Check(_Strict):
 
 
 class IdSpec(_Strict):
-    generate: bool = Field(False, description="make stable ids (hash of row content + line number) "
+    generate: bool = Field(False, description="make stable ids (hash of the row's cells, not its line) "
                                               "when the export has no id column")
     prefix: str = "imp"
 

@@ -97,6 +97,15 @@ def _strict(raw: bytes, enc: str, path: Path) -> str:
         raise ImportFormatError(f"{path}: not valid {enc} text (byte {e.start}: {e.reason})") from None
 
 
+def check_delimiter(delimiter: str | None) -> None:
+    """Refuse a delimiter the CSV reader cannot use: one character, not a quote or a line break."""
+    if delimiter is None:
+        return
+    if len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise ImportFormatError(f"--delimiter {delimiter!r}: give one character that separates the "
+                                "columns, e.g. --delimiter ';' (or 'tab' for TAB)")
+
+
 def read_export(path: str | Path, preset: Preset, *, encoding: str | None = None,
                 delimiter: str | None = None) -> RawExport:
     """Read an export as text cells: find the header line among preamble lines, split the rows.
@@ -108,6 +117,7 @@ def read_export(path: str | Path, preset: Preset, *, encoding: str | None = None
         cells than the header; the message names the file and the line.
     """
     path = Path(path)
+    check_delimiter(delimiter)
     if not path.is_file():
         raise ImportFormatError(f"{path}: export file not found")
     raw = path.read_bytes()
@@ -158,10 +168,76 @@ def _show(delim: str) -> str:
     return {"\t": "TAB", ",": "','", ";": "';'", "|": "'|'"}.get(delim, repr(delim))
 
 
-def _find_header(lines: list[str], path: Path, preset: Preset, delimiter: str | None) -> tuple[int, str]:
-    """The line (and delimiter) whose cells match most of the preset's column names."""
+def _find_header(lines: list[str], path: Path, preset: Preset, delimiter: str | None, *,
+                 sheet: bool = False) -> tuple[int, str]:
+    """The line (and delimiter) whose cells hold most of the preset's required columns.
+
+    A line counts as the header only when it holds at least half of the preset's required columns
+    (one of each's names): a data cell that happens to read 'Link' does not make a header. When
+    none does, the message says why: the header is there but split by another delimiter than the
+    preset's (or ``--delimiter``'s), or the file is not this kind of export (the columns expected
+    and those found).
+    """
+    groups = _required_groups(preset)
+    found = _best_header(lines, preset, groups, [delimiter] if delimiter else list(DELIMITERS))
+    if found is not None:
+        return found
+    if delimiter and not sheet:
+        other = _best_header(lines, preset, groups, [d for d in DELIMITERS if d != delimiter])
+        if other is not None:
+            i, d = other
+            said = "--delimiter" if delimiter != preset.read.delimiter else f"a '{preset.name}' export"
+            arg = "tab" if d == "\t" else repr(d)
+            raise ImportFormatError(
+                f"{path}: the header (line {i + 1}) is separated by {_show(d)}, not {_show(delimiter)} "
+                f"as {said} is (re-saved by a spreadsheet?); pass --delimiter {arg} to read it")
+    expected = ", ".join(f"'{g[0][0]}'" for g in groups[:6]) + (", ..." if len(groups) > 6 else "")
+    if not groups:
+        expected = ", ".join(f"'{w}'" for w in preset.source_names[:6])
+    first = next(((i, ln) for i, ln in enumerate(lines[:_HEADER_SCAN_LINES]) if ln.strip()
+                  and not (preset.read.comment_prefix and ln.lstrip().startswith(preset.read.comment_prefix))),
+                 None)
+    seen = ""
+    if first is not None:
+        options = [delimiter] if delimiter else list(DELIMITERS)
+        cells = max((_cells(first[1], d) for d in options), key=len)
+        cells = [c.strip() for c in cells]
+        shown = ", ".join(f"'{c}'" for c in cells[:6]) + (f", ... ({len(cells)} columns)" if len(cells) > 6 else "")
+        seen = f"; line {first[0] + 1} has {shown}"
+    what = preset.title.split(" (")[0]
+    what += "" if "export" in what.lower() else " export"
+    raise ImportFormatError(
+        f"{path}: does not look like a {what} ('{preset.name}'): no header line with its columns in "
+        f"the first {_HEADER_SCAN_LINES} lines (expected {expected}{seen})")
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _required_groups(preset: Preset) -> list[list[tuple[str, ...]]]:
+    """For each column the preset requires, its export names: one tuple per alternative (two names
+    for a column derived from two)."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    optional: dict[str, bool] = {}
+    for m in preset.columns:
+        alts = groups.setdefault(m.to, [])
+        alts += [(x,) for x in m.source]
+        if m.derive is not None:
+            alts.append(tuple(m.derive.difference))
+        optional[m.to] = optional.get(m.to, True) and m.optional
+    return [alts for to, alts in groups.items() if not optional[to] and alts]
+
+
+def _best_header(lines: list[str], preset: Preset, groups: list[list[tuple[str, ...]]],
+                 delimiters: list[str]) -> tuple[int, str] | None:
+    """The first line (and delimiter) holding the most required columns (then the most of all the
+    preset's names), if it holds at least half of them; else None."""
     wanted = preset.source_names
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     scanned = 0
     for i, line in enumerate(lines):
         if scanned >= _HEADER_SCAN_LINES:
@@ -171,29 +247,30 @@ def _find_header(lines: list[str], path: Path, preset: Preset, delimiter: str | 
         if preset.read.comment_prefix and line.lstrip().startswith(preset.read.comment_prefix):
             continue
         scanned += 1
-        for d in ([delimiter] if delimiter else DELIMITERS):
-            try:
-                cells = next(csv.reader([line], delimiter=d))
-            except (csv.Error, StopIteration):
+        for d in delimiters:
+            cells = _cells(line, d)
+            if not cells:
                 continue
             hits = sum(match_column([w], cells) is not None for w in wanted)
-            if hits and (best is None or hits > best[0]):
-                best = (hits, i, d)
-    if best is None:
-        shown = ", ".join(f"'{w}'" for w in wanted[:4])
-        raise ImportFormatError(
-            f"{path}: no header line with the columns of '{preset.name}' in the first "
-            f"{_HEADER_SCAN_LINES} lines (expected e.g. {shown}); is this a {preset.title} export?")
-    return best[1], best[2]
+            if not hits:
+                continue
+            covered = sum(any(all(match_column([n], cells) is not None for n in alt) for alt in g)
+                          for g in groups)
+            if best is None or (covered, hits) > (best[0], best[1]):
+                best = (covered, hits, i, d)
+    if best is None or 2 * best[0] < len(groups):
+        return None
+    return best[2], best[3]
 
 
 def _check_header(header: list[str], path: Path, line: int) -> None:
-    seen: set[str] = set()
-    for h in header:
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header, start=1):
         n = norm_name(h)
         if n in seen:
-            raise ImportFormatError(f"{path}: row {line}: column '{h}' appears twice in the header")
-        seen.add(n)
+            raise ImportFormatError(f"{path}: row {line}: column '{h}' appears twice in the header "
+                                    f"(columns {seen[n]} and {i})")
+        seen[n] = i
 
 
 def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
@@ -217,7 +294,7 @@ def _read_excel(path: Path, preset: Preset, digest: str) -> RawExport:
     typed = list(frame.itertuples(index=False, name=None))
     cells = [[_cell_text(v) for v in row] for row in typed]
     idx, _ = _find_header([",".join(_csv_cell(c) for c in row) if any(c.strip() for c in row) else ""
-                           for row in cells], path, preset, ",")
+                           for row in cells], path, preset, ",", sheet=True)
     header = [c.strip() for c in cells[idx]]
     while header and header[-1] == "":
         header.pop()
