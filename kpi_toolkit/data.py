@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError, DataWarning, UnknownClientError
+from .exceptions import DataValidationError, DataWarning, RowList, UnknownClientError
 from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, PAIR_CHECKS, TABLES, Column, PairCheck, Table
 
 
@@ -846,8 +846,9 @@ def _merged(parts: Sequence[Extent]) -> Extent:
 
 
 def _rows(mask: np.ndarray | pd.Series, offset: int) -> list[int]:
+    """The first offending rows (six: callers can tell "more than five") and how many there are."""
     idx = np.flatnonzero(np.asarray(mask))
-    return [int(i) + offset for i in idx[:6]]
+    return RowList([int(i) + offset for i in idx[:6]], total=len(idx))
 
 
 def _examples(values: pd.Series, mask: np.ndarray | pd.Series) -> list[object]:

@@ -26,12 +26,27 @@ class DataValidationError(KpiToolkitError):
             where += f": column '{column}'"
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
-            more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
+            total = row_count(self.rows)
+            more = f" (+{total - 5:,} more)" if total > 5 else ""
             where += f" row {shown}{more}"
         msg = f"{where}: {rule}"
         if self.got:
             msg += " (got " + ", ".join(_short(g) for g in self.got[:5]) + ")"
         super().__init__(msg)
+
+
+class RowList(list):
+    """The first offending rows of a rule, and how many rows break it in all (``total``): callers keep
+    a few row numbers, not millions, and the message still counts them right ("(+1,203 more)")."""
+
+    def __init__(self, rows: Any = (), total: int | None = None) -> None:
+        super().__init__(rows)
+        self.total = len(self) if total is None else int(total)
+
+
+def row_count(rows: Any) -> int:
+    """How many rows ``rows`` stands for: its ``total`` when it is a :class:`RowList`, else its length."""
+    return max(getattr(rows, "total", 0), len(rows))
 
 
 class DataWarning(str):

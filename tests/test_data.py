@@ -758,3 +758,13 @@ def test_a_file_that_is_not_parquet_says_so(tmp_path: Path, content: bytes, rule
         load_table(path, "conversions")
     assert str(exc.value) == f"{path}: {rule}"
     assert "magic bytes" not in str(exc.value)
+
+
+def test_a_rule_broken_on_many_rows_counts_them_all() -> None:
+    """The model keeps six row numbers, not all of them: the message had said "(+1 more)" for 12 rows."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = [f"q{i},x,2026-10-03,text,10,5,-1,0,0" for i in range(12)]
+        msg = _err(Path(tmp), [*GOOD, *bad])
+    assert "column 'likes' row 4, 5, 6, 7, 8 (+7 more): must be >= 0" in msg, msg

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, RowList, row_count
 from ..schema import CONTENT_TYPES, Table
 
 
@@ -162,7 +162,7 @@ class ExportTerms:
               *, got: list[object] | None = None) -> DataValidationError:
         """``file: column 'X' row 5, 9: rule (got a, b)`` in the export's terms; ``stored``: the
         offending stored values (shown as the export writes them), or ``got`` already shown."""
-        rows = [self.row(r) for r in import_rows]
+        rows = RowList([self.row(r) for r in import_rows], total=row_count(import_rows))
         if got is None:
             got = [] if stored is None else [self.shown(column, r, v)
                                              for r, v in zip(import_rows[:5], stored[:5], strict=False)]
@@ -216,12 +216,15 @@ def check_rows(frame: pd.DataFrame, spec: Table, terms: ExportTerms, rows: list[
 def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFrame) -> DataValidationError:
     """A canonical-model error on the converted rows (``row_offset=0``) in the export's terms."""
     if e.column is None or not e.rows:
-        rows = [ExportTerms.row(frame["import_row"].iloc[int(p)]) if 0 <= int(p) < len(frame) else p
-                for p in e.rows]
+        rows = RowList([ExportTerms.row(frame["import_row"].iloc[int(p)]) if 0 <= int(p) < len(frame) else p
+                        for p in e.rows], total=row_count(e.rows))
         return DataValidationError(terms.file, terms.rule(e.rule), rows=rows, got=e.got)
     col = e.column
     pos = [int(r) for r in e.rows]
+    counted = getattr(e.rows, "total", None)  # how many rows the model found, when it said
     rows = [frame["import_row"].iloc[p] if 0 <= p < len(frame) else p for p in pos]
+    if counted is not None:
+        rows = RowList(rows, total=counted)
     parts = [p for p in col.split("+") if p in frame.columns]
     stored: list[Any] | None = None
     if e.got:
@@ -241,7 +244,7 @@ def translate_error(e: DataValidationError, terms: ExportTerms, frame: pd.DataFr
         rows = [frame["import_row"].iloc[p] for p in pos]
         stored = [tuple(frame[p].iloc[i] for p in parts) if len(parts) > 1 else frame[col].iloc[i]
                   for i in pos[:5]]
-    elif len(rows) > 5:  # the model lists a few rows only: do not state a count it did not make
+    elif len(rows) > 5 and counted is None:  # a few rows only, uncounted: do not state a count
         rows, rule = rows[:5], rule + " (first rows shown)"
     return terms.error(col, rows, terms.rule(rule), stored)
 
