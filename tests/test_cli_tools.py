@@ -135,7 +135,7 @@ def test_anomalies_refuses_day_first_dates(tmp_path: Path, capsys: pytest.Captur
     rc, out, err = _run(["anomalies", str(src)], capsys)
     assert rc == 2 and out == ""
     assert _one_line(err) == (
-        f"error: {src}: column 'timestamp' row 2, 3, 4, 5, 6 (+1 more): not a valid date or time (expected "
+        f"error: {src}: column 'timestamp' row 2, 3, 4, 5, 6 (+35 more): not a valid date or time (expected "
         "ISO 8601, e.g. 2026-01-02 or 2026-01-02T05:00, optionally with Z or an offset such as +02:00) "
         "(got '01/01/2026 00:00', '01/01/2026 01:00', '01/01/2026 02:00', '01/01/2026 03:00', '01/01/2026 04:00')")
     # one bad time among ISO ones: its row and value
