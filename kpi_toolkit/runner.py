@@ -70,6 +70,8 @@ class Task:
     period_label: str = ""
     agency: str = "your agency"
     execution_timeout: int = 900
+    notes: tuple[str, ...] = ()
+    """What the plan saw that the report will lack (no posts in the month), said when the report is made."""
 
 
 @dataclass
@@ -89,6 +91,8 @@ class Result:
     attempts: int = 1
     """Kernel starts (a start-up race is retried once); 0 for a report :func:`plan` set aside."""
     previous_report_kept: bool = False
+    notes: list[str] = field(default_factory=list)
+    """The plan's notes on the report (:attr:`Task.notes`): `kpi run` prints them under its line."""
 
 
 @dataclass
@@ -218,7 +222,8 @@ def run_task(task: Task) -> Result:
     staging.mkdir()
     final_nb, final_html = out_dir / f"{task.notebook}.ipynb", out_dir / f"{task.notebook}.html"
     res = Result(client=task.client, month=task.month, notebook=task.notebook, status="failed",
-                 duration_s=0.0, started_at=started.isoformat(timespec="seconds"), finished_at="")
+                 duration_s=0.0, started_at=started.isoformat(timespec="seconds"), finished_at="",
+                 notes=list(task.notes))
     try:
         import papermill as pm
 
@@ -394,7 +399,7 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_dir: Path | str) -> None:
+def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_dir: Path | str) -> list[str]:
     """Raise :class:`NoDataError` when ``client`` has no data in ``month``, before any kernel starts.
 
     The report's own test and message (:func:`kpi_toolkit.context.check_month_has_data`: some table
@@ -402,6 +407,9 @@ def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_d
     covers ...)", as ``kpi kpis`` says it), made cheaply: one table at a time, each read only for the
     month and a day either side (Parquet partitions of other months are never opened), stopping at
     the first table with a row in the month. Only a client without data reads every table.
+
+    Returns the notes a run prints for the report: a posts table that is there but has no row in the
+    month (a header-only export had replaced a good report with one of n/a's, and `kpi run` said "ok").
 
     Raises
     ------
@@ -416,23 +424,29 @@ def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_d
 
     from .context import check_month_has_data, month_has_data
     from .data import is_url, load_client, table_path
-    from .periods import month_period
+    from .periods import month_period, month_words
     from .schema import TABLES
 
     period = month_period(month, params.timezone)
     margin = pd.Timedelta(days=1)
     seen = load_client(client, data_dir=data_dir, tables=[])  # only checks that data/<client>/ exists
     cdir: Any = f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+    notes: list[str] = []
     for name in TABLES:
         if table_path(cdir, name) is None:
             continue
         one = load_client(client, data_dir=data_dir, tables=[name], start=period.start - margin,
                           end=period.end + margin)
         if month_has_data(one, period, month):
-            return
+            return notes
+        if name == "posts" and name in one.sources:
+            where = Path(str(one.sources[name])).name
+            notes.append(f"{where} has no post in {month_words(month)}: the report shows its reach and "
+                         "engagement as n/a (check the export if the client posted)")
         seen.tables.update(one.tables)
         seen.sources.update(one.sources)
     check_month_has_data(seen, period, month)  # raises, with the span of every table read
+    return notes
 
 
 def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebooks_dir: Path,
@@ -478,6 +492,7 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
     if folder:
         raise KpiToolkitError(folder)
     refused: dict[str, tuple[str, str]] = {}  # client -> (status, one line)
+    notes: dict[str, tuple[str, ...]] = {}
     for client in clients:
         try:
             params = load_params(client, parameters_dir=parameters_dir)
@@ -486,7 +501,7 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
             refused[client] = ("failed", str(e))
             continue
         try:
-            check_month_has_data_cheaply(client, month, params=params, data_dir=data_dir)
+            notes[client] = tuple(check_month_has_data_cheaply(client, month, params=params, data_dir=data_dir))
         except (NoDataError, UnknownClientError) as e:  # nothing in the month, or no data/<client>/
             refused[client] = ("skipped", str(e))
         except Exception:  # noqa: BLE001 - a broken data file: the report shows it, failing cell marked
@@ -505,7 +520,8 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
             tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
                               out_dir=str((outputs_dir / month / client).resolve()),
                               parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
-                              data_dir=_abs(data_dir), period_label=month_words(month), agency=agency))
+                              data_dir=_abs(data_dir), period_label=month_words(month), agency=agency,
+                              notes=notes.get(client, ())))
     return tasks, failed
 
 

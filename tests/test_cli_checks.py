@@ -59,7 +59,8 @@ def no_kernels(monkeypatch: pytest.MonkeyPatch) -> list[runner.Task]:
             html.write_text("<p>report</p>", encoding="utf-8")
             out.append(runner.Result(client=t.client, month=t.month, notebook=t.notebook, status="ok",
                                      duration_s=0.1, started_at="2026-11-01T00:00:00+00:00",
-                                     finished_at="2026-11-01T00:00:01+00:00", html=str(html)))
+                                     finished_at="2026-11-01T00:00:01+00:00", html=str(html),
+                                     notes=list(t.notes)))
         return out
 
     monkeypatch.setattr(runner, "execute", fake_execute)
@@ -412,3 +413,17 @@ def test_parameter_errors_are_in_the_words_of_the_file(extra: dict, line: str) -
     with pytest.raises(ParameterError) as e:
         parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", **extra}, source="acme.yaml")
     assert str(e.value) == f"acme.yaml: {line}"
+
+
+def test_run_says_when_the_posts_table_has_no_post_in_the_month(tmp_path: Path, capsys, no_kernels) -> None:
+    """A header-only posts export next to ads data: the report runs (the ads are real) but its reach and
+    engagement are n/a; `kpi run` had said only "ok" while that report replaced a good one."""
+    ads = "date,platform,campaign,spend,impressions,clicks,conversions\n2026-10-01,facebook,a,10.0,2974,18,0\n"
+    header = POSTS.splitlines()[0] + "\n"
+    _client(tmp_path, "acme", data={"posts.csv": header, "ads.csv": ads})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
+    out = capsys.readouterr().out
+    assert "note: posts.csv has no post in October 2026: the report shows its reach and engagement as n/a" in out
+    _client(tmp_path, "acme", data={"posts.csv": POSTS, "ads.csv": ads})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
+    assert "note:" not in capsys.readouterr().out

@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     for r in summary.results:
         if r.status == "ok":
             print(f"  ok      {r.client}/{r.notebook}: {os.path.relpath(r.html)}")
+            for note in r.notes:
+                print(f"          note: {note}")
         elif r.attempts == 0:  # set aside before any kernel: one line a client, not one a notebook
             if r.client not in set_aside:
                 set_aside.add(r.client)
