@@ -520,7 +520,7 @@ def format_validation_error(source: str, err: ValidationError, model: type[BaseM
     path = f"{keys}' (item {', '.join(map(str, items))})" if items else f"{keys}'"
     if first["type"] == "missing":
         return f"{source}: missing required key '{path}"
-    msg = _plain_message(first)
+    msg = plain_error_message(first)
     return f"{source}: '{path}: {msg}" if keys else f"{source}: {msg}"
 
 
@@ -537,9 +537,11 @@ _PLAIN = {
 valid integer, unable to parse string as an integer")."""
 
 
-def _plain_message(error: dict[str, Any]) -> str:
+def plain_error_message(error: dict[str, Any]) -> str:
+    """One pydantic error in the words of a parameter file's reader (what the value must be, and what was given)."""
     kind, ctx, got = error["type"], error.get("ctx") or {}, error.get("input")
-    shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
+    shown = f" (got {got:g})" if isinstance(got, float) else \
+        f" (got {got!r})" if isinstance(got, str | int | bool) else ""
     if kind in _PLAIN:
         if kind.startswith("date") and "outside expected range" in str(ctx.get("error", error["msg"])):
             return f"no such date{shown}"
@@ -548,7 +550,11 @@ def _plain_message(error: dict[str, Any]) -> str:
               "less_than_equal": "at most"}
     if kind in bounds:
         limit = next(iter(ctx.values()), "")
-        return f"must be {bounds[kind]} {limit}{shown}"
+        limit = f"{limit:g}" if isinstance(limit, float) else limit
+        hint = ""
+        if kind.startswith("less") and limit in (1, "1") and isinstance(got, int | float) and 1 < got <= 100:
+            hint = f" — a share is written as a fraction ({got / 100:g} for {got:g} %)"
+        return f"must be {bounds[kind]} {limit}{shown}{hint}"
     msg = error["msg"].removeprefix("Value error, ")
     return msg.replace("Input should be", "must be", 1) + (shown if kind == "literal_error" else "")
 

@@ -882,3 +882,12 @@ def test_the_attribution_notebook_uses_the_packages_tables() -> None:
     for call in ("roas_view(", "shapley_by_value_function(", "attribution_table("):
         assert call in code, call
     assert "pivot_table(index=\"channel\", columns=\"value_function\"" not in code and "def " not in code
+
+
+def test_attribute_option_errors_name_the_option(capsys) -> None:
+    """`--confidence 95` had printed pydantic's "confidence: Input should be less than 1"."""
+    from kpi_toolkit.cli import main
+
+    assert main(["attribute", str(DATA_CSV), "--confidence", "95"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --confidence: must be less than 1 (got 95) — a share is "
+                                               "written as a fraction (0.95 for 95 %)")

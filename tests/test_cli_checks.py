@@ -406,6 +406,8 @@ def test_validate_refuses_a_malformed_benchmarks_file_and_the_report_never_shows
     ({"goals": [{"kpi": "reach", "target": 5, "by": "2027-01-31", "direction": "up"}]},
      "'goals.direction' (item 1): must be 'auto', 'at_least' or 'at_most' (got 'up')"),
     ({"recipients": [{"name": "x"}]}, "missing required key 'recipients.email' (item 1)"),
+    ({"attribution": {"confidence": 95}},
+     "'attribution.confidence': must be less than 1 (got 95) — a share is written as a fraction (0.95 for 95 %)"),
 ])
 def test_parameter_errors_are_in_the_words_of_the_file(extra: dict, line: str) -> None:
     """Not pydantic's "Input should be a valid integer, unable to parse string as an integer" or

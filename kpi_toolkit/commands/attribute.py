@@ -149,8 +149,14 @@ def run(args: argparse.Namespace) -> int:
             shapley_value=args.shapley_value, bootstrap_samples=args.bootstrap, confidence=args.confidence,
             collapse_repeats=args.collapse_repeats)
     except ValidationError as e:
+        from ..params import plain_error_message
+
         first = e.errors()[0]
-        raise ParameterError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        options = {"markov_order": "--order", "half_life_days": "--half-life", "position_weights": "--position-weights",
+                   "direct_channels": "--direct", "shapley_value": "--shapley-value",
+                   "bootstrap_samples": "--bootstrap", "confidence": "--confidence"}
+        field = str(first["loc"][0]) if first["loc"] else ""
+        raise ParameterError(f"{options.get(field, field)}: {plain_error_message(first)}") from None
     refuse_output_onto_input(args.output, args.paths)
     t0 = time.perf_counter()
     paths = read_paths_file(args.paths, sep=args.sep, path_sep=args.path_sep,
