@@ -429,3 +429,13 @@ def test_run_says_when_the_posts_table_has_no_post_in_the_month(tmp_path: Path, 
     _client(tmp_path, "acme", data={"posts.csv": POSTS, "ads.csv": ads})
     assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_send_names_a_missing_outputs_folder_and_import_a_folder(tmp_path: Path, capsys) -> None:
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(["send", "--month", "2026-10", "--dry-run", "--parameters-dir", str(tmp_path / "parameters"),
+                 "--outputs-dir", str(tmp_path / "nope")]) == 2
+    assert _one_line(capsys.readouterr().err) == f"error: no folder {tmp_path / 'nope'}/: check --outputs-dir"
+    assert main(["import", "facebook_insights", str(tmp_path), "--client", "acme", "--year", "2014",
+                 "--data-dir", str(tmp_path / "data")]) == 2
+    assert _one_line(capsys.readouterr().err) == f"error: {tmp_path}: a folder, not an export file (name the file inside it)"

@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from ..periods import month_words, parse_month
 
     month = parse_month(args.month)
-    folder = missing_folder(args.parameters_dir, option="--parameters-dir")
+    folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
+        missing_folder(args.outputs_dir, option="--outputs-dir")
     if folder:
         raise KpiToolkitError(folder)
     clients = args.client or list_clients(parameters_dir=args.parameters_dir)

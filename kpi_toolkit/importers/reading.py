@@ -118,6 +118,8 @@ def read_export(path: str | Path, preset: Preset, *, encoding: str | None = None
     """
     path = Path(path)
     check_delimiter(delimiter)
+    if path.is_dir():
+        raise ImportFormatError(f"{path}: a folder, not an export file (name the file inside it)")
     if not path.is_file():
         raise ImportFormatError(f"{path}: export file not found")
     raw = path.read_bytes()
