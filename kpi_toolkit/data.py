@@ -227,8 +227,9 @@ def load_client(
         root = Path(data_dir)
         cdir = root / client
         exists = cdir.is_dir()
-        known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
-            if root.is_dir() else []
+        known = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+                       and any(f.stem in TABLES for f in p.iterdir())) \
+            if root.is_dir() else []  # folders holding a table (not data/demo with its TRUTH.json)
     if not exists:
         known = [k for k in known if not k.startswith((".", "_"))]
         hint = f" (clients with data: {', '.join(known)})" if known else " (run `kpi demo` or `kpi import`)"

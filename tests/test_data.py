@@ -346,7 +346,9 @@ def test_optional_blank_stays_missing_not_zero(tmp_path: Path) -> None:
 
 def test_unknown_client_lists_known(tmp_path: Path) -> None:
     _posts(tmp_path, GOOD)
-    with pytest.raises(UnknownClientError, match=r"no data for client 'acne'.*clients with data: acme"):
+    (tmp_path / "data" / "demo").mkdir()  # kpi demo's answer key (TRUTH.json) is not a client's data
+    (tmp_path / "data" / "demo" / "TRUTH.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UnknownClientError, match=r"no data for client 'acne'.*clients with data: acme\)$"):
         load_client("acne", data_dir=tmp_path / "data")
 
 
