@@ -88,6 +88,9 @@ PAIR_CHECKS: dict[str, PairCheck] = {c.name: c for c in (
     PairCheck("clicks_le_impressions", "clicks", "impressions", "more clicks than impressions",
               "a click-through rate above 100 %; some platforms count several clicks per impression; "
               "kept, but check the export"),
+    PairCheck("completions_le_views", "video_completions", "video_views", "more video completions than views",
+              "a completion rate above 100 %; a platform that counts replays to the end may do this; kept, "
+              "but check the export"),
     PairCheck("bounces_le_sessions", "bounces", "sessions", "more bounces than sessions",
               "a bounce is a single-page session, so a bounce rate above 100 % is impossible", error=True),
 )}
@@ -172,7 +175,7 @@ POSTS = Table(
     key=("post_id",),
     time_col="published_at",
     doc="One row per published post, with its lifetime metrics.",
-    checks=("reach_le_impressions", "clicks_le_impressions"),
+    checks=("reach_le_impressions", "clicks_le_impressions", "completions_le_views"),
 )
 
 AUDIENCE = Table(

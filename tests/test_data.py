@@ -770,3 +770,12 @@ def test_a_rule_broken_on_many_rows_counts_them_all() -> None:
         bad = [f"q{i},x,2026-10-03,text,10,5,-1,0,0" for i in range(12)]
         msg = _err(Path(tmp), [*GOOD, *bad])
     assert "column 'likes' row 4, 5, 6, 7, 8 (+7 more): must be >= 0" in msg, msg
+
+
+def test_more_video_completions_than_views_warns_and_keeps(tmp_path: Path) -> None:
+    """A completion rate above 100 % (video_completions > video_views) is flagged, not passed silently."""
+    _posts(tmp_path, [GOOD[0] + ",50,40", GOOD[1] + ",10,30"], header=HEADER + ",video_views,video_completions")
+    data = load_client("acme", data_dir=tmp_path / "data")
+    assert len(data.posts) == 2
+    assert [(w.check, w.column, w.rows) for w in data.warnings] == [("completions_le_views", "video_completions", [3])]
+    assert "more video completions than views (a completion rate above 100 %" in data.warnings[0]
