@@ -149,23 +149,35 @@ def pseudonymise(ids: pd.Series | Iterable[Any], *, salt: str | bytes | None = N
 
 
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining accents
-_AT = "[@\uff20]"  # '@' or the full-width '＠' (typed on CJK keyboards)
-_HANDLE_BODY = f"[\\w{_MARKS}](?:[\\w.{_MARKS}]{{0,62}}[\\w{_MARKS}])?"
+_AT = "[@\uff20\ufe6b][\u200b-\u200d\u2060\ufeff]*"  # '@', the full-width '＠' (CJK keyboards) or the
+# small '﹫', and any zero-width characters typed (or pasted) after it
+_HANDLE_BODY = f"[\\w{_MARKS}](?:[\\w.\\-{_MARKS}]{{0,62}}[\\w{_MARKS}])?"
+_PROFILE_SITES = (r"(?:x|twitter|instagram|tiktok|facebook|threads|youtube)\.(?:com|net)/@?"
+                  r"|linkedin\.com/in/|reddit\.com/u(?:ser)?/")
 _MASK = re.compile(
+    # a link to a person's profile ('https://x.com/jane_doe', 'instagram.com/jane.doe')
+    f"(?P<profile>(?:https?://)?(?:www\\.|m\\.)?(?:{_PROFILE_SITES})[\\w.\\-{_MARKS}]+)"
     # 'RT@jane' (a retweet: the handle glued to RT, as Twitter reads it)
-    f"(?P<rt>(?<![\\w+~.-])(?:RT|rt|Rt|rT):?){_AT}{_HANDLE_BODY}"
+    f"|(?P<rt>(?<![\\w+~.-])(?:RT|rt|Rt|rT):?){_AT}{_HANDLE_BODY}"
     # an e-mail address, also without a dot in its domain ('me@home')
     f"|(?P<email>(?<![\\w.+-])[.+-]*\\w[\\w.+-]*{_AT}[\\w-]+(?:\\.[\\w-]+)*)"
     # a handle: not glued to a word ('.@jane' is a handle, 'me@home' an address)
-    f"|(?<!\\w){_AT}{_HANDLE_BODY}")
-"""@handles and e-mail addresses, one pass, leftmost first. A handle is what Twitter/X, Instagram
-and TikTok allow and more: Unicode letters (accents written as combining marks too), digits,
-underscores and dots inside (not at the end, where a dot ends the sentence), up to 64 characters."""
+    f"|(?<!\\w){_AT}{_HANDLE_BODY}"
+    # a Reddit user name ('u/jane_doe')
+    f"|(?P<reddit>(?<![\\w/])/?u/[\\w\\-]{{3,20}})")
+"""@handles, profile links, Reddit names and e-mail addresses, one pass, leftmost first. A handle is
+what Twitter/X, Instagram and TikTok allow and more: Unicode letters (accents written as combining
+marks too), digits, underscores, dots and hyphens inside (not at the end, where a dot ends the
+sentence), up to 64 characters."""
 
 
 def _mask_match(m: re.Match[str]) -> str:
     if m.group("email") is not None:
         return "[email]"
+    if m.group("profile") is not None:
+        return "[profile link]"
+    if m.group("reddit") is not None:
+        return "u/user"
     rt = m.group("rt")
     return f"{rt}@user" if rt is not None else "@user"
 
@@ -177,10 +189,13 @@ def _mask_one(text: str) -> str:
 def mask_handles(text: pd.Series | str | None) -> pd.Series | str | None:
     """Replace ``@handles`` with ``@user`` and e-mail addresses with ``[email]``.
 
-    A handle may hold Unicode letters, digits, underscores and dots (``@Jürgen_K``, ``@jane.doe``),
-    start with the full-width ``＠`` and follow a ``.`` (``.@jane``) or a retweet's ``RT``
+    A handle may hold Unicode letters, digits, underscores, dots and hyphens (``@Jürgen_K``,
+    ``@jane.doe``, ``@jane-doe``), start with the full-width ``＠`` or the small ``﹫`` (zero-width
+    characters after it are ignored) and follow a ``.`` (``.@jane``) or a retweet's ``RT``
     (``RT@jane``), which are kept. An ``@`` glued to a word is an address (``me@home``, ``a.b@x.com``),
-    masked as ``[email]``. Works on one string or a Series (computed once per unique text). Missing
+    masked as ``[email]``. A link to a person's profile (``https://x.com/jane_doe``,
+    ``instagram.com/jane.doe``, ``linkedin.com/in/jane``) becomes ``[profile link]`` and a Reddit name
+    (``u/jane_doe``) ``u/user``. Works on one string or a Series (computed once per unique text). Missing
     values stay missing.
     """
     if text is None or isinstance(text, str):

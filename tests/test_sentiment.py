@@ -514,6 +514,13 @@ def test_listening_alerts_are_the_trend_sections_alerts_where_the_trends_can_com
     ("write jürgen@firma.de, +bob@x.com", "write [email], [email]"),
     ("ART@jane_doe", "[email]"),
     ("see #glow @user [email]", "see #glow @user [email]"),
+    ("\ufe6bjane_doe hi", "@user hi"),  # the small commercial at
+    ("@\u200bjane_doe wow", "@user wow"),  # a zero-width space after the @
+    ("@jane-doe said", "@user said"),
+    ("see u/jane_doe", "see u/user"),
+    ("https://x.com/jane_doe and instagram.com/jane.doe!", "[profile link] and [profile link]!"),
+    ("linkedin.com/in/jane-doe-123", "[profile link]"),
+    ("the u/s ratio", "the u/s ratio"),
 ])
 def test_mask_handles_masks_every_form_of_handle(text: str, masked: str) -> None:
     assert S.mask_handles(text) == masked
