@@ -365,17 +365,20 @@ def test_dollar_signs_from_data_are_drawn_as_written() -> None:
 
     fig, ax = new_figure()
     ax.bar(["Ca$$h", "$x^2$ deals"], [1, 2], label="Money$$Bags")
-    ax.set_title("Share of voice: Ca$$h against $x$ and a long title that wraps onto a second line here")
-    ax.set_xlabel("Brand $a$")
+    title = "Share of voice: Ca$$h against $x$ and a long title that wraps onto a second line here"
+    ax.set_title(title)
+    ax.set_xlabel("Brand $a$ from C:\\$5")  # a backslash before a "$" is drawn too
     legend_outside(ax)
     to_png(fig)  # "Ca$$h" in a wrapped title made matplotlib's maths parser raise
     texts = [t for t in fig.findobj(Text) if "$" in t.get_text()]
     texts += [t for t in ax.get_xticklabels() if "$" in t.get_text()]
     assert len(texts) >= 5
+    drawn = set()
     for t in texts:
         shown, is_math = t._preprocess_math(t.get_text())
-        assert not is_math and "\\" not in shown, t.get_text()
-    assert {t.get_text() for t in ax.get_xticklabels()} == {"Ca$$h", "$x^2$ deals"}
+        assert not is_math, t.get_text()
+        drawn.add(shown)
+    assert {title, "Brand $a$ from C:\\$5", "Ca$$h", "$x^2$ deals", "Money$$Bags"} <= drawn, drawn
 
 
 def test_ratio_axis_labels_in_words() -> None:

@@ -321,11 +321,11 @@ def _literal_dollars(text: Any) -> None:
     as "Ca$$h". A wrapped text therefore keeps the parser on with every "$" escaped, which matplotlib
     draws as a plain "$" and measures as text.
     """
-    import re
-
     s = text.get_text()
     if "$" in s and not text.get_parse_math():
-        text.set_text(re.sub(r"(?<!\\)\$", r"\\$", s))
+        # every "$", also one after a backslash: matplotlib turns each "\$" back into "$" and nothing
+        # else, so "C:\$5" comes out as written
+        text.set_text(s.replace("$", "\\$"))
         text.set_parse_math(True)
 
 
