@@ -101,9 +101,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
+def one_line_name(text: str) -> str:
+    """``text`` if it is a name that fits on one line; else ``ValueError``.
+
+    Refused: a blank name, and any line break or invisible control character (categories Cc, Cf, Zl
+    and Zp of Unicode: "\\n", U+2028 line separator, U+0085 next line, U+202E right-to-left
+    override, zero-width spaces), except the zero-width joiner of emoji sequences. A name heads the
+    report and goes into an e-mail header, where a line break fails the message.
+    """
+    import unicodedata
+
+    if not text.strip():
+        raise ValueError("a name is blank")
+    bad = next((ch for ch in text if ch != "\u200d" and (unicodedata.category(ch)[0] == "C"
+                                                          or unicodedata.category(ch) in ("Zl", "Zp"))), None)
+    if bad is not None:
+        raise ValueError(f"{text!r} has a line break or invisible character (U+{ord(bad):04X}); a name is one "
+                         "line (it heads the report and the e-mail's subject)")
+    return text
+
+
 class Recipient(_Strict):
     name: str
     email: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return one_line_name(v)
 
     @field_validator("email")
     @classmethod
@@ -449,11 +474,7 @@ class ClientParams(_Strict):
     @classmethod
     def _one_line(cls, v: Any) -> Any:
         for text in [v] if isinstance(v, str) else v:
-            if not text.strip():
-                raise ValueError("a name is blank")
-            if any(ch in text for ch in "\r\n\t\x00") or any(ord(ch) < 32 for ch in text):
-                raise ValueError(f"{text!r} has a line break or control character; a name is one line "
-                                 "(it heads the report and the e-mail's subject)")
+            one_line_name(text)
         return v
 
     @model_validator(mode="after")

@@ -341,6 +341,10 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, capsys) -> 
     ({"core_kpis": []}, "'core_kpis': core_kpis is empty"),
     ({"display_name": "Evil Co\nInc"}, "'display_name': 'Evil Co\\nInc' has a line break"),
     ({"competitors": ["Rival", " "]}, "'competitors': a name is blank"),
+    ({"display_name": "Acme\u2028Inc"}, "has a line break or invisible character (U+2028)"),
+    ({"brand": "Acme\u202eInc"}, "has a line break or invisible character (U+202E)"),
+    ({"recipients": [{"name": "Priya\nBcc: evil@example.com", "email": "p@acme.example"}]},
+     "'recipients.name' (item 1): 'Priya\\nBcc: evil@example.com' has a line break"),
     ({"goals": [{"kpi": "share_of_voice", "target": 44, "by": "2027-01-31"}]},
      "goal on 'share_of_voice': target 44 is not a fraction — rates and shares are written as fractions "
      "(0.44 for 44 %)"),
