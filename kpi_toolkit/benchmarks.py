@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataValidationError, NoDataError, ParameterError
+from .schema import PLATFORMS
 from .views import and_words
 
 BENCHMARK_METRICS: dict[str, str] = {
@@ -670,6 +671,12 @@ def _benchmark_file(path: str | None) -> tuple[pd.DataFrame, dict[str, Any], dic
             value = float(r["value"])
         except (TypeError, ValueError):
             raise ParameterError(f"{name}: benchmarks row {i}: value {r['value']!r} is not a number") from None
+        if not math.isfinite(value) or value < 0:
+            raise ParameterError(f"{name}: benchmarks row {i}: value {r['value']!r} must be a number >= 0 "
+                                 "(rates as fractions: 0.02 for 2 %)")
+        if str(r["platform"]).lower() not in PLATFORMS:
+            raise ParameterError(f"{name}: benchmarks row {i}: unknown platform {r['platform']!r}"
+                                 + _hint(str(r["platform"]).lower(), PLATFORMS))
         src = sources[r["source"]]
         rows.append({"industry": str(r["industry"]).lower(), "platform": str(r["platform"]).lower(),
                      "metric": r["metric"], "value": value, "source": r["source"],
@@ -681,7 +688,33 @@ def _benchmark_file(path: str | None) -> tuple[pd.DataFrame, dict[str, Any], dic
                                         "source_short", "source_period", "source_published"]).astype({"industry": "string", "platform": "string", "metric": "string",
                                        "source": "string", "source_title": "string", "source_short": "string",
                                        "source_period": "string", "source_published": "string"})
-    return table, sources, raw.get("weights") or {}
+    return table, sources, _checked_weights(raw.get("weights"), name)
+
+
+def _checked_weights(weights: Any, name: str) -> dict[str, Any]:
+    """The file's ``weights`` section, refused in one line when it is not the shipped file's shape:
+    ``objectives`` (objective -> metric -> weight) and ``industries`` (industry -> platform -> weight),
+    weights numbers >= 0. A malformed section had passed `kpi validate` and failed the report."""
+    if weights is None:
+        return {}
+    if not isinstance(weights, dict):
+        raise ParameterError(f"{name}: 'weights' must be a mapping with 'objectives' and 'industries'")
+    for section, known in (("objectives", SCORED_METRICS), ("industries", PLATFORMS)):
+        entries = weights.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, dict):
+            raise ParameterError(f"{name}: 'weights.{section}' must be a mapping of names to weights")
+        for key, table in entries.items():
+            if not isinstance(table, dict) or not table:
+                raise ParameterError(f"{name}: 'weights.{section}.{key}' must map "
+                                     f"{'metrics' if section == 'objectives' else 'platforms'} to weights")
+            for k, w in table.items():
+                if k not in known:
+                    raise ParameterError(f"{name}: 'weights.{section}.{key}': unknown {k!r}" + _hint(k, known))
+                if not isinstance(w, int | float) or isinstance(w, bool) or not math.isfinite(w) or w < 0:
+                    raise ParameterError(f"{name}: 'weights.{section}.{key}.{k}': {w!r} must be a number >= 0")
+    return weights
 
 
 def _hint(word: str, choices: Any) -> str:
@@ -755,10 +788,15 @@ def channel_weights(*, objective: str, industry: str, metric_weights: Mapping[st
     """The metric weights (by objective) and platform weights (by industry) of the channel score.
 
     Client parameters win (``benchmarks.metric_weights`` / ``benchmarks.channel_weights``); otherwise
-    the benchmark file's ``weights`` section; a platform the industry does not list weighs 0.5, and
+    the benchmark file's ``weights`` section (an agency file without ``objectives`` or ``industries``
+    takes the shipped file's); a platform the industry does not list weighs 0.5, and
     an industry the file does not know weighs every platform 1. Weights are normalised to sum to 1.
     """
     _, _, weights = _benchmark_file(None if path is None else str(path))
+    if path is not None:  # an agency file without a weights section (or part of one) scores as shipped
+        shipped = _benchmark_file(None)[2]
+        weights = {"objectives": weights.get("objectives") or shipped.get("objectives") or {},
+                   "industries": weights.get("industries") or shipped.get("industries") or {}}
     objectives = weights.get("objectives") or {}
     if metric_weights:
         mw = dict(metric_weights)

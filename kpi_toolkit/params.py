@@ -667,10 +667,14 @@ def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameter
             shown = where if where.is_absolute() else base / where
             hint = "" if where.is_absolute() else f" (a relative path starts at the project folder {base})"
             raise ParameterError(f"{source}: 'benchmarks.file': no file {shown}{hint}")
-        from .benchmarks import _benchmark_file
+        from .benchmarks import _benchmark_file, channel_weights
 
+        path = str(where if where.is_file() else base / where)
         try:  # read as the report will: a malformed file is refused here, not shown as a gap in the report
-            _benchmark_file(str(where if where.is_file() else base / where))
+            _benchmark_file(path)
+            opts = params.benchmarks
+            channel_weights(objective=opts.objective, industry=params.industry, metric_weights=opts.metric_weights,
+                            platform_weights=opts.channel_weights, platforms=params.platforms, path=path)
         except ParameterError as e:
             raise ParameterError(f"{source}: 'benchmarks.file' {where}: {e}") from None
     path = logo_path(params, parameters_dir=parameters_dir)

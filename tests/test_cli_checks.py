@@ -443,3 +443,43 @@ def test_send_names_a_missing_outputs_folder_and_import_a_folder(tmp_path: Path,
     assert main(["import", "facebook_insights", str(tmp_path), "--client", "acme", "--year", "2014",
                  "--data-dir", str(tmp_path / "data")]) == 2
     assert _one_line(capsys.readouterr().err) == f"error: {tmp_path}: a folder, not an export file (name the file inside it)"
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("weights: {objectives: oops}\n", "'weights.objectives' must be a mapping of names to weights"),
+    ("weights: {objectives: {consideration: {post_ctr: -1}}}\n", "'weights.objectives.consideration.post_ctr': -1"),
+    ("weights: {industries: {beauty: {myspace: 1}}}\n", "'weights.industries.beauty': unknown 'myspace'"),
+    ("weights: {objectives: {awareness: {post_ctr: 1}}}\n",
+     "benchmarks.objective 'consideration' has no weights in the benchmark file"),
+])
+def test_validate_refuses_benchmark_weights_the_report_cannot_use(tmp_path: Path, capsys, body: str,
+                                                                  words: str) -> None:
+    """A weights section the channel score cannot use had passed validate and failed the report
+    ("has no weights in the benchmark file (known: o, o, p, s)")."""
+    bench = tmp_path / "agency.yaml"
+    bench.write_text("benchmarks: []\n" + body, encoding="utf-8")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS},
+            benchmarks={"file": str(bench), "objective": "consideration"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    assert words in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(("row", "words"), [
+    ("{industry: all, platform: x, metric: post_ctr, value: -3, source: s}", "value -3 must be a number >= 0"),
+    ("{industry: all, platform: myspace, metric: post_ctr, value: 0.01, source: s}", "unknown platform 'myspace'"),
+])
+def test_validate_refuses_benchmark_rows_the_report_cannot_use(tmp_path: Path, capsys, row: str, words: str) -> None:
+    bench = tmp_path / "agency.yaml"
+    bench.write_text(f"sources: {{s: {{short: S}}}}\nbenchmarks:\n  - {row}\n", encoding="utf-8")
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, benchmarks={"file": str(bench)})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    assert words in _one_line(capsys.readouterr().err)
+
+
+def test_an_agency_file_without_weights_scores_with_the_shipped_weights(tmp_path: Path) -> None:
+    from kpi_toolkit.benchmarks import channel_weights
+
+    bench = tmp_path / "agency.yaml"
+    bench.write_text("benchmarks: []\n", encoding="utf-8")
+    assert channel_weights(objective="conversion", industry="beauty", platforms=["instagram", "x"], path=bench) == \
+        channel_weights(objective="conversion", industry="beauty", platforms=["instagram", "x"])
