@@ -22,11 +22,23 @@ TEMPLATES = Path(__file__).parent / "templates"
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
 DROP_MIMETYPES = ("application/javascript", "application/vnd.jupyter.widget-view+json",
                   "application/vnd.jupyter.widget-state+json", "text/latex", "image/svg+xml")
-_URL_ATTRS = frozenset({"src", "href", "action", "poster", "data", "background", "srcset", "formaction", "xlink:href"})
+_URL_ATTRS = frozenset({"src", "href", "action", "poster", "data", "background", "srcset", "formaction",
+                        "xlink:href", "ping", "lowsrc", "longdesc", "codebase", "cite", "manifest", "icon",
+                        "dynsrc", "archive", "classid", "profile", "itemtype"})
 """Attributes whose value a mail client or browser loads or follows."""
-_EXTERNAL_VALUE = re.compile(r"""^\s*(?:[a-z][a-z0-9+.-]*:)?//""", re.IGNORECASE)
-"""A URL that leaves the file: ``//host``, ``https://host``, any ``scheme://``."""
-_CSS_EXTERNAL = re.compile(r"""url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//|@import""", re.IGNORECASE)
+_SAFE_URL = re.compile(r"""\#[^\s\\]*|data:image/(?:png|jpeg|gif);base64,[A-Za-z0-9+/=]*|mailto:[^\s\\]+
+                           |[\w%~-][\w%~./-]*(?:\#[^\s\\]*)?""", re.IGNORECASE | re.VERBOSE)
+"""The only values a URL attribute of a report may hold: an anchor in the page, an embedded image,
+a mailto: link, or a plain relative path (the month's index links its reports). Anything else (a
+scheme, ``//``, one slash after ``https:``, a backslash, a tab inside ``ht tps:``) is refused: an
+allow-list, because browsers repair broken URLs in more ways than a deny-list can name."""
+_CSS_EXTERNAL = re.compile(r"""url\(|image-set\(|image\(|@import|\\|expression\(|behavior\s*:|-moz-binding""",
+                           re.IGNORECASE)
+"""CSS that can load or run something: any url() (the report's own CSS uses none; charts are <img>),
+image-set(), @import, old IE expressions and bindings, and any CSS escape (``\\75rl(`` is ``url(``)."""
+_UNSAFE_TAGS = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
+                          "link", "portal", "svg", "math"})
+"""Elements a report never contains: they run code, load other documents or change where links go."""
 _SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
 
 REPORT_TITLES = {
@@ -170,17 +182,31 @@ class _MarkupCheck(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
             self._flag("the report contains a <script> element")
+        elif tag in _UNSAFE_TAGS:
+            self._flag(f"the report contains a <{tag}> element")
         self._in_style = tag == "style"
+        names = {n: (v or "") for n, v in attrs}
+        if tag == "meta" and names.get("http-equiv", "").strip().lower() in {"refresh", "set-cookie"}:
+            self._flag("the report contains a <meta http-equiv> that loads or sets something")
         for name, value in attrs:
             value = value or ""
             if name.startswith("on"):
                 self._flag(f"the report contains an inline event handler ({name}=)")
-            elif name in _URL_ATTRS and re.match(r"\s*(?:java|vb)script:", value, re.IGNORECASE):
-                self._flag(f"the report contains a script link ({name}={value[:60]!r})")
-            elif name in _URL_ATTRS and any(_EXTERNAL_VALUE.match(v) for v in value.split(",")):
-                self._flag(f"the report references an external URL ({name}={value[:60]!r})")
+            elif name == "srcdoc":
+                self._flag("the report contains an embedded document (srcdoc=)")
+            elif name in _URL_ATTRS and not self._safe_urls(name, value):
+                words = "a script link" if re.search(r"script\s*:", value, re.IGNORECASE) else "an external URL"
+                self._flag(f"the report references {words} ({name}={value[:60]!r})")
             elif name == "style" and _CSS_EXTERNAL.search(value):
                 self._flag(f"the report references an external URL in a style ({value[:60]!r})")
+
+    @staticmethod
+    def _safe_urls(name: str, value: str) -> bool:
+        if name == "srcset":  # "a.png 1x, b.png 2x": each candidate's URL
+            urls = [c.strip().split()[0] for c in value.split(",") if c.strip()]
+        else:
+            urls = [value.strip()] if value.strip() else []
+        return all(_SAFE_URL.fullmatch(u) for u in urls)
 
     handle_startendtag = handle_starttag
 

@@ -72,7 +72,18 @@ def test_email_safety_check_catches_each_rule_next_to_embedded_charts() -> None:
                       ('<img srcset="a.png 1x, https://t.example/b.png 2x">', "external URL"),
                       ("<style>p{background:url('https://t.example/p.gif')}</style>", "external URL"),
                       ("<style>@import 'x.css';</style>", "external URL"),
-                      ('<a href="JavaScript:alert(1)">x</a>', "script link")):
+                      ('<a href="JavaScript:alert(1)">x</a>', "script link"),
+                      # what browsers repair into a request (found by loading them in Chromium)
+                      ('<img src="https:/evil.example/p.png">', "external URL"),
+                      ('<img src="https:evil.example">', "external URL"),
+                      ('<img src="\\\\evil.example">', "external URL"),
+                      ('<img src="ht&#9;tps://evil.example/p">', "external URL"),
+                      ('<a href="java&#9;script:alert(1)">x</a>', "script link"),
+                      ("<div style=\"background:image-set('https://e.example/a.png' 1x)\"></div>", "external URL"),
+                      ('<div style="background:\\75rl(https://e.example)"></div>', "external URL"),
+                      ('<meta http-equiv=refresh content="0;url=https://e.example">', "meta http-equiv"),
+                      ('<iframe srcdoc="&lt;b&gt;"></iframe>', "<iframe>"),
+                      ('<a ping="https://e.example">x</a>', "external URL")):
         with pytest.raises(UnsafeHtmlError, match=re.escape(rule)):
             check_email_safe(bad)
     # text from data, shown escaped, is text: a brand named "online=true" in a chart's alt text, a
