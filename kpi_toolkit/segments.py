@@ -1297,26 +1297,29 @@ def factor_findings(drivers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"factor": f, "kind": kind, "level": best["level"], "reference": ref["level"],
                          "irr": best["irr"], "ci_low": best["ci_low"], "ci_high": best["ci_high"],
                          "irr_min": np.nan, "irr_max": np.nan, "n_posts": int(best["n_posts"]),
-                         "n_others": 1, "p_adjusted": best["p_adjusted"]})
+                         "n_others": 1, "other_level": ref["level"], "p_adjusted": best["p_adjusted"]})
         else:
             sure = bool((others["significant"] & (others["irr"] < 1)).all())
             rows.append({"factor": f, "kind": "reference_best" if sure else "none", "level": ref["level"],
                          "reference": ref["level"], "irr": 1.0, "ci_low": np.nan, "ci_high": np.nan,
                          "irr_min": float(others["irr"].min()), "irr_max": float(others["irr"].max()),
                          "n_posts": int(ref["n_posts"]), "n_others": len(others),
+                         "other_level": others["level"].iloc[0] if len(others) == 1 else "",
                          "p_adjusted": float(others["p_adjusted"].max())})
     return pd.DataFrame(rows, columns=["factor", "kind", "level", "reference", "irr", "ci_low", "ci_high",
-                                       "irr_min", "irr_max", "n_posts", "n_others", "p_adjusted"])
+                                       "irr_min", "irr_max", "n_posts", "n_others", "other_level", "p_adjusted"])
 
 
 def _finding_text(r: Any, *, num: str, den: str, conf: float, window: str | None = None) -> str:
     over = f" over {window}" if window else ""
     if r.kind == "reference_best":
-        other = f"the other {_plain_column(r.factor)}s" if r.n_others > 1 else level_phrase(r.factor, "(x)")
-        spread = (f"between {times(r.irr_min)} and {times(r.irr_max)}" if r.n_others > 1
-                  else times(r.irr_min))
+        if r.n_others > 1:
+            other, spread, each = (f"the other {_plain_column(r.factor)}s",
+                                   f"between {times(r.irr_min)} and {times(r.irr_max)}", "each")
+        else:  # one other level: name it (the sentence had read "(x) posts get 0.59×")
+            other, spread, each = level_phrase(r.factor, r.other_level), times(r.irr_min), "its"
         return (f"{level_phrase(r.factor, r.level)} did best ({r.n_posts:,} posts{over}): "
-                f"{other} get {spread} their {num} per {den}, each {100 * conf:g} % CI below 1")
+                f"{other} get {spread} their {num} per {den}, {each} {100 * conf:g} % CI below 1")
     return (f"{level_phrase(r.factor, r.level)} get {times(r.irr)} the {num} per {den} of "
             f"{level_phrase(r.factor, r.reference)} ({100 * conf:g} % CI {_num2(r.ci_low)}-{_num2(r.ci_high)}; "
             f"{r.n_posts:,} posts{over})")

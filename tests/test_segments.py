@@ -1181,3 +1181,16 @@ def test_a_quoted_post_ending_with_its_own_full_stop_gets_no_second_one() -> Non
     posts["text"] = posts["text"].astype("string") + ". Register via the link."
     view = S.top_posts_view(_ctx(posts, min_posts=20))
     assert view.sentences[2].endswith("percentile, \u201cfacebook 22 likes. Register via the link.\u201d")
+
+
+def test_a_best_reference_against_one_other_level_names_it() -> None:
+    """Reels best against images alone: the sentence had read "(x) posts get 0.59× ..."."""
+    drivers = pd.DataFrame({
+        "factor": ["content_type", "content_type"], "level": ["reel", "image"], "is_reference": [True, False],
+        "enough_posts": [True, True], "irr": [1.0, 0.59], "ci_low": [np.nan, 0.5], "ci_high": [np.nan, 0.7],
+        "significant": [False, True], "n_posts": [23, 42], "p_adjusted": [np.nan, 0.001]})
+    found = S.factor_findings(drivers)
+    assert found.iloc[0]["kind"] == "reference_best" and found.iloc[0]["other_level"] == "image"
+    text = S._finding_text(found.iloc[0], num="engagements", den="reach", conf=0.95)
+    assert "(x)" not in text and text.endswith("get 0.59× their engagements per reach, its 95 % CI below 1"), text
+    assert S.level_phrase("content_type", "image") in text
