@@ -46,6 +46,9 @@ from typing import Any
 from .exceptions import KpiToolkitError, NoDataError, ParameterError, UnknownClientError
 
 NOTEBOOKS = ("monthly_report", "trend_detection", "segmentation", "attribution", "competitor_benchmarking")
+NOTEBOOK_NEEDS = {"attribution": ("touchpoints", "conversions")}
+"""Tables without which a notebook has nothing to show (the monthly report skips such a section with
+a sentence; the attribution notebook is that section, whole): a client without them is not run."""
 DEFAULT_NOTEBOOKS = ("monthly_report",)
 KERNEL_NAME = "python3"
 SECRET_ENV = ("KPI_SMTP_PASSWORD", "KPI_SMTP_USER", "SMTP_PASSWORD", "KPI_PSEUDONYM_SALT_FILE")
@@ -80,6 +83,7 @@ class Result:
     month: str
     notebook: str
     status: str  # "ok" | "failed" | "skipped" (no data for the month: nothing was run or written)
+    # | "not_applicable" (the notebook needs tables the client does not have: not run, not a failure)
     duration_s: float
     started_at: str
     finished_at: str
@@ -104,7 +108,7 @@ class RunSummary:
 
     @property
     def failed(self) -> list[Result]:
-        return [r for r in self.results if r.status != "ok"]
+        return [r for r in self.results if r.status not in ("ok", "not_applicable")]
 
     @property
     def exit_code(self) -> int:
@@ -517,12 +521,35 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
                                      started_at=now, finished_at=now, error=error, input_error=True,
                                      attempts=0))
                 continue
+            lacking = _lacking_tables(data_dir, client, NOTEBOOK_NEEDS.get(nb, ()))
+            if lacking:
+                needs = " and ".join(NOTEBOOK_NEEDS[nb])
+                failed.append(Result(client=client, month=month, notebook=nb, status="not_applicable",
+                                     duration_s=0.0, started_at=now, finished_at=now, attempts=0,
+                                     error=f"no {lacking[0]} data: the {nb.replace('_', ' ')} notebook needs "
+                                           f"the {needs} tables"))
+                continue
             tasks.append(Task(client=client, month=month, notebook=nb, notebook_path=str(path.resolve()),
                               out_dir=str((outputs_dir / month / client).resolve()),
                               parameters={"client": client, **given}, parameters_dir=str(parameters_dir.resolve()),
                               data_dir=_abs(data_dir), period_label=month_words(month), agency=agency,
                               notes=notes.get(client, ())))
     return tasks, failed
+
+
+def _lacking_tables(data_dir: Path | str, client: str, tables: Sequence[str]) -> list[str]:
+    """The ``tables`` that ``data/<client>/`` has no file for (a broken file counts as there)."""
+    from .data import is_url, table_path
+
+    cdir: Any = f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+    out = []
+    for name in tables:
+        try:
+            if table_path(cdir, name) is None:
+                out.append(name)
+        except KpiToolkitError:
+            continue  # the notebook will say what is wrong with it
+    return out
 
 
 def nothing_to_run(refused: Sequence[Result]) -> KpiToolkitError:
@@ -727,7 +754,7 @@ def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
                     note += " — the previous good report is kept"
             rows.append(f"<tr><td>{who}</td><td>{link}</td><td>{status}</td><td>{note}</td></tr>")
     for r in set_aside:
-        word = "not run" if r.status == "skipped" else "failed"
+        word = "not run" if r.status in ("skipped", "not_applicable") else "failed"
         rows.append(f"<tr><td>{_client_cell(r.client, None)}</td><td>{html.escape(_report_words(r.notebook))}</td><td>"
                     f'<span class="status-off-track">{word}</span></td><td>{html.escape(r.error or "")}</td></tr>')
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")

@@ -483,3 +483,22 @@ def test_an_agency_file_without_weights_scores_with_the_shipped_weights(tmp_path
     bench.write_text("benchmarks: []\n", encoding="utf-8")
     assert channel_weights(objective="conversion", industry="beauty", platforms=["instagram", "x"], path=bench) == \
         channel_weights(objective="conversion", industry="beauty", platforms=["instagram", "x"])
+
+
+def test_a_notebook_without_the_tables_it_needs_is_not_run_and_not_a_failure(tmp_path: Path, capsys,
+                                                                             no_kernels) -> None:
+    """The attribution notebook on a client without touchpoints had failed with an AttributeError."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10", "--notebook", "monthly_report",
+                     "--notebook", "attribution")) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 reports ok" in out
+    assert ("  not run acme/attribution: no touchpoints data: the attribution notebook needs the touchpoints "
+            "and conversions tables") in out
+    assert [t.notebook for t in no_kernels] == ["monthly_report"]
+    index = (tmp_path / "outputs" / "2026-10" / "index.html").read_text(encoding="utf-8")
+    assert "not run" in index and "no touchpoints data" in index
+    # asked for alone, nothing can run: one line, exit 2, nothing written for it
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10", "--notebook", "attribution")) == 2
+    assert _one_line(capsys.readouterr().err) == ("error: no touchpoints data: the attribution notebook needs the "
+                                                  "touchpoints and conversions tables")

@@ -62,13 +62,16 @@ def run(args: argparse.Namespace) -> int:
                           workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
                           progress=False if args.no_progress else None)
     ok = [r for r in summary.results if r.status == "ok"]
-    print(f"{len(ok)} of {len(summary.results)} reports ok for {summary.month} in {summary.duration_s:.1f} s")
+    due = [r for r in summary.results if r.status != "not_applicable"]
+    print(f"{len(ok)} of {len(due)} reports ok for {summary.month} in {summary.duration_s:.1f} s")
     set_aside: set[str] = set()
     for r in summary.results:
         if r.status == "ok":
             print(f"  ok      {r.client}/{r.notebook}: {os.path.relpath(r.html)}")
             for note in r.notes:
                 print(f"          note: {note}")
+        elif r.status == "not_applicable":  # the notebook needs tables this client does not have
+            print(f"  not run {r.client}/{r.notebook}: {r.error}")
         elif r.attempts == 0:  # set aside before any kernel: one line a client, not one a notebook
             if r.client not in set_aside:
                 set_aside.add(r.client)
