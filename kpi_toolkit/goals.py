@@ -83,6 +83,19 @@ def _baseline(monthly: pd.DataFrame, kpi: str, start: date) -> float:
     return float(m["value"].mean())
 
 
+def _baseline_gap(monthly: pd.DataFrame, start: date | None) -> str:
+    """Why there is no baseline: the months of the 3 before ``start`` that have no data, named."""
+    if start is None:
+        return "no baseline"
+    months = [shift_month(_month_of(start), k) for k in (-3, -2, -1)]
+    have = set(monthly.loc[monthly["value"].notna(), "month"].astype(str))
+    gaps = [m for m in months if m not in have] or months
+    words = [f"{pd.Timestamp(m + '-01'):%B %Y}" for m in gaps]
+    said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return (f"no baseline: the baseline is the 3 months before the goal's start, and {said} "
+            f"{'has' if len(words) == 1 else 'have'} no data")
+
+
 def _direction(goal: Goal, target: float, baseline: float) -> str:
     if goal.direction != "auto":
         return goal.direction
@@ -113,6 +126,9 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     if goal.over == "whole_period" and spec.kind != "sum":
         raise ParameterError(f"goal on {goal.kpi!r}: over 'whole_period' needs a KPI that adds up (a count "
                              f"or money); {goal.kpi!r} is a {spec.kind}")
+    if goal.target is not None:  # a stated target is shown even when there is no data to pace it with
+        row.update({"target": float(goal.target),
+                    "direction": _direction(goal, float(goal.target), float(goal.baseline or math.nan))})
     span = table_days(data, spec.table, tz)
     if span is None:
         row["note"] = data.missing.get(spec.table, f"no {spec.table} data")
@@ -132,12 +148,14 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     direction = _direction(goal, target, baseline)
     cur_val = monthly.loc[monthly["month"] == month, "value"]
     current = float(cur_val.iloc[0]) if len(cur_val) else math.nan
+    if goal.over == "whole_period" and goal.start is not None:  # "now" is the total so far, as the target is
+        so_far = monthly.loc[(monthly["month"] >= _month_of(goal.start)) & (monthly["month"] <= month), "value"]
+        current = float(so_far.sum(min_count=1))
     row.update({"baseline": baseline, "target": target, "direction": direction, "current": current})
     if math.isfinite(baseline) and math.isfinite(target) and target != baseline and math.isfinite(current):
         row["progress"] = (current - baseline) / (target - baseline)
     if not math.isfinite(target):
-        row["note"] = ("no baseline: the 3 months before the goal's start have no data"
-                       if goal.change is not None else "no target")
+        row["note"] = (_baseline_gap(monthly, goal.start) if goal.change is not None else "no target")
         return _Paced(row, hist, None)
 
     def meets(q: np.ndarray | float) -> np.ndarray | bool:
@@ -347,13 +365,17 @@ def goals_view(ctx: ReportContext) -> ReportView:
         "Goal": [(f"{r['label']} {'≥' if r['direction'] == 'at_least' else '≤'} "
                   f"{format_value(r['target'], r['unit'], currency=cur)}") if math.isfinite(r["target"])
                  else f"{r['label']} (target not known yet)" for r in df.to_dict("records")],
-        "Owner": [r["owner"] or "—" for r in df.to_dict("records")],
+        "Owner": [r["owner"] if isinstance(r["owner"], str) and r["owner"] else "—" for r in df.to_dict("records")],
         "Deadline": [f"{r['by']:%d %b %Y}" for r in df.to_dict("records")],
-        "Now": [format_value(r["current"], r["unit"], currency=cur) for r in df.to_dict("records")],
-        "Forecast at deadline": [format_value(r["forecast"], r["unit"], currency=cur)
-                                 for r in df.to_dict("records")],
-        "Chance": [("n/a" if not math.isfinite(r["probability"]) else _pct(r["probability"]))
-                   for r in df.to_dict("records")],
+        "Now": [format_value(r["current"], r["unit"], currency=cur) if math.isfinite(r["current"]) else "no data"
+                for r in df.to_dict("records")],
+        # a goal whose deadline has come has a result, not a forecast or a chance
+        "Forecast at deadline": [(format_value(r["forecast"], r["unit"], currency=cur) + " (final)")
+                                 if r["status"] in ("achieved", "missed") else
+                                 format_value(r["forecast"], r["unit"], currency=cur) if math.isfinite(r["forecast"])
+                                 else "—" for r in df.to_dict("records")],
+        "Chance": [("—" if r["status"] in ("achieved", "missed") or not math.isfinite(r["probability"])
+                    else _pct(r["probability"])) for r in df.to_dict("records")],
         "Status": [STATUS_WORDS[r["status"]] for r in df.to_dict("records")],
     })
     recs = []

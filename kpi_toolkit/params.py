@@ -91,9 +91,9 @@ def currency_code(value: str) -> str:
     raise ValueError(f"{value!r} is not the ISO 4217 code of a currency in use{hint}")
 
 
-GOAL_RANGES = {"net_sentiment": (-1.0, 1.0), "audience_growth_rate": (-1.0, 10.0)}
+GOAL_RANGES = {"net_sentiment": (-1.0, 1.0), "nps": (-1.0, 1.0), "audience_growth_rate": (-1.0, 10.0)}
 """Targets a goal may set where a KPI's range is not [0, 1] (rates) or [0, ∞) (counts, money): net
-sentiment runs from -1 to 1; followers can fall (down to -100 %) or grow more than 100 % in a period
+sentiment and the NPS (stored as a fraction: 0.3 is +30) run from -1 to 1; followers can fall (down to -100 %) or grow more than 100 % in a period
 (a target above 10, i.e. 1,000 %, is a percentage written as a number)."""
 
 
@@ -495,8 +495,10 @@ class ClientParams(_Strict):
                     raise ValueError(f"goal on {g.kpi!r}: {what} {value:g} is below {low:g}, the least "
                                      "the KPI can be")
                 if value > high:
-                    raise ValueError(f"goal on {g.kpi!r}: {what} {value:g} is not a fraction — rates and "
-                                     f"shares are written as fractions ({value / 100:g} for {value:g} %)")
+                    as_written = f"{value / 100:g} for +{value:g}" if g.kpi == "nps" else \
+                        f"{value / 100:g} for {value:g} %"
+                    raise ValueError(f"goal on {g.kpi!r}: {what} {value:g} is not a fraction — rates, shares "
+                                     f"and the NPS are written as fractions ({as_written})")
         return self
 
 

@@ -346,8 +346,11 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, capsys) -> 
     ({"recipients": [{"name": "Priya\nBcc: evil@example.com", "email": "p@acme.example"}]},
      "'recipients.name' (item 1): 'Priya\\nBcc: evil@example.com' has a line break"),
     ({"goals": [{"kpi": "share_of_voice", "target": 44, "by": "2027-01-31"}]},
-     "goal on 'share_of_voice': target 44 is not a fraction — rates and shares are written as fractions "
-     "(0.44 for 44 %)"),
+     "goal on 'share_of_voice': target 44 is not a fraction — rates, shares and the NPS are written as "
+     "fractions (0.44 for 44 %)"),
+    ({"goals": [{"kpi": "nps", "target": 30, "by": "2027-01-31"}]},
+     "goal on 'nps': target 30 is not a fraction — rates, shares and the NPS are written as fractions "
+     "(0.3 for +30)"),
     ({"goals": [{"kpi": "reach", "target": -5, "by": "2027-01-31"}]}, "goal on 'reach': target -5 is below 0"),
     ({"goals": [{"kpi": "net_sentiment", "target": -1.5, "by": "2027-01-31"}]},
      "goal on 'net_sentiment': target -1.5 is below -1"),

@@ -265,3 +265,47 @@ def test_a_goal_whose_deadline_month_has_no_data_says_so_not_yet(demo_root: Path
     view = goals_view(ctx)
     assert view.sentences[0].startswith("Reach: at least 100 in May 2020: the deadline has come, but the data "
                                         "has no value for May 2020, so whether it was met is unknown."), view.sentences
+
+
+def test_goal_table_states_targets_results_and_totals_as_they_are(demo_root: Path) -> None:
+    """A stated target on a table the client lacks is shown (it had read "(target not known yet)");
+    a goal whose deadline has come shows its result, not a forecast and a chance; a whole-period goal's
+    "now" is its total so far, as its target is; a goal without an owner shows "—", not "n/a"."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.data.tables.pop("surveys", None)
+    ctx.params.goals = [
+        Goal(kpi="nps", target=0.3, by=date(2027, 1, 31)),
+        Goal(kpi="reach", target=1000, by=date(2026, 10, 31)),
+        Goal(kpi="spend", target=10, start=date(2026, 8, 1), by=date(2026, 12, 31), over="whole_period")]
+    view = goals_view(ctx)
+    t = view.table.set_index("Goal")
+    nps = t.loc[t.index.str.startswith("Net Promoter Score")].iloc[0]
+    assert t.index[0] == "Net Promoter Score ≥ +30" and nps["Now"] == "no data" and nps["Chance"] == "—"
+    reach = t.loc[t.index.str.startswith("Reach")].iloc[0]
+    assert reach["Forecast at deadline"].endswith(" (final)") and reach["Chance"] == "—"
+    assert reach["Status"] == "achieved"
+    assert set(t["Owner"]) == {"—"}
+    paced = pace_goals(data=ctx.data, params=ctx.params, month="2026-10")
+    spend = paced[paced["kpi"] == "spend"].iloc[0]
+    monthly = ctx.data.ads.assign(m=ctx.data.ads["date"].astype(str).str[:7])
+    total = float(monthly.loc[(monthly["m"] >= "2026-08") & (monthly["m"] <= "2026-10"), "spend"].sum())
+    assert spend["current"] == pytest.approx(total)
+
+
+def test_a_change_goal_without_baseline_names_the_missing_months(demo_root: Path) -> None:
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    posts = ctx.data.posts
+    when = posts["published_at"].dt.tz_convert(ctx.params.timezone).dt.strftime("%Y-%m")
+    ctx.data.tables["posts"] = posts[~when.isin(["2026-06", "2026-07"])]
+    ctx.params.goals = [Goal(kpi="reach", change=0.1, start=date(2026, 9, 1), by=date(2027, 1, 31))]
+    row = pace_goals(data=ctx.data, params=ctx.params, month="2026-10").iloc[0]
+    assert row["note"] == ("no baseline: the baseline is the 3 months before the goal's start, and June 2026 "
+                           "and July 2026 have no data")
