@@ -195,12 +195,53 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         else:
             size = f"{abs(rc) * 100:.0f} %"
         out.append(f"{r['label']} was {now}, {direction} {size} from {before} the previous month{sure}{tone}.")
+    out += _posting_notes(ctx)
     # every goal, as the goals section lists them (a goal on a KPI outside the core ones, or two goals
     # on one KPI, are counted too: the table's status column has one per core KPI)
     st = _all_goal_statuses(ctx)
     if len(st):
         counts = st.map(STATUS_LABEL).value_counts()
         out.append("Goals: " + ", ".join(f"{n} {label.lower()}" for label, n in counts.items()) + ".")
+    return out
+
+
+FEW_POSTS = 10
+"""Fewer posts than this in the month, or under a third of the month before, and the snapshot says so."""
+
+
+def _posting_notes(ctx: ReportContext) -> list[str]:
+    """What the month's posts themselves say about its numbers: so few posts that the rates move with a
+    handful of them (a month of 3 posts after 100 had read "down 95 %; within normal variation" and
+    nothing more), or not one engagement on any post with reach, which is a broken export far more
+    often than a month nobody reacted to."""
+    from .periods import month_period, month_words, previous_month
+    from .segments import _post_time
+
+    posts = ctx.data.tables.get("posts")
+    if posts is None or posts.empty:
+        return []
+    when = _post_time(posts)
+    def count(month: str) -> tuple[pd.DataFrame, int]:
+        p = month_period(month, ctx.params.timezone)
+        sel = posts[((when >= p.start) & (when < p.end)).fillna(False).to_numpy(dtype=bool)]
+        return sel, len(sel)
+
+    now, n = count(ctx.month)
+    _, before = count(previous_month(ctx.month))
+    out = []
+    if 0 < n < FEW_POSTS or (before >= FEW_POSTS and n < before / 3):
+        was = f", against {before:,} in {month_words(previous_month(ctx.month))}" if before else ""
+        out.append(f"Only {n:,} post{'s' if n != 1 else ''} went out in {month_words(ctx.month)}{was}: with so "
+                   "few, the month's rates move with single posts, and a test of the change cannot tell much. "
+                   "Read the numbers as a sign of less posting, not of how the content worked.")
+    parts = [c for c in ("likes", "comments", "shares", "saves") if c in now.columns]
+    if n and parts and "reach" in now.columns:
+        engaged = now[parts].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+        reached = pd.to_numeric(now["reach"], errors="coerce").fillna(0) > 0
+        if reached.any() and not (engaged[reached] > 0).any():
+            out.append(f"None of the month's {int(reached.sum()):,} posts with reach has a single like, comment, "
+                       "share or save. That is almost always an export that lost its engagement columns, not "
+                       "a month nobody reacted to: check the data before reading the engagement rates.")
     return out
 
 

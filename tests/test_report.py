@@ -415,3 +415,31 @@ def test_notebook_outputs_are_not_typeset_as_maths() -> None:
     assert len(shown) == 3
     for html in shown:
         assert html.count("mathjax_ignore tex2jax_ignore") == 1 and "$5 off" in html, html
+
+
+def test_snapshot_says_when_a_month_has_too_few_posts_or_no_engagement(demo_root) -> None:
+    """Three posts after a hundred had read "down 95 %; within normal variation" and nothing more; a month
+    where no post has a single engagement (a broken export) had read as real performance."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import _posting_notes
+    from kpi_toolkit.segments import _post_time
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    assert _posting_notes(ctx) == []
+    posts = ctx.data.posts
+    when = _post_time(posts).dt.tz_convert(ctx.params.timezone).dt.strftime("%Y-%m")
+    october = posts[when == "2026-10"]
+    before = int((when == "2026-09").sum())
+    ctx.data.tables["posts"] = posts.drop(october.index[3:])
+    notes = _posting_notes(ctx)
+    assert notes == [f"Only 3 posts went out in October 2026, against {before:,} in September 2026: with so few, "
+                     "the month's rates move with single posts, and a test of the change cannot tell much. Read "
+                     "the numbers as a sign of less posting, not of how the content worked."]
+    zero = posts.copy()
+    for c in ("likes", "comments", "shares", "saves"):
+        if c in zero.columns:
+            zero.loc[october.index, c] = 0
+    ctx.data.tables["posts"] = zero
+    notes = _posting_notes(ctx)
+    assert len(notes) == 1 and notes[0].startswith("None of the month's ") and "check the data" in notes[0]
