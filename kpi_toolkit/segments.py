@@ -1400,6 +1400,12 @@ def format_view(ctx: ReportContext, *, by: str = "content_type") -> ReportView:
                                confidence=opts.confidence, hour_block_hours=getattr(opts, "hour_block_hours", 2))
     except NoDataError as e:
         return ReportView.skipped(key, title, str(e))
+    if len(seg) == 1:  # every post the same format: a one-dot chart and "rank 1" compared nothing
+        return ReportView(key=key, title=title, sentences=[
+            f"All {seg.attrs['n_posts']:,} posts over {window} have the same {_plain_column(by)}, "
+            f"{level_name(by, seg[by].iloc[0])}: there is no other {_plain_column(by)} to compare it with. "
+            f"Trying another {_plain_column(by)} would show whether it does better."],
+            extra={"segments": seg, "comparison": cmp})
     from .plotting.segments import plot_segment_kpi
 
     label, unit, conf = _lower(seg.attrs["label"]), _unit(seg), opts.confidence

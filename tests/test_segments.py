@@ -1194,3 +1194,15 @@ def test_a_best_reference_against_one_other_level_names_it() -> None:
     text = S._finding_text(found.iloc[0], num="engagements", den="reach", conf=0.95)
     assert "(x)" not in text and text.endswith("get 0.59× their engagements per reach, its 95 % CI below 1"), text
     assert S.level_phrase("content_type", "image") in text
+
+
+def test_one_format_only_is_said_not_ranked(demo_root) -> None:
+    """Every post an image: the view had ranked the one format first against itself, with a one-dot chart."""
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.data.tables["posts"] = ctx.data.posts.assign(content_type="image")
+    view = S.format_view(ctx)
+    assert view.figure is None and view.table is None
+    assert len(view.sentences) == 1 and "have the same format, image: there is no other format" in view.sentences[0]
