@@ -1046,6 +1046,11 @@ def test_anomaly_sentence_counts_the_windows_shown_and_names_the_largest() -> No
         "Reach: no spike or dip beyond the alert threshold since 2 Mar.")
     assert anomaly_sentence(quiet, label="Reach", unit="count") == (
         "Reach: no spike or dip beyond the alert threshold since 1 Jan 2026.")
+    # data that starts after the stretch asked for: "since" its first day, not a day without data
+    late = quiet.copy()
+    late.loc[late.index[:90], "value"] = float("nan")
+    assert anomaly_sentence(late, label="Reach", unit="count", start=start) == (
+        f"Reach: no spike or dip beyond the alert threshold since {late['timestamp'].iloc[90]:%-d %b %Y}.")
 
 
 def test_alerts_on_posts_with_a_month_but_no_day_say_so() -> None:

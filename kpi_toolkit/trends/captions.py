@@ -254,6 +254,11 @@ def anomaly_sentence(result: pd.DataFrame, *, label: str, unit: str, start: Any 
     first = pd.Timestamp(start) if start is not None else pd.Timestamp(result["timestamp"].iloc[0])
     if first.tzinfo is None and getattr(wins["end"].dtype, "tz", None) is not None:
         first = first.tz_localize(wins["end"].dt.tz)
+    if "value" in result.columns and result["value"].notna().any():
+        # "since" the first day with data: a client whose data starts in October was "checked since June"
+        data_first = pd.Timestamp(result.loc[result["value"].notna(), "timestamp"].min())
+        if (data_first.tzinfo is None) == (first.tzinfo is None) and data_first > first:
+            first, start = data_first, None
     wins = wins[wins["end"] >= first]
     since = f"since {_day(first)} {first:%Y}" if start is None else f"since {_day(first)}"
     n_up, n_down = int((wins["kind"] == "spike").sum()), int((wins["kind"] == "dip").sum())
