@@ -151,9 +151,10 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
     cur = ctx.currency
     shown = pd.DataFrame({
         "Measure": tbl["label"],
-        "This month": [format_value(v, u, currency=cur) for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
-        "vs last month": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
-        "vs a year ago": [_change_text(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
+        "This month": [format_value(v, u, currency=cur) if np.isfinite(v) else "no data"
+                       for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
+        "vs last month": [_change_cell(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
+        "vs a year ago": [_change_cell(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
         "Goal": [("none" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {_short_date(b)}")
                  for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
         "Status": [STATUS_LABEL.get(s, "no goal") if s else "no goal" for s in tbl["status"]],
@@ -165,6 +166,18 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
                       table=shown)
     view.extra["raw"] = tbl
     return view
+
+
+def _change_cell(cur: float, prev: float, unit: str) -> str:
+    """A snapshot change cell in words where there is no number: "no data" (this month), "no data then"
+    (nothing to compare with), "from 0" (a count that was 0); else :func:`_change_text`."""
+    if not np.isfinite(cur):
+        return "no data"
+    if not np.isfinite(prev):
+        return "no data then"
+    if unit != "fraction" and prev == 0:
+        return "from 0"
+    return _change_text(cur, prev, unit)
 
 
 def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
@@ -195,6 +208,9 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         else:
             size = f"{abs(rc) * 100:.0f} %"
         out.append(f"{r['label']} was {now}, {direction} {size} from {before} the previous month{sure}{tone}.")
+    if len(tbl) and tbl["value"].notna().any() and not tbl["previous"].notna().any():
+        out.append("This is the first month with data, so there is nothing earlier to compare it with; "
+                   "next month's report will show the changes.")
     out += _posting_notes(ctx)
     # every goal, as the goals section lists them (a goal on a KPI outside the core ones, or two goals
     # on one KPI, are counted too: the table's status column has one per core KPI)

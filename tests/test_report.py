@@ -443,3 +443,16 @@ def test_snapshot_says_when_a_month_has_too_few_posts_or_no_engagement(demo_root
     ctx.data.tables["posts"] = zero
     notes = _posting_notes(ctx)
     assert len(notes) == 1 and notes[0].startswith("None of the month's ") and "check the data" in notes[0]
+
+
+def test_snapshot_cells_say_why_there_is_no_change() -> None:
+    """A first month had shown a table of "n/a" with no word why."""
+    import math
+
+    from kpi_toolkit.report import _change_cell
+
+    assert _change_cell(math.nan, 5.0, "count") == "no data"
+    assert _change_cell(5.0, math.nan, "count") == "no data then"
+    assert _change_cell(5.0, 0.0, "count") == "from 0"
+    assert _change_cell(0.05, 0.0, "fraction") == "+5.0 pts"
+    assert _change_cell(12.0, 10.0, "count") == "+20 %"
