@@ -1373,6 +1373,16 @@ def lookback_posts(ctx: ReportContext) -> tuple[pd.DataFrame | None, pd.Timestam
     when = _post_time(posts)
     keep = ((when >= start) & (when < end.tz_convert("UTC"))).fillna(False).to_numpy(dtype=bool)
     label = "this month" if months == 1 else f"the last {months} months"
+    if months > 1 and keep.any():
+        # data that begins inside the window: name the months it covers ("the last 12 months" had been
+        # said of a client with two months of posts)
+        from .periods import month_words
+
+        first = when[keep].min().tz_convert(ctx.tz).strftime("%Y-%m")
+        if first > start_local.strftime("%Y-%m"):
+            label = (month_words(first) if first == ctx.month else
+                     f"{month_words(first).split()[0]}–{month_words(ctx.month)}" if first[:4] == ctx.month[:4]
+                     else f"{month_words(first)}–{month_words(ctx.month)}")
     return posts[keep], start, label
 
 

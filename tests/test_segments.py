@@ -496,7 +496,7 @@ def test_top_posts_table_lists_exactly_the_posts_the_sentence_counts() -> None:
     view = S.top_posts_view(ctx)
     assert view.sentences[0] == (
         "5 of the month's 10 posts broke out: at or above the 90th percentile of engagement rate (by "
-        "reach) among the posts of the last 12 months on the same platform. 2 underperformed: at or "
+        "reach) among the posts of September–October 2026 on the same platform. 2 underperformed: at or "
         "below the 10th percentile.")
     assert view.sentences[1] == "The table lists all 5 breakouts and all 2 underperformers, best first."
     assert view.sentences[2] == ("The biggest breakout: an image on Facebook (19 Oct) at 22.0 %, the 98th "
@@ -534,7 +534,7 @@ def test_top_posts_without_history_say_why_they_are_not_tiered() -> None:
     view = S.top_posts_view(_ctx(_tier_posts(), min_posts=26))     # 25 posts per platform: too few
     assert view.sentences[0].startswith("0 of the month's 10 posts broke out") and view.table is None
     assert ("10 posts on Facebook and Instagram are neither breakout nor underperformer: too few posts to "
-            "conclude (fewer than 26 posts on Facebook and Instagram in the last 12 months).") in view.caveats
+            "conclude (fewer than 26 posts on Facebook and Instagram in September–October 2026).") in view.caveats
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1206,3 +1206,17 @@ def test_one_format_only_is_said_not_ranked(demo_root) -> None:
     view = S.format_view(ctx)
     assert view.figure is None and view.table is None
     assert len(view.sentences) == 1 and "have the same format, image: there is no other format" in view.sentences[0]
+
+
+def test_the_window_names_the_months_a_short_history_covers(demo_root) -> None:
+    """A client with two months of posts: the views had said "over the last 12 months"."""
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    assert S.lookback_posts(ctx)[2] == "the last 12 months"
+    when = S._post_time(ctx.data.posts).dt.tz_convert(ctx.tz).dt.strftime("%Y-%m")
+    ctx.data.tables["posts"] = ctx.data.posts[when >= "2026-09"]
+    assert S.lookback_posts(ctx)[2] == "September–October 2026"
+    ctx.data.tables["posts"] = ctx.data.posts[when == "2026-10"]
+    assert S.lookback_posts(ctx)[2] == "October 2026"
