@@ -1215,8 +1215,9 @@ def test_the_window_names_the_months_a_short_history_covers(demo_root) -> None:
     ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
                        parameters_dir=demo_root / "parameters")
     assert S.lookback_posts(ctx)[2] == "the last 12 months"
-    when = S._post_time(ctx.data.posts).dt.tz_convert(ctx.tz).dt.strftime("%Y-%m")
-    ctx.data.tables["posts"] = ctx.data.posts[when >= "2026-09"]
+    posts = ctx.data.posts
+    when = S._post_time(posts).dt.tz_convert(ctx.tz).dt.strftime("%Y-%m")
+    ctx.data.tables["posts"] = posts[when >= "2026-09"]
     assert S.lookback_posts(ctx)[2] == "September–October 2026"
-    ctx.data.tables["posts"] = ctx.data.posts[when == "2026-10"]
+    ctx.data.tables["posts"] = posts[when == "2026-10"]
     assert S.lookback_posts(ctx)[2] == "October 2026"
