@@ -376,7 +376,8 @@ def test_validate_warns_of_a_brand_the_data_never_spells_and_a_passed_deadline(t
     mentions = ("mention_id,published_at,source,brand,text\n"
                 "m1,2026-10-01T10:00:00Z,x,Lumière,great\nm2,2026-10-02T10:00:00Z,x,Rival,meh\n")
     _client(tmp_path, "acme", data={"posts.csv": POSTS, "mentions.csv": mentions}, brand="Lumiere",
-            competitors=["Rival", "Nobody"], goals=[{"kpi": "reach", "target": 100, "by": "2020-05-31"}])
+            competitors=["Rival", "Nobody"], goals=[{"kpi": "reach", "target": 100, "by": "2020-05-31"},
+                                                    {"kpi": "nps", "target": 0.3, "by": "2030-01-31"}])
     assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
     out = capsys.readouterr().out
     assert "warning: brand 'Lumiere' never appears in the mentions data" in out
@@ -384,6 +385,7 @@ def test_validate_warns_of_a_brand_the_data_never_spells_and_a_passed_deadline(t
     assert "warning: competitors 'Nobody' never appears in the mentions data" in out
     assert "competitors 'Rival'" not in out
     assert "warning: goal on 'reach': its deadline 2020-05-31 has passed" in out
+    assert "warning: goal on 'nps': no surveys data, so the report cannot pace it" in out
 
 
 def test_validate_refuses_a_malformed_benchmarks_file_and_the_report_never_shows_its_path(

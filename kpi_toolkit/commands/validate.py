@@ -78,12 +78,21 @@ def _name_warnings(params: ClientParams, data: ClientData) -> list[str]:
     return out
 
 
-def _goal_warnings(params: ClientParams) -> list[str]:
-    """Goals whose deadline has passed: the report of a later month still lists them (met or missed)."""
+def _goal_warnings(params: ClientParams, data: ClientData | None = None) -> list[str]:
+    """Goals whose deadline has passed (the report of a later month still lists them, met or missed),
+    and goals on a KPI whose table the client has no data for (the report cannot pace them)."""
     from datetime import date
 
-    return [f"goal on {g.kpi!r}: its deadline {g.by} has passed; reports of later months show it as met "
-            "or missed (remove it, or set a new deadline)" for g in params.goals if g.by < date.today()]
+    from ..kpis import REGISTRY
+
+    out = [f"goal on {g.kpi!r}: its deadline {g.by} has passed; reports of later months show it as met "
+           "or missed (remove it, or set a new deadline)" for g in params.goals if g.by < date.today()]
+    if data is not None:
+        for g in params.goals:
+            table = REGISTRY[g.kpi].table
+            if table not in data.tables or not len(data.tables[table]):
+                out.append(f"goal on {g.kpi!r}: no {table} data, so the report cannot pace it (it says so)")
+    return out
 
 
 def _one(client: str, args: argparse.Namespace) -> list[str]:
@@ -104,7 +113,7 @@ def _one(client: str, args: argparse.Namespace) -> list[str]:
         lines = [f"{client}: ok"]
         if lacking:
             lines.append(f"  warning: core KPIs without data, shown as n/a in the report: {note}")
-    lines += [f"  warning: {w}" for w in [*_name_warnings(params, data), *_goal_warnings(params), *data.warnings]]
+    lines += [f"  warning: {w}" for w in [*_name_warnings(params, data), *_goal_warnings(params, data), *data.warnings]]
     for name, df in data.tables.items():
         lines.append(f"  {name:<12} {len(df):>9,} rows  {data.sources[name]}")
     for name in data.missing:
