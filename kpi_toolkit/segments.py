@@ -2322,7 +2322,7 @@ def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) 
     seg = seg.sort_values("value", ascending=False, na_position="last", kind="stable")
     return pd.DataFrame({
         _plain_column(by).capitalize(): [level_name(by, x) for x in seg[by]],
-        "Posts": seg["n_posts"].to_numpy(),
+        "Posts": [f"{int(n):,}" for n in seg["n_posts"]],
         label[0].upper() + label[1:]: [fmt_value(v, unit) for v in seg["value"]],
         f"{100 * confidence:g} % CI": [fmt_interval(a, b, unit, confidence=confidence).split("CI ")[-1]
                                        for a, b in zip(seg["ci_low"], seg["ci_high"], strict=True)],
@@ -2332,6 +2332,6 @@ def _display_table(seg: pd.DataFrame, *, by: str, unit: str, confidence: float) 
 
 
 def _alt_segments(seg: pd.DataFrame, *, by: str, unit: str) -> str:
-    parts = [f"{level_name(by, s)}: {fmt_value(v, unit)} ({n} post{'s' * (n != 1)})" for s, v, n in
+    parts = [f"{level_name(by, s)}: {fmt_value(v, unit)} ({n:,} post{'s' * (n != 1)})" for s, v, n in
              zip(seg[by], seg["value"], seg["n_posts"], strict=True)]
     return f"{seg.attrs['label']} by {_plain_column(by)} with intervals. " + "; ".join(parts)

@@ -55,7 +55,7 @@ def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None
                     solid_capstyle="butt")
         ax.plot([r["value"]], [pos], "o", color=colour, ms=7, zorder=3)
         n = int(r["n_posts"])
-        note = f"{n} post{'s' * (n != 1)}" + ("" if ok else "\ntoo few")
+        note = f"{n:,} post{'s' * (n != 1)}" + ("" if ok else "\ntoo few")
         ax.annotate(note, (1.0, pos), xycoords=("axes fraction", "data"), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8, color="#444444" if ok else GREY)
     overall = seg.attrs.get("overall")
