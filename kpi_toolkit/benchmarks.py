@@ -985,7 +985,25 @@ def benchmark_tables(ctx: Any) -> dict[str, Any]:
                              platform_weights=opts.channel_weights, platforms=platforms, path=path)
     scores = channel_scores(gaps, metric_weights=mw, platform_weights=pw)
     return {"benchmarks": bench, "actuals": actuals, "gaps": gaps, "scores": scores, "metric_weights": mw,
-            "platform_weights": pw, "objective": opts.objective, "sources": benchmark_sources(path=path)}
+            "platform_weights": pw, "objective": opts.objective, "sources": benchmark_sources(path=path),
+            "posts_by_platform": _posts_by_platform(ctx, platforms)}
+
+
+FEW_POSTS_FOR_BENCHMARK = 5
+"""A platform with fewer of the month's posts than this is compared with its benchmarks under a caveat."""
+
+
+def _posts_by_platform(ctx: Any, platforms: Sequence[str]) -> dict[str, int]:
+    """The month's posts on each of ``platforms`` (the per-post benchmarks average over them)."""
+    from .segments import _post_time
+
+    posts = ctx.data.tables.get("posts")
+    if posts is None or posts.empty or "platform" not in posts.columns:
+        return {}
+    when = _post_time(posts)
+    month = posts[((when >= ctx.period.start) & (when < ctx.period.end)).fillna(False).to_numpy(dtype=bool)]
+    counts = month["platform"].astype("string").value_counts()
+    return {p: int(counts.get(p, 0)) for p in platforms}
 
 
 def benchmark_sources(*, path: str | Path | None = None) -> pd.DataFrame:
@@ -1300,6 +1318,12 @@ def _benchmark_sentences(bt: dict[str, Any], name: str, sentences: list[str], re
         sentences.append(str(below.iloc[0]["sentence"]))
     if len(above):
         sentences.append(str(above.iloc[0]["sentence"]))
+    few = {p: n for p, n in (bt.get("posts_by_platform") or {}).items() if n < FEW_POSTS_FOR_BENCHMARK}
+    if few:  # one post's numbers against an industry median say little (a month of 3 posts had read as
+        # "86 % below the benchmark" and "TikTok underperforms where it matters most")
+        listed = ", ".join(f"{PLATFORM_NAMES.get(p, p)} {n:,} post{'s' if n != 1 else ''}" for p, n in few.items())
+        sentences.append(f"Read these with care where a platform had few posts this month ({listed}): one post "
+                         "more or less moves its numbers far from or near the benchmark.")
     ch = scores[scores["platform"] != "all"]
     if len(ch):
         overall = float(scores.loc[scores["platform"] == "all", "score"].iloc[0])

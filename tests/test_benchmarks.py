@@ -458,3 +458,29 @@ def test_demo_competitor_view(demo_root: Path, demo_truth: dict) -> None:
     assert f"{gainer} gained share of voice" in text and "percentile rank" in text
     assert "benchmark" in text and "channel score" in text
     assert any(gainer in r.action for r in view.recommendations)
+
+
+def test_benchmark_comparisons_on_a_handful_of_posts_carry_a_caveat(demo_root) -> None:
+    """A month of 3 posts had been judged "86 % below the benchmark" on a single post, with no word.
+    The caveat names exactly the platforms with fewer than FEW_POSTS_FOR_BENCHMARK posts in the month."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.segments import _post_time
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    posts = ctx.data.posts
+    when = _post_time(posts)
+    month = posts[((when >= ctx.period.start) & (when < ctx.period.end)).to_numpy(dtype=bool)]
+    counted = month["platform"].astype(str).value_counts().to_dict()
+    bt = B.benchmark_tables(ctx)
+    assert bt["posts_by_platform"] == {p: counted.get(p, 0) for p in bt["posts_by_platform"]}
+    few = {p: n for p, n in bt["posts_by_platform"].items() if n < B.FEW_POSTS_FOR_BENCHMARK}
+    many = [p for p, n in bt["posts_by_platform"].items() if n >= B.FEW_POSTS_FOR_BENCHMARK]
+    assert few and many  # the demo has both
+    sentences: list[str] = []
+    B._benchmark_sentences(bt, "Ledgerly", sentences, [], ctx)
+    caveat = [s for s in sentences if s.startswith("Read these with care where a platform had few posts")]
+    assert len(caveat) == 1
+    for p, n in few.items():
+        assert f"{B.PLATFORM_NAMES.get(p, p)} {n} post" in caveat[0]
+    assert not any(f"{B.PLATFORM_NAMES.get(p, p)} " in caveat[0].split("(", 1)[1] for p in many)
