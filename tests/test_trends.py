@@ -1071,3 +1071,23 @@ def test_alerts_on_posts_with_a_month_but_no_day_say_so() -> None:
     assert out.empty
     assert out.attrs["skipped"] == [
         ("engagements", "the posts data gives a month but no day for its rows, and alerts are found day by day")]
+
+
+def test_the_trend_section_says_when_the_data_is_too_new_for_a_trend(demo_root) -> None:
+    """A client with two months of data had a chart of one or two points on a 12-month axis, unsaid."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.schema import TABLES
+    from kpi_toolkit.trends import trend_view
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    assert not any("The data begins in" in s for s in trend_view(ctx).sentences)
+    ctx.cache.clear()
+    for name, df in list(ctx.data.tables.items()):
+        col = TABLES[name].time_col
+        if col and col in df.columns:
+            t = pd.to_datetime(df[col].astype(str).str[:10])
+            ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-09-01")).to_numpy(dtype=bool)]
+    said = [s for s in trend_view(ctx).sentences if s.startswith("The data begins in")]
+    assert said == ["The data begins in September 2026: the chart has 2 months of the 12 and no year before to "
+                    "compare with, too few to show a trend yet; it fills in month by month."]

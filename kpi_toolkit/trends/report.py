@@ -244,6 +244,16 @@ def trend_view(ctx: ReportContext) -> ReportView:
     axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before")
     fig = axes[0].figure if axes else None
     sentences = _change_sentences(ctx, comp)
+    months_seen = r12.loc[r12["value"].notna(), "month"].astype(str)
+    if len(months_seen) and months_seen.nunique() < 12:
+        # a new client: a chart of one or two points on a 12-month axis, said in words
+        from ..periods import month_words
+
+        n = months_seen.nunique()
+        year_before = "" if r12["last_year"].notna().any() else " and no year before to compare with"
+        sentences.append(f"The data begins in {month_words(months_seen.min())}: the chart has {n} month"
+                         f"{'s' if n != 1 else ''} of the 12{year_before}, too few to show a trend yet; it "
+                         "fills in month by month.")
     if len(alerts):
         for _, r in alerts.head(3).iterrows():
             owner = f" Owner: {r['owner']}." if r["owner"] else ""
