@@ -104,6 +104,44 @@ def is_url(path: str | Path) -> bool:
     return "://" in str(path) and not str(path).startswith("file://")
 
 
+def data_location(value: str | Path, *, option: str = "--data-dir", kernels: bool = False) -> Path | str:
+    """A data folder as given on the command line, checked before anything runs: a ``file://`` URL is
+    its local path; another URL's scheme must be one fsspec can open here (``s3://`` needs ``s3fs``),
+    and ``memory://`` (one process's own) is refused where ``kernels`` in other processes read it.
+
+    Raises
+    ------
+    KpiToolkitError
+        ``--data-dir s3://bucket/data: reading s3:// needs the s3fs package (pip install s3fs)``.
+    """
+    text = str(value)
+    if text.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(text).path))
+    if not is_url(text):
+        return Path(text)
+    import fsspec
+
+    from .exceptions import KpiToolkitError
+
+    protocol = text.split("://", 1)[0].lower()
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as e:
+        package = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "az": "adlfs"}.get(
+            protocol) or (getattr(e, "name", None) or "the package fsspec names")
+        raise KpiToolkitError(f"{option} {text}: reading {protocol}:// needs the {package} package "
+                              f"(pip install {package} into this environment and the workers')") from None
+    except ValueError:
+        raise KpiToolkitError(f"{option} {text}: unknown scheme {protocol!r} (a local folder, file://, s3://, "
+                              "gs:// or another fsspec URL)") from None
+    if kernels and protocol == "memory":
+        raise KpiToolkitError(f"{option} {text}: memory:// lives inside one process, and reports run in "
+                              "kernels of their own; use a folder or a shared URL")
+    return text
+
+
 def _fs(path: str | Path):  # noqa: ANN202 - fsspec types are optional at import time
     import fsspec
 

@@ -469,6 +469,10 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
     from .periods import month_words, parse_month
 
     month = parse_month(month)
+    from .data import data_location, is_url
+
+    if is_url(data_dir):  # a scheme this machine cannot read, or memory:// that kernels cannot see
+        data_dir = data_location(data_dir, kernels=True)
     unknown = [n for n in notebooks if not (notebooks_dir / f"{n}.ipynb").is_file()]
     if unknown:
         avail = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))

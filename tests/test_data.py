@@ -779,3 +779,23 @@ def test_more_video_completions_than_views_warns_and_keeps(tmp_path: Path) -> No
     assert len(data.posts) == 2
     assert [(w.check, w.column, w.rows) for w in data.warnings] == [("completions_le_views", "video_completions", [3])]
     assert "more video completions than views (a completion rate above 100 %" in data.warnings[0]
+
+
+def test_data_locations_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    """file:// URLs were read as a relative folder 'file:/…'; s3:// without s3fs and unknown schemes
+    crashed after every kernel had started; memory:// passed the plan and failed every report."""
+    from kpi_toolkit.data import data_location
+    from kpi_toolkit.exceptions import KpiToolkitError
+
+    assert data_location(f"file://{tmp_path}") == tmp_path
+    assert data_location(str(tmp_path)) == tmp_path
+    assert data_location("memory://data") == "memory://data"
+    with pytest.raises(KpiToolkitError, match=r"^--data-dir memory://data: memory:// lives inside one process"):
+        data_location("memory://data", kernels=True)
+    with pytest.raises(KpiToolkitError, match=r"^--data-dir foo://x: unknown scheme 'foo'"):
+        data_location("foo://x")
+    try:
+        import s3fs  # noqa: F401
+    except ImportError:
+        with pytest.raises(KpiToolkitError, match=r"reading s3:// needs the s3fs package"):
+            data_location("s3://bucket/data")

@@ -61,6 +61,9 @@ def render_table(df: pd.DataFrame, kpis: list[str], by: list[str], *, currency: 
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import data_location
+
+    args.data_dir = data_location(args.data_dir)
     folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
         missing_folder(args.data_dir, option="--data-dir")
     if folder:

@@ -40,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import data_location
     from ..periods import last_complete_month
     from ..runner import DEFAULT_NOTEBOOKS, NOTEBOOKS, parse_param_args, run_reports
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
     summary = run_reports(clients=clients, month=month, notebooks=notebooks,
                           notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
-                          data_dir=args.data_dir if "://" in args.data_dir else Path(args.data_dir), parameters_dir=Path(args.parameters_dir),
+                          data_dir=data_location(args.data_dir, kernels=True), parameters_dir=Path(args.parameters_dir),
                           workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
                           progress=False if args.no_progress else None)
     ok = [r for r in summary.results if r.status == "ok"]

@@ -123,6 +123,9 @@ def _one(client: str, args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import data_location
+
+    args.data_dir = data_location(args.data_dir)
     folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
         missing_folder(args.data_dir, option="--data-dir")
     if folder:
