@@ -122,4 +122,11 @@ def _seen_here(res: Result, task: Task) -> Result:
         res.status, res.html, res.ipynb = "failed", None, None
         res.error = (f"the Dask worker wrote {task.notebook}.html to {task.out_dir}, a folder this machine "
                      "cannot see: outputs must be a folder the workers share with it")
+    elif res.status == "failed" and res.error and ("does not exist (run `kpi demo`" in res.error
+                                                    or res.error.startswith("unknown client")):
+        # this machine found the client's data and parameters before submitting: the worker cannot see them
+        # (its message had advised running `kpi demo`)
+        cut = res.error.split(" (run `kpi demo`")[0].split(" (no clients yet")[0].split(" — did you mean")[0]
+        res.error = (f"the Dask worker cannot see the client's files at the paths this machine uses ({cut}): "
+                     "the workers must share --data-dir and --parameters-dir")
     return res

@@ -106,3 +106,18 @@ def test_a_report_the_worker_wrote_where_this_machine_cannot_see_is_failed(tmp_p
     ok = Result(client="acme", month="2026-10", notebook="monthly_report", status="ok", duration_s=1.0,
                 started_at="", finished_at="", html=str(tmp_path / "here.html"))
     assert _seen_here(ok, task).status == "ok"
+
+
+def test_a_worker_that_cannot_see_the_data_is_said_so(tmp_path: Path) -> None:
+    """The worker's own message had advised `kpi demo`, though this machine had just read the data."""
+    from kpi_toolkit.distributed import _seen_here
+    from kpi_toolkit.runner import Result, Task
+
+    task = Task(client="acme", month="2026-10", notebook="monthly_report", notebook_path="nb.ipynb",
+                out_dir=str(tmp_path), parameters={}, parameters_dir="p", data_dir="/srv/data")
+    res = Result(client="acme", month="2026-10", notebook="monthly_report", status="failed", duration_s=1.0,
+                 started_at="", finished_at="", input_error=True,
+                 error="no data for client 'acme': /srv/data/acme does not exist (run `kpi demo` or `kpi import`)")
+    assert _seen_here(res, task).error == (
+        "the Dask worker cannot see the client's files at the paths this machine uses (no data for client "
+        "'acme': /srv/data/acme does not exist): the workers must share --data-dir and --parameters-dir")
