@@ -45,6 +45,9 @@ ON_TRACK_P = 0.7
 OFF_TRACK_P = 0.3
 """Below this it is off track; in between, at risk."""
 
+SHORT_HISTORY_MONTHS = 12
+"""A goal forecast from fewer months of data than this is said to rest on a short history."""
+
 STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
                 "achieved": "achieved", "missed": "missed", "no_data": "cannot be paced"}
 
@@ -360,6 +363,13 @@ def goals_view(ctx: ReportContext) -> ReportView:
                       deadline=pd.Timestamp(r["deadline_month"] + "-01"), status=r["status"], ax=ax,
                       title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"])
     sentences = [_goal_sentence(p.row, ctx.currency) for p in paced]
+    short = [(p.row["label"], int(p.history.notna().sum())) for p in paced if p.fc is not None
+             and p.history is not None and int(p.history.notna().sum()) < SHORT_HISTORY_MONTHS]
+    if short:  # a 5-month forecast had come out narrower than a 24-month one, with no word
+        listed = ", ".join(f"{label} from {n} months" for label, n in short)
+        sentences.append(f"Some forecasts rest on a short history ({listed}): with no full year behind them "
+                         "they cannot see the yearly pattern, and their ranges are likely narrower than the "
+                         "real uncertainty. Read their chances as rough.")
     cur = ctx.currency
     table = pd.DataFrame({
         "Goal": [(f"{r['label']} {'≥' if r['direction'] == 'at_least' else '≤'} "

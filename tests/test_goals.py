@@ -309,3 +309,22 @@ def test_a_change_goal_without_baseline_names_the_missing_months(demo_root: Path
     row = pace_goals(data=ctx.data, params=ctx.params, month="2026-10").iloc[0]
     assert row["note"] == ("no baseline: the baseline is the 3 months before the goal's start, and June 2026 "
                            "and July 2026 have no data")
+
+
+def test_a_forecast_from_a_short_history_says_so(demo_root: Path) -> None:
+    """A forecast from 5 months had a narrower range than one from 24, unsaid."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.goals = [Goal(kpi="reach", target=5_000_000, by=date(2027, 1, 31))]
+    assert not any("short history" in s for s in goals_view(ctx).sentences)
+    ctx.cache.clear()
+    posts = ctx.data.posts
+    when = pd.to_datetime(posts["published_at"], utc=True).dt.tz_convert(ctx.params.timezone).dt.strftime("%Y-%m")
+    ctx.data.tables["posts"] = posts[(when >= "2026-06").to_numpy(dtype=bool)]
+    said = [s for s in goals_view(ctx).sentences if "short history" in s]
+    assert said == ["Some forecasts rest on a short history (Reach from 5 months): with no full year behind them "
+                    "they cannot see the yearly pattern, and their ranges are likely narrower than the real "
+                    "uncertainty. Read their chances as rough."]
