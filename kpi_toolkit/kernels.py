@@ -170,7 +170,10 @@ def _become_kernel(req: dict[str, Any]) -> None:
         env["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits if the template dies
         os.environ.clear()
         os.environ.update(env)
-        sys.argv = ["ipykernel_launcher", *req["argv"]]
+        # ...said on the command line too: IPKernelApp read JPY_PARENT_PID when the template imported it,
+        # before this fork, so the variable alone left the kernel without its parent poller, and a kernel
+        # whose Dask worker was killed outlived its template
+        sys.argv = ["ipykernel_launcher", *req["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
         sys.path[0:1] = []  # as ipykernel_launcher does; the kernel adds its working directory back
         from ipykernel import kernelapp
 

@@ -382,3 +382,34 @@ def test_the_template_starts_while_the_run_is_planned_and_ends_when_nothing_runs
     assert seen == [True]
     assert ForkServer._instance is None and time.monotonic() - t0 < 5  # not waited for its imports
     assert not (tmp_path / "out").exists()
+
+
+def test_a_kernel_ends_when_its_template_dies(tmp_path: Path) -> None:
+    """A Dask worker killed mid-report took its template with it, but the kernel lived on, re-parented:
+    IPKernelApp had read JPY_PARENT_PID when the template imported it, before the fork, so the kernel
+    ran without ipykernel's parent poller. Killing the template must end its kernels within seconds."""
+    import json as _json
+    import signal as _signal
+
+    from jupyter_client.connect import write_connection_file
+
+    server = ForkServer()
+    conn, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    pid = server.fork(["-f", conn], dict(os.environ), str(tmp_path))
+    assert _json.loads(Path(conn).read_text())["shell_port"]
+    tasks = Path("/proc") / str(pid) / "task"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(pid) and len(list(tasks.iterdir())) <= 3:
+        time.sleep(0.2)  # until the kernel is up, with its threads (the parent poller among them)
+    assert _alive(pid)
+    time.sleep(2.0)
+    os.kill(server.proc.pid, _signal.SIGKILL)  # the template dies without a word, as with its killed worker
+    server.proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    try:
+        assert not _alive(pid), "the kernel outlived its template"
+    finally:
+        if _alive(pid):
+            os.kill(pid, _signal.SIGKILL)
