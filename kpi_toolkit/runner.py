@@ -215,6 +215,18 @@ def _error_line(exc: BaseException) -> tuple[str, bool]:
     return (line if input_error else f"{ename}: {line}"), input_error
 
 
+def _remove_abandoned_staging(out_dir: Path, task: Task) -> None:
+    """Staging folders of this notebook left by a process that died mid-report (a killed Dask worker):
+    removed once older than the longest a report may run, so a report running now is never touched."""
+    limit = time.time() - (task.execution_timeout + 300)
+    for folder in out_dir.glob(f".staging-{task.notebook}-*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def run_task(task: Task) -> Result:
     """Execute one notebook and export it; never raises (the failure is in the Result)."""
     _kernel_env()
@@ -222,6 +234,7 @@ def run_task(task: Task) -> Result:
     t0 = time.perf_counter()
     out_dir = Path(task.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(out_dir, task)
     staging = out_dir / f".staging-{task.notebook}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     final_nb, final_html = out_dir / f"{task.notebook}.ipynb", out_dir / f"{task.notebook}.html"

@@ -351,3 +351,24 @@ def test_rerunning_one_notebook_keeps_the_other_reports_in_manifest_and_index(de
     assert run_reports(clients=["demo-ledgerly"], notebooks=["monthly_report"], **kw).exit_code == 0
     m = json.loads((folder / "manifest.json").read_text())
     assert [r["notebook"] for r in m["reports"]] == ["monthly_report"]
+
+
+def test_a_staging_folder_left_by_a_dead_process_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A Dask worker killed mid-report left .staging-<notebook>-* in the client's folder for good."""
+    import os
+    import time
+
+    from kpi_toolkit.runner import Task, _remove_abandoned_staging
+
+    task = Task(client="acme", month="2026-10", notebook="monthly_report", notebook_path="nb.ipynb",
+                out_dir=str(tmp_path), parameters={}, parameters_dir="p", data_dir="d")
+    old, fresh, other = (tmp_path / ".staging-monthly_report-dead", tmp_path / ".staging-monthly_report-live",
+                         tmp_path / ".staging-attribution-dead")
+    for d in (old, fresh, other):
+        d.mkdir()
+        (d / "monthly_report.ipynb").write_text("{}", encoding="utf-8")
+    long_ago = time.time() - task.execution_timeout - 3600
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    _remove_abandoned_staging(tmp_path, task)
+    assert not old.exists() and fresh.exists() and other.exists()  # another notebook's is its own run's
