@@ -88,7 +88,7 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
     from ..attribution import paths_from_frame
     from ..attribution.paths import PATH_COLUMNS
     from ..data import _near
-    from .anomalies import check_cells, read_text
+    from ._files import check_cells, read_text
 
     p = Path(path)
     if not p.is_file():
@@ -129,7 +129,7 @@ def read_paths_file(path: str | Path, *, sep: str | None = None, path_sep: str =
 def run(args: argparse.Namespace) -> int:
     from ..attribution import run_attribution
     from ..params import AttributionOptions
-    from .anomalies import refuse_output_onto_input
+    from ._files import refuse_output_onto_input
 
     try:
         weights = tuple(float(x) for x in str(args.position_weights).split(","))

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..exceptions import DataValidationError, ParameterError
     from ..sentiment import label_sentiment, mask_handles, score_text
-    from .anomalies import read_csv_cells, refuse_output_onto_input
+    from ._files import read_csv_cells, refuse_output_onto_input
 
     path: Path = args.file
     sep = "\t" if args.sep in ("\\t", "tab") else args.sep
