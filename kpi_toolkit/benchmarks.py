@@ -995,14 +995,12 @@ FEW_POSTS_FOR_BENCHMARK = 5
 
 def _posts_by_platform(ctx: Any, platforms: Sequence[str]) -> dict[str, int]:
     """The month's posts on each of ``platforms`` (the per-post benchmarks average over them)."""
-    from .segments import _post_time
+    from .segments import posts_in
 
     posts = ctx.data.tables.get("posts")
     if posts is None or posts.empty or "platform" not in posts.columns:
         return {}
-    when = _post_time(posts)
-    month = posts[((when >= ctx.period.start) & (when < ctx.period.end)).fillna(False).to_numpy(dtype=bool)]
-    counts = month["platform"].astype("string").value_counts()
+    counts = posts_in(posts, ctx.period.start, ctx.period.end)["platform"].astype("string").value_counts()
     return {p: int(counts.get(p, 0)) for p in platforms}
 
 

@@ -130,8 +130,8 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
         raise ParameterError(f"goal on {goal.kpi!r}: over 'whole_period' needs a KPI that adds up (a count "
                              f"or money); {goal.kpi!r} is a {spec.kind}")
     if goal.target is not None:  # a stated target is shown even when there is no data to pace it with
-        row.update({"target": float(goal.target),
-                    "direction": _direction(goal, float(goal.target), float(goal.baseline or math.nan))})
+        stated = float(goal.baseline) if goal.baseline is not None else math.nan
+        row.update({"target": float(goal.target), "direction": _direction(goal, float(goal.target), stated)})
     span = table_days(data, spec.table, tz)
     if span is None:
         row["note"] = data.missing.get(spec.table, f"no {spec.table} data")

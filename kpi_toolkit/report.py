@@ -231,19 +231,14 @@ def _posting_notes(ctx: ReportContext) -> list[str]:
     nothing more), or not one engagement on any post with reach, which is a broken export far more
     often than a month nobody reacted to."""
     from .periods import month_period, month_words, previous_month
-    from .segments import _post_time
+    from .segments import posts_in
 
     posts = ctx.data.tables.get("posts")
     if posts is None or posts.empty:
         return []
-    when = _post_time(posts)
-    def count(month: str) -> tuple[pd.DataFrame, int]:
-        p = month_period(month, ctx.params.timezone)
-        sel = posts[((when >= p.start) & (when < p.end)).fillna(False).to_numpy(dtype=bool)]
-        return sel, len(sel)
-
-    now, n = count(ctx.month)
-    _, before = count(previous_month(ctx.month))
+    last = month_period(previous_month(ctx.month), ctx.params.timezone)
+    now = posts_in(posts, ctx.period.start, ctx.period.end)
+    n, before = len(now), len(posts_in(posts, last.start, last.end))
     out = []
     if 0 < n < FEW_POSTS or (before >= FEW_POSTS and n < before / 3):
         was = f", against {before:,} in {month_words(previous_month(ctx.month))}" if before else ""

@@ -440,14 +440,14 @@ def check_month_has_data_cheaply(client: str, month: str, *, params: Any, data_d
     import pandas as pd
 
     from .context import check_month_has_data, month_has_data
-    from .data import is_url, load_client, table_path
+    from .data import load_client, table_path
     from .periods import month_period, month_words
     from .schema import TABLES
 
     period = month_period(month, params.timezone)
     margin = pd.Timedelta(days=1)
     seen = load_client(client, data_dir=data_dir, tables=[])  # only checks that data/<client>/ exists
-    cdir: Any = f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+    cdir = _client_dir(data_dir, client)
     notes: list[str] = []
     for name in TABLES:
         if table_path(cdir, name) is None:
@@ -554,11 +554,18 @@ def plan(*, clients: Sequence[str], month: str, notebooks: Sequence[str], notebo
     return tasks, failed
 
 
+def _client_dir(data_dir: Path | str, client: str) -> Any:
+    """``data/<client>``: a path, or a URL string for an fsspec ``data_dir``."""
+    from .data import is_url
+
+    return f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+
+
 def _lacking_tables(data_dir: Path | str, client: str, tables: Sequence[str]) -> list[str]:
     """The ``tables`` that ``data/<client>/`` has no file for (a broken file counts as there)."""
-    from .data import is_url, table_path
+    from .data import table_path
 
-    cdir: Any = f"{str(data_dir).rstrip('/')}/{client}" if is_url(data_dir) else Path(data_dir) / client
+    cdir = _client_dir(data_dir, client)
     out = []
     for name in tables:
         try:

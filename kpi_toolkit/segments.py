@@ -1160,6 +1160,13 @@ def _utc(t: pd.Timestamp | str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def posts_in(posts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The posts that went out in ``[start, end)`` (UTC-aware bounds); a post with only
+    ``published_month`` counts from its month's first day (:func:`_post_time`)."""
+    when = _post_time(posts)
+    return posts[((when >= start) & (when < end)).fillna(False).to_numpy(dtype=bool)]
+
+
 def _post_time(frame: pd.DataFrame) -> pd.Series:
     """When each post went out (UTC); posts with only ``published_month`` sit at that month's start."""
     if "published_at" in frame.columns:

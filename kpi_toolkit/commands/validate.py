@@ -52,7 +52,7 @@ def _core_without_data(params: ClientParams, data: ClientData) -> dict[str, str]
     out = {}
     for k in dict.fromkeys(params.core_kpis):
         table = REGISTRY[k].table
-        if table not in data.tables or len(data.tables[table]) == 0:
+        if _no_rows(data, table):
             out[k] = table
     return out
 
@@ -90,9 +90,13 @@ def _goal_warnings(params: ClientParams, data: ClientData | None = None) -> list
     if data is not None:
         for g in params.goals:
             table = REGISTRY[g.kpi].table
-            if table not in data.tables or not len(data.tables[table]):
+            if _no_rows(data, table):
                 out.append(f"goal on {g.kpi!r}: no {table} data, so the report cannot pace it (it says so)")
     return out
+
+
+def _no_rows(data: ClientData, table: str) -> bool:
+    return table not in data.tables or len(data.tables[table]) == 0
 
 
 def _one(client: str, args: argparse.Namespace) -> list[str]:
