@@ -37,7 +37,7 @@ from .data import ClientData
 from .exceptions import KpiToolkitError, ParameterError
 from .kpis import REGISTRY, format_value
 from .params import ClientParams, Goal
-from .periods import parse_month, shift_month
+from .periods import month_words, parse_month, shift_month
 from .views import Recommendation, ReportView
 
 ON_TRACK_P = 0.7
@@ -53,7 +53,7 @@ STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off 
 
 GOAL_COLUMNS = ["kpi", "label", "unit", "owner", "start", "by", "deadline_month", "over", "direction",
                 "baseline", "target", "current", "progress", "forecast", "lower", "upper",
-                "probability", "status", "months_left", "model", "note"]
+                "probability", "status", "months_left", "model", "note", "data_ends"]
 """Columns of :func:`pace_goals`."""
 
 
@@ -115,7 +115,7 @@ def _status(p: float, *, on_track: float, off_track: float) -> str:
 
 def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *, repetitions: int,
               seed: int, on_track: float, off_track: float) -> _Paced:
-    from .trends.comparisons import monthly_kpis, table_days
+    from .trends.comparisons import data_ends_early, monthly_kpis, table_days
     from .trends.forecast import forecast_paths
 
     spec = REGISTRY[goal.kpi]
@@ -124,7 +124,7 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     row: dict[str, Any] = {c: math.nan for c in GOAL_COLUMNS}
     row.update({"kpi": goal.kpi, "label": spec.label, "unit": spec.unit, "owner": goal.owner,
                 "start": goal.start, "by": goal.by, "deadline_month": deadline, "over": goal.over,
-                "direction": goal.direction, "status": "no_data", "model": "", "note": "",
+                "direction": goal.direction, "status": "no_data", "model": "", "note": "", "data_ends": None,
                 "months_left": max(_months_between(month, deadline), 0)})
     if goal.over == "whole_period" and spec.kind != "sum":
         raise ParameterError(f"goal on {goal.kpi!r}: over 'whole_period' needs a KPI that adds up (a count "
@@ -137,6 +137,11 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
         row["note"] = data.missing.get(spec.table, f"no {spec.table} data")
         return _Paced(row, None, None)
     first = span[0].strftime("%Y-%m")
+    # a report month whose data stops early (an export cut short) is no full month: it is left out of
+    # the forecast, and a deadline in it cannot be judged yet
+    cut = data_ends_early(data, spec.table, month, tz)
+    if cut is not None:
+        row["data_ends"] = cut.date()
     th = params.listening.sentiment_thresholds
     monthly = monthly_kpis(data, [goal.kpi], first=min(first, month), last=month, tz=tz, brand=params.brand,
                            sentiment_thresholds=(th.negative, th.positive))
@@ -166,6 +171,9 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
 
     start_month = _month_of(goal.start) if goal.start is not None else None
     if _months_between(month, deadline) <= 0:
+        if cut is not None and deadline == month:
+            row["note"] = f"{_cut_words(spec.table, row['data_ends'])}, so {month_words(month)} is not complete"
+            return _Paced(row, hist, None)
         if goal.over == "whole_period":
             sel = (monthly["month"] >= start_month) & (monthly["month"] <= deadline)
             actual = float(monthly.loc[sel, "value"].sum(min_count=1))
@@ -179,19 +187,26 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
         row.update({"forecast": actual, "lower": actual, "upper": actual, "probability": float(ok),
                     "status": "achieved" if ok else "missed", "model": "actual value"})
         return _Paced(row, hist, None)
-    if hist.notna().sum() < 4 or hist.index[-1] < pd.Timestamp(f"{month}-01"):
+    fit = hist  # the months the forecast rests on
+    if cut is not None:
+        fit = hist.loc[hist.index < pd.Timestamp(f"{month}-01")]
+        fit = fit.loc[:fit.last_valid_index()] if fit.notna().any() else fit.iloc[:0]
+    if fit.notna().sum() < 4 or hist.index[-1] < pd.Timestamp(f"{month}-01"):
         row["note"] = "fewer than 4 months of data up to the report month to forecast from"
+        if cut is not None:
+            row["note"] += f" ({month_words(month)} is left out: {_cut_words(spec.table, row['data_ends'])})"
         return _Paced(row, hist, None)
-    h = _months_between(month, deadline)
+    fit_last = f"{fit.index[-1]:%Y-%m}"
+    h = _months_between(fit_last, deadline)
     try:
-        fp = forecast_paths(hist, horizon=h, repetitions=repetitions, seed=seed)
+        fp = forecast_paths(fit, horizon=h, repetitions=repetitions, seed=seed)
     except KpiToolkitError as e:
         row["note"] = str(e)
-        return _Paced(row, hist, None)
-    if goal.over == "whole_period":
-        sel = (monthly["month"] >= start_month) & (monthly["month"] <= month)
+        return _Paced(row, fit, None)
+    if goal.over == "whole_period":  # the months after the fit's last are simulated, a cut one too
+        sel = (monthly["month"] >= start_month) & (monthly["month"] <= fit_last)
         so_far = float(monthly.loc[sel, "value"].sum())
-        k = _months_between(max(start_month, shift_month(month, 1)), deadline) + 1  # future goal months
+        k = _months_between(max(start_month, shift_month(fit_last, 1)), deadline) + 1  # future goal months
         q = so_far + fp.paths[:, -k:].sum(axis=1)
         point = so_far + float(fp.point[-k:].sum())
     else:
@@ -201,7 +216,18 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     lo, hi = np.quantile(q, [0.05, 0.95])
     row.update({"forecast": point, "lower": float(lo), "upper": float(hi), "probability": p,
                 "status": _status(p, on_track=on_track, off_track=off_track), "model": fp.model})
-    return _Paced(row, hist, fp.summary(level=0.9))
+    return _Paced(row, fit, fp.summary(level=0.9))
+
+
+def _cut_words(table: str, day: date) -> str:
+    """'the mentions data stops on 1 October 2026'."""
+    return f"the {table} data stops on {day.day} {day:%B %Y}"
+
+
+def _cut_short(r: dict[str, Any]) -> date | None:
+    """The day the goal's data stops on when its report month is cut short (see :func:`_pace_one`)."""
+    d = r.get("data_ends")
+    return d if isinstance(d, date) else None
 
 
 def _pct(p: float) -> str:
@@ -255,8 +281,11 @@ def pace_goals(
         ``current`` (the KPI in the report month), ``progress`` (share of the way from baseline to
         target), ``forecast`` / ``lower`` / ``upper`` (the KPI in the deadline month, or the total
         over the goal period, with a 90 % interval), ``probability`` of meeting the target,
-        ``status`` (on_track, at_risk, off_track, achieved, missed, no_data) and ``note`` (why a
-        goal cannot be paced).
+        ``status`` (on_track, at_risk, off_track, achieved, missed, no_data), ``note`` (why a
+        goal cannot be paced) and ``data_ends`` (the day the KPI's table stops on when it stops
+        visibly early in the report month, see
+        :func:`~kpi_toolkit.trends.comparisons.data_ends_early`; that month is then left out of the
+        forecast, and a deadline in it is not judged; None otherwise).
 
     Raises
     ------
@@ -303,7 +332,10 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
     what = f"{r['label']}: {aim} {fmt(r['target'])}" if math.isfinite(r["target"]) else f"{r['label']}"
     what += f" in {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month" else \
         f" in total from {r['start']:%d %b %Y} to {r['by']:%d %b %Y}"
+    cut = _cut_short(r)
     if r["status"] == "no_data":
+        if cut is not None and f"{cut:%Y-%m}" == r["deadline_month"] and r["months_left"] == 0:
+            return f"{what}{owner}: the deadline has come, but {r['note']}; whether it was met is not known yet."
         if r["note"].startswith("no data for the deadline month"):  # set only once the deadline is here
             span = (f"{pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}" if r["over"] == "deadline_month"
                     else "the goal's period")
@@ -313,8 +345,10 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
     if r["status"] in ("achieved", "missed"):
         return f"{what}{owner}: {STATUS_WORDS[r['status']]}, with {fmt(r['forecast'])}."
     now = f"now {fmt(r['current'])}" if math.isfinite(r["current"]) else "no value this month"
+    if cut is not None and math.isfinite(r["current"]):
+        now += f" (up to {cut.day} {cut:%b} only)"
     forecast = "the forecast is"
-    if r["over"] == "deadline_month" and math.isfinite(r["current"]) and math.isfinite(r["target"]):
+    if r["over"] == "deadline_month" and math.isfinite(r["current"]) and math.isfinite(r["target"]) and cut is None:
         meets = r["current"] >= r["target"] if r["direction"] == "at_least" else r["current"] <= r["target"]
         # this month already at the target while the forecast says it will not hold (or the reverse):
         # the status is about the deadline month, so the sentence says why it differs from today
@@ -324,9 +358,14 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
         elif not meets and r["status"] == "on_track":
             now += ", short of the target"
             forecast = f"but the forecast for {pd.Timestamp(r['deadline_month'] + '-01'):%B %Y} is"
-    return (f"{what}{owner}: {now}; {forecast} {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
+    text = (f"{what}{owner}: {now}; {forecast} {fmt(r['forecast'])} (likely between {fmt(r['lower'])} "
             f"and {fmt(r['upper'])}), {chance_words(r['probability'])} of reaching it: "
             f"{STATUS_WORDS[r['status']]}.")
+    if cut is not None:  # the report month was left out of the forecast
+        month = f"{cut:%B %Y}"
+        text += (f" {month} is left out of the forecast: {_cut_words(REGISTRY[r['kpi']].table, cut)}, so the month is "
+                 "not complete.")
+    return text
 
 
 def goals_view(ctx: ReportContext) -> ReportView:
@@ -377,8 +416,9 @@ def goals_view(ctx: ReportContext) -> ReportView:
                  else f"{r['label']} (target not known yet)" for r in df.to_dict("records")],
         "Owner": [r["owner"] if isinstance(r["owner"], str) and r["owner"] else "—" for r in df.to_dict("records")],
         "Deadline": [f"{r['by']:%d %b %Y}" for r in df.to_dict("records")],
-        "Now": [format_value(r["current"], r["unit"], currency=cur) if math.isfinite(r["current"]) else "no data"
-                for r in df.to_dict("records")],
+        "Now": [(format_value(r["current"], r["unit"], currency=cur)
+                 + (f" (up to {c.day} {c:%b} only)" if (c := _cut_short(r)) is not None else ""))
+                if math.isfinite(r["current"]) else "no data" for r in df.to_dict("records")],
         # a goal whose deadline has come has a result, not a forecast or a chance
         "Forecast at deadline": [(format_value(r["forecast"], r["unit"], currency=cur) + " (final)")
                                  if r["status"] in ("achieved", "missed") else

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kpi_toolkit.context import ReportContext
 from kpi_toolkit.data import ClientData
 from kpi_toolkit.exceptions import ParameterError
 from kpi_toolkit.goals import GOAL_COLUMNS, goals_view, pace_goals
 from kpi_toolkit.params import parse_params
+from kpi_toolkit.periods import month_period
 
 
 def _params(goals: list[dict]) -> object:
@@ -117,6 +119,92 @@ def test_too_little_history_cannot_be_paced() -> None:
     params = _params([{"kpi": "roas", "target": 3.0, "by": "2027-01-31"}])
     row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
     assert row["status"] == "no_data" and "fewer than 4 months" in row["note"]
+
+
+
+def _mentions(first: str, last_day: str, *, tz: str, per_day: int = 40, seed: int = 3) -> pd.DataFrame:
+    """``per_day`` mentions a day between 06:00 and 22:00 local time (local days ``first``-01 to
+    ``last_day``), 40 % of them of 'Acme', the rest of 'Rival'."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(f"{first}-01", last_day, freq="D")
+    seconds = rng.uniform(6 * 3600, 22 * 3600, len(days) * per_day)
+    local = np.repeat(days.to_numpy(), per_day) + pd.to_timedelta(seconds, unit="s").to_numpy()
+    when = pd.DatetimeIndex(local).tz_localize(tz).tz_convert("UTC")
+    n = len(when)
+    return pd.DataFrame({
+        "mention_id": pd.array([f"m{i}" for i in range(n)], dtype="string"), "published_at": when,
+        "source": pd.array(["x"] * n, dtype="string"),
+        "brand": pd.array(np.where(rng.random(n) < 0.4, "Acme", "Rival"), dtype="string")})
+
+
+def test_a_month_whose_mentions_stop_at_its_start_is_left_out_of_the_forecast() -> None:
+    """A Helsinki client's listening export cut at a UTC midnight: October holds 3 mentions from its first
+    hours (local time) and nothing after. October counted as a full month: a share of voice of 0 % fitted as
+    a real month, which widened the range and moved the chance. It is left out: the forecast is the one
+    made from the complete months up to September, and the goal's sentence says why."""
+    params = parse_params({"client": "acme", "display_name": "Acme", "brand": "Acme", "timezone": "Europe/Helsinki",
+                           "goals": [{"kpi": "share_of_voice", "target": 0.45, "by": "2027-03-31",
+                                      "owner": "Brand team"}]})
+    full = _mentions("2025-05", "2026-09-30", tz="Europe/Helsinki")
+    first_hours = pd.DataFrame({  # 1 October, 00:10-02:40 in Helsinki: still 30 September in UTC
+        "mention_id": pd.array(["c1", "c2", "c3"], dtype="string"),
+        "published_at": pd.DatetimeIndex(["2026-09-30T21:10Z", "2026-09-30T22:05Z", "2026-09-30T23:40Z"]),
+        "source": pd.array(["x"] * 3, dtype="string"), "brand": pd.array(["Rival"] * 3, dtype="string")})
+    data = ClientData(client="acme", data_dir=Path("."),
+                      tables={"mentions": pd.concat([full, first_hours], ignore_index=True)})
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["current"] == 0.0
+    # the same forecast as one made at the end of September: same months fitted, same deadline
+    sept = pace_goals(data=data, params=params, month="2026-09").iloc[0]
+    for c in ("forecast", "lower", "upper", "probability", "status", "model"):
+        assert row[c] == sept[c], c
+    assert 0.38 < row["forecast"] < 0.42  # about Acme's 40 %, not dragged towards October's 0 %
+    assert row["data_ends"] == date(2026, 10, 1) and sept["data_ends"] is None
+    view = goals_view(ReportContext(client="acme", month="2026-10", params=params, data=data,
+                                    period=month_period("2026-10", "Europe/Helsinki")))
+    assert view.sentences[0].startswith("Share of voice: at least 45.0 % in March 2027 (Brand team): now 0 % (up to "
+                                        "1 Oct only); the forecast is ")
+    assert view.sentences[0].endswith(" October 2026 is left out of the forecast: the mentions data stops on "
+                                      "1 October 2026, so the month is not complete.")
+    assert view.table["Now"].tolist() == ["0 % (up to 1 Oct only)"]
+
+
+def test_a_deadline_in_a_month_cut_short_is_not_judged_yet() -> None:
+    """The deadline month is the report month and its data stops on its 10th: 'missed, with ...' from a
+    third of a month read as a result; whether the goal was met is not known yet."""
+    params = _params([{"kpi": "conversions", "target": 250, "by": "2026-10-31"}])
+    data = _ads(conv_per_day=10.0)
+    ads = data.tables["ads"]
+    data.tables["ads"] = ads[ads["date"] <= "2026-10-10"]
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["status"] == "no_data" and row["data_ends"] == date(2026, 10, 10)
+    assert row["note"] == "the ads data stops on 10 October 2026, so October 2026 is not complete"
+    from kpi_toolkit.goals import _goal_sentence
+
+    assert _goal_sentence(row.to_dict(), "EUR") == (
+        "Conversions (ads): at least 250 in October 2026: the deadline has come, but the ads data stops on "
+        "10 October 2026, so October 2026 is not complete; whether it was met is not known yet.")
+
+
+def test_a_month_that_ends_on_a_quiet_day_as_usual_is_a_full_month() -> None:
+    """A client that never posts at weekends ends October 2026 (a Saturday the 31st) on Friday the 30th, as
+    it ends many weeks: that is no cut, and October stays in the forecast."""
+    days = pd.bdate_range("2025-06-01", "2026-10-31")  # weekdays only
+    n = len(days)
+    rng = np.random.default_rng(5)
+    reach = rng.poisson(2000, n).astype("int64")
+    posts = pd.DataFrame({
+        "post_id": pd.array([f"p{i}" for i in range(n)], dtype="string"),
+        "platform": pd.array(["linkedin"] * n, dtype="string"),
+        "published_at": (days + pd.Timedelta(hours=9)).tz_localize("UTC"),
+        "content_type": pd.array(["image"] * n, dtype="string"),
+        "impressions": reach * 2, "reach": reach, "likes": rng.poisson(60, n).astype("int64"),
+        "comments": rng.poisson(5, n).astype("int64"), "shares": rng.poisson(3, n).astype("int64")})
+    data = ClientData(client="acme", data_dir=Path("."), tables={"posts": posts})
+    params = _params([{"kpi": "reach", "target": 50_000, "by": "2027-01-31"}])
+    row = pace_goals(data=data, params=params, month="2026-10").iloc[0]
+    assert row["data_ends"] is None and row["status"] != "no_data"
+    assert row["current"] == float(posts.loc[posts["published_at"] >= "2026-10-01", "reach"].sum())
 
 
 # one test per bad input

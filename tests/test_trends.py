@@ -637,6 +637,28 @@ def test_posts_with_a_month_but_no_day_are_compared_but_not_tested() -> None:
     assert daily_series(data, ["reach"]).attrs["skipped"] == ["reach"]
 
 
+def test_data_ends_early_only_where_the_quiet_end_is_longer_than_any_gap_before() -> None:
+    from kpi_toolkit.trends.comparisons import data_ends_early
+
+    def client(days: pd.DatetimeIndex) -> ClientData:
+        ones = np.ones(len(days))
+        return _ads_client(days, ones, ones * 100, ones, ones * 10.0)
+
+    every_day = pd.date_range("2026-06-01", "2026-10-20")
+    assert data_ends_early(client(every_day), "ads", "2026-10", "UTC") == pd.Timestamp("2026-10-20")
+    assert data_ends_early(client(every_day), "ads", "2026-09", "UTC") is None  # a full month
+    assert data_ends_early(client(pd.date_range("2026-06-01", "2026-10-31")), "ads", "2026-10", "UTC") is None
+    # a campaign paused for two weeks in July: 11 quiet days at October's end are within its habits
+    paused = every_day[(every_day < "2026-07-06") | (every_day > "2026-07-19")]
+    assert data_ends_early(client(paused), "ads", "2026-10", "UTC") is None
+    # posts placed by a month alone cover their month
+    month_only = ClientData(client="uci", data_dir=Path("."), tables={"posts": pd.DataFrame({
+        "post_id": pd.Series(["p1", "p2"], dtype="string"),
+        "published_at": pd.Series(pd.NaT, index=range(2), dtype="datetime64[ns, UTC]"),
+        "published_month": pd.Series(["2014-05", "2014-06"], dtype="string")})})
+    assert data_ends_early(month_only, "posts", "2014-06", "UTC") is None
+
+
 def test_error_monthly_series_is_not_for_anomaly_detection() -> None:
     s = pd.Series(np.arange(24.0), index=pd.date_range("2024-01-01", periods=24, freq="MS"))
     with pytest.raises(ParameterError, match="a monthly series; spikes and dips are found in daily or finer"):

@@ -125,6 +125,37 @@ def _covered_days(data: ClientData, table: str, period: Period, tz: str) -> pd.D
     return days[(days >= span[0]) & (days <= span[1])]
 
 
+def data_ends_early(data: ClientData, table: str, month: str, tz: str) -> pd.Timestamp | None:
+    """The day ``table``'s data stops on, when it stops visibly early inside ``month``; else None.
+
+    Where a table's data ends is :func:`table_days` (the span every comparison counts a month's
+    covered days from). A month is cut short when that last day falls inside it and the quiet days
+    after it, to the month's end, are more than the table ever went without a row between two days
+    with rows: a listening export cut at a UTC midnight leaves a Helsinki client's month with three
+    mentions in its first hours and nothing for 30 days, while a client that never posts at weekends
+    ends a month on a Friday as usual. Posts placed by a month alone (``published_month``) cover
+    their whole month.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The last local calendar day with a row (naive midnight), or None when the month is complete
+        as far as the data can tell.
+    """
+    span = table_days(data, table, tz)
+    first = pd.Timestamp(f"{parse_month(month)}-01")
+    last_day = first + pd.offsets.MonthEnd(0)
+    if span is None or not first <= span[1] < last_day:
+        return None
+    t = data.tables[table][TABLES[table].time_col].dropna()
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        t = t.dt.tz_convert(tz).dt.tz_localize(None)
+    days = np.unique(t.dt.normalize().to_numpy(dtype="datetime64[D]"))
+    quiet_before = int(np.diff(days).astype("int64").max()) - 1 if len(days) > 1 else 0
+    quiet_after = int((last_day - span[1]).days)
+    return span[1] if quiet_after > quiet_before else None
+
+
 def _opts(brand: str | None, thresholds: tuple[float, float]) -> dict[str, Any]:
     return {"brand": brand, "sentiment_thresholds": thresholds}
 
