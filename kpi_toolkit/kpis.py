@@ -1347,12 +1347,53 @@ def _big(x: float) -> str | None:
     return None
 
 
-def format_money(value: Any, currency: str = "EUR") -> str:
+def format_money(value: Any, currency: str = "EUR", *, decimals: int | None = None) -> str:
     """An amount as a sentence says it: :func:`format_value` in ``currency`` without cents that say
-    nothing ("$2,315", "$0", not "$2,315.00"; "€52.38" keeps its cents)."""
+    nothing ("$2,315", "$0", not "$2,315.00"; "€52.38" keeps its cents).
+
+    ``decimals`` gives every amount of a table column the same number of decimals (the column's
+    :func:`money_decimals`): "€63.21" above "€330.00", not above "€330". Amounts of a million or
+    more keep their shorthand ("€1.2 M").
+    """
     import re
 
-    return re.sub(r"\.00\b", "", format_value(value, "currency", currency=currency))
+    if decimals is None:
+        return re.sub(r"\.00\b", "", format_value(value, "currency", currency=currency))
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(x):
+        return "n/a"
+    return _money_text(x, currency, _big(abs(x)) or f"{abs(x):,.{decimals}f}")
+
+
+def money_decimals(*amounts: Any) -> int:
+    """How many decimals a column of amounts shares: 2 when any of them is shown with its cents on
+    its own (under 100 and not a whole number once rounded to cents, see :func:`format_money`),
+    else 0. Each argument is an amount or an array of them (a column's values, its interval
+    bounds); blanks and NaN are skipped.
+
+    Sentences drop the cents of amounts from 100 up and the empty cents of whole amounts, which
+    reads well for one amount; a column that mixed "78.36 NZD" with "135 NZD" did not line up and
+    looked as if the second had been rounded and the first not. Cents are shown wherever one amount
+    needs them, so nothing is rounded away."""
+    for part in amounts:
+        for v in np.ravel(np.asarray(part, dtype=object)):
+            try:
+                x = abs(float(v))
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(x) and x < 100 and round(x, 2) != round(x):
+                return 2
+    return 0
+
+
+def _money_text(x: float, currency: str, body: str) -> str:
+    """``body`` (the amount's digits, without sign) with the sign and the currency's symbol or code."""
+    sym = _SYMBOLS.get(currency.upper())
+    sign = "-" if x < 0 else ""
+    return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
 
 
 def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
@@ -1383,11 +1424,8 @@ def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
     if unit == "count":
         return _big(x) or f"{x:,.0f}"
     if unit == "currency":
-        sym = _SYMBOLS.get(currency.upper())
-        sign = "-" if x < 0 else ""
         a = abs(x)
-        body = _big(a) or (f"{a:,.2f}" if a < 100 else f"{a:,.0f}")
-        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
+        return _money_text(x, currency, _big(a) or (f"{a:,.2f}" if a < 100 else f"{a:,.0f}"))
     if unit == "score":
         return f"{round(x * 100):+d}"
     if unit == "hours":

@@ -731,6 +731,20 @@ def test_the_view_says_why_platform_numbers_differ_in_plain_words() -> None:
     assert set(view.extra["result"].table["channel"]) == {"paid_social", "email", "linkedin"}
 
 
+def test_the_reports_spend_and_cpa_columns_each_share_one_number_of_decimals() -> None:
+    """The CPA column had read "78.36 NZD" above "135 NZD". By hand (the journeys of _tiny_month):
+    paid_social spends 156.72 for a Markov credit of 2 (CPA 78.36), linkedin 135 for 1 (CPA 135.00): the
+    CPA column shows cents throughout; neither spend needs its cents (157 and 135), so that column shows none."""
+    from kpi_toolkit.periods import month_period
+
+    tp, cv, ads, opts = _tiny_month()
+    ads = ads.assign(spend=[999.0, 156.72, 135.0])
+    view = attribution_view(tp, cv, ads, options=opts, period=month_period("2026-11", "UTC"), currency="NZD")
+    rows = view.table.set_index("Channel")
+    assert rows.loc[["Paid social", "LinkedIn", "Email"], "CPA (Markov)"].tolist() == ["78.36 NZD", "135.00 NZD", "—"]
+    assert rows.loc[["Paid social", "LinkedIn"], "Spend"].tolist() == ["157 NZD", "135 NZD"]
+
+
 def test_the_platform_sentence_needs_platform_numbers_and_follows_their_direction() -> None:
     from kpi_toolkit.periods import month_period
 
@@ -770,7 +784,7 @@ def test_roas_chart_uses_display_names_and_the_report_money_style() -> None:
 # the attribution notebook's tables and its return-on-ad-spend view (notebook audit)
 
 
-def _efficiency() -> pd.DataFrame:
+def _efficiency(linkedin_spend: float = 4_000.0) -> pd.DataFrame:
     """By hand: spend linkedin 4,000, youtube 1,000, email none. Markov credits linkedin 20 (value 40,000),
     youtube 4 (4,000), email 6; Shapley linkedin 30 (60,000), youtube -10 (-20,000), email 4; last touch
     linkedin 22 (44,000), youtube 2 (1,000). So Markov ROAS 10.00× and 4.00×, CPA 200 and 250; Shapley
@@ -785,7 +799,7 @@ def _efficiency() -> pd.DataFrame:
         "value_lower": [32_000.0, 1_500.0, 8_000.0, 40_000.0, -28_000.0, 4_000.0, 36_000.0, 0.0, 8_000.0],
         "value_upper": [48_000.0, 6_000.0, 16_000.0, 80_000.0, -12_000.0, 12_000.0, 52_000.0, 2_000.0, 16_000.0],
     })
-    spend = pd.DataFrame({"channel": ["linkedin", "youtube"], "spend": [4_000.0, 1_000.0]})
+    spend = pd.DataFrame({"channel": ["linkedin", "youtube"], "spend": [linkedin_spend, 1_000.0]})
     return with_spend(table, spend)
 
 
@@ -818,6 +832,21 @@ def test_efficiency_table_names_models_and_says_why_a_negative_credit_has_no_roa
         "converted less often than journeys without it; the channel did not take conversions away. Cost per "
         "acquisition and return on ad spend mean nothing for it, so they read \u201cn/a (negative credit)\u201d."]
     assert efficiency_notes(eff[eff["model"] != "shapley"]) == []
+
+
+def test_an_efficiency_tables_cpa_column_and_its_bounds_share_one_number_of_decimals() -> None:
+    """By hand: linkedin spends 2,345 (Markov 20 conversions, 16-24: CPA 117.25, 97.71-146.56; Shapley 30,
+    20-40: 78.17, 58.62-117.25); one CPA under 100 with cents gives every amount of the column, interval
+    bounds too, two decimals (it had read "£78.17 (£58.62–£117)" beside "£500 (£250 or more)")."""
+    import re
+
+    from kpi_toolkit.attribution.view import efficiency_table
+
+    t = efficiency_table(_efficiency(linkedin_spend=2_345.0), currency="GBP").set_index(["Channel", "Model"])["CPA (95 % interval)"]
+    assert t[("LinkedIn", "Shapley value")] == "£78.17 (£58.62–£117.25)"
+    assert t[("YouTube", "Last touch")] == "£500.00 (£250.00 or more)"
+    amounts = [a for cell in t for a in re.findall(r"£[\d,.]+", cell)]
+    assert len(amounts) == 14 and all(re.fullmatch(r"£[\d,]+\.\d\d", a) for a in amounts)
 
 
 def test_roas_sentences_by_hand() -> None:

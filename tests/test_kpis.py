@@ -504,6 +504,30 @@ def test_format_value(value: object, unit: str, kwargs: dict, want: str) -> None
     assert format_value(value, unit, **kwargs) == want
 
 
+def test_money_in_a_column_shares_one_number_of_decimals() -> None:
+    """A CPA column had read "78.36 NZD" above "135 NZD": a sentence drops the cents of amounts from 100
+    up and empty cents, a column takes cents for every amount when one of them needs its cents."""
+    from kpi_toolkit.commands.kpis import render_table
+    from kpi_toolkit.kpis import format_money, money_decimals
+
+    assert money_decimals([78.36, 135.0]) == 2
+    assert [format_money(v, "NZD", decimals=2) for v in (78.36, 135.0, 1_234.5)] == \
+        ["78.36 NZD", "135.00 NZD", "1,234.50 NZD"]
+    # no amount needs cents (from 100 up, or whole): none shows them
+    assert money_decimals([148.28, 141.2, 43.0, float("nan"), None]) == 0
+    assert [format_money(v, "GBP", decimals=0) for v in (148.28, 43.0)] == ["£148", "£43"]
+    assert money_decimals([312.0], [99.999]) == 0  # 99.999 is 100.00 in cents: no cents to show
+    assert money_decimals([312.0], [0.84]) == 2  # interval bounds count as the column's amounts
+    assert [format_money(-0.5, "USD", decimals=2), format_money(2_500_000, "EUR", decimals=2),
+            format_money(float("nan"), "EUR", decimals=2)] == ["-$0.50", "€2.5 M", "n/a"]
+    # a sentence's single amount as before
+    assert [format_money(135.0, "NZD"), format_money(78.36, "NZD")] == ["135 NZD", "78.36 NZD"]
+    # `kpi kpis --by campaign`: one KPI's amounts across the campaigns
+    df = pd.DataFrame({"campaign": ["spring", "summer"], "cpa": [78.36, 135.0], "roas": [2.5, 3.25]})
+    lines = render_table(df, ["cpa", "roas"], ["campaign"], currency="NZD").splitlines()
+    assert lines[1].startswith("Cost per acquisition") and "78.36 NZD" in lines[1] and "135.00 NZD" in lines[1]
+
+
 def test_format_value_unknown_unit() -> None:
     with pytest.raises(ParameterError, match="unknown unit 'percent'"):
         format_value(0.1, "percent")

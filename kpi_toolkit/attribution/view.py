@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..benchmarks import PLATFORM_NAMES
 from ..exceptions import KpiToolkitError, NoDataError, ParameterError
-from ..kpis import format_money, format_value
+from ..kpis import format_money, format_value, money_decimals
 from ..params import AttributionOptions
 from ..periods import month_words
 from ..views import Recommendation, ReportView, and_words
@@ -345,10 +345,13 @@ def _recommendations(eff: pd.DataFrame, result: AttributionResult) -> list[Recom
 
 def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: str, has_spend: bool) -> pd.DataFrame:
     """The client's table: one row per channel (display names), shares in whole percent, spend and CPA in
-    the client's currency as the rest of the report writes it, ROAS with its "×"."""
+    the client's currency as the rest of the report writes it (each column with one number of decimals,
+    :func:`~kpi_toolkit.kpis.money_decimals`), ROAS with its "×"."""
     total = result.total_conversions
     rows = []
     mk = eff[eff["model"] == PRIMARY].set_index("channel")
+    spend_dp = money_decimals(mk["spend"]) if has_spend else 0
+    cpa_dp = money_decimals(mk["cpa"]) if has_spend else 0
     others = {m: eff[eff["model"] == m].set_index("channel") for m in ("shapley", "last", "first", "linear")
               if (eff["model"] == m).any()}
     for ch in mk.sort_values("conversions", ascending=False, kind="stable").index:
@@ -360,8 +363,10 @@ def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: st
         for m, t in others.items():
             row[f"{MODEL_LABELS[m]} share"] = _pct(float(t.loc[ch, "conversions"]) / total) if ch in t.index else "n/a"
         if has_spend:
-            row["Spend"] = format_money(float(r["spend"]), currency) if np.isfinite(r["spend"]) else "—"
-            row["CPA (Markov)"] = format_money(float(r["cpa"]), currency) if np.isfinite(r["cpa"]) else "—"
+            row["Spend"] = format_money(float(r["spend"]), currency, decimals=spend_dp) if np.isfinite(r["spend"]) \
+                else "—"
+            row["CPA (Markov)"] = format_money(float(r["cpa"]), currency, decimals=cpa_dp) if np.isfinite(r["cpa"]) \
+                else "—"
             row["ROAS (Markov)"] = _ratio(float(r["roas"])) if np.isfinite(r["roas"]) else "—"
         rows.append(row)
     return pd.DataFrame(rows)
@@ -421,8 +426,13 @@ def attribution_table(table: pd.DataFrame, *, currency: str = "EUR", confidence:
     conv = [f"{_credit(c)} ({_credit_interval(lo, hi)})" if boot and np.isfinite(lo) else _credit(c)
             for c, lo, hi in zip(t["conversions"], t.get("lower", t["conversions"]), t.get("upper", t["conversions"]),
                                  strict=True)]
-    value = [f"{format_money(v, currency)} ({format_money(lo, currency)}–{format_money(hi, currency)})"
-             if boot_value and np.isfinite(lo) else format_money(v, currency)
+    bounds = [t["value_lower"], t["value_upper"]] if boot_value else []
+    dp = money_decimals(t["value"], *bounds)  # one number of decimals for the column, bounds too
+
+    def money(x: float) -> str:
+        return format_money(x, currency, decimals=dp)
+
+    value = [f"{money(v)} ({money(lo)}–{money(hi)})" if boot_value and np.isfinite(lo) else money(v)
              for v, lo, hi in zip(t["value"], t.get("value_lower", t["value"]), t.get("value_upper", t["value"]),
                                   strict=True)]
     suffix = f" ({_interval_heading(confidence)})" if boot else ""
@@ -494,6 +504,18 @@ def efficiency_table(efficiency: pd.DataFrame, *, currency: str = "EUR", confide
     m_rank = {m: i for i, m in enumerate(models)}
     paid = paid.assign(_c=paid["channel"].map(ch_rank), _m=paid["model"].map(m_rank)).sort_values(["_c", "_m"])
     boot = _has(paid, "lower", "upper", "cpa_lower", "cpa_upper", "roas_lower", "roas_upper")
+    # one number of decimals per column: the amounts each column shows, interval bounds included
+    spend_dp = money_decimals(paid["spend"])
+    shown = paid[(paid["conversions"] >= 0) & np.isfinite(paid["cpa"])]
+    cpa_shown = [shown["cpa"]]
+    if boot:
+        low = shown[np.isfinite(shown["cpa_lower"])]
+        cpa_shown += [low["cpa_lower"], low["cpa_upper"]]
+    cpa_dp = money_decimals(*cpa_shown)
+
+    def cpa_money(x: float) -> str:
+        return format_money(x, currency, decimals=cpa_dp)
+
     rows = []
     for r in paid.itertuples():
         conv = _credit(r.conversions)
@@ -502,15 +524,16 @@ def efficiency_table(efficiency: pd.DataFrame, *, currency: str = "EUR", confide
         if r.conversions < 0:
             cpa = roas = NEGATIVE_CREDIT
         else:
-            cpa = format_money(r.cpa, currency) if np.isfinite(r.cpa) else "n/a (no credit)"
+            cpa = cpa_money(r.cpa) if np.isfinite(r.cpa) else "n/a (no credit)"
             roas = _ratio_or(r.roas)
             if boot and np.isfinite(r.cpa) and np.isfinite(r.cpa_lower):
-                cpa += (f" ({format_money(r.cpa_lower, currency)}–{format_money(r.cpa_upper, currency)})"
-                        if np.isfinite(r.cpa_upper) else f" ({format_money(r.cpa_lower, currency)} or more)")
+                cpa += (f" ({cpa_money(r.cpa_lower)}–{cpa_money(r.cpa_upper)})"
+                        if np.isfinite(r.cpa_upper) else f" ({cpa_money(r.cpa_lower)} or more)")
             if boot and np.isfinite(r.roas) and np.isfinite(r.roas_lower):
                 roas += f" ({_ratio_interval(r.roas_lower, r.roas_upper)})"
         rows.append({"Channel": channel_name(r.channel), "Model": MODEL_LABELS.get(r.model, r.model),
-                     "Spend": format_money(float(r.spend), currency), "Conversions": conv, "CPA": cpa, "ROAS": roas})
+                     "Spend": format_money(float(r.spend), currency, decimals=spend_dp), "Conversions": conv,
+                     "CPA": cpa, "ROAS": roas})
     out = pd.DataFrame(rows, columns=["Channel", "Model", "Spend", "Conversions", "CPA", "ROAS"])
     if boot:
         h = _interval_heading(confidence)

@@ -14,7 +14,15 @@ import pandas as pd
 
 from ..context import load_context
 from ..exceptions import KpiToolkitError
-from ..kpis import REGISTRY, compute_kpis, format_value, kpis_for_tables, resolve_kpis
+from ..kpis import (
+    REGISTRY,
+    compute_kpis,
+    format_money,
+    format_value,
+    kpis_for_tables,
+    money_decimals,
+    resolve_kpis,
+)
 from ..params import missing_folder
 
 HELP = "Print a client's KPIs for a month."
@@ -48,15 +56,23 @@ def _group_label(row: pd.Series, keys: list[str]) -> str:
 
 
 def render_table(df: pd.DataFrame, kpis: list[str], by: list[str], *, currency: str) -> str:
-    """One row per KPI (label and name), one column per group, values formatted as in reports."""
+    """One row per KPI (label and name), one column per group, values formatted as in reports; with
+    several groups, the amounts of one KPI share one number of decimals (:func:`money_decimals`)."""
     if df.empty:
         return "(no rows for these groups in this month)"
     out = pd.DataFrame({"KPI": [REGISTRY[k].label for k in kpis], "name": kpis})
+    dp = {k: money_decimals(df[k]) for k in kpis if REGISTRY[k].unit == "currency"} if len(df) > 1 else {}
+
+    def cell(v: object, k: str) -> str:
+        if k in dp:
+            return format_money(v, currency, decimals=dp[k])
+        return format_value(v, REGISTRY[k].unit, currency=currency)
+
     for i, row in df.iterrows():  # one column per group: a handful of groups, not data rows
         title = _group_label(row, by) if by else "value"
         if title in out.columns:
             title = f"{title} ({i})"
-        out[title] = [format_value(row[k], REGISTRY[k].unit, currency=currency) for k in kpis]
+        out[title] = [cell(row[k], k) for k in kpis]
     return out.to_string(index=False)
 
 
