@@ -28,7 +28,17 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataValidationError, DataWarning, RowList, UnknownClientError
-from .schema import CONTENT_TYPES, IMPORT_FILE_COLUMN, PAIR_CHECKS, TABLES, Column, PairCheck, Table
+from .schema import (
+    CONTENT_TYPES,
+    IMPORT_FILE_COLUMN,
+    ORDER_CHECKS,
+    PAIR_CHECKS,
+    TABLES,
+    Column,
+    OrderCheck,
+    PairCheck,
+    Table,
+)
 
 
 def use_returning_memory_pool() -> str:
@@ -929,6 +939,10 @@ def _validate(df: pd.DataFrame, spec: Table, source: str, offset: int, *,
         if check.error:
             raise e
         warns.append(DataWarning(e, check=check.name))
+    for order, bad in order_rule_breaks(out, spec):
+        raise DataValidationError(source, f"{order.says} ({order.why})", column=order.column,
+                                  rows=_rows(bad, offset),
+                                  got=[f"{t:%Y-%m-%d %H:%M:%S}" for t in out.loc[bad, order.column].head(5)])
     warns += _future_warnings(out, spec, source, offset)
     if spec.name == "posts" and "published_at" in out.columns:
         no_time = out["published_at"].isna()
@@ -966,6 +980,20 @@ def pair_rule_breaks(df: pd.DataFrame, spec: Table) -> list[tuple[PairCheck, pd.
     return out
 
 
+def order_rule_breaks(df: pd.DataFrame, spec: Table) -> list[tuple[OrderCheck, pd.Series]]:
+    """The rules on the order of two times of a row (:data:`kpi_toolkit.schema.ORDER_CHECKS`) that the
+    rows of ``df`` break, with the rows that break each; a blank on either side breaks none."""
+    out = []
+    for name in spec.order_checks:
+        check = ORDER_CHECKS[name]
+        if not {check.column, check.after} <= set(df.columns):
+            continue
+        bad = (df[check.column] < df[check.after]).fillna(False).astype(bool)
+        if bad.any():
+            out.append((check, bad))
+    return out
+
+
 def today_utc() -> pd.Timestamp:
     """Today's date in UTC (midnight, no zone): where "in the future" starts, for the warning about
     rows dated later. Tests replace it (``monkeypatch.setattr(kpi_toolkit.data, "today_utc", ...)``)."""
@@ -974,22 +1002,20 @@ def today_utc() -> pd.Timestamp:
 
 def _future_warnings(out: pd.DataFrame, spec: Table, source: str, offset: int) -> list[DataWarning]:
     """Warnings naming the rows dated after tomorrow in UTC (a day's margin for the time zones
-    ahead of UTC and for local times written without an offset): a typo in a year, or a scheduled
+    ahead of UTC and for local times written without an offset), in every date and time column (a
+    mention's ``responded_at`` as well as its ``published_at``): a typo in a year, or a scheduled
     post. Kept: a post may be scheduled, and nothing else about the row is wrong."""
-    if spec.time_col is None:
-        return []
     last = today_utc() + pd.Timedelta(days=1)
     scheduled = " (a scheduled post?)" if spec.name == "posts" else ""
     rule = f"dated in the future, after {last:%Y-%m-%d} (tomorrow in UTC); kept, but check the date{scheduled}"
     found: list[tuple[str, np.ndarray, list[object]]] = []
-    if spec.time_col in out.columns:
-        t = out[spec.time_col]
+    for col in (c.name for c in spec.columns if c.kind in ("datetime", "date") and c.name in out.columns):
+        t = out[col]
         aware = isinstance(t.dtype, pd.DatetimeTZDtype)
         limit = (pd.Timestamp(last, tz="UTC") if aware else last) + pd.Timedelta(days=1)
         bad = (t >= limit).fillna(False).to_numpy(dtype=bool)
         if bad.any():
-            found.append((spec.time_col, bad, [f"{v:%Y-%m-%d %H:%M}" if aware else f"{v:%Y-%m-%d}"
-                                               for v in t[bad].head(5)]))
+            found.append((col, bad, [f"{v:%Y-%m-%d %H:%M}" if aware else f"{v:%Y-%m-%d}" for v in t[bad].head(5)]))
     if spec.name == "posts" and "published_month" in out.columns:  # posts placed by a month alone
         month = out["published_month"].astype("string").str.strip()
         bad = (month.str.fullmatch(_MONTH_PATTERN).fillna(False).to_numpy(dtype=bool)

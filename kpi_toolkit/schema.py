@@ -97,6 +97,32 @@ PAIR_CHECKS: dict[str, PairCheck] = {c.name: c for c in (
 """The rules between two columns of a row, by name (see :attr:`Table.checks`)."""
 
 
+@dataclass(frozen=True)
+class OrderCheck:
+    """A rule between two time columns of one row: ``column`` must not be earlier than ``after``.
+
+    A table names the ones it has in :attr:`Table.order_checks`; a blank on either side breaks none.
+    Breaking one is an error (the table is refused), as for :data:`PAIR_CHECKS` that are impossible
+    by definition: a brand cannot answer a mention before it was posted. Such rows mostly come from
+    two times written in different zones, which shifts every response time, not only the ones that
+    turn negative, so the fix belongs in the export, not in the report.
+    """
+
+    name: str
+    column: str
+    after: str
+    says: str
+    why: str
+
+
+ORDER_CHECKS: dict[str, OrderCheck] = {c.name: c for c in (
+    OrderCheck("responded_after_published", "responded_at", "published_at", "a response dated before its mention",
+               "responded_at is earlier than published_at, and a brand cannot answer a mention before it was "
+               "posted; check that both times are in the same time zone"),
+)}
+"""The rules on the order of two times of a row, by name (see :attr:`Table.order_checks`)."""
+
+
 IMPORT_FILE_COLUMN = "import_file"
 """Provenance column written by :mod:`kpi_toolkit.importers`: the archived export a row came from."""
 
@@ -112,6 +138,8 @@ class Table:
     doc: str = ""
     checks: tuple[str, ...] = field(default=())
     """Names of the :data:`PAIR_CHECKS` rules between two columns of a row that this table has."""
+    order_checks: tuple[str, ...] = field(default=())
+    """Names of the :data:`ORDER_CHECKS` rules between two times of a row that this table has."""
 
     @property
     def required(self) -> list[str]:
@@ -245,11 +273,13 @@ MENTIONS = Table(
         _count("engagements", required=False),
         Column("needs_response", "bool", required=False,
                doc="a question or complaint addressed to the brand"),
-        Column("responded_at", "datetime", required=False, nullable=True),
+        Column("responded_at", "datetime", required=False, nullable=True,
+               doc="when the brand answered the mention (blank: not answered); never before published_at"),
     ),
     key=("mention_id",),
     time_col="published_at",
     doc="Social-listening mentions of the client's brand and its competitors.",
+    order_checks=("responded_after_published",),
 )
 
 TOUCHPOINTS = Table(

@@ -615,8 +615,9 @@ def response_metrics(mentions: pd.DataFrame, *, by: Sequence[str] = (),
     ``responded_at - published_at`` over the answered ones) are the KPI registry's
     ``response_rate`` and ``median_response_time_hours`` (:mod:`kpi_toolkit.kpis`), per group of
     ``by``; this function adds the 90th percentile and the data check. A response stamped before
-    its mention is a data error: it is counted in ``invalid_response_times`` and its mention is left
-    out of every measure. ``as_of`` (tz-aware) ignores responses made after it; default: every
+    its mention is a data error (the loader refuses a mentions file with one,
+    :data:`kpi_toolkit.schema.ORDER_CHECKS`); in a frame that did not come through the loader it is
+    counted in ``invalid_response_times`` and its mention is left out of every measure. ``as_of`` (tz-aware) ignores responses made after it; default: every
     response in the data.
 
     Returns

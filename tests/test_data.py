@@ -660,6 +660,60 @@ def test_rows_dated_in_the_future_warn(tmp_path: Path, monkeypatch: pytest.Monke
     assert [(w.column, w.rows) for w in warns] == [("published_month", [3])]
 
 
+MENTIONS = "mention_id,published_at,source,brand,needs_response,responded_at"
+
+
+def _mentions(tmp_path: Path, rows: list[str]) -> Path:
+    d = tmp_path / "data" / "acme"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "mentions.csv").write_text("\n".join([MENTIONS, *rows]) + "\n", encoding="utf-8")
+    return d / "mentions.csv"
+
+
+def test_a_response_dated_in_the_future_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """responded_at had no future check while published_at had one (a year typed 2062 for 2026)."""
+    import kpi_toolkit.data as data_mod
+
+    monkeypatch.setattr(data_mod, "today_utc", lambda: pd.Timestamp("2026-12-05"))
+    _mentions(tmp_path, ["m1,2026-12-01T10:00:00Z,x,Acme,true,2026-12-01T11:30:00Z",
+                         "m2,2026-12-02T09:00:00Z,x,Acme,true,2062-12-02T10:00:00Z",
+                         "m3,2026-12-03T09:00:00Z,x,Acme,false,"])
+    data = load_client("acme", data_dir=tmp_path / "data")
+    assert len(data.mentions) == 3  # kept
+    assert [str(w).split(": ", 1)[1] for w in data.warnings] == [
+        "column 'responded_at' row 3: dated in the future, after 2026-12-06 (tomorrow in UTC); kept, but check "
+        "the date (got '2062-12-02 10:00')"]
+    assert [(w.check, w.column, w.rows) for w in data.warnings] == [("not_in_future", "responded_at", [3])]
+
+
+def test_a_response_dated_before_its_mention_is_refused(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A response 2 hours before its mention (responded_at written in Helsinki time without an offset, read
+    as UTC) had gone into the median response time as -1.5 hours; the model refuses it as it refuses more
+    bounces than sessions, naming the file, column, row and rule."""
+    path = _mentions(tmp_path, ["m1,2026-10-01T10:00:00Z,x,Acme,true,2026-10-01T10:45:00Z",
+                                "m2,2026-10-01T12:00:00Z,x,Acme,true,2026-10-01T10:30:00",
+                                "m3,2026-10-02T09:00:00Z,x,Acme,true,",
+                                "m4,2026-10-02T09:00:00Z,x,Acme,true,2026-10-02T09:00:00Z"])  # same minute: fine
+    with pytest.raises(DataValidationError) as exc:
+        load_client("acme", data_dir=tmp_path / "data")
+    assert str(exc.value) == (
+        f"{path}: column 'responded_at' row 3: a response dated before its mention (responded_at is earlier than "
+        "published_at, and a brand cannot answer a mention before it was posted; check that both times are in "
+        "the same time zone) (got '2026-10-01 10:30:00')")
+    (tmp_path / "parameters").mkdir()
+    (tmp_path / "parameters" / "acme.yaml").write_text(yaml.safe_dump(BASE))
+    rc = main(["validate", "--client", "acme", "--data-dir", str(tmp_path / "data"), "--parameters-dir",
+               str(tmp_path / "parameters")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: ") and "column 'responded_at' row 3: a response dated before its mention" in err
+    _mentions(tmp_path, ["m1,2026-10-01T10:00:00Z,x,Acme,true,2026-10-01T10:45:00Z",
+                         "m3,2026-10-02T09:00:00Z,x,Acme,true,", "m4,2026-10-02T09:00:00Z,x,Acme,true,"
+                         "2026-10-02T09:00:00Z"])
+    assert len(load_client("acme", data_dir=tmp_path / "data").mentions) == 3
+
+
 def test_the_demo_data_is_not_in_the_future() -> None:
     repo = Path(__file__).resolve().parents[1]
     for client in ("demo-lumiere", "demo-ledgerly", "demo-trailhead"):
