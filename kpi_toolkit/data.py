@@ -335,6 +335,28 @@ def load_table(path: str | Path, table: str | Table) -> pd.DataFrame:
     return df
 
 
+def read_times(client_dir: Path | str, table: str, *, start: Any = None, end: Any = None) -> pd.DataFrame | None:
+    """Only the columns that place ``table``'s rows in time (its time column, and a post's
+    ``published_month``), read and checked as :func:`load_client` would, in ``[start, end)``; None
+    when the client has no such table.
+
+    For a cheap "does the month have rows" before a run (:func:`kpi_toolkit.runner.plan`): the other
+    columns are neither decoded nor checked (a CSV is still parsed whole, as text), so this costs
+    a fraction of loading the table; the report loads and checks it whole.
+    """
+    spec = TABLES[table]
+    path = table_path(client_dir, table)
+    if path is None or spec.time_col is None:
+        return None
+    cols = [spec.time_col, *(["published_month"] if table == "posts" else [])]
+    if path.suffix == ".parquet" or path.is_dir():
+        df, _ = _parquet_validated(path, spec, start, end, columns=cols)
+    else:
+        raw = _read_csv(path, spec)
+        df, _ = _validate(raw[[c for c in cols if c in raw.columns]], spec, str(path), 2, columns=cols, key=False)
+    return _window(df, spec, start, end)
+
+
 def validate_frame(df: pd.DataFrame, table: str | Table, *, source: str = "<frame>",
                    row_offset: int = 2) -> tuple[pd.DataFrame, list[str]]:
     """Coerce and validate an in-memory frame; returns the clean frame and warnings.

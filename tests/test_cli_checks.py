@@ -15,8 +15,8 @@ import yaml
 
 import kpi_toolkit.runner as runner
 from kpi_toolkit.cli import main
-from kpi_toolkit.exceptions import ParameterError
-from kpi_toolkit.params import CURRENCIES, parse_params
+from kpi_toolkit.exceptions import NoDataError, ParameterError
+from kpi_toolkit.params import CURRENCIES, load_params, parse_params
 
 from .conftest import REPO
 
@@ -144,6 +144,32 @@ def test_run_keeps_a_broken_data_file_for_the_report_to_show(tmp_path: Path, no_
                                    parameters_dir=tmp_path / "parameters")
     assert [t.client for t in tasks] == ["acme"] and not set_aside
 
+
+
+def test_the_month_check_reads_only_the_time_columns_of_a_table_with_rows_in_the_month(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning a run of hundreds of clients checks each one's month: it decodes and checks the
+    columns that place rows in time, not every column of the posts (the report reads them whole)."""
+    import kpi_toolkit.data as data
+
+    checked: list[list[str]] = []
+    real = data._validate
+
+    def spy(df, spec, *a, **kw):  # noqa: ANN001, ANN202
+        checked.append(list(df.columns))
+        return real(df, spec, *a, **kw)
+
+    monkeypatch.setattr(data, "_validate", spy)
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    notes = runner.check_month_has_data_cheaply("acme", "2026-10", params=load_params(
+        "acme", parameters_dir=tmp_path / "parameters"), data_dir=tmp_path / "data")
+    assert notes == [] and checked == [["published_at"]]
+    # a month without rows still reads the table whole, for the report's note and the data's span
+    checked.clear()
+    with pytest.raises(NoDataError, match="no data for client 'acme' in 2031-05"):
+        runner.check_month_has_data_cheaply("acme", "2031-05", params=load_params(
+            "acme", parameters_dir=tmp_path / "parameters"), data_dir=tmp_path / "data")
+    assert ["published_at"] in checked and any("likes" in c for c in checked)
 
 # --- 3. outside the project folder --------------------------------------------------------------
 
