@@ -494,6 +494,22 @@ def test_invalid_yaml_names_line(tmp_path: Path) -> None:
         load_params("acme", parameters_dir=tmp_path)
 
 
+def test_a_key_given_twice_in_parameters_is_refused_with_both_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys silently: a second `goals:` replaced the first."""
+    text = yaml.safe_dump(BASE, sort_keys=False) + "brand: Acme Two\n"
+    (tmp_path / "acme.yaml").write_text(text)
+    n = text.count("\n")
+    first = 1 + text.splitlines().index(next(x for x in text.splitlines() if x.startswith("brand:")))
+    with pytest.raises(ParameterError, match=rf"acme.yaml: line {n} not valid YAML \('brand' is given twice "
+                                            rf"\(lines {first} and {n}\); keep one\)"):
+        load_params("acme", parameters_dir=tmp_path)
+    # merge keys repeat what they merge on purpose, and keys in different mappings are different keys
+    from kpi_toolkit.params import read_yaml
+
+    assert read_yaml("d: &d {x: 1}\ne:\n  <<: *d\n  x: 2\nf: {x: 3}\n") == {
+        "d": {"x": 1}, "e": {"x": 2}, "f": {"x": 3}}
+
+
 # --- CLI ------------------------------------------------------------------------------------
 
 

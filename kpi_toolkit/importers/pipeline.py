@@ -20,7 +20,7 @@ import yaml
 
 from ..data import load_table, table_path, validate_frame, write_table
 from ..exceptions import DataValidationError, ImportFormatError, NoDataError, ParameterError
-from ..params import CLIENT_ID
+from ..params import CLIENT_ID, read_yaml
 from ..schema import TABLES
 from .convert import Converted, check_year, convert
 from .limits import analysis_limits
@@ -149,7 +149,7 @@ def client_timezone(client: str, parameters_dir: str | Path) -> tuple[str, str]:
     if not p.is_file():
         return "UTC", f"UTC (no --timezone and no {p})"
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = read_yaml(p.read_text(encoding="utf-8"))
     except yaml.YAMLError:
         data = None
     tz = data.get("timezone") if isinstance(data, dict) else None

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..exceptions import ImportFormatError
+from ..params import read_yaml
 from ..schema import PLATFORMS, TABLES
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -260,7 +261,7 @@ def load_preset(name_or_path: str | Path) -> Preset:
             raise ImportFormatError(f"unknown export format '{text_name}'{hint}; known: {', '.join(known)} "
                                     "(or pass the path of your own mapping .yaml)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise ImportFormatError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(data, dict):
