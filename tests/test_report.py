@@ -456,3 +456,93 @@ def test_snapshot_cells_say_why_there_is_no_change() -> None:
     assert _change_cell(5.0, 0.0, "count") == "from 0"
     assert _change_cell(0.05, 0.0, "fraction") == "+5.0 pts"
     assert _change_cell(12.0, 10.0, "count") == "+20 %"
+
+
+PHONE_MIN_PT = 10.0
+"""The smallest chart text that reads without zooming on a phone (kpi_toolkit.plotting.MIN_FONT_PT)."""
+
+
+def _small_texts(fig) -> list[tuple[str, float]]:  # noqa: ANN001
+    """Every visible text of a figure drawn smaller than :data:`PHONE_MIN_PT`, as drawn."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(fig).draw()
+    return [(t.get_text(), t.get_fontsize()) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < PHONE_MIN_PT]
+
+
+def _slots_and_grid(hours: int) -> tuple:
+    """A time_slots frame and a posting_time_grid frame of two platforms over the whole day."""
+    import numpy as np
+    import pandas as pd
+
+    blocks = [f"{h:02d}:00-{h + hours - 1:02d}:59" for h in range(0, 24, hours)]
+    rng = np.random.default_rng(42)
+    slots = pd.DataFrame([{"platform": p, "hour_block": b, "enough_posts": bool(i % 3), "relative": r,
+                           "relative_low": r - 0.2, "relative_high": r + 0.2}
+                          for p in ("facebook", "instagram") for i, b in enumerate(blocks)
+                          for r in [float(rng.uniform(0.6, 1.6))]])
+    slots.attrs["label"] = "engagement rate (by reach)"
+    grid = pd.DataFrame([{"platform": "instagram", "weekday": d, "hour_block": b, "value": float(rng.uniform(0.01, 0.09)),
+                          "masked": bool((d + i) % 4 == 0), "n_posts": int(rng.integers(2, 40))}
+                         for d in range(7) for i, b in enumerate(blocks)])
+    grid.attrs["kind"] = "rate"
+    return slots, grid
+
+
+def test_every_chart_text_is_readable_on_a_phone(demo_root) -> None:
+    """No text of any chart (tick labels, panel titles, post counts, legends, heatmap cells, notes on
+    the lines) is drawn under MIN_FONT_PT: shown ~74 CSS pixels per inch on a 390-pixel phone, the
+    12-month small multiples' 8-point ticks and the segment charts' 7- and 8-point post counts came
+    out at 7-8 pixels. Every chart of a demo monthly report, and the analyst notebooks' own charts."""
+    from kpi_toolkit import report, trends
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.plotting import new_figure
+    from kpi_toolkit.plotting.segments import plot_posting_heatmaps, plot_time_slots
+    from kpi_toolkit.plotting.trends import (
+        plot_decomposition,
+        plot_level_shifts,
+        plot_month_of_year,
+    )
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-lumiere", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    snap, goals, drivers = report.snapshot_view(ctx), report.goals_views(ctx), report.driver_views(ctx)
+    figures = [v.figure for v in [snap, *goals, *drivers] if v.figure is not None]
+    assert len(figures) >= 8
+    daily = trends.daily_series(ctx.data, ["mentions"], tz=ctx.tz, brand=ctx.params.brand,
+                                end=ctx.period.end_day)["mentions"].dropna()
+    figures.append(plot_decomposition(trends.decompose(daily), title="Mentions per day, taken apart")[0].figure)
+    adjusted = trends.seasonal_adjust(daily)
+    figures.append(plot_level_shifts(adjusted, trends.change_points_from(adjusted), title="Levels").figure)
+    moy = trends.month_of_year(ctx.data, "mentions", month=ctx.month, tz=ctx.tz, brand=ctx.params.brand, years=3)
+    figures.append(plot_month_of_year(moy, ax=new_figure(height_in=3.4)[1], title="Mentions by month").figure)
+    for hours in (2, 1):
+        slots, grid = _slots_and_grid(hours)
+        figures += [plot_time_slots(slots).figure, plot_posting_heatmaps(grid)]
+    small = {i: _small_texts(fig) for i, fig in enumerate(figures)}
+    assert not any(small.values()), {i: s[:5] for i, s in small.items() if s}
+    from kpi_toolkit.plotting import MIN_FONT_PT
+
+    assert MIN_FONT_PT >= PHONE_MIN_PT
+
+
+def test_time_slot_labels_never_run_into_each_other() -> None:
+    """Twelve 2-hour slots (a page that posts round the clock, as the UCI Facebook export does) or
+    twenty-four 1-hour slots: the x labels of the time-of-day chart do not touch; with fewer slots
+    they give the starting hour of every slot."""
+    from kpi_toolkit.plotting import to_png
+    from kpi_toolkit.plotting.segments import plot_time_slots
+
+    for hours in (2, 1):
+        slots, _ = _slots_and_grid(hours)
+        ax = plot_time_slots(slots)
+        to_png(ax.figure)
+        assert not _overlaps(ax), _overlaps(ax)
+        assert len([t for t in ax.get_xticklabels() if t.get_text()]) >= 6
+    slots, _ = _slots_and_grid(2)
+    ax = plot_time_slots(slots[slots["hour_block"].str[:2].astype(int).between(6, 22)])
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["06", "08", "10"]

@@ -28,6 +28,11 @@ DPI = 176
 high-density screens while a chart stays ~40-120 kB (the e-mailed report must stay under 2 MB)."""
 DISPLAY_DPI = 110
 """CSS pixels per inch at which a chart is shown: text keeps its point size on a laptop."""
+MIN_FONT_PT = 10.0
+"""The smallest text a chart draws: tick labels, annotations ("142 posts"), legends, heatmap cells.
+On a 390-pixel phone a chart is shown ~74 CSS pixels per inch, so 10 points come out at ~10 pixels;
+the 7- to 9-point text some charts had (the 12-month small multiples, the segment charts' post
+counts) came out at 7-9 pixels, too small to read without zooming."""
 
 _STYLED = False
 

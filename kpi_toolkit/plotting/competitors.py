@@ -16,6 +16,7 @@ from . import (
     BAD,
     GOOD,
     GREY,
+    MIN_FONT_PT,
     NEUTRAL,
     OKABE_ITO,
     date_axis,
@@ -142,7 +143,7 @@ def plot_channel_scores(scores: pd.DataFrame, *, objective: str = "", ax: Any = 
     ax.set_yticks(y, [_PLATFORM.get(p, p) for p in df["platform"]])
     for yi, (s, w) in enumerate(zip(df["score"], df["weight"], strict=True)):
         ax.annotate(f"{s:.2f}\nweight {w:.0%}".replace("%", " %"), (s, yi), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8)
+                    textcoords="offset points", va="center", fontsize=MIN_FONT_PT)
     goal = f" for {objective}" if objective else ""
     ax.set_title(f"Channel score{goal} (1.0 = at benchmark)")
     ax.set_xlabel("Weighted score: your value ÷ benchmark, averaged over the goal's metrics")

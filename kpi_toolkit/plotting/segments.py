@@ -11,10 +11,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import GREY, NEUTRAL, OKABE_ITO, new_figure, percent_axis, ratio_axis, wrap_label
+from . import (
+    GREY,
+    MIN_FONT_PT,
+    NEUTRAL,
+    OKABE_ITO,
+    new_figure,
+    percent_axis,
+    ratio_axis,
+    wrap_label,
+)
 
 __all__ = ["colour_range", "driver_group_label", "plot_drivers", "plot_posting_heatmap", "plot_posting_heatmaps",
-           "plot_segment_kpi", "plot_time_slots", "tick_decimals"]
+           "plot_segment_kpi", "plot_time_slots", "tick_decimals", "time_slot_ticks"]
 
 _LIGHT_GREY = "#e6e6e6"
 
@@ -57,7 +66,7 @@ def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None
         n = int(r["n_posts"])
         note = f"{n:,} post{'s' * (n != 1)}" + ("" if ok else "\ntoo few")
         ax.annotate(note, (1.0, pos), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8, color="#444444" if ok else GREY)
+                    textcoords="offset points", va="center", fontsize=MIN_FONT_PT, color="#444444" if ok else GREY)
     overall = seg.attrs.get("overall")
     if overall is not None and np.isfinite(overall):
         ax.axvline(overall, color=OKABE_ITO[1], ls="--", lw=1.2, label="all posts")
@@ -74,7 +83,7 @@ def plot_segment_kpi(seg: pd.DataFrame, *, by: str | None = None, ax: Any = None
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
     if overall is not None:
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=MIN_FONT_PT)
     ax.set_title(title or f"{_label(seg)} by segment")
     return ax
 
@@ -125,14 +134,14 @@ def plot_posting_heatmap(grid: pd.DataFrame, *, platform: str | None = None, ax:
             ax.add_patch(_hatch(j, i))
             n = int(counts.iat[i, j])
             if n:
-                ax.text(j, i, f"{n}", ha="center", va="center", fontsize=7, color=GREY)
+                ax.text(j, i, f"{n}", ha="center", va="center", fontsize=MIN_FONT_PT, color=GREY)
         else:
             v = arr[i, j]
             txt = f"{100 * v:.1f}" if rate else f"{v:,.0f}"
             bright = (v - lo) / (hi - lo) > 0.6
-            ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="black" if bright else "white")
-    ax.set_xticks(range(len(blocks)), [b[:2] for b in blocks], fontsize=8)
-    ax.set_yticks(range(7), [w[:3] for w in WEEKDAY_NAMES], fontsize=8)
+            ax.text(j, i, txt, ha="center", va="center", fontsize=MIN_FONT_PT, color="black" if bright else "white")
+    ax.set_xticks(range(len(blocks)), [b[:2] for b in blocks], fontsize=MIN_FONT_PT)
+    ax.set_yticks(range(7), [w[:3] for w in WEEKDAY_NAMES], fontsize=MIN_FONT_PT)
     ax.set_xlabel("Time slot, starting hour (local time)")
     ax.grid(False)
     cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
@@ -265,6 +274,33 @@ def plot_drivers(drivers: pd.DataFrame, *, ax: Any = None, title: str | None = N
     return ax
 
 
+SLOT_LABEL_EM = 0.62
+"""Width of one digit or colon of a tick label in DejaVu Sans, in em (measured), plus room for the gap."""
+
+
+def time_slot_ticks(blocks: list[str], ax: Any) -> tuple[list[int], list[str], str]:
+    """Tick positions, labels and the axis label for time slots ``"06:00-07:59"`` across ``ax``.
+
+    Labels read "06:00" where every slot's fits the axes' width at :data:`MIN_FONT_PT`; otherwise
+    the starting hour alone ("06"), on every slot or every k-th one. Twelve 2-hour slots labelled
+    "00:00" ... "22:00" in 8 points had run into one another on a phone-width chart
+    ("00:0002:0004:00...").
+    """
+    import math
+
+    width_in = ax.get_position().width * ax.get_figure(root=True).get_figwidth()
+    em_in = MIN_FONT_PT / 72
+
+    def fits(chars: int, n: int) -> bool:
+        return n * (chars + 1.5) * SLOT_LABEL_EM * em_in <= width_in
+
+    if fits(5, len(blocks)):
+        return list(range(len(blocks))), [b[:5] for b in blocks], "Time slot, starting at (local time)"
+    step = next((k for k in range(1, len(blocks) + 1) if fits(2, math.ceil(len(blocks) / k))), len(blocks))
+    ticks = list(range(0, len(blocks), step))
+    return ticks, [blocks[i][:2] for i in ticks], "Time slot, starting hour (local time)"
+
+
 def plot_time_slots(slots: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Each platform's KPI by time slot relative to its own usual rate (1 = usual), with intervals.
 
@@ -302,11 +338,12 @@ def plot_time_slots(slots: pd.DataFrame, *, ax: Any = None, title: str | None = 
             ax.plot(xs, small["relative"], "_", color=GREY, ms=7, mew=1.5, label=grey_label)
             grey_label = None
     ax.axhline(1.0, color="#333333", lw=1, ls="--")
-    ax.set_xticks(range(len(blocks)), [b[:5] for b in blocks], fontsize=8)
+    ticks, labels, xlabel = time_slot_ticks(blocks, ax)
+    ax.set_xticks(ticks, labels, fontsize=MIN_FONT_PT)
     ax.set_xlim(-0.6, len(blocks) - 0.4)
-    ax.set_xlabel("Time slot, starting at (local time)")
+    ax.set_xlabel(xlabel)
     label = _label(slots)
-    ax.set_ylabel(f"{label}\nrelative to the platform's usual (1 = usual)", fontsize=9)
+    ax.set_ylabel(f"{label}\nrelative to the platform's usual (1 = usual)", fontsize=MIN_FONT_PT)
     from matplotlib.ticker import FuncFormatter
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}×"))

@@ -17,6 +17,7 @@ from . import (
     BAD,
     GOOD,
     GREY,
+    MIN_FONT_PT,
     MONTHS,
     NEUTRAL,
     OKABE_ITO,
@@ -128,7 +129,7 @@ def plot_decomposition(dec: pd.DataFrame, *, axes: Sequence[Any] | None = None, 
             a.axhline(0, color="#666666", lw=0.8)
         else:
             a.plot(x, dec[part], color=colour, lw=1.0 if part != "trend" else 1.8)
-        a.set_ylabel(names[part], rotation=0, ha="right", va="center", fontsize=9)
+        a.set_ylabel(names[part], rotation=0, ha="right", va="center", fontsize=MIN_FONT_PT)
         unit_axis(a, unit)
     if axes:
         date_axis(axes[-1])  # shared by every panel
@@ -152,7 +153,7 @@ def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None
             d = d.tz_localize(None) if d.tzinfo is not None else d
             ax.axvline(d, color=OKABE_ITO[1], lw=1.2, ls=":")
             ax.annotate(f"{d:%d %b %Y}".lstrip("0"), (d, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -10), textcoords="offset points", fontsize=8, color=OKABE_ITO[1])
+                        xytext=(3, -10), textcoords="offset points", fontsize=MIN_FONT_PT, color=OKABE_ITO[1])
     unit_axis(ax, unit)
     date_axis(ax)
     if title:
@@ -166,11 +167,13 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
                            title: str | None = None) -> Sequence[Any]:
     """Small multiples: each KPI's last 12 months (solid) against the same months a year earlier
     (dashed), from :func:`kpi_toolkit.trends.rolling_12_months`."""
+    from matplotlib.ticker import MaxNLocator
+
     kpis = list(dict.fromkeys(r12["kpi"].astype(str)))
     nrows = max(1, int(np.ceil(len(kpis) / ncols)))
     fig = None
     if axes is None:
-        fig, axes = new_figure(height_in=2.3 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
+        fig, axes = new_figure(height_in=2.5 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
     flat = list(np.ravel(axes))
     for a, k in zip(flat, kpis, strict=False):
         g = r12[r12["kpi"].astype(str) == k]
@@ -179,11 +182,12 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
         if g["last_year"].notna().any():
             a.plot(x, g["last_year"], "--", color=GREY, lw=1.2, label="a year earlier")
         months = pd.to_datetime(g["month"].astype(str), format="%Y-%m")
-        ticks = list(range(0, len(g), month_step(len(g), a, fontsize=8)))
-        a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=8)
-        a.set_title(str(g["label"].iloc[0]), fontsize=10)
+        ticks = list(range(0, len(g), month_step(len(g), a, fontsize=MIN_FONT_PT)))
+        a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=MIN_FONT_PT)
+        a.set_title(str(g["label"].iloc[0]), fontsize=11)
         unit_axis(a, str(g["unit"].iloc[0]))
-        a.tick_params(axis="y", labelsize=8)
+        a.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))  # fit half a phone-width figure
+        a.tick_params(axis="y", labelsize=MIN_FONT_PT)
     for a in flat[len(kpis):]:
         a.set_visible(False)
     if flat:
@@ -210,7 +214,7 @@ def plot_month_of_year(moy: pd.DataFrame, *, ax: Any = None, title: str | None =
         ax.plot(g["month_of_year"], g["value"], "-o", ms=3, lw=2.0 if latest else 1.2,
                 color=OKABE_ITO[i % len(OKABE_ITO)] if latest else [GREY, OKABE_ITO[5], OKABE_ITO[2]][i % 3],
                 label=str(y))
-    ax.set_xticks(range(1, 13), MONTHS, fontsize=9)  # twelve labels across a phone-width chart
+    ax.set_xticks(range(1, 13), MONTHS, fontsize=MIN_FONT_PT)  # twelve labels across a phone-width chart
     unit_axis(ax, unit)
     if title:
         ax.set_title(title)
