@@ -546,3 +546,43 @@ def test_time_slot_labels_never_run_into_each_other() -> None:
     slots, _ = _slots_and_grid(2)
     ax = plot_time_slots(slots[slots["hour_block"].str[:2].astype(int).between(6, 22)])
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["06", "08", "10"]
+
+
+def test_chart_axes_say_the_unit_the_report_writes() -> None:
+    """An axis reads as the report's numbers do: a ROAS axis "2.5×" (it read "2.5", beside a sentence
+    saying "2.36×"), an NPS axis "+42" (it read "42 %": a score is not a percentage), hours "5 h",
+    money with its symbol when the chart knows the currency; rates stay percentages, counts "45 k"."""
+    import pandas as pd
+
+    from kpi_toolkit.plotting import new_figure, to_png
+    from kpi_toolkit.plotting.trends import plot_goal, plot_rolling_12_months, unit_axis
+
+    def labels(unit: str, values: list[float], currency: str | None = None) -> list[str]:
+        _, ax = new_figure()
+        unit_axis(ax, unit, currency=currency)
+        fmt = ax.yaxis.get_major_formatter()
+        return [fmt(v, 0) for v in values]
+
+    assert labels("ratio", [2.0, 2.5, 3.0]) == ["2×", "2.5×", "3×"]
+    assert labels("score", [-0.1, 0.0, 0.42]) == ["-10", "0", "+42"]
+    assert labels("hours", [0.5, 5.0]) == ["0.5 h", "5 h"]
+    assert labels("currency", [0.5, 1200.0, 45_000.0], "EUR") == ["€0.5", "€1,200", "€45 k"]
+    assert labels("currency", [1200.0], "SEK") == ["1,200 SEK"]
+    assert labels("currency", [1200.0]) == ["1,200"]
+    assert labels("fraction", [0.05]) == ["5 %"]
+    assert labels("count", [45_000.0]) == ["45 k"]
+
+    months = pd.date_range("2025-11-01", periods=12, freq="MS")
+    history = pd.Series([2.2, 3.0, 2.2, 2.5, 2.8, 2.3, 2.3, 2.4, 2.4, 2.5, 2.6, 2.4], index=months)
+    ax = plot_goal(history, None, target=3.0, deadline="2027-02-28", status="off_track", unit="ratio",
+                   title="Return on ad spend: off track")
+    to_png(ax.figure)
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all(t.endswith("×") for t in ticks), ticks
+    r12 = pd.DataFrame([{"kpi": "cpa", "label": "Cost per acquisition", "unit": "currency",
+                         "month": str(m.to_period("M")), "value": 40.0 + i, "last_year": 45.0}
+                        for i, m in enumerate(months)])
+    axes = plot_rolling_12_months(r12, currency="GBP")
+    to_png(axes[0].figure)
+    ticks = [t.get_text() for t in axes[0].get_yticklabels() if t.get_text()]
+    assert ticks and all(t.startswith("£") for t in ticks), ticks

@@ -75,6 +75,19 @@ def percent_axis(ax: Any, axis: str = "y", *, decimals: int | None = None) -> An
     return ax
 
 
+def _count_text(x: float) -> str:
+    """A tick's number: 1,200 / 7.5 / 45 k / 12.5 k / 1.25 M (up to two decimals, none that say nothing)."""
+    def _num(v: float) -> str:
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+    a = abs(x)
+    if a >= 1e6:
+        return f"{_num(x / 1e6)} M"
+    if a >= 1e4:
+        return f"{_num(x / 1e3)} k"
+    return _num(x)
+
+
 def thousands_axis(ax: Any, axis: str = "y") -> Any:
     """Readable large counts on ``axis``: 1,200 / 7.5 / 45 k / 12.5 k / 1.25 M.
 
@@ -82,19 +95,30 @@ def thousands_axis(ax: Any, axis: str = "y") -> Any:
     """
     from matplotlib.ticker import FuncFormatter
 
-    def _num(v: float) -> str:
-        return f"{v:,.2f}".rstrip("0").rstrip(".")
-
-    def _fmt(x: float, _pos: int) -> str:
-        a = abs(x)
-        if a >= 1e6:
-            return f"{_num(x / 1e6)} M"
-        if a >= 1e4:
-            return f"{_num(x / 1e3)} k"
-        return _num(x)
-
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(_fmt))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(lambda x, _p: _count_text(x)))
     return ax
+
+
+def unit_tick_text(x: float, unit: str, *, currency: str | None = None) -> str:
+    """A tick label in the unit a report writes the KPI in (:func:`kpi_toolkit.kpis.format_value`),
+    so an axis says what its numbers are: ``ratio`` (ROAS) 2.5 -> "2.5×"; ``score`` (NPS, stored
+    -1..1) 0.42 -> "+42"; ``hours`` 5 -> "5 h"; ``currency`` 1200 -> "€1,200" ("1,200 SEK" for a
+    code without a symbol, the bare number when no currency is given); counts and the rest as
+    :func:`thousands_axis`. Fractions are :func:`percent_axis`'s."""
+    if unit == "ratio":
+        return f"{_count_text(x)}×"
+    if unit == "score":
+        v = round(100 * x)
+        return f"{v:+d}" if v else "0"
+    if unit == "hours":
+        return f"{_count_text(x)} h"
+    if unit == "currency" and currency:
+        from ..kpis import _SYMBOLS
+
+        sym, body = _SYMBOLS.get(currency.upper()), _count_text(abs(x))
+        sign = "-" if x < 0 else ""
+        return f"{sign}{sym}{body}" if sym else f"{sign}{body} {currency.upper()}"
+    return _count_text(x)
 
 
 RATIO_TICK_SETS = (

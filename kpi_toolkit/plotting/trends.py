@@ -29,16 +29,28 @@ from . import (
     new_figure,
     percent_axis,
     thousands_axis,
+    unit_tick_text,
 )
 
 __all__ = ["plot_alerts", "plot_decomposition", "plot_forecast", "plot_goal", "plot_level_shifts",
            "plot_month_of_year", "plot_rolling_12_months", "unit_axis"]
 
 
-def unit_axis(ax: Any, unit: str, axis: str = "y") -> Any:
-    """Format an axis for a KPI unit: percentages for fractions, readable counts otherwise."""
-    if unit in ("fraction", "score"):
+def unit_axis(ax: Any, unit: str, axis: str = "y", *, currency: str | None = None) -> Any:
+    """Format an axis for a KPI unit as the report writes its values: percentages for fractions,
+    "2.5×" for ratios (ROAS), "+42" for scores (NPS), "5 h" for hours, "€1,200" for money when the
+    ``currency`` is given (:func:`~kpi_toolkit.plotting.unit_tick_text`), readable counts otherwise.
+
+    A ROAS axis read "2.5, 3" and an NPS axis "42 %" (a score is stored as a fraction of 100 but is
+    not a percentage): neither said what its numbers were."""
+    if unit == "fraction":
         return percent_axis(ax, axis)
+    if unit in ("ratio", "score", "hours", "currency"):
+        from matplotlib.ticker import FuncFormatter
+
+        fmt = FuncFormatter(lambda x, _p: unit_tick_text(x, unit, currency=currency))
+        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+        return ax
     return thousands_axis(ax, axis)
 
 
@@ -67,7 +79,7 @@ def _month_ticks(ax: Any, x: pd.DatetimeIndex, *later: pd.Timestamp) -> Any:
 
 
 def plot_alerts(result: pd.DataFrame, *, ax: Any = None, title: str | None = None, unit: str = "count",
-                ylabel: str | None = None, start: Any = None) -> Any:
+                ylabel: str | None = None, start: Any = None, currency: str | None = None) -> Any:
     """A series with its expected value, the normal band and the flagged spikes and dips.
 
     Parameters
@@ -97,7 +109,7 @@ def plot_alerts(result: pd.DataFrame, *, ax: Any = None, title: str | None = Non
         ax.plot(_x(up["timestamp"]), up["value"], "o", color=BAD, ms=6, label="spike", zorder=4)
     if len(down):
         ax.plot(_x(down["timestamp"]), down["value"], "v", color=OKABE_ITO[4], ms=6, label="dip", zorder=4)
-    unit_axis(ax, unit)
+    unit_axis(ax, unit, currency=currency)
     date_axis(ax)
     if title:
         ax.set_title(title)
@@ -108,7 +120,7 @@ def plot_alerts(result: pd.DataFrame, *, ax: Any = None, title: str | None = Non
 
 
 def plot_decomposition(dec: pd.DataFrame, *, axes: Sequence[Any] | None = None, unit: str = "count",
-                       title: str | None = None) -> Sequence[Any]:
+                       title: str | None = None, currency: str | None = None) -> Sequence[Any]:
     """Observed, trend, each seasonal part and the residual of :func:`kpi_toolkit.trends.decompose`,
     one panel each, sharing the time axis."""
     seasonal = [c for c in dec.columns if c.startswith("seasonal_")]
@@ -130,7 +142,7 @@ def plot_decomposition(dec: pd.DataFrame, *, axes: Sequence[Any] | None = None, 
         else:
             a.plot(x, dec[part], color=colour, lw=1.0 if part != "trend" else 1.8)
         a.set_ylabel(names[part], rotation=0, ha="right", va="center", fontsize=MIN_FONT_PT)
-        unit_axis(a, unit)
+        unit_axis(a, unit, currency=currency)
     if axes:
         date_axis(axes[-1])  # shared by every panel
     if title:
@@ -139,7 +151,8 @@ def plot_decomposition(dec: pd.DataFrame, *, axes: Sequence[Any] | None = None, 
 
 
 def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None, *, ax: Any = None,
-                      title: str | None = None, unit: str = "count", ylabel: str | None = None) -> Any:
+                      title: str | None = None, unit: str = "count", ylabel: str | None = None,
+                      currency: str | None = None) -> Any:
     """The seasonally adjusted series with its level segments and the dates of the shifts
     (output of :func:`kpi_toolkit.trends.seasonal_adjust` and :func:`~kpi_toolkit.trends.change_points`)."""
     if ax is None:
@@ -154,7 +167,7 @@ def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None
             ax.axvline(d, color=OKABE_ITO[1], lw=1.2, ls=":")
             ax.annotate(f"{d:%d %b %Y}".lstrip("0"), (d, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -10), textcoords="offset points", fontsize=MIN_FONT_PT, color=OKABE_ITO[1])
-    unit_axis(ax, unit)
+    unit_axis(ax, unit, currency=currency)
     date_axis(ax)
     if title:
         ax.set_title(title)
@@ -164,7 +177,7 @@ def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None
 
 
 def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = None, ncols: int = 2,
-                           title: str | None = None) -> Sequence[Any]:
+                           title: str | None = None, currency: str | None = None) -> Sequence[Any]:
     """Small multiples: each KPI's last 12 months (solid) against the same months a year earlier
     (dashed), from :func:`kpi_toolkit.trends.rolling_12_months`."""
     from matplotlib.ticker import MaxNLocator
@@ -185,7 +198,7 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
         ticks = list(range(0, len(g), month_step(len(g), a, fontsize=MIN_FONT_PT)))
         a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=MIN_FONT_PT)
         a.set_title(str(g["label"].iloc[0]), fontsize=11)
-        unit_axis(a, str(g["unit"].iloc[0]))
+        unit_axis(a, str(g["unit"].iloc[0]), currency=currency)
         a.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))  # fit half a phone-width figure
         a.tick_params(axis="y", labelsize=MIN_FONT_PT)
     for a in flat[len(kpis):]:
@@ -201,7 +214,7 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
 
 
 def plot_month_of_year(moy: pd.DataFrame, *, ax: Any = None, title: str | None = None, unit: str = "count",
-                       ylabel: str | None = None) -> Any:
+                       ylabel: str | None = None, currency: str | None = None) -> Any:
     """One line per year across the calendar months (from :func:`kpi_toolkit.trends.month_of_year`)."""
     if ax is None:
         _, ax = new_figure(height_in=3.2)
@@ -215,7 +228,7 @@ def plot_month_of_year(moy: pd.DataFrame, *, ax: Any = None, title: str | None =
                 color=OKABE_ITO[i % len(OKABE_ITO)] if latest else [GREY, OKABE_ITO[5], OKABE_ITO[2]][i % 3],
                 label=str(y))
     ax.set_xticks(range(1, 13), MONTHS, fontsize=MIN_FONT_PT)  # twelve labels across a phone-width chart
-    unit_axis(ax, unit)
+    unit_axis(ax, unit, currency=currency)
     if title:
         ax.set_title(title)
     ax.set_ylabel(ylabel or "")
@@ -224,7 +237,7 @@ def plot_month_of_year(moy: pd.DataFrame, *, ax: Any = None, title: str | None =
 
 
 def plot_forecast(history: pd.Series, fc: pd.DataFrame, *, ax: Any = None, title: str | None = None,
-                  unit: str = "count", ylabel: str | None = None) -> Any:
+                  unit: str = "count", ylabel: str | None = None, currency: str | None = None) -> Any:
     """History and forecast with its prediction interval (from :func:`kpi_toolkit.trends.forecast`)."""
     if ax is None:
         _, ax = new_figure(height_in=3.2)
@@ -233,7 +246,7 @@ def plot_forecast(history: pd.Series, fc: pd.DataFrame, *, ax: Any = None, title
     ax.fill_between(fx, fc["lower"], fc["upper"], color=NEUTRAL, alpha=0.18, lw=0, label="likely range (90 %)")
     ax.plot(fx, fc["forecast"], color=NEUTRAL, lw=1.6, ls="--", label="forecast")
     _month_ticks(ax, hx, *fx)
-    unit_axis(ax, unit)
+    unit_axis(ax, unit, currency=currency)
     if title:
         ax.set_title(title)
     ax.set_ylabel(ylabel or "")
@@ -242,7 +255,8 @@ def plot_forecast(history: pd.Series, fc: pd.DataFrame, *, ax: Any = None, title
 
 
 def plot_goal(history: pd.Series, fc: pd.DataFrame | None, *, target: float, deadline: Any,
-              status: str | None = None, ax: Any = None, title: str | None = None, unit: str = "count") -> Any:
+              status: str | None = None, ax: Any = None, title: str | None = None, unit: str = "count",
+              currency: str | None = None) -> Any:
     """Monthly history, the forecast to the deadline with its likely range, the target line and the
     deadline, coloured by status (on track green, at risk orange, off track red)."""
     if ax is None:
@@ -261,7 +275,7 @@ def plot_goal(history: pd.Series, fc: pd.DataFrame | None, *, target: float, dea
     d = d.tz_localize(None) if d.tzinfo is not None else d
     ax.axvline(d, color=GREY, lw=1.0)
     _month_ticks(ax, hx, d, *fx)
-    unit_axis(ax, unit)
+    unit_axis(ax, unit, currency=currency)
     if title:
         ax.set_title(title, fontsize=11)
     legend_outside(ax)
