@@ -120,9 +120,20 @@ def report_resources(*, params: ClientParams, notebook: str, period_label: str,
         "generated": generated.strftime("%d %B %Y"),
         "agency": agency,
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
-        "footer": (f"Confidential: prepared for {params.display_name}. Figures are computed from the "
-                   "data sources listed in the appendix; rates are totals divided by totals."),
+        "footer": footer_text(params.display_name, notebook),
     }
+
+
+HAS_APPENDIX = frozenset({"monthly_report"})
+"""Reports that end with an appendix listing their data sources (the monthly report's 'Appendix')."""
+
+
+def footer_text(client_name: str, notebook: str) -> str:
+    """The report's closing line. Only a report with an appendix points to one: the analyst notebooks
+    have none, and their footer had said 'the data sources listed in the appendix' all the same."""
+    where = ("Figures are computed from the data sources listed in the appendix; rates"
+             if notebook in HAS_APPENDIX else "Rates")
+    return f"Confidential: prepared for {client_name}. {where} are totals divided by totals."
 
 
 @functools.cache

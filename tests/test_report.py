@@ -586,3 +586,20 @@ def test_chart_axes_say_the_unit_the_report_writes() -> None:
     to_png(axes[0].figure)
     ticks = [t.get_text() for t in axes[0].get_yticklabels() if t.get_text()]
     assert ticks and all(t.startswith("£") for t in ticks), ticks
+
+
+def test_only_a_report_with_an_appendix_points_to_it(demo_run) -> None:
+    """The footer of the monthly report points to its appendix; the analyst notebooks have none, so
+    theirs does not (every report's footer had said 'the data sources listed in the appendix')."""
+    import re
+
+    from .conftest import DEMO_END_MONTH
+
+    root, _ = demo_run
+    for path in sorted((root / "outputs" / DEMO_END_MONTH).glob("*/*.html")):
+        text = path.read_text(encoding="utf-8")
+        footer = re.search(r'<footer class="kpi-footer">(.*?)</footer>', text, re.S).group(1)
+        has_appendix = bool(re.search(r"<h1[^>]*>\s*Appendix", text))
+        assert ("appendix" in footer) == has_appendix, (path.name, footer)
+        assert "Confidential: prepared for" in footer and "totals divided by totals" in footer
+
