@@ -88,10 +88,15 @@ def table_html(df: pd.DataFrame, *, index: bool = False, classes: str = "kpi-tab
     return out.replace(f'class="dataframe {classes}"', f'class="dataframe {classes} kpi-stack"', 1)
 
 
-def view_html(view: ReportView, *, level: int = 2) -> str:
-    """The HTML of one view: title, chart, interpretation, table, caveats, recommendations."""
+def view_html(view: ReportView, *, level: int = 2, heading: bool = True) -> str:
+    """The HTML of one view: title, chart, interpretation, table, caveats, recommendations.
+
+    ``heading=False`` leaves the title out, for a notebook whose markdown cell already heads the
+    section with the same words (an analyst notebook's "## Formats" followed by the view "Formats"
+    read as the same heading twice)."""
     h = f"h{level}"
-    parts = [f'<section class="kpi-view {NO_MATHS}" id="{esc(view.key)}"><{h}>{esc(view.title)}</{h}>']
+    title = f"<{h}>{esc(view.title)}</{h}>" if heading else ""
+    parts = [f'<section class="kpi-view {NO_MATHS}" id="{esc(view.key)}">{title}']
     if view.skipped_reason:
         parts.append(f'<p class="kpi-skipped">Not shown: {esc(view.skipped_reason)}</p></section>')
         return "".join(parts)
@@ -109,12 +114,13 @@ def view_html(view: ReportView, *, level: int = 2) -> str:
     return "".join(parts)
 
 
-def show(view: ReportView | Iterable[ReportView], *, level: int = 2) -> None:
-    """Display one or more views in the notebook (and so in the exported report)."""
+def show(view: ReportView | Iterable[ReportView], *, level: int = 2, heading: bool = True) -> None:
+    """Display one or more views in the notebook (and so in the exported report); ``heading=False``
+    where the notebook's own markdown already titles them (:func:`view_html`)."""
     from IPython.display import HTML, display
 
     views = [view] if isinstance(view, ReportView) else list(view)
-    display(HTML("".join(view_html(v, level=level) for v in views)))
+    display(HTML("".join(view_html(v, level=level, heading=heading) for v in views)))
 
 
 def show_table(df: pd.DataFrame, *, title: str | None = None, index: bool = False) -> None:

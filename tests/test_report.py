@@ -603,3 +603,22 @@ def test_only_a_report_with_an_appendix_points_to_it(demo_run) -> None:
         assert ("appendix" in footer) == has_appendix, (path.name, footer)
         assert "Confidential: prepared for" in footer and "totals divided by totals" in footer
 
+
+
+def test_no_report_says_the_same_heading_twice_in_a_row(demo_run) -> None:
+    """An analyst notebook's markdown heading and the view under it named the same thing ("Formats",
+    then "Formats"; "Against industry benchmarks" twice): the view is shown without its title there."""
+    import re
+    from html import unescape
+
+    from kpi_toolkit.display import view_html
+
+    from .conftest import DEMO_END_MONTH
+
+    root, _ = demo_run
+    for path in sorted((root / "outputs" / DEMO_END_MONTH).glob("*/*.html")):
+        heads = [" ".join(unescape(re.sub(r"<[^>]+>", "", h)).replace("¶", "").split()).lower()
+                 for h in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", path.read_text(encoding="utf-8"), re.S)]
+        twice = [a for a, b in zip(heads, heads[1:], strict=False) if a == b]
+        assert not twice, (path.parent.name, path.name, twice)
+    assert "<h2>" not in view_html(ReportView(key="k", title="Formats", sentences=["s"]), heading=False)
