@@ -124,6 +124,23 @@ def test_run_all_skips_clients_without_data_and_runs_the_others(tmp_path: Path, 
     assert "no data for client &#x27;later&#x27; in 2026-10" in index and "not run" in index
 
 
+def test_run_headline_says_what_became_of_the_reports_not_ok(tmp_path: Path, capsys, no_kernels) -> None:
+    """`kpi run --all` with a client that has no data in the month: the first line says how many
+    reports were skipped and for whom, so "2 of 4 reports ok" and exit code 2 do not read as a failure
+    the reader has to work out from the SKIPPED line on stderr."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    _client(tmp_path, "later", data={"posts.csv": POSTS.replace("2026-10-0", "2027-03-0")})
+    code = main(_run(tmp_path, "--all", "--month", "2026-10", "--notebook", "monthly_report",
+                     "--notebook", "segmentation"))
+    out = capsys.readouterr().out.splitlines()
+    assert code == 2
+    assert out[0].startswith("2 of 4 reports ok for 2026-10 in "), out[0]
+    assert out[0].endswith("; 2 reports skipped: no data in 2026-10 for later"), out[0]
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("1 of 1 reports ok for 2026-10 in ") and "skipped" not in first, first
+
+
 def test_run_all_when_no_client_has_data_is_one_line(tmp_path: Path, capsys, no_kernels) -> None:
     _client(tmp_path, "acme", data={"posts.csv": POSTS})
     _client(tmp_path, "beta", data={"posts.csv": POSTS})

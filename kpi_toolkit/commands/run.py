@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..exceptions import KpiToolkitError
 from ..params import list_clients, missing_folder
@@ -39,6 +40,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
+def headline(summary: Any) -> str:
+    """The run's first line: how many reports are ok, and what became of the others.
+
+    "15 of 20 reports ok" alone left a reader to find out from the lines below (on stderr, often
+    printed after them) that the other five were skipped for a client without data in the month,
+    not failed, and why the exit code was 2."""
+    def reports(n: int) -> str:
+        return f"{n} report{'s' * (n != 1)}"
+
+    ok = sum(r.status == "ok" for r in summary.results)
+    due = sum(r.status != "not_applicable" for r in summary.results)
+    line = f"{ok} of {due} reports ok for {summary.month} in {summary.duration_s:.1f} s"
+    skipped = [r for r in summary.results if r.status == "skipped"]
+    if skipped:
+        clients = sorted({r.client for r in skipped})
+        line += (f"; {reports(len(skipped))} skipped: no data in {summary.month} for "
+                 f"{', '.join(clients)}")
+    failed = [r for r in summary.results if r.status == "failed"]
+    if failed:
+        line += f"; {reports(len(failed))} failed"
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data import data_location
     from ..periods import last_complete_month
@@ -62,9 +86,7 @@ def run(args: argparse.Namespace) -> int:
                           data_dir=data_location(args.data_dir, kernels=True), parameters_dir=Path(args.parameters_dir),
                           workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
                           progress=False if args.no_progress else None)
-    ok = [r for r in summary.results if r.status == "ok"]
-    due = [r for r in summary.results if r.status != "not_applicable"]
-    print(f"{len(ok)} of {len(due)} reports ok for {summary.month} in {summary.duration_s:.1f} s")
+    print(headline(summary))
     set_aside: set[str] = set()
     for r in summary.results:
         if r.status == "ok":
