@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -112,10 +113,44 @@ def test_the_readme_example_parameters_are_valid() -> None:
     """A new user copies the README's example client first: it must pass validation as printed."""
     import re
 
-    from kpi_toolkit.params import parse_params
+    from kpi_toolkit.params import check_files, parse_params
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(client: acme.*?)```", text, flags=re.S).group(1)
     params = parse_params(yaml.safe_load(block), source="README.md")
     assert params.client == "acme" and len(params.goals) == 3
     assert {g.kpi for g in params.goals} == {"engagement_rate_by_reach", "cpa", "reach"}
+    # and the files it names exist: `kpi validate` refused the example's logo, which no clone has
+    check_files(params, parameters_dir=REPO / "parameters")
+
+
+def test_the_readme_everyday_commands_parse_and_fit_their_data() -> None:
+    """Every `kpi` command of the README's "Everyday use" parses as written, and a client imported
+    from an export of one year is reported for a month of that year: the README imported the 2014
+    Facebook export for acme and then ran `kpi kpis/run --client acme --month 2026-10`, which can
+    only say "no data for client 'acme' in 2026-10"."""
+    import importlib
+    import shlex
+
+    from kpi_toolkit.cli import _module_name
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Everyday use", 1)[1].split("\n## ", 1)[0]
+    lines = [ln for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+             for ln in block.replace("\\\n", " ").splitlines()]
+    month = next((ln.split("=", 1)[1].split()[0] for ln in lines if ln.startswith("MONTH=")), "")
+    commands = [shlex.split(ln.split("kpi ", 1)[1].replace("$MONTH", month), comments=True)
+                for ln in lines if ".venv/bin/kpi " in ln]
+    assert len(commands) >= 10
+    years: dict[str, str] = {}
+    for argv in commands:
+        sub = argparse.ArgumentParser(prog=f"kpi {argv[0]}")
+        importlib.import_module(_module_name(argv[0])).add_arguments(sub)
+        args = sub.parse_args(argv[1:])  # SystemExit on an option that does not exist
+        if argv[0] == "import" and args.year:
+            years[args.client] = str(args.year)
+        for client in (getattr(args, "client", None) or []) if argv[0] in ("run", "send") else \
+                [getattr(args, "client", None)]:
+            if client in years and getattr(args, "month", None):
+                assert args.month.startswith(years[client]), (argv, "the export is of", years[client])
+    assert years, "the README shows an import of a real export"
