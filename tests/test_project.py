@@ -154,3 +154,14 @@ def test_the_readme_everyday_commands_parse_and_fit_their_data() -> None:
             if client in years and getattr(args, "month", None):
                 assert args.month.startswith(years[client]), (argv, "the export is of", years[client])
     assert years, "the README shows an import of a real export"
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme() -> None:
+    """A variable the code reads (os.environ.get("KPI_…") or env.get("KPI_…")) is one a user can
+    only learn about from the README: KPI_AGENCY_NAME was in none of it, so every client's report
+    said "Prepared by your agency"."""
+    read = {m for p in (REPO / "kpi_toolkit").rglob("*.py")
+            for m in re.findall(r"""(?:environ|env)(?:\.get\(|\[)\s*["'](KPI_[A-Z_]+)["']""", p.read_text(encoding="utf-8"))}
+    assert {"KPI_AGENCY_NAME", "KPI_SMTP_HOST", "KPI_PSEUDONYM_SALT"} <= read
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert not sorted(v for v in read if not re.search(rf"`{v}\b", readme)), "not in the README"
