@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # `kpi anomalies ... | head`: the reader has what it wanted; no "error"
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit fails too
+        return 141  # as a program ended by SIGPIPE, the shell's convention
     except OSError as e:  # a folder that cannot be written (read-only, full disk, no permission)
         if debug:
             raise

@@ -245,3 +245,19 @@ def test_output_onto_the_input_is_refused(tmp_path: Path, capsys: pytest.Capture
         assert src.read_bytes() == before
     rc, _, _ = _run([cmd, str(src), *extra, "-o", str(tmp_path / "out.csv")], capsys)
     assert rc == 0 and src.read_bytes() == before
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`kpi anomalies series.csv | head`: the reader closing the pipe is not the tool's failure; it
+    printed "error: broken pipe" with exit code 2."""
+    import subprocess
+    import sys
+
+    src = _series_csv(tmp_path / "s.csv", n=4000)
+    proc = subprocess.Popen([sys.executable, "-m", "kpi_toolkit.cli", "anomalies", str(src)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"timestamp,")
+    proc.stdout.close()  # as `head -1` does, with well over a pipe's buffer still to come
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""
