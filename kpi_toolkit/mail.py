@@ -116,8 +116,9 @@ def snapshot_fragment(report_html: str) -> str:
 
 
 def compose(*, params: ClientParams, month: str, period_label: str, report_path: Path,
-            sender: str) -> EmailMessage:
-    """The email for one client: snapshot in the body, the full report attached unchanged."""
+            sender: str, agency: str | None = None) -> EmailMessage:
+    """The email for one client: snapshot in the body, the full report attached unchanged, signed
+    with ``agency`` (``KPI_AGENCY_NAME``, the name the report's "Prepared by" shows) when given."""
     if not params.recipients:
         raise KpiToolkitError(f"client '{params.client}' has no recipients in its parameters: nothing sent")
     report_bytes = report_path.read_bytes()
@@ -137,14 +138,16 @@ def compose(*, params: ClientParams, month: str, period_label: str, report_path:
     intro = (f"Hello,\n\nHere is the social media report for {params.display_name} covering {period_label}. "
              "The headline numbers are below; the full report is attached (open it in any browser).\n")
     text = intro + "\n" + (html_to_text(snap) or "The snapshot could not be extracted; see the attached report.")
-    msg.set_content(text + "\n\n-- \nSent by kpi_toolkit\n")
+    agency = " ".join((agency or "").split())  # one line, whatever the variable holds
+    msg.set_content(text + (f"\n\n-- \n{agency}\n" if agency else "\n"))
     body = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><style>{css}</style></head><body>'
             f'<div class="kpi-page"><header class="kpi-header" style="border-top:6px solid {colour};">'
             f'<div class="kpi-client">{name}</div><h1 class="kpi-title">Social media report: '
             f'{html.escape(period_label)}</h1></header>'
             f'<p>Here are the headline numbers. The full report, with what drove them and our '
-            f'recommendations, is attached: open it in any browser.</p>{snap}</div></body></html>')
+            f'recommendations, is attached: open it in any browser.</p>{snap}'
+            + (f'<p class="kpi-footer">{html.escape(agency)}</p>' if agency else "") + '</div></body></html>')
     msg.add_alternative(body, subtype="html")
     fname = f"{params.client}-{month}-social-media-report.html"
     msg.add_attachment(report_bytes, maintype="text", subtype="html", filename=fname)
@@ -199,7 +202,8 @@ def deliver(*, params: ClientParams, month: str, period_label: str, outputs_dir:
         raise KpiToolkitError(f"no report to send for '{params.client}' in {month}: {report} does not exist "
                               f"(run `kpi run --client {params.client} --month {month}` first)")
     sender = settings.sender if settings else os.environ.get("KPI_SMTP_FROM", "reports@localhost")
-    msg = compose(params=params, month=month, period_label=period_label, report_path=report, sender=sender)
+    msg = compose(params=params, month=month, period_label=period_label, report_path=report, sender=sender,
+                  agency=os.environ.get("KPI_AGENCY_NAME"))
     if dry_run:
         path = out_dir / "email.eml"
         path.write_bytes(bytes(msg))

@@ -113,6 +113,21 @@ def test_dry_run_writes_eml_per_client(demo_run, capsys, monkeypatch) -> None:
     assert all(r.email in msg["To"] for r in params.recipients)
     lumiere = load_params("demo-lumiere", parameters_dir=root / "parameters")
     assert not any(r.email in msg["To"] for r in lumiere.recipients)
+    # signed by no one in particular without KPI_AGENCY_NAME: never by the tool's name
+    assert "kpi_toolkit" not in msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_email_is_signed_by_the_agency(demo_run, capsys, monkeypatch) -> None:
+    root, _ = demo_run
+    monkeypatch.setenv("KPI_AGENCY_NAME", "Northwind <Social>\n& Co")
+    assert main(["send", "--month", DEMO_END_MONTH, "--dry-run", "--client", "demo-ledgerly",
+                 "--outputs-dir", str(root / "outputs"), "--parameters-dir", str(root / "parameters")]) == 0
+    eml = root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "email.eml"
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert text.rstrip().endswith("-- \nNorthwind <Social> & Co") and "kpi_toolkit" not in text
+    body = msg.get_body(preferencelist=("html",)).get_content()
+    assert '<p class="kpi-footer">Northwind &lt;Social&gt; &amp; Co</p>' in body
 
 
 def test_client_without_recipients_is_refused(demo_run, tmp_path: Path, smtp_server, monkeypatch, capsys) -> None:
