@@ -651,7 +651,10 @@ def load_params(client: str, *, parameters_dir: str | Path = "parameters") -> Cl
         known = list_clients(parameters_dir=pdir)
         close = difflib.get_close_matches(client, known, n=1)
         hint = f" — did you mean '{close[0]}'?" if close else (
-            f" (known clients: {', '.join(known)})" if known else " (no clients yet: run `kpi demo`)")
+            f" (known clients: {', '.join(known)}; a new client needs its own {path.name}: see the README's "
+            "'Clients: parameters and data')" if known else
+            f" (no clients yet: write {path.name} as the README's 'Clients: parameters and data' shows, "
+            "or run `kpi demo` for three examples)")
         raise UnknownClientError(f"unknown client '{client}': no {path}{hint}")
     try:
         raw = read_yaml(path.read_text(encoding="utf-8"))

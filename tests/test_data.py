@@ -488,6 +488,16 @@ def test_unknown_client_parameters(tmp_path: Path) -> None:
         load_params("acmee", parameters_dir=tmp_path)
 
 
+def test_an_unknown_client_says_how_to_add_one(tmp_path: Path) -> None:
+    with pytest.raises(UnknownClientError, match=r"unknown client 'zeta': no .*zeta.yaml \(no clients yet: write "
+                                                 r"zeta.yaml as the README's 'Clients: parameters and data' shows"):
+        load_params("zeta", parameters_dir=tmp_path)
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(BASE))
+    with pytest.raises(UnknownClientError, match=r"\(known clients: acme; a new client needs its own zeta.yaml: "
+                                                 r"see the README's 'Clients: parameters and data'\)"):
+        load_params("zeta", parameters_dir=tmp_path)
+
+
 def test_invalid_yaml_names_line(tmp_path: Path) -> None:
     (tmp_path / "acme.yaml").write_text("client: acme\ndisplay_name: [oops\n")
     with pytest.raises(ParameterError, match=r"acme.yaml: line \d+ not valid YAML"):
