@@ -550,3 +550,22 @@ def test_a_notebook_without_the_tables_it_needs_is_not_run_and_not_a_failure(tmp
     assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10", "--notebook", "attribution")) == 2
     assert _one_line(capsys.readouterr().err) == ("error: no touchpoints data: the attribution notebook needs the "
                                                   "touchpoints and conversions tables")
+
+
+def test_run_names_paths_as_typed_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels read data by absolute path, so a failed report said /home/ana/agency/data/... where
+    `kpi validate` says data/...; outputs outside the folder read ../../tmp/out."""
+    from kpi_toolkit.commands.run import _shown, _shown_in
+
+    project = tmp_path / "agency"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    here = str(project)
+    assert _shown_in(f"{here}/data/acme/posts.csv: column 'likes' row 2: must be >= 0") == \
+        "data/acme/posts.csv: column 'likes' row 2: must be >= 0"
+    # only whole paths that start with the folder: not one that merely contains it
+    assert _shown_in(f"/mnt{here}/data/x.csv and {here}x/y.csv") == f"/mnt{here}/data/x.csv and {here}x/y.csv"
+    assert _shown(f"{here}/outputs/2026-10/index.html") == "outputs/2026-10/index.html"
+    assert _shown("/elsewhere/out/index.html") == "/elsewhere/out/index.html"
+    monkeypatch.chdir("/")
+    assert _shown_in("/data/acme/posts.csv") == "/data/acme/posts.csv"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,23 @@ def headline(summary: Any) -> str:
     return line
 
 
+def _shown(path: str) -> str:
+    """A path as typed from here: relative below the current folder, absolute elsewhere (not
+    ``../../tmp/out``)."""
+    rel = os.path.relpath(path)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
+def _shown_in(text: str | None) -> str:
+    """``text`` with the current folder dropped from the absolute paths in it: a kernel reads the
+    data by absolute path, so its messages said ``/home/ana/agency/data/acme/posts.csv`` where
+    ``kpi validate`` says ``data/acme/posts.csv``."""
+    here = os.getcwd().rstrip(os.sep) + os.sep
+    if not text or here == os.sep:
+        return text or ""
+    return re.sub(r"(?<![\w./~-])" + re.escape(here), "", text)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data import data_location
     from ..periods import last_complete_month
@@ -90,19 +108,20 @@ def run(args: argparse.Namespace) -> int:
     set_aside: set[str] = set()
     for r in summary.results:
         if r.status == "ok":
-            print(f"  ok      {r.client}/{r.notebook}: {os.path.relpath(r.html)}")
+            print(f"  ok      {r.client}/{r.notebook}: {_shown(r.html)}")
             for note in r.notes:
-                print(f"          note: {note}")
+                print(f"          note: {_shown_in(note)}")
         elif r.status == "not_applicable":  # the notebook needs tables this client does not have
-            print(f"  not run {r.client}/{r.notebook}: {r.error}")
+            print(f"  not run {r.client}/{r.notebook}: {_shown_in(r.error)}")
         elif r.attempts == 0:  # set aside before any kernel: one line a client, not one a notebook
             if r.client not in set_aside:
                 set_aside.add(r.client)
-                print(f"  {'SKIPPED' if r.status == 'skipped' else 'FAILED '} {r.client}: {r.error}", file=sys.stderr)
+                print(f"  {'SKIPPED' if r.status == 'skipped' else 'FAILED '} {r.client}: {_shown_in(r.error)}",
+                      file=sys.stderr)
         else:
-            where = f" (failing cell marked in {os.path.relpath(r.failed_ipynb)})" if r.failed_ipynb else ""
+            where = f" (failing cell marked in {_shown(r.failed_ipynb)})" if r.failed_ipynb else ""
             kept = "; the previous good report is kept" if r.previous_report_kept else ""
-            print(f"  FAILED  {r.client}/{r.notebook}: {r.error}{where}{kept}", file=sys.stderr)
+            print(f"  FAILED  {r.client}/{r.notebook}: {_shown_in(r.error)}{where}{kept}", file=sys.stderr)
     if summary.index_html:
-        print(f"index: {os.path.relpath(summary.index_html)}")
+        print(f"index: {_shown(summary.index_html)}")
     return summary.exit_code
