@@ -400,7 +400,7 @@ def goals_view(ctx: ReportContext) -> ReportView:
             r = p.row
             plot_goal(p.history.iloc[-12:], p.fc, target=r["target"],
                       deadline=pd.Timestamp(r["deadline_month"] + "-01"), status=r["status"], ax=ax,
-                      title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"])
+                      title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"], currency=ctx.currency)
     sentences = [_goal_sentence(p.row, ctx.currency) for p in paced]
     short = [(p.row["label"], int(p.history.notna().sum())) for p in paced if p.fc is not None
              and p.history is not None and int(p.history.notna().sum()) < SHORT_HISTORY_MONTHS]

@@ -416,3 +416,20 @@ def test_a_forecast_from_a_short_history_says_so(demo_root: Path) -> None:
     assert said == ["Some forecasts rest on a short history (Reach from 5 months): with no full year behind them "
                     "they cannot see the yearly pattern, and their ranges are likely narrower than the real "
                     "uncertainty. Read their chances as rough."]
+
+
+def test_a_money_goal_chart_has_the_currency_on_its_axis(demo_root: Path) -> None:
+    """A goal on cost per click: its chart's value axis showed bare numbers beside sentences in euros."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.goals = [Goal(kpi="cpc", target=0.5, direction="at_most", by=date(2027, 1, 31))]
+    view = goals_view(ctx)
+    FigureCanvasAgg(view.figure).draw()
+    ticks = [t.get_text() for t in view.figure.axes[0].get_yticklabels() if t.get_text()]
+    symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(ctx.currency, ctx.currency)
+    assert ticks and all(symbol in t for t in ticks), (ctx.currency, ticks)
