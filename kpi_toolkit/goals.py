@@ -48,6 +48,13 @@ OFF_TRACK_P = 0.3
 SHORT_HISTORY_MONTHS = 12
 """A goal forecast from fewer months of data than this is said to rest on a short history."""
 
+MAX_FORECAST_MONTHS = 24
+"""The furthest a goal is forecast: a deadline more months than this after the last month of data
+is not paced (a report run on 2014 data against a 2027 goal had drawn a 12-year forecast). Past two
+yearly cycles a trend-and-season model says more about itself than about the KPI (Hyndman &
+Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., 2021, ch. 5.5: forecast intervals
+widen with the horizon and assume the model holds throughout)."""
+
 STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
                 "achieved": "achieved", "missed": "missed", "no_data": "cannot be paced"}
 
@@ -198,6 +205,10 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
         return _Paced(row, hist, None)
     fit_last = f"{fit.index[-1]:%Y-%m}"
     h = _months_between(fit_last, deadline)
+    if h > MAX_FORECAST_MONTHS:
+        row["note"] = (f"the deadline is {_years_months(h)} after the last month of data, {month_words(fit_last)}; "
+                       f"goals are forecast up to {MAX_FORECAST_MONTHS // 12} years ahead")
+        return _Paced(row, None, None)  # no chart: its axis would span the years between
     try:
         fp = forecast_paths(fit, horizon=h, repetitions=repetitions, seed=seed)
     except KpiToolkitError as e:
@@ -217,6 +228,14 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     row.update({"forecast": point, "lower": float(lo), "upper": float(hi), "probability": p,
                 "status": _status(p, on_track=on_track, off_track=off_track), "model": fp.model})
     return _Paced(row, fit, fp.summary(level=0.9))
+
+
+def _years_months(n: int) -> str:
+    """'3 years and 2 months', '25 months' under three years."""
+    if n < 36:
+        return f"{n} months"
+    y, m = divmod(n, 12)
+    return f"{y} years" + (f" and {m} month{'s' if m > 1 else ''}" if m else "")
 
 
 def _cut_words(table: str, day: date) -> str:

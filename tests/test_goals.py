@@ -433,3 +433,22 @@ def test_a_money_goal_chart_has_the_currency_on_its_axis(demo_root: Path) -> Non
     ticks = [t.get_text() for t in view.figure.axes[0].get_yticklabels() if t.get_text()]
     symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(ctx.currency, ctx.currency)
     assert ticks and all(symbol in t for t in ticks), (ctx.currency, ticks)
+
+
+def test_a_deadline_years_after_the_data_is_not_forecast(demo_root: Path) -> None:
+    """A report on old data against this year's goals drew a forecast across a decade."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.params import Goal
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.goals = [Goal(kpi="reach", target=5_000_000, by=date(2029, 12, 31)),
+                        Goal(kpi="reach", target=5_000_000, by=date(2028, 10, 31))]
+    view = goals_view(ctx)
+    assert view.sentences[0] == ("Reach: at least 5.0 M in December 2029: cannot be paced yet (the deadline is "
+                                 "3 years and 2 months after the last month of data, October 2026; goals are "
+                                 "forecast up to 2 years ahead).")
+    assert "forecast is" in view.sentences[1]  # 24 months ahead: forecast
+    assert view.figure is not None and len(view.figure.axes) == 1
+    df = pace_goals(data=ctx.data, params=ctx.params, month=ctx.month)
+    assert df["status"].tolist()[0] == "no_data" and df["status"].tolist()[1] != "no_data"
