@@ -91,26 +91,40 @@ def safe_view(fn: Callable[..., Any], *args: Any, key: str, title: str, **kwargs
 
 
 def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
-    """Core KPIs: this month, previous month, same month last year, goal and status (raw numbers)."""
+    """Core KPIs: this month, previous month, same month last year, goal and status (raw numbers).
+
+    ``days``, ``previous_days`` and ``last_year_days`` count the days of each month that the KPI's
+    data covers, beside the months' lengths (``month_days``, ...): a count or money total
+    (``is_total``) over a month its data covers only in part is compared per day (see
+    :func:`kpi_toolkit.trends.change_phrase`).
+    """
     from .kpis import REGISTRY
-    from .periods import previous_month, same_month_last_year
+    from .periods import month_period, previous_month, same_month_last_year
+    from .trends.comparisons import covered_days
 
     kpis = ctx.params.core_kpis
-    cur = _kpi_values(ctx, kpis, ctx.month)
-    prev = _kpi_values(ctx, kpis, previous_month(ctx.month))
-    last_year = _kpi_values(ctx, kpis, same_month_last_year(ctx.month))
+    months = {"": ctx.month, "previous_": previous_month(ctx.month), "last_year_": same_month_last_year(ctx.month)}
+    cur = _kpi_values(ctx, kpis, months[""])
+    prev = _kpi_values(ctx, kpis, months["previous_"])
+    last_year = _kpi_values(ctx, kpis, months["last_year_"])
     goals = _goal_status(ctx)
     rows = []
     for k in kpis:
         spec = REGISTRY[k]
         g = goals.get(k, {})
-        rows.append({
+        row = {
             "kpi": k, "label": spec.label, "unit": spec.unit, "higher_is_better": spec.higher_is_better,
             "value": float(cur.loc[k, "value"]), "previous": float(prev.loc[k, "value"]),
             "last_year": float(last_year.loc[k, "value"]),
             "denominator": cur.loc[k, "denominator"] if "denominator" in cur.columns else np.nan,
             "target": g.get("target", np.nan), "status": g.get("status"), "by": g.get("by"),
-        })
+            "is_total": spec.kind == "sum",
+        }
+        for prefix, month in months.items():  # days with data in each month, and the month's length
+            period = month_period(month, ctx.tz)
+            row[f"{prefix}days"] = len(covered_days(ctx.data, spec.table, period, ctx.tz))
+            row[f"{prefix}month_days"] = period.days
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -153,8 +167,8 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
         "Measure": tbl["label"],
         "This month": [format_value(v, u, currency=cur) if np.isfinite(v) else "no data"
                        for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
-        "vs last month": [_change_cell(v, p, u) for v, p, u in zip(tbl["value"], tbl["previous"], tbl["unit"], strict=True)],
-        "vs a year ago": [_change_cell(v, p, u) for v, p, u in zip(tbl["value"], tbl["last_year"], tbl["unit"], strict=True)],
+        "vs last month": [_snapshot_change(r, "previous_") for _, r in tbl.iterrows()],
+        "vs a year ago": [_snapshot_change(r, "last_year_") for _, r in tbl.iterrows()],
         "Goal": [("none" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {_short_date(b)}")
                  for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
         "Status": [STATUS_LABEL.get(s, "no goal") if s else "no goal" for s in tbl["status"]],
@@ -166,6 +180,28 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
                       table=shown)
     view.extra["raw"] = tbl
     return view
+
+
+def _partial(n: int, total: int) -> bool:
+    return 0 < int(n) < int(total)
+
+
+def _compared_per_day(r: pd.Series, prefix: str) -> bool:
+    """Whether a snapshot row's total is compared with the month ``prefix`` per day: a count or money
+    total where one of the two months has data on only some of its days (data that ends or begins
+    inside it), so that the totals cover different stretches."""
+    return bool(r.get("is_total")) and (_partial(r["days"], r["month_days"])
+                                        or _partial(r[f"{prefix}days"], r[f"{prefix}month_days"]))
+
+
+def _snapshot_change(r: pd.Series, prefix: str) -> str:
+    """The snapshot's change cell against the previous month (``prefix="previous_"``) or a year ago
+    (``"last_year_"``): :func:`_change_cell`, per day ("+26 % per day") where the totals cover different
+    stretches of the two months (:func:`_compared_per_day`)."""
+    before = r["previous"] if prefix == "previous_" else r["last_year"]
+    if _compared_per_day(r, prefix) and np.isfinite(r["value"]) and np.isfinite(before) and before != 0:
+        return _change_cell(r["value"] / r["days"], before / r[f"{prefix}days"], r["unit"]) + " per day"
+    return _change_cell(r["value"], before, r["unit"])
 
 
 def _change_cell(cur: float, prev: float, unit: str) -> str:
@@ -182,16 +218,21 @@ def _change_cell(cur: float, prev: float, unit: str) -> str:
 
 def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
     from .kpis import format_value
+    from .periods import month_words, previous_month
 
-    out = []
+    out = _coverage_notes(ctx, tbl)
     comparisons = _significance(ctx)
     moves = []
     for _, r in tbl.iterrows():
-        rc = _rel_change(r["value"], r["previous"])
+        per_day = _compared_per_day(r, "previous_")
+        if per_day:  # totals over different stretches of the two months: compare their daily averages
+            rc = _rel_change(r["value"] / r["days"], r["previous"] / r["previous_days"])
+        else:
+            rc = _rel_change(r["value"], r["previous"])
         if np.isfinite(rc):
-            moves.append((abs(rc), r, rc))
+            moves.append((abs(rc), r, rc, per_day))
     moves.sort(key=lambda m: -m[0])
-    for _, r, rc in moves[:3]:
+    for _, r, rc, per_day in moves[:3]:
         direction = "up" if rc > 0 else "down"
         good = r["higher_is_better"]
         tone = "" if good is None else (" (good news)" if (rc > 0) == bool(good) else " (needs attention)")
@@ -201,6 +242,16 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
             tone = ""  # a change that may be chance is neither good nor bad news yet
         now = format_value(r["value"], r["unit"], currency=ctx.currency)
         before = format_value(r["previous"], r["unit"], currency=ctx.currency)
+        if per_day:
+            daily = _per_day_value(r["value"] / r["days"], r["unit"], ctx.currency)
+            daily_before = _per_day_value(r["previous"] / r["previous_days"], r["unit"], ctx.currency)
+            over = (f" over the {r['days']} days of {month_words(ctx.month)} with data"
+                    if _partial(r["days"], r["month_days"]) else "")
+            then = (f" (its {r['previous_days']} days with data)"
+                    if _partial(r["previous_days"], r["previous_month_days"]) else "")
+            out.append(f"{r['label']} was {now}{over} ({daily} a day), {direction} {abs(rc) * 100:.0f} % per day "
+                       f"from {daily_before} a day in {month_words(previous_month(ctx.month))}{then}{sure}{tone}.")
+            continue
         if r["unit"] == "fraction":
             from .trends.significance import point_decimals
 
@@ -218,6 +269,67 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
     if len(st):
         counts = st.map(STATUS_LABEL).value_counts()
         out.append("Goals: " + ", ".join(f"{n} {label.lower()}" for label, n in counts.items()) + ".")
+    return out
+
+
+def _per_day_value(x: float, unit: str, currency: str) -> str:
+    """A daily average as the snapshot writes it: counts under 100 with one decimal ("11.7"), else
+    :func:`~kpi_toolkit.kpis.format_value`."""
+    from .kpis import format_value
+
+    if unit == "count" and np.isfinite(x) and abs(x) < 100:
+        return f"{x:,.1f}"
+    return format_value(x, unit, currency=currency)
+
+
+def _day_span(days: pd.DatetimeIndex) -> str:
+    """``"1–15 Nov"``, ``"17 Oct"`` for one day."""
+    first, last = days[0], days[-1]
+    if first == last:
+        return f"{first.day} {first:%b}"
+    return f"{first.day}–{last.day} {last:%b}"
+
+
+def _coverage_notes(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
+    """A sentence for the report month and the month before when the core KPIs' data covers only some
+    of their days (an export that ends, or data that begins, inside the month): the totals then cover
+    those days only, and the snapshot compares them per day. A report of a half-covered November had
+    read "Conversions (ads) was 175, down 39 % from 287" while the conversions per day had risen 26 %."""
+    from .kpis import REGISTRY
+    from .periods import month_period, month_words, previous_month
+    from .trends.comparisons import covered_days
+
+    tables = list(dict.fromkeys(REGISTRY[k].table for k in tbl["kpi"] if REGISTRY[k].table in ctx.data.tables))
+    out = []
+    for month, which in ((ctx.month, "this"), (previous_month(ctx.month), "previous")):
+        period = month_period(month, ctx.tz)
+        spans: dict[str, pd.DatetimeIndex] = {}
+        for t in tables:
+            days = covered_days(ctx.data, t, period, ctx.tz)
+            if 0 < len(days) < period.days:
+                spans[t] = days
+        if not spans:
+            continue
+        distinct = {(d[0], d[-1]) for d in spans.values()}
+        if len(distinct) == 1:
+            days = next(iter(spans.values()))
+            what = (f"The data for {month_words(month)} covers {_day_span(days)} only ({len(days)} of its "
+                    f"{period.days} days)")
+        else:
+            what = (f"The data for {month_words(month)} covers only part of the month ("
+                    + "; ".join(f"{t}: {_day_span(d)}" for t, d in spans.items()) + ")")
+        partial_totals = [str(r["label"]).lower() for _, r in tbl.iterrows()
+                          if r.get("is_total") and REGISTRY[r["kpi"]].table in spans]
+        if partial_totals:
+            names = ", ".join(partial_totals)
+            if which == "this":
+                what += (f": its totals ({names}) count those days only, so they are compared with other months "
+                         "per day.")
+            else:
+                what += f": this month's totals ({names}) are compared with it per day."
+        else:
+            what += "."
+        out.append(what)
     return out
 
 

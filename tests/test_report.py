@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from kpi_toolkit.report import _change_text, recommendations
 from kpi_toolkit.views import Recommendation, ReportView
 
@@ -622,3 +624,49 @@ def test_no_report_says_the_same_heading_twice_in_a_row(demo_run) -> None:
         twice = [a for a, b in zip(heads, heads[1:], strict=False) if a == b]
         assert not twice, (path.parent.name, path.name, twice)
     assert "<h2>" not in view_html(ReportView(key="k", title="Formats", sentences=["s"]), heading=False)
+
+
+def _cut_data(ctx, last_day: str) -> None:  # noqa: ANN001
+    """Keep each table's rows up to ``last_day`` (a local day of the client's zone), as an export that ends there."""
+    from kpi_toolkit.schema import TABLES
+
+    end = pd.Timestamp(last_day) + pd.Timedelta(days=1)
+    for name, df in list(ctx.data.tables.items()):
+        col = TABLES[name].time_col
+        if not col or col not in df.columns:
+            continue
+        t = pd.to_datetime(df[col])
+        if t.dt.tz is not None:
+            t = t.dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
+        ctx.data.tables[name] = df[(t < end).to_numpy(dtype=bool)]
+
+
+def test_snapshot_compares_totals_per_day_when_the_month_is_partly_covered(demo_root) -> None:
+    """An export that ends on 15 October: the snapshot had read "Conversions (ads) was 175, down 39 % from 287
+    the previous month" beside a test of the conversions per day (which had risen), and nothing said that
+    half of the month was missing."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import snapshot_view
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    _cut_data(ctx, "2026-10-15")
+    view = snapshot_view(ctx)
+    assert view.sentences[0] == ("The data for October 2026 covers 1–15 Oct only (15 of its 31 days): its totals "
+                                 "(reach, conversions (ads)) count those days only, so they are compared with "
+                                 "other months per day.")
+    ads = ctx.data.tables["ads"]
+    month = pd.to_datetime(ads["date"]).dt.strftime("%Y-%m")
+    october, september = ads.loc[month == "2026-10", "conversions"].sum(), ads.loc[month == "2026-09", "conversions"].sum()
+    per_day = (october / 15) / (september / 30) - 1
+    row = view.table.set_index("Measure").loc["Conversions (ads)"]
+    assert row["vs last month"] == f"{per_day * 100:+.0f} % per day"
+    totals = [s for s in view.sentences if s.startswith(("Reach was", "Conversions (ads) was"))]
+    assert totals and all(" with data (" in s and " % per day from " in s for s in totals)
+    for s in totals:
+        if s.startswith("Conversions (ads) was"):  # when it is among the month's largest moves
+            assert f"over the 15 days of October 2026 with data ({october / 15:.1f} a day)" in s
+            assert (f"{'up' if per_day > 0 else 'down'} {abs(per_day) * 100:.0f} % per day from "
+                    f"{september / 30:.1f} a day") in s
+    # a rate needs no such care: its change is the rate's own
+    assert view.table.set_index("Measure").loc["Click-through rate (ads)", "vs last month"].endswith(" pts")

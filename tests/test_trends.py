@@ -1113,3 +1113,29 @@ def test_the_trend_section_says_when_the_data_is_too_new_for_a_trend(demo_root) 
     said = [s for s in trend_view(ctx).sentences if s.startswith("The data begins in")]
     assert said == ["The data begins in September 2026: the chart has 2 months of the 12 and no year before to "
                     "compare with, too few to show a trend yet; it fills in month by month."]
+
+
+def test_a_total_over_a_partly_covered_month_is_compared_per_day() -> None:
+    """Data that ends on 15 October: 15 days of October against 30 of September. The totals read "down 40 %"
+    while the conversions per day rose 20 %, and the Poisson test (counts per day of exposure) compares
+    the daily rates: the words must say the change the test is about."""
+    from kpi_toolkit.trends import change_phrase, partly_covered
+
+    days = pd.date_range("2026-09-01", "2026-10-15", freq="D")
+    october = (days.month == 10).astype(int)
+    data = _ads_client(days, clicks=np.full(len(days), 10), impressions=np.full(len(days), 1000),
+                       conversions=5 + october, spend=np.full(len(days), 100.0))
+    row = compare_periods(data, "conversions", month="2026-10").set_index("comparison").loc["previous_month"]
+    assert (row["current"], row["baseline"]) == (90, 150)  # 15 x 6 against 30 x 5
+    assert (row["current_days"], row["current_period_days"], row["baseline_days"]) == (15, 31, 30)
+    assert partly_covered(row) and change_phrase(row) == "up 20 % per day"
+    assert row["summary"].startswith("up 20 % per day (down 40 % in total, over 15 days with data against 30), ")
+    # a rate is comparable over any stretch of days: its change is the rate's own
+    ctr = compare_periods(data, "ctr", month="2026-10").set_index("comparison").loc["previous_month"]
+    assert change_phrase(ctr) == "unchanged"
+    # two whole months of different lengths keep the change of the totals (the per-day one beside it)
+    full = pd.date_range("2026-09-01", "2026-10-31", freq="D")
+    whole = _ads_client(full, clicks=np.full(len(full), 10), impressions=np.full(len(full), 1000),
+                        conversions=5 + (full.month == 10).astype(int), spend=np.full(len(full), 100.0))
+    row = compare_periods(whole, "conversions", month="2026-10").set_index("comparison").loc["previous_month"]
+    assert not partly_covered(row) and change_phrase(row) == "up 24 %"

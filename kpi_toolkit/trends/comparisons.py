@@ -46,8 +46,9 @@ from .significance import (
 COMPARISON_COLUMNS = [
     "kpi", "label", "unit", "comparison", "period", "baseline_period", "current", "baseline",
     "abs_change", "rel_change", "rel_change_per_day", "test", "statistic", "p_value", "dispersion",
-    "significant", "verdict", "summary", "current_days", "baseline_days", "current_numerator",
-    "current_denominator", "baseline_numerator", "baseline_denominator",
+    "significant", "verdict", "summary", "current_days", "baseline_days", "current_period_days",
+    "baseline_period_days", "current_numerator", "current_denominator", "baseline_numerator",
+    "baseline_denominator",
 ]
 """Columns of :func:`compare_periods` and :func:`compare_weeks`."""
 
@@ -154,6 +155,43 @@ def data_ends_early(data: ClientData, table: str, month: str, tz: str) -> pd.Tim
     quiet_before = int(np.diff(days).astype("int64").max()) - 1 if len(days) > 1 else 0
     quiet_after = int((last_day - span[1]).days)
     return span[1] if quiet_after > quiet_before else None
+
+
+def covered_days(data: ClientData, table: str, period: Period, tz: str = "UTC") -> pd.DatetimeIndex:
+    """The local calendar days of ``period`` that ``table``'s data covers (between its first and last
+    day with a row); empty without the table. Fewer than ``period.days`` means a partial period: its
+    totals (reach, conversions, spend) cover only these days."""
+    if table not in data.tables:
+        return pd.DatetimeIndex([])
+    return _covered_days(data, table, period, tz)
+
+
+def partly_covered(row: Any) -> bool:
+    """Whether a :func:`compare_periods` row compares a period that its table's data covers only in
+    part (data that ends or begins inside the month): some days of it, not all."""
+    pairs = ((row["current_days"], row["current_period_days"]), (row["baseline_days"], row["baseline_period_days"]))
+    return any(0 < int(n) < int(total) for n, total in pairs)
+
+
+def change_phrase(row: Any) -> str:
+    """The change a :func:`compare_periods` row's test is about, in the report's words.
+
+    Usually the change of the KPI itself ("up 18 %", "down 1.2 percentage points"). For a count or
+    money total (reach, conversions, spend) over a period that its data covers only in part, the
+    totals are not comparable (15 days of November against 31 of October read "down 39 %" while the
+    daily rate rose by 26 %); the test compares the daily rates, and so does the phrase: "up 26 % per
+    day".
+
+    References
+    ----------
+    Gu et al. (2008): the Poisson rate test compares counts per unit of exposure (here days).
+    """
+    spec = REGISTRY.get(str(row["kpi"]))
+    if (spec is not None and spec.kind == "sum" and partly_covered(row)
+            and math.isfinite(row["rel_change_per_day"])):
+        n1, n0 = int(row["current_days"]), int(row["baseline_days"])
+        return change_words(row["current"] / n1, row["baseline"] / n0) + " per day"
+    return change_words(row["current"], row["baseline"], row["unit"])
 
 
 def _opts(brand: str | None, thresholds: tuple[float, float]) -> dict[str, Any]:
@@ -305,6 +343,7 @@ def compare_period_pair(
         "rel_change_per_day": math.nan, "test": "none", "statistic": math.nan, "p_value": math.nan,
         "dispersion": math.nan, "significant": False, "verdict": "", "summary": "",
         "current_days": len(cur_days), "baseline_days": len(base_days),
+        "current_period_days": current.days, "baseline_period_days": baseline.days,
         "current_numerator": cur[1], "current_denominator": cur[2],
         "baseline_numerator": base[1], "baseline_denominator": base[2],
     }
@@ -340,6 +379,10 @@ def compare_period_pair(
     row["verdict"] = certainty_words(res.p_value, alpha=alpha)
     extra = ""
     if spec.kind == "sum" and len(cur_days) != len(base_days) and math.isfinite(row["rel_change_per_day"]):
+        if partly_covered(row):  # the totals cover different stretches: the daily rate is the change
+            row["summary"] = (f"{change_phrase(row)} ({change} in total, over {len(cur_days)} days with data "
+                              f"against {len(base_days)}), {row['verdict']}")
+            return row
         extra = f" ({change_words(cur[0] / len(cur_days), base[0] / len(base_days))} per day)"
     row["summary"] = f"{change}{extra}, {row['verdict']}"
     return row

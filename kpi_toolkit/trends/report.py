@@ -17,9 +17,16 @@ from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
 from ..views import Recommendation, ReportView
 from .alerts import month_alerts
-from .comparisons import COMPARISON_WORDS, PeriodUnits, compare_periods, rolling_12_months
+from .comparisons import (
+    COMPARISON_WORDS,
+    PeriodUnits,
+    change_phrase,
+    compare_periods,
+    partly_covered,
+    rolling_12_months,
+)
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
-from .significance import change_short, change_words
+from .significance import change_short
 
 _TITLE = "How the main numbers are trending"
 
@@ -87,12 +94,16 @@ def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
         out.append(f"None of the {len(tested)} main measures that can be tested moved more than normal "
                    f"month-to-month variation.")
     for _, r in sig.iterrows():
-        out.append(f"{r['label']} was {format_value(r['current'], r['unit'], currency=cur)}, "
-                   f"{change_words(r['current'], r['baseline'], r['unit'])} on the previous month: "
-                   f"{r['verdict']}{_tone(r['kpi'], r['rel_change'])}.")
+        # a total over a partly covered month is compared per day, as its test does
+        per_day = REGISTRY[str(r["kpi"])].kind == "sum" and partly_covered(r)
+        over = (f" over {int(r['current_days'])} days with data"
+                if per_day and int(r["current_days"]) < int(r["current_period_days"]) else "")
+        rel = r["rel_change_per_day"] if per_day else r["rel_change"]
+        out.append(f"{r['label']} was {format_value(r['current'], r['unit'], currency=cur)}{over}, "
+                   f"{change_phrase(r)} on the previous month: {r['verdict']}{_tone(r['kpi'], rel)}.")
     ly = comp[(comp["comparison"] == "same_month_last_year") & comp["significant"]]
     if len(ly):
-        parts = [f"{r['label']} {change_words(r['current'], r['baseline'], r['unit'])}" for _, r in ly.iterrows()]
+        parts = [f"{r['label']} {change_phrase(r)}" for _, r in ly.iterrows()]
         sure = "each unlikely to be chance" if len(parts) > 1 else "unlikely to be chance"
         out.append("Against the same month last year: " + "; ".join(parts) + f" ({sure}).")
     return out
