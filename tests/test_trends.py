@@ -1139,3 +1139,34 @@ def test_a_total_over_a_partly_covered_month_is_compared_per_day() -> None:
                         conversions=5 + (full.month == 10).astype(int), spend=np.full(len(full), 100.0))
     row = compare_periods(whole, "conversions", month="2026-10").set_index("comparison").loc["previous_month"]
     assert not partly_covered(row) and change_phrase(row) == "up 24 %"
+
+
+def test_the_many_tests_caveat_counts_chance_verdicts_right(demo_root: Path) -> None:
+    """The caveat had said "at the 5 % level about one in 20 'unlikely to be chance' verdicts can still be
+    chance": that is the share of verdicts that are false (which the 5 % level does not bound), not the
+    chance of a false verdict per test. With 12 tests about 12 x 0.05 = 0.6 false verdicts are expected
+    from chance alone; Holm's correction (hand-computed here) says which verdicts survive all 12 tests."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.trends import trend_view
+    from kpi_toolkit.trends.report import multiple_testing_sentence
+
+    comp = pd.DataFrame({"test": ["two-proportion z-test"] * 12 + ["none"],
+                         "p_value": [0.0003, 0.0031, 0.0045, 0.009, 0.016] + [0.3] * 7 + [np.nan]})
+    # Holm: 0.0003 x 12, 0.0031 x 11, 0.0045 x 10 are below 0.05; 0.009 x 9 = 0.081 is not, and stops
+    assert multiple_testing_sentence(comp) == (
+        "12 comparisons were tested. Even for a measure that did not really change, a test reads 'unlikely to "
+        "be chance' one time in 20, so in 12 tests about 0.6 such verdicts are expected from chance alone; of "
+        "the 5 here, 3 still hold after a correction for the 12 tests (Holm).")
+    one = comp.assign(p_value=[0.04] + [0.3] * 11 + [np.nan])
+    assert multiple_testing_sentence(one).endswith("; the one here does not hold after a correction for the "
+                                                   "12 tests (Holm).")
+    assert multiple_testing_sentence(comp.assign(p_value=0.5)).endswith("expected from chance alone.")
+    assert multiple_testing_sentence(comp.head(4)) is None
+    assert "one time in 10" in multiple_testing_sentence(comp, alpha=0.1)
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    caveats = trend_view(ctx).caveats
+    assert not any("verdicts can still be chance" in c for c in caveats)
+    assert any(c.startswith("12 comparisons were tested. Even for a measure that did not really change")
+               for c in caveats)

@@ -137,6 +137,58 @@ def _alert_recommendation(r: pd.Series) -> Recommendation | None:
     return None
 
 
+MANY_TESTS = 5
+"""From this many tested comparisons on, the trend section says what testing them all at once means."""
+
+
+def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS
+                              ) -> str | None:
+    """What testing many comparisons at once means, in numbers a client can check.
+
+    ``alpha`` is the chance that *one* test of a measure that did not change reads "unlikely to be
+    chance"; over ``n`` tests about ``n * alpha`` such verdicts are expected from chance alone. (It is
+    not the share of "unlikely to be chance" verdicts that are chance, which the old wording, "about
+    one in 20 'unlikely to be chance' verdicts can still be chance", said.) The verdicts that still
+    hold after Holm's correction for the ``n`` tests (family-wise error at ``alpha``) are counted.
+
+    Parameters
+    ----------
+    comp
+        :func:`core_comparisons` (or :func:`compare_periods`) rows; rows with ``test == "none"`` or
+        no p-value were not tested.
+    alpha
+        The level of the verdicts.
+    min_tests
+        Fewer tested comparisons than this: no sentence (None).
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal
+    of Statistics 6(2), 65-70 (via :func:`statsmodels.stats.multitest.multipletests`).
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if comp.empty or "p_value" not in comp.columns:
+        return None
+    pv = comp.loc[comp["test"] != "none", "p_value"].astype("float64")
+    pv = pv[np.isfinite(pv)].to_numpy()
+    n = len(pv)
+    if n < min_tests:
+        return None
+    odds = f"one time in {round(1 / alpha)}" if abs(1 / alpha - round(1 / alpha)) < 1e-9 else f"{alpha:.0%} of the time"
+    out = (f"{n} comparisons were tested. Even for a measure that did not really change, a test reads 'unlikely "
+           f"to be chance' {odds}, so in {n} tests about {n * alpha:.1f} such verdicts are expected from chance alone")
+    k = int((pv < alpha).sum())
+    if not k:
+        return out + "."
+    held = int(multipletests(pv, alpha=alpha, method="holm")[0].sum())
+    if k == 1:
+        return out + (f"; the one here {'still holds' if held else 'does not hold'} after a correction for the "
+                      f"{n} tests (Holm).")
+    held_words = "all still hold" if held == k else f"{held} still hold{'s' if held == 1 else ''}"
+    return out + f"; of the {k} here, {held_words} after a correction for the {n} tests (Holm)."
+
+
 def alerts_table(alerts: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
     """Display-ready alerts: when, measure, what happened, normal range, size, likely cause, owner."""
     rows = []
@@ -293,10 +345,9 @@ def trend_view(ctx: ReportContext) -> ReportView:
                     source="trends"))
     caveats = []
     if not comp.empty:
-        n_tests = int((comp["test"] != "none").sum())
-        if n_tests >= 5:
-            caveats.append(f"{n_tests} comparisons were tested; at the 5 % level about one in 20 "
-                           "'unlikely to be chance' verdicts can still be chance.")
+        many = multiple_testing_sentence(comp, alpha=p.trends.alpha)
+        if many:
+            caveats.append(many)
         over = comp[(comp["dispersion"] > 1.5) & (comp["comparison"] == "previous_month")]
         if len(over):
             caveats.append("Day-to-day swings are larger than pure chance for "
