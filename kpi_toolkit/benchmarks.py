@@ -1121,13 +1121,16 @@ def _rank_sentence(ranks: pd.DataFrame, name: str) -> str | None:
 
 
 def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.DataFrame | None, *,
-                               brand: str) -> list[str]:
+                               brand: str, min_posts: int | None = None) -> list[str]:
     """The client's share of engagement by platform in words: where it was highest and lowest.
 
     Only platforms where the client posted in the month are ranked: a platform without a post of
     its own has a share of 0 by construction, which says nothing about how its posts do. Those
     platforms get their own sentence when competitors posted there ("You did not post on LinkedIn
-    this month (competitors did: 7 posts)").
+    this month (competitors did: 7 posts)"). Platforms with fewer than ``min_posts`` of the client's
+    posts (default :data:`FEW_POSTS_FOR_BENCHMARK`) are not ranked either: with one or two posts the
+    share mostly counts how many posts each brand put out (one post against a competitor's fourteen
+    reads "2.5 %"), and one post more or less moves it far; they are named with their post counts.
 
     Parameters
     ----------
@@ -1137,9 +1140,13 @@ def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.Dat
         :func:`competitor_comparison` of the month (its ``posts``); None ranks every platform.
     brand
         The client's brand as written in the data.
+    min_posts
+        The client's posts a platform needs in the month to be ranked.
     """
+    min_posts = FEW_POSTS_FOR_BENCHMARK if min_posts is None else int(min_posts)
     own = soe_by_platform[soe_by_platform["brand"] == brand].dropna(subset=["share_of_engagement"])
     absent: list[tuple[str, int]] = []
+    few: list[tuple[str, int, float]] = []
     if comparison is not None and len(comparison):
         c = comparison[comparison["platform"] != "all"]
         mine = c[c["brand"] == brand].set_index("platform")["posts"]
@@ -1147,20 +1154,40 @@ def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.Dat
         platforms = list(dict.fromkeys([*soe_by_platform["platform"].dropna(), *theirs.index]))
         absent = [(pl, int(theirs.get(pl, 0))) for pl in platforms
                   if int(mine.get(pl, 0)) == 0 and int(theirs.get(pl, 0)) > 0]
-        own = own[own["platform"].map(lambda pl: int(mine.get(pl, 0)) > 0).to_numpy(dtype=bool)]
+        n_own = own["platform"].map(lambda pl: int(mine.get(pl, 0)))
+        few = [(str(pl), int(n), float(v)) for pl, n, v in
+               zip(own["platform"], n_own, own["share_of_engagement"], strict=True) if 0 < n < min_posts]
+        own = own[(n_own >= min_posts).to_numpy(dtype=bool)]
     out = []
+    what = "Share of engagement (engagements on your posts / all tracked brands' posts)"
     if len(own):
         ranked = own.sort_values("share_of_engagement", kind="stable")
         best, worst = ranked.iloc[-1], ranked.iloc[0]
-        what = "Share of engagement (engagements on your posts / all tracked brands' posts)"
         bname = PLATFORM_NAMES.get(best["platform"], best["platform"])
-        if len(ranked) == 1:
+        if len(ranked) == 1 and not few:
             out.append(f"{what} on {bname}, the only platform you posted on this month, was "
                        f"{pct(best['share_of_engagement'])}.")
+        elif len(ranked) == 1:
+            out.append(f"{what} on {bname} was {pct(best['share_of_engagement'])}.")
         else:
             out.append(f"{what} was highest on {bname} ({pct(best['share_of_engagement'])}) and lowest on "
                        f"{PLATFORM_NAMES.get(worst['platform'], worst['platform'])} "
                        f"({pct(worst['share_of_engagement'])}).")
+    if few:
+        why = "the share mostly counts how many posts each brand put out, and one post more or less moves it far"
+        shares = and_words([f"{PLATFORM_NAMES.get(pl, pl)} {pct(v)} from {n:,} post{'s' if n != 1 else ''}"
+                            for pl, n, v in few])
+        if len(own):
+            names = and_words([PLATFORM_NAMES.get(pl, pl) for pl, _, _ in few])
+            out.append(f"{names} {'are' if len(few) > 1 else 'is'} not ranked: you posted fewer than {min_posts} "
+                       f"times there this month ({shares}), so {why}.")
+        elif len(few) == 1:
+            pl, n, v = few[0]
+            out.append(f"{what} on {PLATFORM_NAMES.get(pl, pl)}, the only platform you posted on this month, was "
+                       f"{pct(v)}, from {n:,} post{'s' if n != 1 else ''}: with so few, {why}.")
+        else:
+            out.append(f"{what} is not ranked by platform: you posted fewer than {min_posts} times on each this "
+                       f"month ({shares}), so {why}.")
     if absent:
         names = and_words([PLATFORM_NAMES.get(pl, pl) for pl, _ in absent], "or")
         counts = and_words([f"{n:,}" for _, n in absent])

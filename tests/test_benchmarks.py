@@ -253,11 +253,14 @@ def _view_ctx():
 
 def test_competitor_view_does_not_rank_a_platform_the_client_did_not_post_on() -> None:
     """Share of engagement: x 40 / (40 + 10 + 5) = 72.7 %, Instagram 360 / 440 = 81.8 %, LinkedIn 0 of 36
-    because Me posted nothing there: LinkedIn is not "lowest", it gets its own sentence."""
+    because Me posted nothing there: LinkedIn is not "lowest", it gets its own sentence. (Me posted twice
+    on X and on Instagram, too few to rank them either: they are named with their counts.)"""
     view = B.competitor_view(_view_ctx())
     assert view.skipped_reason is None
-    assert ("Share of engagement (engagements on your posts / all tracked brands' posts) was highest on "
-            "Instagram (81.8 %) and lowest on X (72.7 %).") in view.sentences
+    assert ("Share of engagement (engagements on your posts / all tracked brands' posts) is not ranked by "
+            "platform: you posted fewer than 5 times on each this month (Instagram 81.8 % from 2 posts and X "
+            "72.7 % from 2 posts), so the share mostly counts how many posts each brand put out, and one post "
+            "more or less moves it far.") in view.sentences
     assert "You did not post on LinkedIn this month (competitors did: 7 posts)." in view.sentences
     text = " ".join([*view.sentences, *(f"{r.action} {r.evidence}" for r in view.recommendations)])
     assert "lowest on LinkedIn" not in text and "LinkedIn (0.0 %)" not in text
@@ -268,10 +271,40 @@ def test_engagement_share_sentences_when_the_client_posted_on_one_platform_only(
                         "brand": ["Me", "A"] * 3, "share_of_engagement": [0.25, 0.75, 0.0, 1.0, 0.0, 1.0]})
     cmp = pd.DataFrame({"platform": ["x", "x", "youtube", "youtube", "tiktok", "tiktok", "all", "all"],
                         "brand": ["Me", "A"] * 4, "posts": [3, 1, 0, 2, 0, 1, 3, 4]})
-    assert B.engagement_share_sentences(soe, cmp, brand="Me") == [
+    assert B.engagement_share_sentences(soe, cmp.assign(posts=[6, 1, 0, 2, 0, 1, 6, 4]), brand="Me") == [
         "Share of engagement (engagements on your posts / all tracked brands' posts) on X, the only platform "
         "you posted on this month, was 25.0 %.",
         "You did not post on YouTube or TikTok this month (competitors did: 2 and 1 posts)."]
+    # three posts: the share is said with what it rests on
+    assert B.engagement_share_sentences(soe, cmp, brand="Me") == [
+        "Share of engagement (engagements on your posts / all tracked brands' posts) on X, the only platform "
+        "you posted on this month, was 25.0 %, from 3 posts: with so few, the share mostly counts how many "
+        "posts each brand put out, and one post more or less moves it far.",
+        "You did not post on YouTube or TikTok this month (competitors did: 2 and 1 posts)."]
+
+
+def test_engagement_share_is_not_ranked_on_platforms_with_a_post_or_two() -> None:
+    """Ledgerly, November 2026: "Share of engagement ... was highest on TikTok (24.0 %) and lowest on
+    Instagram (2.5 %)", from one post on each (against Fintrio's three TikTok posts and 14 competitor posts
+    on Instagram): the ranking said how many posts each brand put out, not how the client's did."""
+    soe = pd.DataFrame({"platform": ["linkedin"] * 2 + ["x"] * 2 + ["tiktok"] * 2 + ["instagram"] * 2,
+                        "brand": ["Ledgerly", "Fintrio"] * 4,
+                        "share_of_engagement": [0.229, 0.771, 0.205, 0.795, 0.240, 0.760, 0.025, 0.975]})
+    cmp = pd.DataFrame({"platform": ["linkedin"] * 2 + ["x"] * 2 + ["tiktok"] * 2 + ["instagram"] * 2,
+                        "brand": ["Ledgerly", "Fintrio"] * 4, "posts": [32, 57, 20, 20, 1, 3, 1, 14]})
+    assert B.engagement_share_sentences(soe, cmp, brand="Ledgerly") == [
+        "Share of engagement (engagements on your posts / all tracked brands' posts) was highest on LinkedIn "
+        "(22.9 %) and lowest on X (20.5 %).",
+        "TikTok and Instagram are not ranked: you posted fewer than 5 times there this month (TikTok 24.0 % "
+        "from 1 post and Instagram 2.5 % from 1 post), so the share mostly counts how many posts each brand "
+        "put out, and one post more or less moves it far."]
+    few = cmp.assign(posts=[4, 57, 2, 20, 1, 3, 1, 14])
+    assert B.engagement_share_sentences(soe, few, brand="Ledgerly")[0].startswith(
+        "Share of engagement (engagements on your posts / all tracked brands' posts) is not ranked by platform: "
+        "you posted fewer than 5 times on each this month (LinkedIn 22.9 % from 4 posts, X 20.5 % from 2 posts")
+    # without post counts every platform is ranked, as before
+    assert B.engagement_share_sentences(soe, None, brand="Ledgerly")[0].endswith(
+        "was highest on TikTok (24.0 %) and lowest on Instagram (2.5 %).")
 
 
 def test_competitor_table_reconciles_and_says_what_the_rate_is() -> None:
