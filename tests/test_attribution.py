@@ -416,8 +416,16 @@ def test_attribution_view_skips_without_data() -> None:
     v = attribution_view(None, None, None, options=AttributionOptions(), period=period)
     assert v.skipped_reason.startswith("no touchpoints data")
     tp, cv, _ = _synthetic_events(users=50)
+    # no conversion at all in the month: it had said "no conversion in January 2025 followed a tracked
+    # touch", as if there had been conversions without touches
     v = attribution_view(tp, cv, None, options=AttributionOptions(), period=month_period("2025-01", "UTC"))
-    assert "no conversion in January 2025 followed a tracked touch" in v.skipped_reason
+    assert v.skipped_reason == ("the conversions table has no conversion in January 2025, so there is nothing to "
+                                "attribute (if there were sales, check the website's conversion tracking)")
+    # conversions, but none with a touch in its window
+    strangers = cv.assign(user_id="nobody-" + cv["user_id"])
+    v = attribution_view(tp, strangers, None, options=AttributionOptions(), period=period)
+    assert v.skipped_reason == (f"none of the {len(cv)} conversions tracked in October 2026 followed a tracked "
+                                "touch within 30 days")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -138,8 +138,15 @@ def attribution_view(
     paths = journeys_from_events(touchpoints, conversions, lookback_days=options.lookback_days,
                                  collapse_repeats=options.collapse_repeats, start=period.start, end=period.end)
     if paths.total_conversions <= 0:
-        return ReportView.skipped(KEY, TITLE, f"no conversion in {label} followed a tracked touch within "
-                                  f"{options.lookback_days} days")
+        lost = paths.unattributed_conversions
+        if lost > 0:
+            return ReportView.skipped(KEY, TITLE, f"none of the {lost:,.0f} conversion{'s' if lost != 1 else ''} "
+                                      f"tracked in {label} followed a tracked touch within "
+                                      f"{options.lookback_days} days")
+        # not "no conversion followed a touch", which says there were conversions: there were none
+        return ReportView.skipped(KEY, TITLE, f"the conversions table has no conversion in {label}, so there is "
+                                  "nothing to attribute (if there were sales, check the website's conversion "
+                                  "tracking)")
     try:
         result = run_attribution(paths, models="all", options=options, seed=seed)
     except NoDataError as e:
