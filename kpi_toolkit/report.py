@@ -263,6 +263,7 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         out.append("This is the first month with data, so there is nothing earlier to compare it with; "
                    "next month's report will show the changes.")
     out += _posting_notes(ctx)
+    out += _conversion_tracking_notes(ctx)
     # every goal, as the goals section lists them (a goal on a KPI outside the core ones, or two goals
     # on one KPI, are counted too: the table's status column has one per core KPI)
     st = _all_goal_statuses(ctx)
@@ -366,6 +367,41 @@ def _posting_notes(ctx: ReportContext) -> list[str]:
                        "share or save. That is almost always an export that lost its engagement columns, not "
                        "a month nobody reacted to: check the data before reading the engagement rates.")
     return out
+
+
+def _conversion_tracking_notes(ctx: ReportContext) -> list[str]:
+    """A month whose ads spent and got clicks but recorded not one conversion, after a month that had some.
+
+    The snapshot's test calls "Conversions (ads) was 0, down 100 %" unlikely to be chance, and rightly
+    so, but almost always because the conversion tracking stopped (a removed pixel or tag, an expired
+    integration), not because nobody bought: like a month of posts without a single engagement
+    (:func:`_posting_notes`), the report says to check the data before reading conversions and return on
+    ad spend. Nothing is said when the ads have no conversions column or the month before had no
+    conversion either (a client whose ads do not track conversions)."""
+    from .kpis import format_money
+    from .periods import month_period, month_words, previous_month
+
+    ads = ctx.data.tables.get("ads")
+    if ads is None or ads.empty or "conversions" not in ads.columns or "date" not in ads.columns:
+        return []
+    day = pd.to_datetime(ads["date"])
+
+    def totals(month: str) -> dict[str, float]:
+        p = month_period(month, ctx.tz)
+        rows = ads[((day >= p.first_day) & (day < p.end_day)).to_numpy(dtype=bool)]
+        return {c: float(pd.to_numeric(rows[c], errors="coerce").sum(min_count=1)) if c in rows.columns
+                else np.nan for c in ("spend", "clicks", "conversions", "revenue")}
+
+    now, before = totals(ctx.month), totals(previous_month(ctx.month))
+    if not (now["spend"] > 0 and now["clicks"] > 0 and now["conversions"] == 0 and before["conversions"] > 0):
+        return []
+    if now["revenue"] > 0:  # revenue without conversions is another export problem, not this one
+        return []
+    return [f"The ads recorded {format_money(now['spend'], ctx.currency)} of spend and {now['clicks']:,.0f} clicks "
+            f"in {month_words(ctx.month)} but not a single conversion ({before['conversions']:,.0f} in "
+            f"{month_words(previous_month(ctx.month))}). That is almost always conversion tracking that stopped "
+            "(a removed pixel or tag, an expired integration), not a month nobody bought: check the tracking "
+            "before reading conversions and return on ad spend."]
 
 
 def _significance(ctx: ReportContext) -> dict[str, str]:

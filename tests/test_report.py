@@ -670,3 +670,31 @@ def test_snapshot_compares_totals_per_day_when_the_month_is_partly_covered(demo_
                     f"{september / 30:.1f} a day") in s
     # a rate needs no such care: its change is the rate's own
     assert view.table.set_index("Measure").loc["Click-through rate (ads)", "vs last month"].endswith(" pts")
+
+
+def test_snapshot_says_when_ads_spent_and_got_clicks_but_recorded_no_conversion(demo_root) -> None:
+    """A month of zero conversions had read "Conversions (ads) was 0, down 100 % from 287 the previous month;
+    unlikely to be chance (p < 0.001) (needs attention)" and nothing more, while the ads spent and got
+    clicks all month: almost always tracking that stopped, which the report now says."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.kpis import format_money
+    from kpi_toolkit.report import _conversion_tracking_notes, snapshot_view
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    assert _conversion_tracking_notes(ctx) == []
+    ads = ctx.data.tables["ads"].copy()
+    month = pd.to_datetime(ads["date"]).dt.strftime("%Y-%m")
+    october = (month == "2026-10").to_numpy()
+    september = int(ads.loc[month == "2026-09", "conversions"].sum())
+    ads.loc[october, ["conversions", "revenue"]] = 0
+    ctx.data.tables["ads"] = ads
+    spend, clicks = ads.loc[october, "spend"].sum(), ads.loc[october, "clicks"].sum()
+    note = (f"The ads recorded {format_money(spend, 'EUR')} of spend and {clicks:,} clicks in October 2026 but not "
+            f"a single conversion ({september:,} in September 2026). That is almost always conversion tracking "
+            "that stopped (a removed pixel or tag, an expired integration), not a month nobody bought: check the "
+            "tracking before reading conversions and return on ad spend.")
+    assert note in snapshot_view(ctx).sentences
+    # a client whose ads never record conversions is not told so every month
+    ads.loc[month == "2026-09", "conversions"] = 0
+    assert _conversion_tracking_notes(ctx) == []
