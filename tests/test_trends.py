@@ -1170,3 +1170,29 @@ def test_the_many_tests_caveat_counts_chance_verdicts_right(demo_root: Path) -> 
     assert not any("verdicts can still be chance" in c for c in caveats)
     assert any(c.startswith("12 comparisons were tested. Even for a measure that did not really change")
                for c in caveats)
+
+
+def test_a_weekly_pattern_is_not_stated_when_the_weeks_cannot_tell_it_from_noise() -> None:
+    """STL always returns a weekly part. On 13 weeks of over-dispersed counts with no weekday effect at
+    all the caption had read "highest on <day>, n % above the weekly average, and lowest on <day>, m %
+    below" (demo-lumiere: "lowest on Wednesdays, 14 % below" where TRUTH.json plants -3 %). The weekdays
+    are now tested (Kruskal-Wallis on the values without their trend, checked against scipy here)."""
+    from scipy import stats
+
+    from kpi_toolkit.trends import seasonal_pattern_sentences
+    from kpi_toolkit.trends.captions import weekday_p_value
+
+    rng = np.random.default_rng(7)
+    idx = pd.date_range("2026-01-01", periods=182, freq="D")
+    noise = pd.Series(rng.negative_binomial(8, 8 / (8 + 80.0), len(idx)).astype("float64"), index=idx)
+    dec = decompose(noise)
+    recent = dec.iloc[-91:]
+    detrended = recent["observed"] - recent["trend"]
+    ref = stats.kruskal(*[detrended[recent.index.day_of_week == d] for d in range(7)]).pvalue
+    assert weekday_p_value(recent, recent.index) == pytest.approx(ref) and ref > 0.05
+    words = seasonal_pattern_sentences(dec, label="Mentions", unit="count")[0]
+    assert words.startswith("Mentions: no weekly pattern stands out from the day-to-day swings of the last 13 "
+                            "weeks (") and words.endswith(f"could be chance: {format_p(ref)}).")
+    # a real pattern is still named (the _daily helper: Saturdays 1.15 x, Mondays 0.9 x)
+    real = seasonal_pattern_sentences(decompose(_daily(182, level=200)), label="Mentions", unit="count")[0]
+    assert real.startswith("Mentions: highest on Saturdays, ")

@@ -34,7 +34,7 @@ import pandas as pd
 from ..kpis import format_value
 from ..periods import month_words
 from .anomalies import alert_windows
-from .significance import change_words
+from .significance import change_words, format_p
 
 PATTERN_WEEKS = 13
 """Weeks over which :func:`seasonal_pattern_sentences` averages the weekly pattern: a quarter, as the
@@ -152,6 +152,34 @@ def _relative(effect: float, level: float, unit: str) -> str:
     return f"{abs(effect) / abs(level) * 100:.0f} % {side}"
 
 
+WEEKLY_ALPHA = 0.05
+"""A weekly pattern whose weekdays do not differ at this level is said to be indistinguishable from noise."""
+
+
+def weekday_p_value(dec: pd.DataFrame, index: pd.DatetimeIndex) -> float:
+    """p-value of the Kruskal-Wallis test that the weekdays of ``dec`` (rows of a
+    :func:`~kpi_toolkit.trends.decompose` result) do not differ, on the values without their trend
+    (``observed - trend``). Ranks, so a spike day weighs as one high day; NaN with fewer than two
+    values on some weekday, or when every value is the same.
+
+    References
+    ----------
+    Kruskal, W. H. & Wallis, W. A. (1952). Use of ranks in one-criterion variance analysis. JASA
+    47(260), 583-621 (:func:`scipy.stats.kruskal`).
+    """
+    from scipy import stats
+
+    if "observed" not in dec.columns or "trend" not in dec.columns:
+        return math.nan
+    detrended = (dec["observed"] - dec["trend"]).to_numpy(dtype="float64")
+    weekday = pd.DatetimeIndex(index).day_of_week.to_numpy()
+    ok = np.isfinite(detrended)
+    groups = [detrended[ok & (weekday == d)] for d in range(7)]
+    if any(len(g) < 2 for g in groups) or np.ptp(detrended[ok]) == 0:
+        return math.nan
+    return float(stats.kruskal(*groups).pvalue)
+
+
 def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, currency: str = "EUR",
                                weeks: int = PATTERN_WEEKS) -> list[str]:
     """The weekly pattern (and yearly, when fitted) and the trend of a
@@ -159,7 +187,10 @@ def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, curr
 
     The weekday effect is the mean of the weekly seasonal part on that weekday over the last
     ``weeks`` weeks, set against the mean trend over the same weeks (the additive STL parts:
-    ``observed = trend + seasonal + remainder``); the yearly effect likewise per calendar month
+    ``observed = trend + seasonal + remainder``). It is stated only when the weekdays of those weeks
+    differ by more than chance (:func:`weekday_p_value` below :data:`WEEKLY_ALPHA`): STL always
+    returns a weekly pattern, and over 13 weeks of noisy counts it can read "lowest on Wednesdays,
+    14 % below" where the true effect is -3 % (demo-lumiere); the yearly effect likewise per calendar month
     over the last year. The trend is its value on the last day against 52 weeks earlier (or the
     first day, for a shorter series).
 
@@ -181,9 +212,15 @@ def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, curr
         if len(by_day) == 7 and math.isfinite(level) and level != 0:
             hi, lo = int(by_day.idxmax()), int(by_day.idxmin())
             span = f"last {min(weeks, len(recent) // 7)} weeks"
+            p_week = weekday_p_value(recent, idx[-len(recent):])
             if max(abs(by_day.max()), abs(by_day.min())) < FLAT_PATTERN * abs(level):
                 out.append(f"{label}: hardly any weekly pattern, every weekday within "
                            f"{FLAT_PATTERN * 100:.0f} % of the weekly average ({span}).")
+            elif math.isfinite(p_week) and p_week >= WEEKLY_ALPHA:
+                # a pattern the weeks cannot tell from day-to-day swings: not stated as one
+                out.append(f"{label}: no weekly pattern stands out from the day-to-day swings of the {span} "
+                           f"({_DAYS[hi]}s highest, {_DAYS[lo]}s lowest, but the differences between weekdays "
+                           f"could be chance: {format_p(p_week)}).")
             else:
                 out.append(f"{label}: highest on {_DAYS[hi]}s, {_relative(by_day[hi], level, unit)} the weekly "
                            f"average, and lowest on {_DAYS[lo]}s, {_relative(by_day[lo], level, unit)} "
