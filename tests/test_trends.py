@@ -1196,3 +1196,33 @@ def test_a_weekly_pattern_is_not_stated_when_the_weeks_cannot_tell_it_from_noise
     # a real pattern is still named (the _daily helper: Saturdays 1.15 x, Mondays 0.9 x)
     real = seasonal_pattern_sentences(decompose(_daily(182, level=200)), label="Mentions", unit="count")[0]
     assert real.startswith("Mentions: highest on Saturdays, ")
+
+
+def test_the_trend_notebooks_year_on_year_captions_compare_a_partly_covered_month_per_day() -> None:
+    """An export that ends on 15 October 2026. The rolling-12 caption had read "October 2026 down 42 % on
+    October 2025" (90 conversions in 15 days against 155 in 31) while the conversions per day rose 20 %;
+    the month-of-year caption and the trailing-12-months table said the same."""
+    from kpi_toolkit.trends import (
+        month_of_year_sentence,
+        rolling_12_sentences,
+        trailing_12_months_table,
+    )
+
+    days = pd.date_range("2025-09-01", "2026-10-15", freq="D")
+    conv = np.where((days.year == 2026) & (days.month == 10), 6, 5)
+    data = _ads_client(days, clicks=np.full(len(days), 10), impressions=np.full(len(days), 1000),
+                       conversions=conv, spend=np.full(len(days), 100.0))
+    r12 = rolling_12_months(data, ["conversions"], month="2026-10")
+    last = r12.iloc[-1]
+    assert (last["value"], last["last_year"], last["days"], last["month_days"]) == (90, 155, 15, 31)
+    assert rolling_12_sentences(r12) == ["Conversions (ads): above the same month a year earlier in 1 of the 2 "
+                                         "months with a value a year earlier; October 2026 (15 days with data) up "
+                                         "20 % per day on October 2025."]
+    assert trailing_12_months_table(r12)["vs a year earlier"].tolist() == ["+20 % per day"]
+    moy = month_of_year(data, "conversions", month="2026-10", years=2)
+    assert month_of_year_sentence(moy, label="Conversions", unit="count", month="2026-10") == (
+        "Conversions in October 2026: 90 over its 15 days with data, up 20 % per day on the October of 2025; "
+        "1 of the 2 months of 2026 so far were above the same month's average in earlier years.")
+    # whole months keep their totals
+    whole = rolling_12_months(data, ["conversions"], month="2026-09")
+    assert rolling_12_sentences(whole)[0].endswith("; September 2026 unchanged on September 2025.")

@@ -59,6 +59,29 @@ def _months_phrase(n: int) -> str:
 # rolling 12 months
 
 
+def _partial(n: Any, total: Any) -> bool:
+    try:
+        return 0 < int(n) < int(total)
+    except (TypeError, ValueError):  # NaN: no days known
+        return False
+
+
+def _days_if_partial(row: Any, kpi: str) -> tuple[int, int] | None:
+    """``(days, days a year earlier)`` when ``row`` (of :func:`~kpi_toolkit.trends.rolling_12_months`)
+    is a count or money total and its month or the month a year earlier is covered by the data on only
+    some of its days; None otherwise (and for frames without the day columns)."""
+    from ..kpis import REGISTRY
+
+    spec = REGISTRY.get(kpi)
+    if spec is None or spec.kind != "sum" or "days" not in row.index or "last_year_days" not in row.index:
+        return None
+    if not (_partial(row["days"], row["month_days"]) or _partial(row["last_year_days"], row["last_year_month_days"])):
+        return None
+    if not (row["days"] > 0 and row["last_year_days"] > 0):
+        return None
+    return int(row["days"]), int(row["last_year_days"])
+
+
 def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
     """One sentence per KPI of :func:`~kpi_toolkit.trends.rolling_12_months`: in how many of its
     months the KPI was above the same month a year earlier, and the last month's change.
@@ -78,7 +101,11 @@ def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
         if both.empty:
             out.append(f"{label}: no values a year earlier to compare with.")
             continue
-        above = int((both["value"] > both["last_year"]).sum())
+        kpi = str(g["kpi"].iloc[0])
+        if any(_days_if_partial(r, kpi) for _, r in both.iterrows()):  # totals over unequal stretches: per day
+            above = int((both["value"] / both["days"] > both["last_year"] / both["last_year_days"]).sum())
+        else:
+            above = int((both["value"] > both["last_year"]).sum())
         n = len(both)
         if n == len(g):
             of = f"{'all' if above == n else above} of the last {n} months"
@@ -89,8 +116,15 @@ def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
         if pd.notna(last["value"]) and pd.notna(last["last_year"]):
             month = str(last["month"])
             year_before = f"{int(month[:4]) - 1:04d}{month[4:]}"
-            tail = (f"; {month_words(month)} {change_words(last['value'], last['last_year'], unit)} on "
-                    f"{month_words(year_before)}")
+            days = _days_if_partial(last, kpi)
+            if days is not None:  # a total over part of a month: per day, as the snapshot compares it
+                n, n0 = days
+                tail = (f"; {month_words(month)} ({n} days with data) "
+                        f"{change_words(last['value'] / n, last['last_year'] / n0)} per day on "
+                        f"{month_words(year_before)}")
+            else:
+                tail = (f"; {month_words(month)} {change_words(last['value'], last['last_year'], unit)} on "
+                        f"{month_words(year_before)}")
         out.append(f"{label}: above the same month a year earlier in {of}{tail}.")
     return out
 
@@ -125,18 +159,44 @@ def month_of_year_sentence(moy: pd.DataFrame, *, label: str, unit: str, month: s
     years = [str(y) for y in sorted(earlier["year"])]
     which = years[0] if len(years) == 1 else ", ".join(years[:-1]) + " and " + years[-1]
     avg = float(earlier["value"].mean())
-    text = f"{head}, {change_words(value, avg, unit)} on {'the' if len(years) == 1 else 'the average'} " \
-           f"{name} of {which}"
+    change = change_words(value, avg, unit)
+    per_day = _month_of_year_per_day(moy, cur.index[0], earlier)
+    if per_day is not None:  # a total over part of a month (or of an earlier one): compared per day
+        n, now, before = per_day
+        head += f" over its {n} days with data"
+        change = change_words(now, before) + " per day"
+    text = f"{head}, {change} on {'the' if len(years) == 1 else 'the average'} {name} of {which}"
     # the year so far: each month against its own earlier years
-    this = moy[(moy["year"] == year) & (moy["month_of_year"] <= mo) & moy["value"].notna()]
-    prior = moy[(moy["year"] < year) & moy["value"].notna()].groupby("month_of_year")["value"].mean()
+    col = "value"
+    if per_day is not None:  # months the data covers in part are set against the others per day
+        moy = moy.assign(per_day=moy["value"] / moy["days"].where(moy["days"] > 0))
+        col = "per_day"
+    this = moy[(moy["year"] == year) & (moy["month_of_year"] <= mo) & moy[col].notna()]
+    prior = moy[(moy["year"] < year) & moy[col].notna()].groupby("month_of_year")[col].mean()
     this = this[this["month_of_year"].isin(prior.index)]
     if len(this) > 1:
-        above = int((this["value"].to_numpy() > prior.reindex(this["month_of_year"]).to_numpy()).sum())
+        above = int((this[col].to_numpy() > prior.reindex(this["month_of_year"]).to_numpy()).sum())
         count = "all" if above == len(this) else f"{above} of the"
         text += (f"; {count} {len(this)} months of {year} so far were above the same month's "
                  "average in earlier years")
     return text + "."
+
+
+def _month_of_year_per_day(moy: pd.DataFrame, row: Any, earlier: pd.DataFrame) -> tuple[int, float, float] | None:
+    """``(days, value per day, earlier years' average per day)`` when a total's month (or one of the
+    earlier ones) is covered by the data on only some of its days; None otherwise."""
+    from ..kpis import REGISTRY
+
+    spec = REGISTRY.get(str(moy.attrs.get("kpi", "")))
+    if spec is None or spec.kind != "sum" or "days" not in moy.columns:
+        return None
+    if not (_partial(moy.at[row, "days"], moy.at[row, "month_days"])
+            or any(_partial(d, t) for d, t in zip(earlier["days"], earlier["month_days"], strict=True))):
+        return None
+    if int(moy.at[row, "days"]) <= 0 or (earlier["days"] <= 0).any():
+        return None
+    n = int(moy.at[row, "days"])
+    return n, float(moy.at[row, "value"]) / n, float((earlier["value"] / earlier["days"]).mean())
 
 
 # ----------------------------------------------------------------------------------------------

@@ -533,7 +533,10 @@ def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str
                  brand: str | None = None, sentiment_thresholds: tuple[float, float] = (-0.05, 0.05)
                  ) -> pd.DataFrame:
     """Every month from ``first`` to ``last`` for each KPI (long: ``month``, ``kpi``, ``value``,
-    ``numerator``, ``denominator``, ``unit``); months outside a table's data are NaN."""
+    ``numerator``, ``denominator``, ``unit``, ``days``, ``month_days``); months outside a table's data
+    are NaN. ``days`` counts the days of the month between the first and last day of the KPI's table
+    (0 outside them), ``month_days`` the month's days: a total of a month with ``0 < days <
+    month_days`` covers only part of it."""
     names = [_kpi(k).name for k in kpis]
     months = [shift_month(first, i) for i in range(_months_between(first, last) + 1)]
     usable = [k for k in names if REGISTRY[k].table in data.tables]
@@ -560,6 +563,18 @@ def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str
         outside = sel & ((grid["month"] < lo) | (grid["month"] > hi))
         grid.loc[outside, ["value", "numerator", "denominator"]] = np.nan
     grid["unit"] = grid["kpi"].map(lambda k: REGISTRY[k].unit)
+    periods = {m: month_period(m, tz) for m in months}
+    spans = {t: table_days(data, t, tz) for t in {REGISTRY[k].table for k in names}}
+
+    def covered(kpi: str, month: str) -> int:
+        span, period = spans[REGISTRY[kpi].table], periods[month]
+        if span is None:
+            return 0
+        lo, hi = max(span[0], period.first_day), min(span[1] + pd.Timedelta(days=1), period.end_day)
+        return max(0, int((hi - lo).days))
+
+    grid["days"] = [covered(k, m) for k, m in zip(grid["kpi"], grid["month"], strict=True)]
+    grid["month_days"] = [periods[m].days for m in grid["month"]]
     grid["kpi"] = grid["kpi"].astype("string")
     grid["month"] = grid["month"].astype("string")
     return grid
@@ -589,7 +604,9 @@ def rolling_12_months(
         ``month``), ``value``, ``last_year`` (the same month a year earlier), ``yoy_change``
         (relative), ``ttm`` (trailing 12 months: the sum, or the ratio of the 12-month sums, for
         the 12 months ending with this one; NaN for follower stocks and medians or with fewer
-        than 12 months of data).
+        than 12 months of data), ``days`` / ``month_days`` and ``last_year_days`` /
+        ``last_year_month_days`` (the days the data covers, of the month's days; see
+        :func:`monthly_kpis`).
 
     References
     ----------
@@ -616,9 +633,12 @@ def rolling_12_months(
                 den = g["denominator"].rolling(12, min_periods=12).sum()
                 g["ttm"] = (num / den.replace(0, np.nan)) * spec.scale
         g["label"] = spec.label
+        g["last_year_days"] = g["days"].shift(12)
+        g["last_year_month_days"] = g["month_days"].shift(12)
         out.append(g.iloc[-12:])
     res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
-    cols = ["kpi", "label", "unit", "month", "value", "last_year", "yoy_change", "ttm"]
+    cols = ["kpi", "label", "unit", "month", "value", "last_year", "yoy_change", "ttm", "days", "month_days",
+            "last_year_days", "last_year_month_days"]
     return res[cols] if len(res) else pd.DataFrame(columns=cols)
 
 
@@ -638,8 +658,9 @@ def month_of_year(
     -------
     pandas.DataFrame
         Long: ``year``, ``month_of_year`` (1-12), ``month`` (``YYYY-MM``), ``value``, ``vs_avg``
-        (relative to the average of the same calendar month in the other years shown); months
-        after ``month`` or without data are NaN.
+        (relative to the average of the same calendar month in the other years shown), ``days`` and
+        ``month_days`` (see :func:`monthly_kpis`); months after ``month`` or without data are NaN.
+        ``attrs["kpi"]`` names the KPI.
 
     References
     ----------
@@ -659,7 +680,9 @@ def month_of_year(
     cnt = m.groupby("month_of_year")["value"].transform("count")
     others = (tot - m["value"].fillna(0)) / (cnt - m["value"].notna().astype(int)).replace(0, np.nan)
     m["vs_avg"] = (m["value"] - others) / others.abs().replace(0, np.nan)
-    return m[["year", "month_of_year", "month", "value", "vs_avg"]].reset_index(drop=True)
+    out = m[["year", "month_of_year", "month", "value", "vs_avg", "days", "month_days"]].reset_index(drop=True)
+    out.attrs["kpi"] = kpi
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -231,12 +231,20 @@ def trailing_12_months_table(r12: pd.DataFrame, *, currency: str = "EUR") -> pd.
     """The last month of each KPI of :func:`rolling_12_months`: its value, the change on the same
     month a year earlier as the monthly report's snapshot writes it (:func:`change_short`: "+35 %",
     rates in points, "+0.4 pts") and the trailing-12-month value."""
+    from .captions import _days_if_partial
+
     last = r12.groupby("kpi", sort=False).tail(1)
+
+    def vs_year(r: pd.Series) -> str:
+        days = _days_if_partial(r, str(r["kpi"]))
+        if days is not None:  # a total over part of the month: per day, as the snapshot says it
+            return change_short(float(r["value"]) / days[0], float(r["last_year"]) / days[1], str(r["unit"])) + " per day"
+        return change_short(float(r["value"]), float(r["last_year"]), str(r["unit"]))
+
     return pd.DataFrame({
         "Measure": last["label"].to_numpy(),
         "This month": [format_value(v, u, currency=currency) for v, u in zip(last["value"], last["unit"], strict=True)],
-        "vs a year earlier": [change_short(float(v), float(b), str(u))
-                              for v, b, u in zip(last["value"], last["last_year"], last["unit"], strict=True)],
+        "vs a year earlier": [vs_year(r) for _, r in last.iterrows()],
         "Trailing 12 months": [format_value(v, u, currency=currency)
                                for v, u in zip(last["ttm"], last["unit"], strict=True)],
     })
