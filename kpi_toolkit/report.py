@@ -124,6 +124,10 @@ def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
             period = month_period(month, ctx.tz)
             row[f"{prefix}days"] = len(covered_days(ctx.data, spec.table, period, ctx.tz))
             row[f"{prefix}month_days"] = period.days
+            if row[f"{prefix}days"] == 0:
+                # no data in that month: unknown, not 0 (a count of a month before the data began had read
+                # "from 0" against this month)
+                row[{"": "value", "previous_": "previous", "last_year_": "last_year"}[prefix]] = np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

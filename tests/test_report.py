@@ -698,3 +698,22 @@ def test_snapshot_says_when_ads_spent_and_got_clicks_but_recorded_no_conversion(
     # a client whose ads never record conversions is not told so every month
     ads.loc[month == "2026-09", "conversions"] = 0
     assert _conversion_tracking_notes(ctx) == []
+
+
+def test_snapshot_says_no_data_then_for_a_total_of_a_month_before_the_data_began(demo_root) -> None:
+    """A client whose data begins in September 2026: its October snapshot read "from 0" a year ago for reach
+    and conversions (the sum over a month without any row is 0), as if there had been no reach then,
+    where there was no data."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import snapshot_view
+    from kpi_toolkit.schema import TABLES
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    for name, df in list(ctx.data.tables.items()):
+        t = pd.to_datetime(df[TABLES[name].time_col])
+        if t.dt.tz is not None:
+            t = t.dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
+        ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-09-01")).to_numpy(dtype=bool)]
+    table = snapshot_view(ctx).table.set_index("Measure")
+    assert set(table["vs a year ago"]) == {"no data then"}
