@@ -717,3 +717,28 @@ def test_snapshot_says_no_data_then_for_a_total_of_a_month_before_the_data_began
         ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-09-01")).to_numpy(dtype=bool)]
     table = snapshot_view(ctx).table.set_index("Measure")
     assert set(table["vs a year ago"]) == {"no data then"}
+
+
+def test_a_quiet_last_week_of_posting_is_not_a_month_the_data_covers_in_part(demo_root) -> None:
+    """A client that did not post in the last three days of October: the posts table's last row is on the
+    28th while every other table runs to the 31st. The month is whole (three days without posts), not
+    "covered 1–28 Oct only"; the reach test's exposure is the month's 31 days."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import snapshot_view
+    from kpi_toolkit.segments import _post_time
+    from kpi_toolkit.trends import compare_periods
+
+    ctx = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    posts = ctx.data.tables["posts"]
+    local = _post_time(posts).dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
+    ctx.data.tables["posts"] = posts[(local < pd.Timestamp("2026-10-29")).to_numpy(dtype=bool)]
+    view = snapshot_view(ctx)
+    assert not any(s.startswith("The data for October 2026") for s in view.sentences)
+    assert not view.table.set_index("Measure").loc["Reach", "vs last month"].endswith("per day")
+    row = compare_periods(ctx.data, "reach", month="2026-10", tz=ctx.tz).set_index("comparison").loc["previous_month"]
+    assert (row["current_days"], row["current_period_days"]) == (31, 31)
+    # the export that ends on the 28th for every table is still a month covered in part
+    _cut_data(ctx, "2026-10-28")
+    ctx.cache.clear()
+    assert snapshot_view(ctx).sentences[0].startswith("The data for October 2026 covers 1–28 Oct only (28 of its 31 days)")

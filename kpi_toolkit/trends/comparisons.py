@@ -118,8 +118,43 @@ def table_days(data: ClientData, table: str, tz: str) -> tuple[pd.Timestamp, pd.
     return pd.Timestamp(t.min()).normalize(), pd.Timestamp(t.max()).normalize()
 
 
+EVENT_TABLES: frozenset[str] = frozenset({"posts", "mentions", "touchpoints", "conversions", "surveys"})
+"""Tables of events (a row per post, mention, touch, conversion, answer): a day without a row is a day
+without an event, so the last post of the month says nothing about where the data ends."""
+
+
+def _table_span(data: ClientData, table: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """:func:`table_days`, remembered on ``data`` per table frame (the coverage of a 10 M-row table is
+    asked for by every comparison of a report)."""
+    df = data.tables.get(table)
+    if df is None or df.empty:
+        return None
+    col = TABLES[table].time_col
+    ends = (df[col].iloc[0], df[col].iloc[-1]) if col in df.columns else (None, None)
+    key = (table, tz, id(df), len(df), *ends)
+    cache = data.__dict__.setdefault("_kpi_table_spans", {})
+    if key not in cache:
+        cache[key] = table_days(data, table, tz)
+    return cache[key]
+
+
+def data_span(data: ClientData, table: str, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last local day that ``table``'s data covers (naive midnights), None without rows.
+
+    A daily table (ads, audience, web, competitors) covers the days from its first to its last row.
+    A table of events (:data:`EVENT_TABLES`) covers at least the days of the client's data as a whole
+    (every table's first to last day): a client who did not post in the last three days of November
+    has a November of posts with three quiet days, not a month whose data ends on the 27th.
+    """
+    own = _table_span(data, table, tz)
+    if own is None or table not in EVENT_TABLES:
+        return own
+    spans = [sp for t in data.tables if (sp := _table_span(data, t, tz)) is not None]
+    return min(sp[0] for sp in spans), max(sp[1] for sp in spans)
+
+
 def _covered_days(data: ClientData, table: str, period: Period, tz: str) -> pd.DatetimeIndex:
-    span = table_days(data, table, tz)
+    span = data_span(data, table, tz)
     days = pd.date_range(period.first_day, period.end_day, freq="D", inclusive="left")
     if span is None:
         return days[:0]
@@ -158,8 +193,8 @@ def data_ends_early(data: ClientData, table: str, month: str, tz: str) -> pd.Tim
 
 
 def covered_days(data: ClientData, table: str, period: Period, tz: str = "UTC") -> pd.DatetimeIndex:
-    """The local calendar days of ``period`` that ``table``'s data covers (between its first and last
-    day with a row); empty without the table. Fewer than ``period.days`` means a partial period: its
+    """The local calendar days of ``period`` that ``table``'s data covers (:func:`data_span`); empty
+    without the table. Fewer than ``period.days`` means a partial period: its
     totals (reach, conversions, spend) cover only these days."""
     if table not in data.tables:
         return pd.DatetimeIndex([])
@@ -534,8 +569,8 @@ def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str
                  ) -> pd.DataFrame:
     """Every month from ``first`` to ``last`` for each KPI (long: ``month``, ``kpi``, ``value``,
     ``numerator``, ``denominator``, ``unit``, ``days``, ``month_days``); months outside a table's data
-    are NaN. ``days`` counts the days of the month between the first and last day of the KPI's table
-    (0 outside them), ``month_days`` the month's days: a total of a month with ``0 < days <
+    are NaN. ``days`` counts the days of the month that the KPI's table covers (:func:`data_span`; 0
+    outside them), ``month_days`` the month's days: a total of a month with ``0 < days <
     month_days`` covers only part of it."""
     names = [_kpi(k).name for k in kpis]
     months = [shift_month(first, i) for i in range(_months_between(first, last) + 1)]
@@ -564,7 +599,7 @@ def monthly_kpis(data: ClientData, kpis: Sequence[str], *, first: str, last: str
         grid.loc[outside, ["value", "numerator", "denominator"]] = np.nan
     grid["unit"] = grid["kpi"].map(lambda k: REGISTRY[k].unit)
     periods = {m: month_period(m, tz) for m in months}
-    spans = {t: table_days(data, t, tz) for t in {REGISTRY[k].table for k in names}}
+    spans = {t: data_span(data, t, tz) for t in {REGISTRY[k].table for k in names}}
 
     def covered(kpi: str, month: str) -> int:
         span, period = spans[REGISTRY[kpi].table], periods[month]
