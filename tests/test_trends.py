@@ -747,8 +747,15 @@ def test_a_post_behind_an_alert_is_named_as_the_client_knows_it() -> None:
         "published_at": pd.to_datetime(["2026-11-11 23:30", "2026-11-03 09:00", "2026-11-03 15:00",
                                         "2026-11-20 10:00"], utc=True)})
     assert list(_post_names(rows, "Europe/Helsinki")) == [
-        "Instagram reel of 12 Nov", "LinkedIn video of 3 Nov (ldg-li-00002)", "LinkedIn video of 3 Nov (ldg-li-00003)",
+        "Instagram reel of 12 Nov", "LinkedIn video of 3 Nov, 11:00", "LinkedIn video of 3 Nov, 17:00",
         "X text of 20 Nov"]
+    # the same minute: the start of the text; an id only for posts alike in every way the client sees
+    same = rows.assign(published_at=rows["published_at"].iloc[1],
+                       text=["a", "Five tips for year-end payroll, with a checklist", "Our new office", "a"],
+                       platform="linkedin", format="video", post_id=["p1", "p2", "p3", "p4"])
+    assert list(_post_names(same, "Europe/Helsinki")) == [
+        "LinkedIn video of 3 Nov, 11:00: \"a\" (p1)", "LinkedIn video of 3 Nov, 11:00: \"Five tips for year-end payroll,…\"",
+        "LinkedIn video of 3 Nov, 11:00: \"Our new office\"", "LinkedIn video of 3 Nov, 11:00: \"a\" (p4)"]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -233,6 +233,8 @@ def _event_rows(data: ClientData, kpi: str, *, brand: str | None,
     # only the columns used below, so filtering millions of mentions copies a few narrow columns
     used = {TABLES[spec.table].time_col, by, "brand", "sentiment_score", "platform", "format", "content_type",
             "likes", "comments", "shares", "saves", "impressions", "conversions", "revenue", spec.numerator or ""}
+    if spec.table == "posts":
+        used.add("text")  # tells apart two posts of one day and format (_post_names)
     rows = df[[c for c in df.columns if c in used]]
     weight, money = None, False
     if spec.table == "mentions":
@@ -386,8 +388,9 @@ def _platform_names(platform: pd.Series) -> pd.Series:
 
 
 def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
-    """A post as a client recognises it, "Instagram reel of 12 Nov", not its export id ("ldg-ig-01579");
-    two posts that would read the same keep their id after the name."""
+    """A post as a client recognises it, "Instagram reel of 12 Nov", not its export id ("ldg-ig-01579").
+    Two posts that would read the same are told apart by their local time ("LinkedIn video of 3 Nov,
+    11:00"), then by the start of their text; only posts alike in all of these keep their id."""
     from ..benchmarks import PLATFORM_NAMES
 
     t = pd.to_datetime(rows["published_at"], utc=True)
@@ -401,11 +404,27 @@ def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
     names = np.array([f"{PLATFORM_NAMES.get(p, p.title()) + ' ' if p else ''}{f} of {d}"
                       for p, f, d in zip(plat, fmt, day, strict=True)], dtype=object)
     ids = rows["post_id"].astype("string").to_numpy(dtype=object)
-    # the same name for different posts: each keeps its id
-    frame = pd.DataFrame({"name": names, "id": ids})
-    clash = frame.groupby("name")["id"].transform("nunique").to_numpy() > 1
-    names[clash] = [f"{n} ({i})" for n, i in zip(names[clash], ids[clash], strict=True)]
+    texts = rows["text"].astype("string").fillna("").to_numpy(dtype=object) if "text" in rows.columns \
+        else np.full(len(rows), "", dtype=object)
+    clock = t.dt.strftime(", %H:%M").fillna("").to_numpy(dtype=object)
+    snippet = np.array([f': "{_snippet(x, 32)}"' if str(x).strip() else "" for x in texts], dtype=object)
+    for extra in (clock, snippet, np.array([f" ({i})" for i in ids], dtype=object)):
+        clash = _clashes(names, ids)
+        if not clash.any():
+            break
+        names[clash] = names[clash] + extra[clash]
     return names
+
+
+def _clashes(names: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Which names stand for more than one post."""
+    frame = pd.DataFrame({"name": names, "id": ids})
+    return frame.groupby("name")["id"].transform("nunique").to_numpy() > 1
+
+
+def _snippet(text: str, width: int) -> str:
+    t = " ".join(str(text).split())
+    return t if len(t) <= width else t[: width - 1].rstrip() + "…"
 
 
 def _day_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
