@@ -445,7 +445,7 @@ def goals_view(ctx: ReportContext) -> ReportView:
                                  else "—" for r in df.to_dict("records")],
         "Chance": [("—" if r["status"] in ("achieved", "missed") or not math.isfinite(r["probability"])
                     else _pct(r["probability"])) for r in df.to_dict("records")],
-        "Status": [STATUS_WORDS[r["status"]] for r in df.to_dict("records")],
+        "Status": [STATUS_WORDS[r["status"]].capitalize() for r in df.to_dict("records")],
     })
     recs = []
     for r in df.to_dict("records"):

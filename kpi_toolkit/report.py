@@ -175,7 +175,7 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
         "vs a year ago": [_snapshot_change(r, "last_year_") for _, r in tbl.iterrows()],
         "Goal": [("none" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {_short_date(b)}")
                  for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
-        "Status": [STATUS_LABEL.get(s, "no goal") if s else "no goal" for s in tbl["status"]],
+        "Status": [STATUS_LABEL.get(s, "No goal") if s else "No goal" for s in tbl["status"]],
     })
     sentences = _snapshot_sentences(ctx, tbl)
     from .periods import month_words
@@ -499,7 +499,7 @@ def recommendations_view(views: Sequence[ReportView]) -> ReportView:
         return ReportView(key="recommendations", title="Recommended next steps",
                           sentences=["No change is recommended this month: no analysis found a difference "
                                      "large and certain enough to act on."])
-    table = pd.DataFrame({"#": range(1, len(recs) + 1), "Next step": [r.action for r in recs],
+    table = pd.DataFrame({"Step": range(1, len(recs) + 1), "Next step": [r.action for r in recs],
                           "Why (evidence)": [r.evidence for r in recs]})
     return ReportView(key="recommendations", title="Recommended next steps", table=table,
                       sentences=["Each step below follows from a number in this report; the evidence "

@@ -375,7 +375,7 @@ def test_goal_table_states_targets_results_and_totals_as_they_are(demo_root: Pat
     assert t.index[0] == "Net Promoter Score ≥ +30" and nps["Now"] == "no data" and nps["Chance"] == "—"
     reach = t.loc[t.index.str.startswith("Reach")].iloc[0]
     assert reach["Forecast at deadline"].endswith(" (final)") and reach["Chance"] == "—"
-    assert reach["Status"] == "achieved"
+    assert reach["Status"] == "Achieved"
     assert set(t["Owner"]) == {"—"}
     paced = pace_goals(data=ctx.data, params=ctx.params, month="2026-10")
     spend = paced[paced["kpi"] == "spend"].iloc[0]

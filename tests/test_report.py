@@ -742,3 +742,17 @@ def test_a_quiet_last_week_of_posting_is_not_a_month_the_data_covers_in_part(dem
     _cut_data(ctx, "2026-10-28")
     ctx.cache.clear()
     assert snapshot_view(ctx).sentences[0].startswith("The data for October 2026 covers 1–28 Oct only (28 of its 31 days)")
+
+
+def test_status_words_start_alike_and_steps_are_labelled_for_phone_cards(demo_run) -> None:
+    """The snapshot's Status column read "Off track" above "no goal"; on a phone a table becomes cards
+    labelled by their column, and the recommendations' "#" read as a bare "#"."""
+    root, _ = demo_run
+    from .conftest import DEMO_END_MONTH
+
+    html = (root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "monthly_report.html").read_text(encoding="utf-8")
+    import re
+
+    statuses = set(re.findall(r'<td data-label="Status">([^<]*)</td>', html))
+    assert statuses and all(s[:1].isupper() for s in statuses), statuses
+    assert '<td data-label="Step">1</td>' in html and 'data-label="#"' not in html
