@@ -1359,11 +1359,8 @@ def format_money(value: Any, currency: str = "EUR", *, decimals: int | None = No
 
     if decimals is None:
         return re.sub(r"\.00\b", "", format_value(value, "currency", currency=currency))
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(x):
+    x = _finite(value)
+    if x is None:
         return "n/a"
     return _money_text(x, currency, _big(abs(x)) or f"{abs(x):,.{decimals}f}")
 
@@ -1389,6 +1386,15 @@ def money_decimals(*amounts: Any) -> int:
     return 0
 
 
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (blank, NaN, infinite, not a number): shown as "n/a"."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
 def _money_text(x: float, currency: str, body: str) -> str:
     """``body`` (the amount's digits, without sign) with the sign and the currency's symbol or code."""
     sym = _SYMBOLS.get(currency.upper())
@@ -1405,11 +1411,8 @@ def format_value(value: Any, unit: str, *, currency: str = "EUR") -> str:
     codes: ``"1,234 SEK"``); ``score`` (NPS) -> ``"+42"``; ``hours`` -> ``"5.5 h"`` or ``"45 min"``;
     ``per_post`` -> ``"12.3 per post"``; NaN or None -> ``"n/a"``.
     """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(x):
+    x = _finite(value)
+    if x is None:
         return "n/a"
     if unit == "fraction":
         pct = x * 100
