@@ -372,3 +372,28 @@ def test_a_staging_folder_left_by_a_dead_process_is_removed_by_the_next_run(tmp_
     os.utime(other, (long_ago, long_ago))
     _remove_abandoned_staging(tmp_path, task)
     assert not old.exists() and fresh.exists() and other.exists()  # another notebook's is its own run's
+
+
+def test_attribution_notebook_for_a_month_without_conversions_shows_the_note_and_stops(demo_root: Path,
+                                                                                       tmp_path: Path) -> None:
+    """A month whose conversions table has no row: the attribution view is skipped with its note and no
+    result. The notebook read ``view.extra["result"]`` and failed with KeyError: 'result' (no report at
+    all); now it shows the note, each later section says in one line that there is nothing to attribute,
+    and the table of converting paths (every path with 0 conversions) is left out."""
+    root = _copy_demo(demo_root, tmp_path)
+    path = root / "data" / "demo-ledgerly" / "conversions.parquet"
+    conv = pd.read_parquet(path)
+    local = conv["timestamp"].dt.tz_convert("Europe/London").dt.strftime("%Y-%m")
+    conv[local != DEMO_END_MONTH].to_parquet(path, index=False)
+    summary = run_reports(clients=["demo-ledgerly"], month=DEMO_END_MONTH, notebooks=["attribution"],
+                          notebooks_dir=NB_DIR, outputs_dir=root / "outputs", data_dir=root / "data",
+                          parameters_dir=root / "parameters", workers=1, progress=False)
+    assert summary.exit_code == 0, [r.error for r in summary.failed]
+    html = (root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "attribution.html").read_text(encoding="utf-8")
+    month = pd.Timestamp(DEMO_END_MONTH + "-01").strftime("%B %Y")
+    assert f"Not shown: the conversions table has no conversion in {month}, so there is nothing to attribute" in html
+    assert html.count(f"Nothing to attribute in {month}.") == 6  # the six sections that read the result
+    assert "The most common converting paths" not in html
+    assert "What attribution can and cannot say" in html
+    for marker in ("Traceback", "KeyError", "Error"):
+        assert marker not in html, marker
