@@ -397,3 +397,25 @@ def test_attribution_notebook_for_a_month_without_conversions_shows_the_note_and
     assert "What attribution can and cannot say" in html
     for marker in ("Traceback", "KeyError", "Error"):
         assert marker not in html, marker
+
+
+def test_trend_notebook_gives_the_forecast_total_a_range_and_says_the_90_day_slope_includes_the_season(
+        demo_run) -> None:
+    """The forecast read "Expected over the next 30 days: about 2,981 in total" with no range, and the
+    slope's text promised month-of-year effects "once two years are available", which a 90-day slope
+    never has taken out."""
+    import html as html_lib
+
+    root, _ = demo_run
+    for client in ("demo-lumiere", "demo-ledgerly"):
+        text = " ".join(html_lib.unescape((root / "outputs" / DEMO_END_MONTH / client / "trend_detection.html")
+                                          .read_text(encoding="utf-8")).split())
+        said = re.search(r"Expected over the next 30 days: about ([\d,.]+(?: [kM])?) in total, likely between "
+                         r"([\d,.]+(?: [kM])?) and ([\d,.]+(?: [kM])?) \(90 % of 2,000 simulated futures; a sum of "
+                         r"daily values\)\.", text)
+        assert said, client
+        lo_pt_hi = [float(v.replace(",", "").replace(" k", "e3").replace(" M", "e6")) for v in said.groups()]
+        assert lo_pt_hi[1] < lo_pt_hi[0] < lo_pt_hi[2], (client, said.group(0))
+        assert "once two years are available" not in text
+        assert "so never of the last 90 days: that slope includes the season." in text
+        assert "The slope of the last 90 days includes the season: a window of 3 months cannot tell" in text

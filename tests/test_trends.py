@@ -1233,3 +1233,68 @@ def test_the_trend_notebooks_year_on_year_captions_compare_a_partly_covered_mont
     # whole months keep their totals
     whole = rolling_12_months(data, ["conversions"], month="2026-09")
     assert rolling_12_sentences(whole)[0].endswith("; September 2026 unchanged on September 2025.")
+
+
+def test_the_forecast_total_has_the_likely_range_of_the_summed_simulated_paths() -> None:
+    """The trend notebook said "Expected over the next 30 days: about 2,981 in total" with no range.
+    The range is that of each simulated future's total (Hyndman & Athanasopoulos 2021, §8.7), not the
+    sum of the days' own bounds. Hand case: 101 futures, future j at j every day for 10 days; totals
+    0, 10, ..., 1000, whose 5th and 95th percentiles are 50 and 950 (np.quantile's linear rule on 101
+    points lands on the 6th and 96th). Closed form: 30 independent days of N(100, 10²) total N(3000,
+    30 · 10²), 90 % range 3000 ± 1.645 · 10 · √30 = ±90, where adding up the days' bounds gives ±493."""
+    from kpi_toolkit.trends import ForecastPaths, forecast_paths, forecast_sentence
+
+    idx = pd.date_range("2026-12-01", periods=10, freq="D")
+    hand = ForecastPaths(index=idx, point=np.full(10, 50.0), paths=np.repeat(np.arange(101.0)[:, None], 10, axis=1),
+                         model="ETS(A,Ad,A)")
+    assert hand.horizon_total(level=0.9) == pytest.approx((500.0, 50.0, 950.0))
+    assert forecast_sentence(hand, unit="count") == (
+        "Model: ETS(A,Ad,A). Expected over the next 10 days: about 500 in total, likely between 50 and 950 "
+        "(90 % of 101 simulated futures; a sum of daily values).")
+    # a rate is not added up over days: the average day, and the range of each future's average
+    rate = ForecastPaths(index=idx, point=np.full(10, 0.05), paths=np.repeat(np.linspace(0.0, 0.1, 101)[:, None], 10,
+                                                                             axis=1), model="ETS(A,Ad,A)")
+    assert forecast_sentence(rate, unit="fraction", total=False) == (
+        "Model: ETS(A,Ad,A). Expected over the next 10 days: about 5.0 % a day on average, likely between 0.50 % "
+        "and 9.5 % (90 % of 101 simulated futures; an average of the daily values).")
+
+    rng = np.random.default_rng(42)
+    iid = ForecastPaths(index=pd.date_range("2026-12-01", periods=30, freq="D"), point=np.full(30, 100.0),
+                        paths=rng.normal(100.0, 10.0, size=(4000, 30)), model="iid")
+    point, lo, hi = iid.horizon_total(level=0.9)
+    half = 1.6449 * 10.0 * math.sqrt(30)  # 90.1
+    assert point == 3000.0 and lo == pytest.approx(3000 - half, abs=6) and hi == pytest.approx(3000 + half, abs=6)
+    daily = iid.summary(level=0.9)
+    assert daily["upper"].sum() - daily["lower"].sum() > 5 * (hi - lo)  # the days' bounds added up: far wider
+    with pytest.raises(ParameterError, match="how must be 'sum' or 'mean'"):
+        iid.horizon_total(how="median")  # type: ignore[arg-type]
+    # on a fitted model: the sentence's range holds the point total and sits inside the added-up daily bounds
+    s = _daily(200)
+    fp = forecast_paths(s, horizon=30)
+    point, lo, hi = fp.horizon_total()
+    band = fp.summary()
+    assert band["lower"].sum() < lo < point < hi < band["upper"].sum()
+
+
+def test_slope_sentences_say_which_slopes_include_the_season() -> None:
+    """The trend notebook promised month-of-year effects in its slope "once two years are available";
+    a 90-day window never has them taken out (trend_slope takes them out from 600 days on), so its
+    slope includes the season and the notebook now says so. Three years of data: the whole history's
+    slope has the yearly pattern removed, the last 90 days' does not; seven months: neither."""
+    from kpi_toolkit.trends import slope_sentences
+
+    idx = pd.date_range("2024-01-01", "2026-11-30", freq="D")
+    rng = np.random.default_rng(42)
+    s = pd.Series(100 + 20 * np.sin(2 * np.pi * idx.day_of_year / 365.25) + rng.normal(0, 5, len(idx)), index=idx)
+    long = {"whole history": trend_slope(s), "last 90 days": trend_slope(s, lookback_days=90)}
+    assert [bool(df.iloc[0]["yearly_removed"]) for df in long.values()] == [True, False]
+    assert slope_sentences(long) == [
+        "The slope of the last 90 days includes the season: a window of 3 months cannot tell the time of year "
+        "from a trend (month-of-year effects are taken out only from about 20 months of data on); set it against "
+        "the same months of earlier years in the month-of-year chart."]
+    short = s.iloc[-212:]
+    both = {"whole history": trend_slope(short), "last 90 days": trend_slope(short, lookback_days=90)}
+    assert slope_sentences(both)[0].startswith(
+        "The slopes of the whole history and the last 90 days include the season: a window of 7 months or 3 "
+        "months cannot tell")
+    assert slope_sentences({"whole history": trend_slope(s)}) == []

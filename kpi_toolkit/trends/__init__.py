@@ -24,10 +24,12 @@ from .alerts import ALERT_COLUMNS, explain_alerts, month_alerts, rule_for, watch
 from .anomalies import COLUMNS, alert_windows, detect_anomalies, detect_anomalies_batch
 from .captions import (
     anomaly_sentence,
+    forecast_sentence,
     level_shift_sentences,
     month_of_year_sentence,
     rolling_12_sentences,
     seasonal_pattern_sentences,
+    slope_sentences,
 )
 from .comparisons import (
     COMPARISON_COLUMNS,
@@ -80,9 +82,9 @@ __all__ = [
     "change_phrase", "change_points", "change_points_from", "change_short", "change_words", "compare_period_pair",
     "compare_periods", "compare_weeks", "comparisons_table", "core_comparisons", "covered_days", "daily_series",
     "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts", "forecast", "forecast_paths",
-    "format_p", "infer_freq", "level_shift_sentences", "month_alerts", "month_of_year", "month_of_year_sentence",
-    "monthly_kpis", "partly_covered", "pearson_dispersion", "poisson_rate_test", "regularise", "rolling_12_months",
-    "rolling_12_sentences", "rule_for", "seasonal_adjust", "seasonal_pattern_sentences", "slope_table", "test_kind",
-    "trailing_12_months_table", "trend_slope", "trend_view", "two_proportion_test", "watched_kpis",
-    "yearly_removed_words",
+    "forecast_sentence", "format_p", "infer_freq", "level_shift_sentences", "month_alerts", "month_of_year",
+    "month_of_year_sentence", "monthly_kpis", "partly_covered", "pearson_dispersion", "poisson_rate_test",
+    "regularise", "rolling_12_months", "rolling_12_sentences", "rule_for", "seasonal_adjust",
+    "seasonal_pattern_sentences", "slope_sentences", "slope_table", "test_kind", "trailing_12_months_table",
+    "trend_slope", "trend_view", "two_proportion_test", "watched_kpis", "yearly_removed_words",
 ]

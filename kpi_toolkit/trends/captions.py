@@ -7,6 +7,8 @@
 * :func:`level_shift_sentences` — the level shifts of :func:`~kpi_toolkit.trends.change_points`.
 * :func:`anomaly_sentence` — the spikes and dips of :func:`~kpi_toolkit.trends.detect_anomalies` in
   the stretch a chart shows.
+* :func:`forecast_sentence` — a forecast's total over its horizon with the likely range of that total.
+* :func:`slope_sentences` — which trend slopes still include the season.
 
 Every number in a sentence is computed here from the frame the chart draws, so a chart and its
 words cannot disagree.
@@ -34,6 +36,8 @@ import pandas as pd
 from ..kpis import format_value
 from ..periods import month_words
 from .anomalies import alert_windows
+from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
+from .forecast import ForecastPaths, _is_monthly
 from .significance import change_words, format_p
 
 PATTERN_WEEKS = 13
@@ -370,3 +374,69 @@ def anomaly_sentence(result: pd.DataFrame, *, label: str, unit: str, start: Any 
     which = "the largest" if len(wins) > 1 else ("the spike" if big["kind"] == "spike" else "the dip")
     return (f"{label}: {count(n_up, 'spike')} and {count(n_down, 'dip')} {since}; {which} on "
             f"{_day(big['peak_at'])} ({fmt(big['value'])} against about {fmt(big['expected'])} expected).")
+
+
+# ----------------------------------------------------------------------------------------------
+# forecast
+
+
+def forecast_sentence(fp: ForecastPaths, *, unit: str, total: bool = True, level: float = 0.9,
+                      currency: str = "EUR") -> str:
+    """The model of a :func:`~kpi_toolkit.trends.forecast_paths` result and what it expects over its
+    whole horizon, with a likely range: the range of the total of each simulated future
+    (:meth:`~kpi_toolkit.trends.ForecastPaths.horizon_total`), not the sum of the days' own ranges.
+
+    ``total=True`` (counts and money): the sum of the daily values; else (rates) their average.
+
+    E.g. "Model: ETS(A,Ad,A). Expected over the next 30 days: about 2,981 in total, likely between
+    2,650 and 3,320 (90 % of 2,000 simulated futures; a sum of daily values)."
+
+    References
+    ----------
+    Hyndman & Athanasopoulos (2021) §8.7 (intervals from simulated future paths).
+    """
+    point, lo, hi = fp.horizon_total(level=level, how="sum" if total else "mean")
+    fmt = lambda v: format_value(v, unit, currency=currency)  # noqa: E731
+    h = len(fp.index)
+    step = "month" if _is_monthly(pd.DatetimeIndex(fp.index)) else "day"
+    horizon = f"the next {h} {step}{'s' if h != 1 else ''}"
+    what = f"{fmt(point)} in total" if total else f"{fmt(point)} a {step} on average"
+    values = "daily values" if step == "day" else "monthly values"
+    how = f"a sum of {values}" if total else f"an average of the {values}"
+    return (f"Model: {fp.model}. Expected over {horizon}: about {what}, likely between {fmt(lo)} and "
+            f"{fmt(hi)} ({level * 100:g} % of {fp.paths.shape[0]:,} simulated futures; {how}).")
+
+
+# ----------------------------------------------------------------------------------------------
+# trend slopes
+
+
+def slope_sentences(slopes: dict[str, pd.DataFrame]) -> list[str]:
+    """Which :func:`~kpi_toolkit.trends.trend_slope` windows ("whole history", "last 90 days") still
+    include the season: a window shorter than :data:`~kpi_toolkit.trends.decomposition.YEARLY_MIN_DAYS`
+    (about 20 months) has no month-of-year effects taken out, so a rise from September to November
+    may be the time of year rather than a trend. Empty when every window had them taken out.
+
+    E.g. ["The slope of the last 90 days includes the season: a window of 3 months cannot tell the
+    time of year from a trend (month-of-year effects are taken out only from about 20 months of
+    data on); set it against the same months of earlier years in the month-of-year chart."]
+
+    References
+    ----------
+    Hyndman & Athanasopoulos (2021) §7.4 (trend with seasonal dummy variables).
+    """
+    short = {name: df.iloc[0] for name, df in slopes.items() if not bool(df.iloc[0]["yearly_removed"])}
+    if not short:
+        return []
+    names = list(short)
+    which = names[0] if len(names) == 1 else " and the ".join([", the ".join(names[:-1]), names[-1]])
+    months = [max(1, round(((pd.Timestamp(r["end"]) - pd.Timestamp(r["start"])).days + 1) / DAYS_PER_MONTH))
+              for r in short.values()]
+    window = "a window of " + " or ".join(dict.fromkeys(_months_phrase(m) for m in months))
+    verb = "includes" if len(names) == 1 else "include"
+    slope = "slope" if len(names) == 1 else "slopes"
+    return [f"The {slope} of the {which} {verb} the season: {window} cannot tell the time of year from a "
+            f"trend (month-of-year effects are taken out only from about "
+            f"{round(YEARLY_MIN_DAYS / DAYS_PER_MONTH)} months of data on); set "
+            f"{'it' if len(names) == 1 else 'them'} against the same months of earlier years in the "
+            "month-of-year chart."]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,29 @@ class ForecastPaths:
         lo, hi = np.nanquantile(self.paths, [(1 - level) / 2, (1 + level) / 2], axis=0)
         return pd.DataFrame({"timestamp": self.index, "forecast": self.point, "lower": lo, "upper": hi},
                             index=self.index)
+
+    def horizon_total(self, *, level: float = 0.9, how: Literal["sum", "mean"] = "sum") -> tuple[float, float, float]:
+        """The forecast over the whole horizon with its likely range: ``(point, lower, upper)``.
+
+        ``point`` is the sum (``how="sum"``, for counts and money) or the mean (``how="mean"``, for
+        rates) of the point forecast; ``lower`` and ``upper`` are the ``(1 - level) / 2`` and
+        ``(1 + level) / 2`` quantiles of the same sum (mean) taken over each simulated path. Adding up
+        the days' own bounds instead would assume that every day of a future is at its own 5th (95th)
+        percentile at once, which is far wider than the range of the total.
+
+        References
+        ----------
+        Hyndman, R. J. & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd ed.,
+        §8.7 (prediction intervals from simulated future sample paths). OTexts.
+        """
+        if how not in ("sum", "mean"):
+            raise ParameterError(f"how must be 'sum' or 'mean', got {how!r}")
+        if not 0 < level < 1:
+            raise ParameterError(f"level must be between 0 and 1, got {level!r}")
+        agg = np.sum if how == "sum" else np.mean
+        per_path = agg(self.paths, axis=1)
+        lo, hi = np.nanquantile(per_path, [(1 - level) / 2, (1 + level) / 2])
+        return float(agg(self.point)), float(lo), float(hi)
 
 
 def _is_monthly(index: pd.DatetimeIndex) -> bool:
