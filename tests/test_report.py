@@ -756,3 +756,48 @@ def test_status_words_start_alike_and_steps_are_labelled_for_phone_cards(demo_ru
     statuses = set(re.findall(r'<td data-label="Status">([^<]*)</td>', html))
     assert statuses and all(s[:1].isupper() for s in statuses), statuses
     assert '<td data-label="Step">1</td>' in html and 'data-label="#"' not in html
+
+
+def test_the_12_month_chart_draws_a_partly_covered_month_scaled_and_marked() -> None:
+    """Data ending on 15 November: its reach, 3.3 M in 15 days, was drawn as November's total beside
+    5.0 M months, a dip that never happened. A count or money total of such a month is drawn scaled to
+    the month at the same daily rate (3.3 M x 30 / 15 = 6.6 M) with a hollow marker, the legend says
+    "November 2026: 15 of 30 days, totals scaled"; a rate is drawn as it is (hollow too), a month
+    covered in full is untouched, and a frame without the day columns is drawn as before."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from kpi_toolkit.plotting import to_png
+    from kpi_toolkit.plotting.trends import plot_rolling_12_months
+
+    months = [str(p) for p in pd.period_range("2025-12", periods=12, freq="M")]
+    month_days = [pd.Period(m).days_in_month for m in months]
+    days = [*month_days[:-1], 15]
+    r12 = pd.concat([
+        pd.DataFrame({"kpi": "reach", "label": "Reach", "unit": "count", "month": months,
+                      "value": [5.0e6] * 11 + [3.3e6], "last_year": 4.0e6, "days": days, "month_days": month_days,
+                      "last_year_days": month_days, "last_year_month_days": month_days}),
+        pd.DataFrame({"kpi": "engagement_rate_by_reach", "label": "Engagement rate", "unit": "fraction",
+                      "month": months, "value": 0.05, "last_year": 0.04, "days": days, "month_days": month_days,
+                      "last_year_days": month_days, "last_year_month_days": month_days}),
+    ], ignore_index=True)
+    axes = plot_rolling_12_months(r12, title="Main measures")
+    to_png(axes[0].figure)
+    reach, rate = axes[0], axes[1]
+    line = reach.get_lines()[0]
+    assert line.get_ydata()[-1] == pytest.approx(6.6e6) and np.allclose(line.get_ydata()[:-1], 5.0e6)
+    assert rate.get_lines()[0].get_ydata()[-1] == pytest.approx(0.05)
+    for a in (reach, rate):
+        hollow = [ln for ln in a.get_lines() if ln.get_markerfacecolor() in ("white", "w", (1, 1, 1, 1))]
+        assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [11], a.get_title()
+    legend = [t.get_text() for t in axes[0].figure.legends[0].get_texts()]
+    assert legend == ["last 12 months", "a year earlier", "November 2026: 15 of 30 days, totals scaled"]
+    assert not _overlaps(reach)
+    # every month covered in full: the chart as before, no extra marker or legend entry
+    full = r12.assign(days=r12["month_days"])
+    axes = plot_rolling_12_months(full)
+    assert axes[0].get_lines()[0].get_ydata()[-1] == pytest.approx(3.3e6)
+    assert [t.get_text() for t in axes[0].figure.legends[0].get_texts()] == ["last 12 months", "a year earlier"]
+    bare = plot_rolling_12_months(r12.drop(columns=["days", "month_days", "last_year_days", "last_year_month_days"]))
+    assert bare[0].get_lines()[0].get_ydata()[-1] == pytest.approx(3.3e6)

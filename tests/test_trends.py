@@ -1298,3 +1298,75 @@ def test_slope_sentences_say_which_slopes_include_the_season() -> None:
         "The slopes of the whole history and the last 90 days include the season: a window of 7 months or 3 "
         "months cannot tell")
     assert slope_sentences({"whole history": trend_slope(s)}) == []
+
+
+def test_trend_view_chart_scales_a_partly_covered_month_says_so_and_shows_money_in_the_currency(demo_root) -> None:
+    """Ledgerly's data cut on 15 October 2026. The report's 12-month chart drew October's 15-day totals as
+    the month's (a false dip) with nothing said beside it, and its money axes had no currency symbol
+    (plot_rolling_12_months was called without currency=). The chart now draws the totals scaled to the
+    month (x 31 / 15), the sentences say so with both numbers, and the spend axis reads in pounds."""
+    import re
+
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.kpis import format_value
+    from kpi_toolkit.schema import TABLES
+    from kpi_toolkit.trends import trend_view
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    ctx.params.core_kpis = ["reach", "engagement_rate_by_reach", "spend", "conversions"]
+    for name, df in list(ctx.data.tables.items()):
+        col = TABLES[name].time_col
+        if col and col in df.columns:  # the last day in the client's time zone is 15 October
+            t = df[col]
+            local = t.dt.tz_convert(ctx.tz).dt.tz_localize(None) if isinstance(t.dtype, pd.DatetimeTZDtype) else t
+            ctx.data.tables[name] = df[(pd.to_datetime(local) < pd.Timestamp("2026-10-16")).to_numpy(dtype=bool)]
+    view = trend_view(ctx)
+    r12 = view.extra["rolling"].set_index(["kpi", "month"])
+    reach, spend = r12.loc[("reach", "2026-10")], r12.loc[("spend", "2026-10")]
+    assert (reach["days"], reach["month_days"]) == (15, 31)
+    said = [s for s in view.sentences if s.startswith("October 2026 has data for")]
+    assert said == [
+        "October 2026 has data for 15 of its 31 days. The chart draws its totals scaled to the whole month at the "
+        f"same daily rate (hollow markers): reach {format_value(reach['value'], 'count')} in the 15 days, drawn as "
+        f"{format_value(reach['value'] * 31 / 15, 'count')}; ad spend {format_value(spend['value'], 'currency', currency='GBP')}"
+        f", drawn as {format_value(spend['value'] * 31 / 15, 'currency', currency='GBP')}; conversions (ads) "
+        f"{format_value(r12.loc[('conversions', '2026-10'), 'value'], 'count')}, drawn as "
+        f"{format_value(r12.loc[('conversions', '2026-10'), 'value'] * 31 / 15, 'count')}. Rates are drawn as they are."]
+    axes = {a.get_title("left") or a.get_title(): a for a in view.figure.axes if a.get_visible()}
+    assert axes["Reach"].get_lines()[0].get_ydata()[-1] == pytest.approx(reach["value"] * 31 / 15)
+    from kpi_toolkit.plotting import to_png
+
+    to_png(view.figure)
+    ticks = [t.get_text() for t in axes["Ad spend"].get_yticklabels() if t.get_text()]
+    assert ticks and all(re.match(r"-?£", t) for t in ticks), ticks
+
+
+def test_partial_month_sentences_name_each_part_month_of_the_chart_and_leave_levels_and_rates_unscaled() -> None:
+    """Data from 10 December 2024 to 15 November 2026: the chart's year-earlier December (22 of 31 days)
+    and its November (15 of 30) are both part months. Reach is scaled (4.0 M x 31 / 22 = 5.6 M;
+    5.0 M x 30 / 15 = 10.0 M); followers (a count on the last day, not a sum over days) and a rate are not."""
+    from kpi_toolkit.trends import partial_month_sentences, scaled_to_month
+
+    months = [str(p) for p in pd.period_range("2025-12", periods=12, freq="M")]
+    month_days = [pd.Period(m).days_in_month for m in months]
+    frame = lambda kpi, label, unit, v: pd.DataFrame({  # noqa: E731
+        "kpi": kpi, "label": label, "unit": unit, "month": months, "value": v, "last_year": 0.8 * v,
+        "days": [*month_days[:-1], 15], "month_days": month_days, "last_year_days": [22, *month_days[1:]],
+        "last_year_month_days": month_days})
+    r12 = pd.concat([frame("reach", "Reach", "count", 5e6), frame("followers", "Followers", "count", 1e4),
+                     frame("ctr", "Click-through rate", "fraction", 0.01)], ignore_index=True)
+    drawn = scaled_to_month(r12).set_index(["kpi", "month"])
+    assert drawn.loc[("followers", "2026-11"), "value_drawn"] == 1e4
+    assert drawn.loc[("reach", "2025-12"), "last_year_drawn"] == pytest.approx(4e6 * 31 / 22)
+    assert partial_month_sentences(r12) == [
+        "December 2024 has data for 22 of its 31 days. The chart draws its totals scaled to the whole month at the "
+        "same daily rate (hollow markers): reach 4.0 M in the 22 days, drawn as 5.6 M. The other measures are drawn "
+        "as they are.",
+        "November 2026 has data for 15 of its 30 days. The chart draws its totals scaled to the whole month at the "
+        "same daily rate (hollow markers): reach 5.0 M in the 15 days, drawn as 10.0 M. The other measures are drawn "
+        "as they are."]
+    assert partial_month_sentences(r12[r12["kpi"] == "ctr"])[1] == (
+        "November 2026 has data for 15 of its 30 days. The chart marks it with hollow markers; rates are drawn as "
+        "they are.")
+    assert partial_month_sentences(r12.assign(days=r12["month_days"], last_year_days=r12["month_days"])) == []

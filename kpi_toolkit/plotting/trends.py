@@ -179,21 +179,42 @@ def plot_level_shifts(adjusted: pd.DataFrame, shifts: pd.DataFrame | None = None
 def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = None, ncols: int = 2,
                            title: str | None = None, currency: str | None = None) -> Sequence[Any]:
     """Small multiples: each KPI's last 12 months (solid) against the same months a year earlier
-    (dashed), from :func:`kpi_toolkit.trends.rolling_12_months`."""
+    (dashed), from :func:`kpi_toolkit.trends.rolling_12_months`.
+
+    A month the data covers on only some of its days (data ending on 15 November) is drawn with a
+    hollow marker, its count and money totals scaled to the whole month at the same daily rate
+    (:func:`~kpi_toolkit.trends.captions.scaled_to_month`; rates as they are): its 15 days' total had
+    been drawn as a month, a dip that never happened. The legend says which month and how many of its
+    days ("November 2026: 15 of 30 days, totals scaled");
+    :func:`~kpi_toolkit.trends.captions.partial_month_sentences` says it in words. ``currency`` puts
+    the symbol on money axes.
+    """
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    kpis = list(dict.fromkeys(r12["kpi"].astype(str)))
+    from ..periods import month_words
+    from ..trends.captions import partial_months, scaled_to_month
+
+    drawn = scaled_to_month(r12)
+    kpis = list(dict.fromkeys(drawn["kpi"].astype(str)))
     nrows = max(1, int(np.ceil(len(kpis) / ncols)))
     fig = None
     if axes is None:
         fig, axes = new_figure(height_in=2.5 * nrows + 0.5, nrows=nrows, ncols=ncols, squeeze=False)
     flat = list(np.ravel(axes))
+    hollow = {"marker": "o", "ls": "none", "ms": 7, "mew": 1.5, "mfc": "white", "zorder": 4}  # seen on a phone
     for a, k in zip(flat, kpis, strict=False):
-        g = r12[r12["kpi"].astype(str) == k]
+        g = drawn[drawn["kpi"].astype(str) == k]
         x = np.arange(len(g))
-        a.plot(x, g["value"], "-o", color=NEUTRAL, ms=3, lw=1.6, label="last 12 months")
+        a.plot(x, g["value_drawn"], "-o", color=NEUTRAL, ms=3, lw=1.6, label="last 12 months")
         if g["last_year"].notna().any():
-            a.plot(x, g["last_year"], "--", color=GREY, lw=1.2, label="a year earlier")
+            a.plot(x, g["last_year_drawn"], "--", color=GREY, lw=1.2, label="a year earlier")
+        part = g["partial"].to_numpy(dtype=bool)
+        if part.any():
+            a.plot(x[part], g["value_drawn"].to_numpy()[part], mec=NEUTRAL, **hollow)
+        part_ly = g["last_year_partial"].to_numpy(dtype=bool)
+        if part_ly.any():
+            a.plot(x[part_ly], g["last_year_drawn"].to_numpy()[part_ly], mec=GREY, **hollow)
         months = pd.to_datetime(g["month"].astype(str), format="%Y-%m")
         ticks = list(range(0, len(g), month_step(len(g), a, fontsize=MIN_FONT_PT)))
         a.set_xticks(ticks, month_tick_labels(months.iloc[ticks]), fontsize=MIN_FONT_PT)
@@ -205,6 +226,16 @@ def plot_rolling_12_months(r12: pd.DataFrame, *, axes: Sequence[Any] | None = No
         a.set_visible(False)
     if flat:
         handles, labels = flat[0].get_legend_handles_labels()
+        partial = partial_months(r12)
+        if partial:
+            totals = ", totals scaled" if (drawn["scaled"] | drawn["last_year_scaled"]).any() else ""
+            if len(partial) == 1:
+                month, days, month_days = partial[0]
+                text = f"{month_words(month)}: {days} of {month_days} days{totals}"
+            else:
+                text = f"month with part of its days{totals}"
+            handles = [*handles, Line2D([], [], color=NEUTRAL, mec=NEUTRAL, **hollow)]
+            labels = [*labels, text]
         if handles and fig is not None:
             fig.legend(handles, labels, loc="outside lower center", frameon=False,
                        ncol=legend_columns(labels, fig.get_figwidth()))

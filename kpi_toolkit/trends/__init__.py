@@ -11,7 +11,8 @@
   :mod:`kpi_toolkit.goals`).
 * :func:`trend_view` — the trend block of the monthly report; :func:`comparisons_table`,
   :func:`trailing_12_months_table`, :func:`slope_table` — display-ready tables.
-* :mod:`~kpi_toolkit.trends.captions` — the sentence beside each trend chart, read from its numbers.
+* :mod:`~kpi_toolkit.trends.captions` — the sentence beside each trend chart, read from its numbers
+  (and :func:`scaled_to_month`: what the 12-month chart draws for a month the data covers in part).
 
 See docs/trend-detection.md for the methods and their measured detection quality. Nothing heavy is
 imported with this package: statsmodels, ruptures and matplotlib load when a function needs them.
@@ -27,7 +28,9 @@ from .captions import (
     forecast_sentence,
     level_shift_sentences,
     month_of_year_sentence,
+    partial_month_sentences,
     rolling_12_sentences,
+    scaled_to_month,
     seasonal_pattern_sentences,
     slope_sentences,
 )
@@ -83,8 +86,9 @@ __all__ = [
     "compare_periods", "compare_weeks", "comparisons_table", "core_comparisons", "covered_days", "daily_series",
     "decompose", "detect_anomalies", "detect_anomalies_batch", "explain_alerts", "forecast", "forecast_paths",
     "forecast_sentence", "format_p", "infer_freq", "level_shift_sentences", "month_alerts", "month_of_year",
-    "month_of_year_sentence", "monthly_kpis", "partly_covered", "pearson_dispersion", "poisson_rate_test",
-    "regularise", "rolling_12_months", "rolling_12_sentences", "rule_for", "seasonal_adjust",
-    "seasonal_pattern_sentences", "slope_sentences", "slope_table", "test_kind", "trailing_12_months_table",
-    "trend_slope", "trend_view", "two_proportion_test", "watched_kpis", "yearly_removed_words",
+    "month_of_year_sentence", "monthly_kpis", "partial_month_sentences", "partly_covered", "pearson_dispersion",
+    "poisson_rate_test", "regularise", "rolling_12_months", "rolling_12_sentences", "rule_for", "scaled_to_month",
+    "seasonal_adjust", "seasonal_pattern_sentences", "slope_sentences", "slope_table", "test_kind",
+    "trailing_12_months_table", "trend_slope", "trend_view", "two_proportion_test", "watched_kpis",
+    "yearly_removed_words",
 ]

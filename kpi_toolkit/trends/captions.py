@@ -1,6 +1,8 @@
 """The sentence beside each trend chart: what the chart shows, read from its numbers.
 
 * :func:`rolling_12_sentences` — each KPI's last 12 months against the same months a year earlier.
+* :func:`scaled_to_month`, :func:`partial_month_sentences` — what the 12-month chart draws for a month
+  the data covers only in part, and the sentence that says so.
 * :func:`month_of_year_sentence` — the report month against the same calendar month of earlier years.
 * :func:`seasonal_pattern_sentences` — the weekly (and yearly) pattern and the trend of a
   :func:`~kpi_toolkit.trends.decompose` result.
@@ -130,6 +132,123 @@ def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
                 tail = (f"; {month_words(month)} {change_words(last['value'], last['last_year'], unit)} on "
                         f"{month_words(year_before)}")
         out.append(f"{label}: above the same month a year earlier in {of}{tail}.")
+    return out
+
+
+STOCKS = frozenset({"followers"})
+"""Count KPIs whose month is a level on its last day (followers), not a sum over its days: a month
+the data covers in part is not scaled up."""
+
+
+def _scales(kpi: str) -> bool:
+    from ..kpis import REGISTRY
+
+    spec = REGISTRY.get(kpi)
+    return spec is not None and spec.kind == "sum" and spec.name not in STOCKS
+
+
+def _partly(df: pd.DataFrame, days: str, month_days: str) -> np.ndarray:
+    if days not in df.columns or month_days not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    n = pd.to_numeric(df[days], errors="coerce").to_numpy(dtype="float64")
+    total = pd.to_numeric(df[month_days], errors="coerce").to_numpy(dtype="float64")
+    return (n > 0) & (n < total)
+
+
+def scaled_to_month(r12: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`~kpi_toolkit.trends.rolling_12_months` as its chart draws them.
+
+    A count or money total (reach, conversions, spend) of a month that the data covers on only some
+    of its days (data ending on 15 November) is the total of those days: drawn as it is, 3.3 M of
+    reach in 15 days sat under 5.0 M a month as a dip that never happened. It is drawn scaled to the
+    whole month at the same daily rate, ``value × month_days / days``. Rates, ratios, medians and
+    stocks (:data:`STOCKS`) are drawn as they are: a rate over 15 days is still a rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``r12`` with ``partial`` / ``last_year_partial`` (the month, or the same month a year earlier,
+        covered on some of its days, not all), ``scaled`` / ``last_year_scaled`` (and drawn scaled),
+        ``value_drawn`` / ``last_year_drawn``. A frame without the day columns is drawn as it is.
+
+    References
+    ----------
+    Hyndman, R. J. & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd ed., §3.1
+    (calendar adjustment: totals over periods of unequal length compared per day). OTexts.
+    """
+    out = r12.copy()
+    scales = out["kpi"].astype(str).map(_scales).to_numpy(dtype=bool) if len(out) else np.zeros(0, dtype=bool)
+    for prefix, days, month_days in (("", "days", "month_days"),
+                                     ("last_year_", "last_year_days", "last_year_month_days")):
+        partial = _partly(out, days, month_days)
+        scaled = partial & scales
+        column = "value" if not prefix else "last_year"
+        factor = np.ones(len(out))
+        if scaled.any():
+            factor[scaled] = (out.loc[scaled, month_days].to_numpy(dtype="float64")
+                              / out.loc[scaled, days].to_numpy(dtype="float64"))
+        out[f"{prefix}partial"] = partial
+        out[f"{prefix}scaled"] = scaled
+        out[f"{column}_drawn"] = out[column].to_numpy(dtype="float64") * factor
+    return out
+
+
+def partial_months(r12: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """The months of a :func:`~kpi_toolkit.trends.rolling_12_months` chart (its 12 months and the
+    year before) that the data covers on only some of their days: ``(YYYY-MM, days, month_days)``,
+    oldest first."""
+    drawn = scaled_to_month(r12)
+    seen: set[tuple[str, int, int]] = set()
+    for _, r in drawn[drawn["partial"] & drawn["value"].notna()].iterrows():
+        seen.add((str(r["month"]), int(r["days"]), int(r["month_days"])))
+    for _, r in drawn[drawn["last_year_partial"] & drawn["last_year"].notna()].iterrows():
+        m = str(r["month"])
+        seen.add((f"{int(m[:4]) - 1:04d}{m[4:]}", int(r["last_year_days"]), int(r["last_year_month_days"])))
+    return sorted(seen)
+
+
+def partial_month_sentences(r12: pd.DataFrame, *, currency: str = "EUR") -> list[str]:
+    """One sentence per month of a :func:`~kpi_toolkit.trends.rolling_12_months` chart that the data
+    covers only in part: how many of its days, and what the chart draws for it (:func:`scaled_to_month`).
+
+    E.g. "November 2026 has data for 15 of its 30 days. The chart draws its totals scaled to the whole
+    month at the same daily rate (hollow markers): reach 3.3 M in the 15 days, drawn as 6.6 M;
+    conversions (ads) 175, drawn as 350. Rates are drawn as they are."
+
+    References
+    ----------
+    Hyndman & Athanasopoulos (2021) §3.1 (calendar adjustment).
+    """
+    from ..kpis import REGISTRY
+
+    drawn = scaled_to_month(r12)
+    out = []
+    for month, days, month_days in partial_months(r12):
+        rows: dict[str, tuple[str, str, float, float, bool]] = {}  # KPI -> (label, unit, value, as drawn, scaled)
+        for _, r in drawn.iterrows():
+            m, head = str(r["month"]), (str(r["label"]), str(r["unit"]))
+            if m == month and r["partial"] and pd.notna(r["value"]):
+                rows[str(r["kpi"])] = (*head, float(r["value"]), float(r["value_drawn"]), bool(r["scaled"]))
+            elif f"{int(m[:4]) - 1:04d}{m[4:]}" == month and r["last_year_partial"] and pd.notna(r["last_year"]):
+                rows[str(r["kpi"])] = (*head, float(r["last_year"]), float(r["last_year_drawn"]),
+                                       bool(r["last_year_scaled"]))
+        text = f"{month_words(month)} has data for {days} of its {month_days} days."
+        scaled = [row for row in rows.values() if row[4]]
+        others = [k for k, row in rows.items() if not row[4]]
+        rates = all(getattr(REGISTRY.get(k), "kind", "") == "ratio" for k in others)
+        if scaled:
+            parts = [f"{label[:1].lower()}{label[1:]} {format_value(value, unit, currency=currency)}"
+                     + (f" in the {days} days" if i == 0 else "")
+                     + f", drawn as {format_value(shown, unit, currency=currency)}"
+                     for i, (label, unit, value, shown, _) in enumerate(scaled)]
+            text += (" The chart draws its totals scaled to the whole month at the same daily rate (hollow "
+                     "markers): " + "; ".join(parts) + ".")
+            if others:
+                text += " Rates are drawn as they are." if rates else " The other measures are drawn as they are."
+        else:
+            text += (" The chart marks it with hollow markers; "
+                     + ("rates are" if rates else "its measures are") + " drawn as they are.")
+        out.append(text)
     return out
 
 

@@ -17,6 +17,7 @@ from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
 from ..views import Recommendation, ReportView
 from .alerts import month_alerts
+from .captions import partial_month_sentences
 from .comparisons import (
     COMPARISON_WORDS,
     PeriodUnits,
@@ -312,9 +313,11 @@ def trend_view(ctx: ReportContext) -> ReportView:
     comp = core_comparisons(ctx, usable)
     alerts = month_alerts(ctx.data, p.trends, period=ctx.period, tz=ctx.tz, brand=p.brand,
                           sentiment_thresholds=_thresholds(ctx), currency=ctx.currency)
-    axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before")
+    axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before",
+                                  currency=ctx.currency)
     fig = axes[0].figure if axes else None
     sentences = _change_sentences(ctx, comp)
+    sentences += partial_month_sentences(r12, currency=ctx.currency)  # what the chart draws for a part month
     months_seen = r12.loc[r12["value"].notna(), "month"].astype(str)
     if len(months_seen) and months_seen.nunique() < 12:
         # a new client: a chart of one or two points on a 12-month axis, said in words
