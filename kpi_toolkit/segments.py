@@ -1629,9 +1629,13 @@ def drivers_view(ctx: ReportContext) -> ReportView:
                  f"against the most common group, {window}")
     sentences = driver_sentences(drv, top=3)
     table_only = [f for f in DRIVER_FACTORS if f in set(drv.loc[~keep.to_numpy(), "factor"])]
-    caveats = [f"Model: {drv.attrs['model']} over {drv.attrs['n_posts']:,} posts of {window}; each factor "
-               "is compared with its most common level, the others held fixed. p-values are Holm-corrected "
-               f"for the {int((~drv['is_reference']).sum())} comparisons (the intervals are not)."]
+    kind = "negative binomial" if "negative binomial" in drv.attrs["model"] else "Poisson"
+    caveats = [f"How this was measured: a statistical model of each post's {drv.attrs['numerator']} for its "
+               f"{drv.attrs['denominator']} (a {kind} regression) over {drv.attrs['n_posts']:,} posts of {window}; "
+               "each factor is compared with its most common level, the others held fixed. The "
+               f"{int((~drv['is_reference']).sum())} comparisons were judged together (Holm's correction), so a "
+               "factor is called unlikely to be chance only if it stands out among all of them; the intervals "
+               "are not widened for this."]
     caveats.append("The model weighs every post about equally, so its ratios describe a typical post; "
                    "the format table above adds up all posts, where a few very large posts weigh more.")
     if not drv.attrs["converged"]:
@@ -1670,9 +1674,12 @@ def driver_recommendations(drivers: pd.DataFrame, *, tz: str = "UTC", window: st
     found = factor_findings(drivers)
     recs: list[Recommendation] = []
 
+    # the p-values are Holm-adjusted for every comparison of the model: said so in words
+    tested = f"allowing for the {int((~drivers['is_reference']).sum())} comparisons made"
+
     def evidence(r: Any) -> str:
         return (_finding_text(r, num=num, den=den, conf=conf, window=window)
-                + f", other factors held fixed ({format_p(r.p_adjusted)}, Holm-corrected)")
+                + f", other factors held fixed ({format_p(r.p_adjusted)}, {tested})")
 
     actions = {"content_type": ("Post more {}", 1), "hour_block": ("Schedule more posts for {}", 2),
                "topic": ("Post more about {}", 3)}
@@ -1693,7 +1700,7 @@ def driver_recommendations(drivers: pd.DataFrame, *, tz: str = "UTC", window: st
         text = (f"{level_phrase('content_type', w['level'])} get {times(w['irr'])} the {num} per {den} of "
                 f"{level_phrase('content_type', w['reference'])}, {100 * conf:g} % CI {_num2(w['ci_low'])}-"
                 f"{_num2(w['ci_high'])}, {int(w['n_posts']):,} posts over {window} ({format_p(w['p_adjusted'])}, "
-                "Holm-corrected)")
+                f"{tested})")
         recs.append(Recommendation(f"Pause or rework {level_phrase('content_type', w['level'])}", text,
                                    priority=2, source="segments"))
     return recs

@@ -801,3 +801,20 @@ def test_the_12_month_chart_draws_a_partly_covered_month_scaled_and_marked() -> 
     assert [t.get_text() for t in axes[0].figure.legends[0].get_texts()] == ["last 12 months", "a year earlier"]
     bare = plot_rolling_12_months(r12.drop(columns=["days", "month_days", "last_year_days", "last_year_month_days"]))
     assert bare[0].get_lines()[0].get_ydata()[-1] == pytest.approx(3.3e6)
+
+
+def test_the_drivers_method_note_is_in_plain_words(demo_run) -> None:
+    """The monthly report's drivers section read "Model: negative binomial (NB2) regression, log exposure
+    offset ... p-values are Holm-corrected": a client's report names the method, in words."""
+    root, _ = demo_run
+    import re
+
+    from .conftest import DEMO_END_MONTH
+
+    html = (root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "monthly_report.html").read_text(encoding="utf-8")
+    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)  # the charts' bytes may spell anything
+    assert "How this was measured: a statistical model of each post&#x27;s engagements for its reach (a negative " \
+           "binomial regression)" in html or "How this was measured: a statistical model of each post's engagements " \
+           "for its reach (a negative binomial regression)" in html
+    for jargon in ("NB2", "exposure offset", "Holm-corrected", "p-values"):
+        assert jargon not in html, jargon
