@@ -356,6 +356,18 @@ _KPIS: tuple[KPI, ...] = (
 REGISTRY: dict[str, KPI] = {k.name: k for k in _KPIS}
 """Every KPI by name, in display order (posts, audience, mentions, ads, web, surveys)."""
 
+STOCKS = frozenset({"followers"})
+"""Count KPIs whose month is a level on its last day (followers), not a sum over its days."""
+
+
+def adds_up_over_days(kpi: str) -> bool:
+    """Whether a KPI's month is the sum of its days (reach, conversions, spend), so that a month the
+    data covers in part holds a total of only some days: compared per day with another month, drawn
+    scaled to the whole month. A rate, a median or a stock (:data:`STOCKS`: followers) is not."""
+    spec = REGISTRY.get(kpi)
+    return spec is not None and spec.kind == "sum" and spec.name not in STOCKS
+
+
 
 def kpis_for_tables(tables: Sequence[str] | Mapping[str, Any]) -> list[str]:
     """Names of the KPIs computable from the given tables, in registry order."""

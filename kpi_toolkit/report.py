@@ -98,7 +98,7 @@ def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
     (``is_total``) over a month its data covers only in part is compared per day (see
     :func:`kpi_toolkit.trends.change_phrase`).
     """
-    from .kpis import REGISTRY
+    from .kpis import REGISTRY, adds_up_over_days
     from .periods import month_period, previous_month, same_month_last_year
     from .trends.comparisons import covered_days
 
@@ -118,7 +118,7 @@ def snapshot_table(ctx: ReportContext) -> pd.DataFrame:
             "last_year": float(last_year.loc[k, "value"]),
             "denominator": cur.loc[k, "denominator"] if "denominator" in cur.columns else np.nan,
             "target": g.get("target", np.nan), "status": g.get("status"), "by": g.get("by"),
-            "is_total": spec.kind == "sum",
+            "is_total": adds_up_over_days(k),
         }
         for prefix, month in months.items():  # days with data in each month, and the month's length
             period = month_period(month, ctx.tz)

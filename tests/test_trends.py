@@ -1370,3 +1370,21 @@ def test_partial_month_sentences_name_each_part_month_of_the_chart_and_leave_lev
         "November 2026 has data for 15 of its 30 days. The chart marks it with hollow markers; rates are drawn as "
         "they are.")
     assert partial_month_sentences(r12.assign(days=r12["month_days"], last_year_days=r12["month_days"])) == []
+
+
+def test_a_follower_count_of_a_partly_covered_month_is_not_compared_per_day() -> None:
+    """Followers are a level on the month's last day, not a sum over its days: an audience export that
+    ended on 15 November had its follower count divided by 15 days and compared 'per day'."""
+    from kpi_toolkit.kpis import adds_up_over_days
+    from kpi_toolkit.trends.captions import _days_if_partial
+    from kpi_toolkit.trends.comparisons import change_phrase
+
+    assert adds_up_over_days("reach") and adds_up_over_days("spend")
+    assert not adds_up_over_days("followers") and not adds_up_over_days("engagement_rate")
+    row = pd.Series({"kpi": "followers", "unit": "count", "current": 10_500.0, "baseline": 10_000.0,
+                     "current_days": 15, "current_period_days": 30, "baseline_days": 31,
+                     "baseline_period_days": 31, "rel_change_per_day": 1.17})
+    assert change_phrase(row) == "up 5.0 %"
+    assert change_phrase(row.copy().replace({"followers": "reach"})).endswith("per day")
+    r12 = pd.Series({"days": 15, "month_days": 30, "last_year_days": 30, "last_year_month_days": 30})
+    assert _days_if_partial(r12, "followers") is None and _days_if_partial(r12, "reach") == (15, 30)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kpis import format_value
+from ..kpis import adds_up_over_days, format_value
 from ..periods import month_words
 from .anomalies import alert_windows
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
@@ -76,10 +76,7 @@ def _days_if_partial(row: Any, kpi: str) -> tuple[int, int] | None:
     """``(days, days a year earlier)`` when ``row`` (of :func:`~kpi_toolkit.trends.rolling_12_months`)
     is a count or money total and its month or the month a year earlier is covered by the data on only
     some of its days; None otherwise (and for frames without the day columns)."""
-    from ..kpis import REGISTRY
-
-    spec = REGISTRY.get(kpi)
-    if spec is None or spec.kind != "sum" or "days" not in row.index or "last_year_days" not in row.index:
+    if not adds_up_over_days(kpi) or "days" not in row.index or "last_year_days" not in row.index:
         return None
     if not (_partial(row["days"], row["month_days"]) or _partial(row["last_year_days"], row["last_year_month_days"])):
         return None
@@ -135,18 +132,6 @@ def rolling_12_sentences(r12: pd.DataFrame) -> list[str]:
     return out
 
 
-STOCKS = frozenset({"followers"})
-"""Count KPIs whose month is a level on its last day (followers), not a sum over its days: a month
-the data covers in part is not scaled up."""
-
-
-def _scales(kpi: str) -> bool:
-    from ..kpis import REGISTRY
-
-    spec = REGISTRY.get(kpi)
-    return spec is not None and spec.kind == "sum" and spec.name not in STOCKS
-
-
 def _partly(df: pd.DataFrame, days: str, month_days: str) -> np.ndarray:
     if days not in df.columns or month_days not in df.columns:
         return np.zeros(len(df), dtype=bool)
@@ -162,7 +147,7 @@ def scaled_to_month(r12: pd.DataFrame) -> pd.DataFrame:
     of its days (data ending on 15 November) is the total of those days: drawn as it is, 3.3 M of
     reach in 15 days sat under 5.0 M a month as a dip that never happened. It is drawn scaled to the
     whole month at the same daily rate, ``value × month_days / days``. Rates, ratios, medians and
-    stocks (:data:`STOCKS`) are drawn as they are: a rate over 15 days is still a rate.
+    stocks (:data:`kpi_toolkit.kpis.STOCKS`) are drawn as they are: a rate over 15 days is still a rate.
 
     Returns
     -------
@@ -177,7 +162,7 @@ def scaled_to_month(r12: pd.DataFrame) -> pd.DataFrame:
     (calendar adjustment: totals over periods of unequal length compared per day). OTexts.
     """
     out = r12.copy()
-    scales = out["kpi"].astype(str).map(_scales).to_numpy(dtype=bool) if len(out) else np.zeros(0, dtype=bool)
+    scales = out["kpi"].astype(str).map(adds_up_over_days).to_numpy(dtype=bool) if len(out) else np.zeros(0, dtype=bool)
     for prefix, days, month_days in (("", "days", "month_days"),
                                      ("last_year_", "last_year_days", "last_year_month_days")):
         partial = _partly(out, days, month_days)

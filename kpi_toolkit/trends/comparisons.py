@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..data import ClientData
 from ..exceptions import NoDataError, ParameterError
-from ..kpis import KPI, REGISTRY, compute_kpis
+from ..kpis import KPI, REGISTRY, adds_up_over_days, compute_kpis
 from ..periods import (
     Period,
     month_period,
@@ -221,8 +221,7 @@ def change_phrase(row: Any) -> str:
     ----------
     Gu et al. (2008): the Poisson rate test compares counts per unit of exposure (here days).
     """
-    spec = REGISTRY.get(str(row["kpi"]))
-    if (spec is not None and spec.kind == "sum" and partly_covered(row)
+    if (adds_up_over_days(str(row["kpi"])) and partly_covered(row)
             and math.isfinite(row["rel_change_per_day"])):
         n1, n0 = int(row["current_days"]), int(row["baseline_days"])
         return change_words(row["current"] / n1, row["baseline"] / n0) + " per day"
