@@ -419,3 +419,12 @@ def test_trend_notebook_gives_the_forecast_total_a_range_and_says_the_90_day_slo
         assert "once two years are available" not in text
         assert "so never of the last 90 days: that slope includes the season." in text
         assert "The slope of the last 90 days includes the season: a window of 3 months cannot tell" in text
+
+
+def test_attribution_notebook_names_the_month_and_money_as_the_report_does(demo_run) -> None:
+    """It read "4,479 journeys in 2026-10 (121 converted, worth 197,239 GBP)"."""
+    root, _ = demo_run
+    html = (root / "outputs" / DEMO_END_MONTH / "demo-ledgerly" / "attribution.html").read_text(encoding="utf-8")
+    found = re.search(r"journeys in ([A-Z][a-z]+ \d{4}) \([\d,]+ converted, worth (\S+)\)", html)
+    assert found, "journeys sentence"
+    assert found.group(2).startswith("£") and not re.search(r"journeys in \d{4}-\d{2}", html)
