@@ -1388,3 +1388,18 @@ def test_a_follower_count_of_a_partly_covered_month_is_not_compared_per_day() ->
     assert change_phrase(row.copy().replace({"followers": "reach"})).endswith("per day")
     r12 = pd.Series({"days": 15, "month_days": 30, "last_year_days": 30, "last_year_month_days": 30})
     assert _days_if_partial(r12, "followers") is None and _days_if_partial(r12, "reach") == (15, 30)
+
+
+def test_the_level_shift_text_says_when_the_month_of_year_pattern_is_removed() -> None:
+    """The trend notebook said level shifts are found with the month-of-year pattern removed, which
+    seasonal_adjust does only from YEARLY_MIN_DAYS of data: a younger series' seasonal rise can show
+    as a shift, and the text must say so (and name the threshold the code uses)."""
+    import json
+
+    from kpi_toolkit.trends.decomposition import YEARLY_MIN_DAYS
+
+    from .conftest import REPO
+
+    cells = json.loads((REPO / "notebooks" / "trend_detection.ipynb").read_text(encoding="utf-8"))["cells"]
+    text = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("## Level shifts"))
+    assert f"({YEARLY_MIN_DAYS} days;" in text and "can show as a shift" in text
