@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import NoDataError, ParameterError
-from .views import Recommendation, ReportView, and_words
+from .views import Recommendation, ReportView, and_words, snippet
 
 if TYPE_CHECKING:
     from .context import ReportContext
@@ -1743,7 +1743,7 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
         sentences.append(f"The table lists {' and '.join(listed)}, best first.")
     if len(shown_b):
         b = shown_b.iloc[0]
-        quote = f", \u201c{_snippet(b['text'], 80)}\u201d" if _snippet(b["text"], 80) else ""
+        quote = f", \u201c{snippet(b['text'], 80)}\u201d" if snippet(b["text"], 80) else ""
         sentences.append(_end_sentence(
             f"The biggest breakout: {_article(_format_word(b))} {_format_word(b)} on "
             f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
@@ -1808,7 +1808,7 @@ def _post_cell(row: Any) -> str:
     """"Instagram reel, 20 Nov: “Your trail photos…”" -- one column instead of four, for phones."""
     platform = PLATFORM_NAMES.get(row["platform"], row["platform"]) if "platform" in row.index else ""
     what = f"{platform} {_format_word(row)}".strip()
-    text = _snippet(row["text"], 80)
+    text = snippet(row["text"], 80)
     return f"{what}, {_when(row, '%d %b')}" + (f": \u201c{text}\u201d" if text else "")
 
 
@@ -2306,13 +2306,6 @@ def _percentile_cell(shown: float) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def _snippet(text: Any, width: int) -> str:
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    t = " ".join(str(text).split())
-    return t if len(t) <= width else t[: width - 1] + "…"
 
 
 def _common_caveats(seg: pd.DataFrame) -> list[str]:

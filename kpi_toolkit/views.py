@@ -52,6 +52,15 @@ class ReportView:
         return cls(key=key, title=title, skipped_reason=reason)
 
 
+def snippet(text: Any, width: int) -> str:
+    """A post's (or any) text on one line, cut to ``width`` characters with "…"; "" for a blank: how
+    reports quote a caption ("TikTok video, 8 Nov: “Meet your new favourite…”")."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    t = " ".join(str(text).split())
+    return t if len(t) <= width else t[: width - 1].rstrip() + "…"
+
+
 def and_words(words: Sequence[str], last: str = "and") -> str:
     """A list as a sentence says it: ``["a"]`` -> ``"a"``, ``["a", "b", "c"]`` -> ``"a, b and c"``
     (``last="or"`` for "a, b or c")."""

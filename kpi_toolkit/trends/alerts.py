@@ -24,6 +24,7 @@ from ..kpis import REGISTRY, format_money, format_value
 from ..params import AlertRule, TrendOptions
 from ..periods import Period
 from ..schema import TABLES
+from ..views import snippet
 from .anomalies import alert_windows, detect_anomalies
 from .comparisons import daily_series
 
@@ -407,8 +408,8 @@ def _post_names(rows: pd.DataFrame, tz: str | None) -> np.ndarray:
     texts = rows["text"].astype("string").fillna("").to_numpy(dtype=object) if "text" in rows.columns \
         else np.full(len(rows), "", dtype=object)
     clock = t.dt.strftime(", %H:%M").fillna("").to_numpy(dtype=object)
-    snippet = np.array([f': "{_snippet(x, 32)}"' if str(x).strip() else "" for x in texts], dtype=object)
-    for extra in (clock, snippet, np.array([f" ({i})" for i in ids], dtype=object)):
+    quoted = np.array([f': "{snippet(x, 32)}"' if str(x).strip() else "" for x in texts], dtype=object)
+    for extra in (clock, quoted, np.array([f" ({i})" for i in ids], dtype=object)):
         clash = _clashes(names, ids)
         if not clash.any():
             break
@@ -420,11 +421,6 @@ def _clashes(names: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Which names stand for more than one post."""
     frame = pd.DataFrame({"name": names, "id": ids})
     return frame.groupby("name")["id"].transform("nunique").to_numpy() > 1
-
-
-def _snippet(text: str, width: int) -> str:
-    t = " ".join(str(text).split())
-    return t if len(t) <= width else t[: width - 1].rstrip() + "…"
 
 
 def _day_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
