@@ -186,16 +186,14 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
     return view
 
 
-def _partial(n: int, total: int) -> bool:
-    return 0 < int(n) < int(total)
-
-
 def _compared_per_day(r: pd.Series, prefix: str) -> bool:
     """Whether a snapshot row's total is compared with the month ``prefix`` per day: a count or money
     total where one of the two months has data on only some of its days (data that ends or begins
     inside it), so that the totals cover different stretches."""
-    return bool(r.get("is_total")) and (_partial(r["days"], r["month_days"])
-                                        or _partial(r[f"{prefix}days"], r[f"{prefix}month_days"]))
+    from .trends.comparisons import some_days_of
+
+    return bool(r.get("is_total")) and (some_days_of(r["days"], r["month_days"])
+                                        or some_days_of(r[f"{prefix}days"], r[f"{prefix}month_days"]))
 
 
 def _snapshot_change(r: pd.Series, prefix: str) -> str:
@@ -223,6 +221,7 @@ def _change_cell(cur: float, prev: float, unit: str) -> str:
 def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
     from .kpis import format_value
     from .periods import month_words, previous_month
+    from .trends.comparisons import some_days_of
 
     out = _coverage_notes(ctx, tbl)
     comparisons = _significance(ctx)
@@ -250,9 +249,9 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
             daily = _per_day_value(r["value"] / r["days"], r["unit"], ctx.currency)
             daily_before = _per_day_value(r["previous"] / r["previous_days"], r["unit"], ctx.currency)
             over = (f" over the {r['days']} days of {month_words(ctx.month)} with data"
-                    if _partial(r["days"], r["month_days"]) else "")
+                    if some_days_of(r["days"], r["month_days"]) else "")
             then = (f" (its {r['previous_days']} days with data)"
-                    if _partial(r["previous_days"], r["previous_month_days"]) else "")
+                    if some_days_of(r["previous_days"], r["previous_month_days"]) else "")
             out.append(f"{r['label']} was {now}{over} ({daily} a day), {direction} {abs(rc) * 100:.0f} % per day "
                        f"from {daily_before} a day in {month_words(previous_month(ctx.month))}{then}{sure}{tone}.")
             continue

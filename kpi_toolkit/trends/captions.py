@@ -38,6 +38,7 @@ import pandas as pd
 from ..kpis import adds_up_over_days, format_value
 from ..periods import month_words
 from .anomalies import alert_windows
+from .comparisons import some_days_of
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
 from .forecast import ForecastPaths, _is_monthly
 from .significance import change_words, format_p
@@ -65,20 +66,13 @@ def _months_phrase(n: int) -> str:
 # rolling 12 months
 
 
-def _partial(n: Any, total: Any) -> bool:
-    try:
-        return 0 < int(n) < int(total)
-    except (TypeError, ValueError):  # NaN: no days known
-        return False
-
-
 def _days_if_partial(row: Any, kpi: str) -> tuple[int, int] | None:
     """``(days, days a year earlier)`` when ``row`` (of :func:`~kpi_toolkit.trends.rolling_12_months`)
     is a count or money total and its month or the month a year earlier is covered by the data on only
     some of its days; None otherwise (and for frames without the day columns)."""
     if not adds_up_over_days(kpi) or "days" not in row.index or "last_year_days" not in row.index:
         return None
-    if not (_partial(row["days"], row["month_days"]) or _partial(row["last_year_days"], row["last_year_month_days"])):
+    if not (some_days_of(row["days"], row["month_days"]) or some_days_of(row["last_year_days"], row["last_year_month_days"])):
         return None
     if not (row["days"] > 0 and row["last_year_days"] > 0):
         return None
@@ -298,8 +292,8 @@ def _month_of_year_per_day(moy: pd.DataFrame, row: Any, earlier: pd.DataFrame) -
     spec = REGISTRY.get(str(moy.attrs.get("kpi", "")))
     if spec is None or spec.kind != "sum" or "days" not in moy.columns:
         return None
-    if not (_partial(moy.at[row, "days"], moy.at[row, "month_days"])
-            or any(_partial(d, t) for d, t in zip(earlier["days"], earlier["month_days"], strict=True))):
+    if not (some_days_of(moy.at[row, "days"], moy.at[row, "month_days"])
+            or any(some_days_of(d, t) for d, t in zip(earlier["days"], earlier["month_days"], strict=True))):
         return None
     if int(moy.at[row, "days"]) <= 0 or (earlier["days"] <= 0).any():
         return None

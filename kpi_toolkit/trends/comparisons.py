@@ -201,11 +201,20 @@ def covered_days(data: ClientData, table: str, period: Period, tz: str = "UTC") 
     return _covered_days(data, table, period, tz)
 
 
+def some_days_of(n: Any, total: Any) -> bool:
+    """Whether ``n`` days with data are some of a period's ``total`` days, not none and not all (data
+    that ends or begins inside it); False when either is unknown (NaN)."""
+    try:
+        return 0 < int(n) < int(total)
+    except (TypeError, ValueError):
+        return False
+
+
 def partly_covered(row: Any) -> bool:
     """Whether a :func:`compare_periods` row compares a period that its table's data covers only in
     part (data that ends or begins inside the month): some days of it, not all."""
-    pairs = ((row["current_days"], row["current_period_days"]), (row["baseline_days"], row["baseline_period_days"]))
-    return any(0 < int(n) < int(total) for n, total in pairs)
+    return (some_days_of(row["current_days"], row["current_period_days"])
+            or some_days_of(row["baseline_days"], row["baseline_period_days"]))
 
 
 def change_phrase(row: Any) -> str:
