@@ -44,7 +44,7 @@ def s3(demo_root: Path, tmp_path_factory: pytest.TempPathFactory):
     server.start()
     host, port = server.get_host_and_port()
     env = {"AWS_ACCESS_KEY_ID": "agency-key", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+           "AWS_ENDPOINT_URL": f"http://{host}:{port}", "KPI_PSEUDONYM_SALT": "one-salt-for-every-run-here"}
     mp = pytest.MonkeyPatch()
     for k, v in env.items():
         mp.setenv(k, v)
@@ -108,37 +108,58 @@ def test_a_month_reads_only_its_partitions_from_s3(s3, caplog: pytest.LogCapture
     assert len(full.mentions) > len(there.mentions)
 
 
-def test_a_report_from_s3_equals_the_report_from_a_folder(s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``kpi run --data-dir s3://...`` writes the same report as the same data in a folder, and the S3
-    secret reaches none of the outputs (the kernels need it to read, nothing writes it down)."""
+def _run(root: Path, data_dir: Path | str, out: Path, **kw) -> Path:
     from kpi_toolkit.runner import run_reports
 
-    root, url = s3
-    monkeypatch.setenv("KPI_PSEUDONYM_SALT", "same-salt-for-both-runs")
-    outs = {}
-    for name, data_dir in (("folder", root / "data"), ("s3", url)):
-        out = tmp_path / name
-        summary = run_reports(clients=[CLIENT], month=DEMO_END_MONTH, notebooks_dir=REPO / "notebooks",
-                              outputs_dir=out, data_dir=data_dir, parameters_dir=root / "parameters",
-                              workers=1, progress=False)
-        assert [r.status for r in summary.results] == ["ok"], [r.error for r in summary.results]
-        outs[name] = out / DEMO_END_MONTH / CLIENT
+    summary = run_reports(clients=[CLIENT], month=DEMO_END_MONTH, notebooks_dir=REPO / "notebooks", outputs_dir=out,
+                          data_dir=data_dir, parameters_dir=root / "parameters", progress=False, **kw)
+    assert [r.status for r in summary.results] == ["ok"], [r.error for r in summary.results]
+    return out / DEMO_END_MONTH / CLIENT
 
-    def shown(folder: Path) -> list[dict]:
-        nb = json.loads((folder / "monthly_report.ipynb").read_text(encoding="utf-8"))
-        cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])
-                 and "injected-parameters" not in c["metadata"].get("tags", [])]
-        return [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
 
-    here, there = shown(outs["folder"]), shown(outs["s3"])
-    assert len(here) == len(there) >= 4
-    html = "".join("".join(d.get("text/html", [])) for d in there)
+def _shown(folder: Path) -> list[dict]:
+    """What the monthly report shows: every output of every cell but the parameters'."""
+    nb = json.loads((folder / "monthly_report.ipynb").read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"
+             and not {"parameters", "injected-parameters"} & set(c["metadata"].get("tags", []))]
+    return [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
+
+
+@pytest.fixture(scope="module")
+def folder_report(s3, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    root, _ = s3
+    return _shown(_run(root, root / "data", tmp_path_factory.mktemp("folder-run"), workers=1))
+
+
+def _same_report(shown: list[dict], folder_report: list[dict], out: Path) -> None:
+    assert len(shown) == len(folder_report) >= 4
+    html = "".join("".join(d.get("text/html", [])) for d in shown)
     assert html.count("data:image/png;base64,") >= 5 and "Performance snapshot" in html
-    for a, b in zip(here, there, strict=True):
+    for a, b in zip(shown, folder_report, strict=True):
         assert a == b
-    manifest = json.loads((outs["s3"] / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "ok"
     assert any(f"{BUCKET}/data/{CLIENT}/posts.csv" in k for k in manifest["inputs_sha256"])
-    for path in [*(tmp_path / "s3").rglob("*"), *(tmp_path / "folder").rglob("*")]:
+    for path in out.parent.parent.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_a_report_from_s3_equals_the_report_from_a_folder(s3, folder_report, tmp_path: Path) -> None:
+    """``kpi run --data-dir s3://...`` writes the same report as the same data in a folder, and the S3
+    secret reaches none of the outputs (the kernels need it to read; nothing writes it down)."""
+    root, url = s3
+    out = _run(root, url, tmp_path, workers=1)
+    _same_report(_shown(out), folder_report, out)
+
+
+def test_dask_workers_read_the_data_from_s3(s3, folder_report, tmp_path: Path) -> None:
+    """The case the URL is for: the report runs on a Dask worker process (its own environment, the
+    same S3 variables), reads the client from S3 and writes the same report."""
+    from distributed import LocalCluster
+
+    root, url = s3
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        out = _run(root, url, tmp_path, scheduler=cluster.scheduler_address)
+    _same_report(_shown(out), folder_report, out)
