@@ -16,7 +16,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CONDA_NAMES = {"dask[distributed]": ["dask", "distributed"], "vadersentiment": ["vadersentiment"]}
+CONDA_NAMES = {"dask[distributed]": ["dask", "distributed"], "vadersentiment": ["vadersentiment"],
+               "arch": ["arch-py"]}
 
 
 def _name(req: str) -> str:
