@@ -316,7 +316,7 @@ def test_compare_periods_uses_the_test_suited_to_each_kpi() -> None:
     assert "per day" in conv["summary"]
 
     roas = compare_periods(data, "roas", month="2026-10").set_index("comparison").loc["previous_month"]
-    assert roas["test"] == "bootstrap over days" and roas["rel_change"] == pytest.approx(0.0)
+    assert roas["test"] == "bootstrap over blocks of days" and roas["rel_change"] == pytest.approx(0.0)
     assert roas["verdict"].startswith("within normal variation")
 
 
