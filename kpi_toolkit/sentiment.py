@@ -728,9 +728,10 @@ MIN_TOPIC_MENTIONS = 20
 def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame, *, tz: str | None = None) -> dict[str, float]:
     """Negative share this period vs the previous one, tested as the report's other rates are.
 
-    The two-proportion z-test on the two periods' totals, divided by the square root of the Pearson
-    dispersion of the daily negative shares (:func:`kpi_toolkit.trends.two_proportion_test`, the
-    test of the report's snapshot). Mentions come in bursts (one angry thread, one viral post), so
+    The two-proportion z-test on the two periods' totals, divided by the square root of the
+    dispersion of the days (:func:`kpi_toolkit.trends.significance.day_dispersion`: the Pearson
+    dispersion of the daily negative shares times the Newey-West widening for runs of alike days),
+    the test of the report's snapshot. Mentions come in bursts (one angry thread, one viral post), so
     the days differ far more than coin flips would: the textbook test, which treats every mention
     as independent, called a 30 % against 19 % change "p < 0.001" where the days support p = 0.006.
 
@@ -754,8 +755,10 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame, *, tz: str | No
        two-proportion z-test (as ``statsmodels.stats.proportion.proportions_ztest``).
     .. [2] McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., §4.5: the
        Pearson estimate of the dispersion and the quasi-likelihood adjustment.
+    .. [3] Newey, W. K. & West, K. D. (1987). Econometrica 55(3), 703-708: the widening for serial
+       correlation.
     """
-    from .trends.significance import pearson_dispersion, two_proportion_test
+    from .trends.significance import day_dispersion, two_proportion_test
 
     def daily(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         lab = df["sentiment_label"] if "sentiment_label" in df.columns else pd.Series(dtype="string", index=df.index)
@@ -774,7 +777,7 @@ def negative_share_change(cur: pd.DataFrame, prev: pd.DataFrame, *, tz: str | No
     before = k0 / n0 if n0 else math.nan
     p, disp = math.nan, math.nan
     if n1 and n0 and 0 < k1 + k0 < n1 + n0:
-        disp = pearson_dispersion([(neg1, sc1), (neg0, sc0)], kind="binomial")
+        disp = day_dispersion([(neg1, sc1), (neg0, sc0)], kind="binomial")
         p = two_proportion_test(k1, n1, k0, n0, dispersion=disp).p_value
     return {"negative_share": share, "previous_negative_share": before, "p_value": p, "dispersion": disp,
             "negative": k1, "scored": n1}

@@ -537,3 +537,26 @@ def test_cli_masks_the_handle_forms_and_keeps_addresses_as_emails(tmp_path: Path
     rc, out, _ = _run(["sentiment", str(src), "--mask-handles"], capsys)
     df = pd.read_csv(io.StringIO(out), dtype=str)
     assert rc == 0 and df["text"].tolist() == [".@user loves it", "RT@user hi", "@user wrote", "@user", "[email]"]
+
+
+def test_negative_share_allows_for_runs_of_alike_days_as_the_snapshot_does() -> None:
+    """A month whose angry days come in one run (the first 10 of 20 days at 6 of 10 negative, the
+    rest at 1 of 10) varies more as a total than the same days in any order: the listening section's
+    test widens its dispersion by the Newey-West factor, with the snapshot's one function
+    (trends.significance.day_dispersion), and is less sure than the days-as-independent test."""
+    from kpi_toolkit.trends.significance import day_dispersion, pearson_dispersion, serial_correlation_factor
+
+    def frame(month: str, negatives: list[int]) -> pd.DataFrame:
+        rows = [{"published_at": pd.Timestamp(f"{month}-{d + 1:02d} 12:00", tz="UTC"),
+                 "sentiment_label": "negative" if i < k else "positive"}
+                for d, k in enumerate(negatives) for i in range(10)]
+        return pd.DataFrame(rows)
+
+    cur_k = [6] * 10 + [1] * 10
+    prev_k = [2, 3] * 10
+    out = S.negative_share_change(frame("2026-10", cur_k), frame("2026-09", prev_k))
+    units = [(np.array(cur_k, float), np.full(20, 10.0)), (np.array(prev_k, float), np.full(20, 10.0))]
+    factor = serial_correlation_factor(units, kind="binomial")
+    assert factor > 1.5  # one long run: strongly correlated days
+    assert out["dispersion"] == pytest.approx(day_dispersion(units, kind="binomial"))
+    assert out["dispersion"] == pytest.approx(pearson_dispersion(units, kind="binomial") * factor)

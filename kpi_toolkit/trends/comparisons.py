@@ -38,9 +38,8 @@ from .significance import (
     bootstrap_ratio_test,
     certainty_words,
     change_words,
-    pearson_dispersion,
+    day_dispersion,
     poisson_rate_test,
-    serial_correlation_factor,
     two_proportion_test,
 )
 
@@ -304,12 +303,6 @@ def _daily_units(units: PeriodUnits, spec: KPI, period: Period, days: pd.Datetim
     return np.nan_to_num(num, nan=0.0), np.nan_to_num(den, nan=0.0)
 
 
-def _dispersion(units: list[tuple[np.ndarray, np.ndarray]], *, kind: str) -> float:
-    """How much wider than binomial/Poisson noise a period's total varies: the Pearson dispersion of
-    the days times the Newey-West factor of their serial correlation (both at least 1)."""
-    return pearson_dispersion(units, kind=kind) * serial_correlation_factor(units, kind=kind)
-
-
 def _run_test(kind: str, spec: KPI, cur: tuple[float, float, float], base: tuple[float, float, float],
               cur_units: tuple[np.ndarray, np.ndarray], base_units: tuple[np.ndarray, np.ndarray],
               n_boot: int, seed: int) -> TestResult | str:
@@ -319,7 +312,7 @@ def _run_test(kind: str, spec: KPI, cur: tuple[float, float, float], base: tuple
         e1, e2 = float(len(cur_units[0])), float(len(base_units[0]))
         if not (math.isfinite(c1) and math.isfinite(c2)) or e1 <= 0 or e2 <= 0:
             return "no data in one of the periods"
-        disp = _dispersion([cur_units, base_units], kind="poisson")
+        disp = day_dispersion([cur_units, base_units], kind="poisson")
         return poisson_rate_test(c1, e1, c2, e2, dispersion=disp)
     if kind == "proportion":
         x1, n1, x2, n2 = cur[1], cur[2], base[1], base[2]
@@ -328,9 +321,9 @@ def _run_test(kind: str, spec: KPI, cur: tuple[float, float, float], base: tuple
         if x1 < 0 or x2 < 0:
             return "negative numerator"
         if x1 <= n1 and x2 <= n2 and _units_le(cur_units) and _units_le(base_units):
-            disp = _dispersion([cur_units, base_units], kind="binomial")
+            disp = day_dispersion([cur_units, base_units], kind="binomial")
             return two_proportion_test(x1, n1, x2, n2, dispersion=disp)
-        disp = _dispersion([cur_units, base_units], kind="poisson")
+        disp = day_dispersion([cur_units, base_units], kind="poisson")
         res = poisson_rate_test(x1, n1, x2, n2, dispersion=disp)
         return TestResult("Poisson rate test (per unit of the denominator)", res.statistic, res.p_value,
                           res.dispersion)

@@ -372,6 +372,19 @@ def newey_west_lags(n: int) -> int:
     return int(math.floor(4 * (n / 100) ** (2 / 9))) if n > 0 else 0
 
 
+def day_dispersion(units: list[tuple[np.ndarray, np.ndarray]], *, kind: str) -> float:
+    """How much wider than binomial or Poisson noise a period's total varies, as every z test of the
+    toolkit takes it: the :func:`pearson_dispersion` of the days times the
+    :func:`serial_correlation_factor` of their runs (each at least 1). One function, so that the
+    snapshot's negative share and the listening section's give the same p-value.
+
+    References
+    ----------
+    McCullagh & Nelder (1989) §4.5; Newey & West (1987).
+    """
+    return pearson_dispersion(units, kind=kind) * serial_correlation_factor(units, kind=kind)
+
+
 def serial_correlation_factor(units: list[tuple[np.ndarray, np.ndarray]], *, kind: str,
                               lags: int | None = None) -> float:
     """How much the serial correlation of the days widens a period's total: the Newey-West
