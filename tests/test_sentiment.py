@@ -544,7 +544,11 @@ def test_negative_share_allows_for_runs_of_alike_days_as_the_snapshot_does() -> 
     rest at 1 of 10) varies more as a total than the same days in any order: the listening section's
     test widens its dispersion by the Newey-West factor, with the snapshot's one function
     (trends.significance.day_dispersion), and is less sure than the days-as-independent test."""
-    from kpi_toolkit.trends.significance import day_dispersion, pearson_dispersion, serial_correlation_factor
+    from kpi_toolkit.trends.significance import (
+        day_dispersion,
+        pearson_dispersion,
+        serial_correlation_factor,
+    )
 
     def frame(month: str, negatives: list[int]) -> pd.DataFrame:
         rows = [{"published_at": pd.Timestamp(f"{month}-{d + 1:02d} 12:00", tz="UTC"),
