@@ -58,7 +58,7 @@ PRELOAD = (
     "kpi_toolkit.sentiment", "kpi_toolkit.plotting", "kpi_toolkit.plotting.trends",
     "kpi_toolkit.plotting.segments", "kpi_toolkit.plotting.attribution", "kpi_toolkit.plotting.competitors",
     "pandas.io.formats.html", "pandas.core.reshape.reshape", "pandas.core.methods.to_dict", "PIL.PngImagePlugin",
-    "vaderSentiment.vaderSentiment",
+    "vaderSentiment.vaderSentiment", "arch.bootstrap", "statsmodels.stats.sandwich_covariance",
 )
 """What the template imports once. A name that fails to import is skipped: a kernel that needs it
 imports it itself, as an ordinary kernel would."""

@@ -413,3 +413,50 @@ def test_a_kernel_ends_when_its_template_dies(tmp_path: Path) -> None:
     finally:
         if _alive(pid):
             os.kill(pid, _signal.SIGKILL)
+
+
+AFTER_FORK = r"""
+import importlib, json, sys
+from kpi_toolkit.kernels import PRELOAD
+for name in PRELOAD:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+import contextlib, io
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+before = set(sys.modules)
+nb = nbformat.read(sys.argv[1], 4)
+shell = InteractiveShell.instance()
+shell.run_cell(f"client = {sys.argv[2]!r}; month = {sys.argv[3]!r}; data_dir = {sys.argv[4]!r}; "
+               f"parameters_dir = {sys.argv[5]!r}", silent=True)
+with contextlib.redirect_stdout(io.StringIO()):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            result = shell.run_cell(cell.source, silent=True)
+            if not result.success:
+                raise SystemExit(repr(result.error_in_exec or result.error_before_exec))
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_monthly_report_imports_no_library_after_the_fork(demo_root: Path, tmp_path: Path) -> None:
+    """What a report kernel imports itself is paid once per report, not once per run: every library
+    module the monthly report uses is in the template's PRELOAD (arch's block bootstrap, 13 ms a
+    kernel, was not when it was added). Small stdlib and Pillow plugin modules may still come later."""
+    import subprocess
+
+    from .conftest import DEMO_END_MONTH, REPO
+
+    script = tmp_path / "after_fork.py"
+    script.write_text(AFTER_FORK, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script), str(REPO / "notebooks" / "monthly_report.ipynb"),
+                          "demo-lumiere", DEMO_END_MONTH, str(demo_root / "data"), str(demo_root / "parameters")],
+                         capture_output=True, text=True, check=True, cwd=tmp_path,
+                         env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1", "KPI_PSEUDONYM_SALT": "x"})
+    late = json.loads(out.stdout.strip().splitlines()[-1])
+    libraries = {"arch", "statsmodels", "scipy", "pandas", "numpy", "matplotlib", "seaborn", "pyarrow",
+                 "kpi_toolkit", "ruptures", "sklearn", "IPython", "ipykernel", "vaderSentiment"}
+    small = {"pandas.core.arrays.arrow._arrow_utils"}  # a few functions, imported by pandas on first use
+    assert [m for m in late if m.split(".")[0] in libraries and m not in small] == []
