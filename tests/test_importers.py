@@ -249,6 +249,35 @@ def test_conflicting_values_for_a_stored_key(tmp_path: Path) -> None:
     assert load_client("acme", data_dir=tmp_path / "data").posts["likes"].tolist() == [25, 48]
 
 
+def test_on_conflict_keep_reports_only_the_rows_it_wrote(tmp_path: Path) -> None:
+    """--on-conflict keep leaves the stored row as it was: the report's warnings, blank cells and
+    analyses must not describe the export's discarded row (here line 2, with impressions cut to 20
+    under 31 url clicks and a blank like), and one line says how many rows were kept as stored."""
+    _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
+    newer = _copy(tmp_path, "x_post_analytics.csv",
+                  lambda t: t.replace('"2310.0"', '"20.0"').replace('"21.0"', '"-"'))
+    res = _imp("x_post_analytics", newer, tmp_path, on_conflict="keep")
+    rep = res.report
+    assert (rep.kept_stored, rep.unchanged, rep.added) == (1, 1, 0)
+    # the stored row is untouched: impressions 2310, likes 21
+    posts = load_client("acme", data_dir=tmp_path / "data").posts
+    assert posts["impressions"].tolist() == [2310, 5120] and posts["likes"].tolist() == [21, 48]
+    text = rep.to_text()
+    assert "url clicks" not in text and "larger than 'impressions'" not in text  # row 2 was not written
+    assert "likes" not in rep.blank_cells and "blank cells" not in text
+    assert not any("lack likes" in x for x in rep.limits)
+    # the format warning is about row 3 only (present as the export says), not the discarded row 2
+    [fmt] = [w for w in rep.warnings if "content_type" in w]
+    assert "row 3:" in fmt and "row 2" not in fmt
+    assert rep.kept_stored_rows == ["2"]
+    assert ("  kept as stored  1 row already in the table with other values was left as it was "
+            "(--on-conflict keep); the export's row 2 was not written and is left out of what "
+            "follows") in text.splitlines()
+    # the log says the same
+    log = json.loads(res.log_json.read_text(encoding="utf-8"))
+    assert log["kept_stored_rows"] == ["2"] and not any("url clicks" in w for w in log["warnings"])
+
+
 def test_bad_import_writes_nothing(tmp_path: Path) -> None:
     bad = _copy(tmp_path, "tiktok.csv", lambda t: t.replace('"1,203"', "-3"))
     msg = _err(_imp, "tiktok", bad, tmp_path)

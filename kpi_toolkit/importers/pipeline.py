@@ -7,6 +7,7 @@ import writes nothing. The original export is only read; a byte-identical copy a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -22,7 +24,7 @@ from ..data import load_table, table_path, validate_frame, write_table
 from ..exceptions import DataValidationError, ImportFormatError, NoDataError, ParameterError
 from ..params import CLIENT_ID, read_yaml
 from ..schema import TABLES
-from .convert import Converted, check_year, convert
+from .convert import IMPORT_ROW_COLUMN, Converted, check_year, convert
 from .limits import analysis_limits
 from .presets import Preset, load_preset
 from .reading import check_delimiter, read_export
@@ -53,6 +55,8 @@ class ImportReport:
     unchanged: int = 0
     replaced: int = 0
     kept_stored: int = 0
+    kept_stored_rows: list[str] = field(default_factory=list)
+    """the export's rows (file lines) not written because the stored row was kept"""
     table_rows: int = 0
     blank_cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     absent_columns: dict[str, str] = field(default_factory=dict)
@@ -84,6 +88,14 @@ class ImportReport:
             f"  {self.table + ' ':<11}{self.added} added, {self.unchanged} already present, {self.replaced} "
             f"replaced, {self.kept_stored} kept as stored -> {self.table_rows} rows",
         ]
+        if self.kept_stored_rows:  # what --on-conflict keep did not write, said once
+            n = len(self.kept_stored_rows)
+            one = n == 1
+            lines.append(
+                f"  kept as stored  {n} row{'' if one else 's'} already in the table with other values "
+                f"{'was left as it was' if one else 'were left as they were'} (--on-conflict keep); "
+                f"the export's {_rows(self.kept_stored_rows)} {'was' if one else 'were'} not written "
+                f"and {'is' if one else 'are'} left out of what follows")
         if self.previously_imported:
             lines.append(f"  same file as {self.previously_imported} (imported before); no second copy kept")
         if self.blank_cells:
@@ -257,9 +269,14 @@ def import_export(
     if kept_ids:
         conv.notes.append(f"{kept_ids} row(s) keep the id an earlier import gave them (from the row's "
                           "cells and line number)")
-    combined, stats = merge(existing, new, preset.table, on_conflict=on_conflict, target=target,
-                            export=export, terms=conv.terms)
+    combined, stats, kept = merge(existing, new, preset.table, on_conflict=on_conflict, target=target,
+                                  export=export, terms=conv.terms)
     combined, _ = validate_frame(combined, preset.table, source=str(target), row_offset=2)
+    kept_rows = [ExportTerms.row(r) for r in new[IMPORT_ROW_COLUMN].iloc[kept]] if kept else []
+    shown = conv
+    if kept:  # the stored rows were kept: say nothing about the export's rows that were not written
+        shown = _without_rows(conv, kept)
+        _, warns = _validate_new(shown, preset.table, export)
 
     report = ImportReport(
         format=preset.name, title=preset.title, status=preset.status, export=str(export),
@@ -268,10 +285,10 @@ def import_export(
         encoding=raw.encoding, delimiter=raw.delimiter, rows_read=conv.rows_read, rows_kept=len(new),
         skipped=[{"row": r, "reason": why} for r, why in conv.skipped],
         rejected=[{"row": r, "reason": why} for r, why in conv.rejected],
-        table_rows=len(combined),
-        blank_cells={c: {"count": len(rows), "rows": rows} for c, rows in conv.blanks.items()},
+        kept_stored_rows=kept_rows, table_rows=len(combined),
+        blank_cells={c: {"count": len(rows), "rows": rows} for c, rows in shown.blanks.items()},
         absent_columns=conv.absent, ignored_columns=conv.ignored_columns, checks=conv.checks,
-        lacks=list(preset.lacks), limits=analysis_limits(preset.table, conv),
+        lacks=list(preset.lacks), limits=analysis_limits(preset.table, shown),
         notes=[*raw.notes, *conv.notes,
                *([f"times without an offset read in {tz_note}"] if conv.used_timezone else [])],
         warnings=warns, archived_as=None if dry_run else str(imports / archive_name),
@@ -296,6 +313,18 @@ def import_export(
     result.log_json.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     result.log_txt.write_text(report.to_text() + "\n", encoding="utf-8")
     return result
+
+
+def _without_rows(conv: Converted, positions: list[int]) -> Converted:
+    """``conv`` without the converted rows at ``positions`` (and their blank cells): what a report
+    says about the rows an import wrote, when the stored values of the others were kept."""
+    frame = conv.frame.reset_index(drop=True)
+    drop = np.zeros(len(frame), dtype=bool)
+    drop[positions] = True
+    lines = {int(n) for r in frame[IMPORT_ROW_COLUMN][drop] for n in str(r).split(";")}
+    blanks = {c: left for c, rows in conv.blanks.items() if (left := [r for r in rows if r not in lines])}
+    return dataclasses.replace(conv, frame=frame[~drop].reset_index(drop=True), blanks=blanks,
+                               lines=[x for x, d in zip(conv.lines, drop, strict=True) if not d])
 
 
 def _earlier_ids(new: pd.DataFrame, existing: pd.DataFrame | None, table: str,

@@ -56,15 +56,17 @@ def _texts(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_conflict: OnConflict,
-          target: Path, export: Path, terms: ExportTerms | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The combined table and counts: added, unchanged, replaced, kept_stored.
+          target: Path, export: Path, terms: ExportTerms | None = None
+          ) -> tuple[pd.DataFrame, dict[str, int], list[int]]:
+    """The combined table, counts (added, unchanged, replaced, kept_stored) and the positions in
+    ``new`` of the rows not written because the stored ones were kept (``on_conflict="keep"``).
 
     A conflict names the export's row and column (``terms``), and the stored and new values as the
     table writes them."""
     spec = TABLES[table]
     stats = {"added": len(new), "unchanged": 0, "replaced": 0, "kept_stored": 0}
     if existing is None or existing.empty:
-        return new.reset_index(drop=True), stats
+        return new.reset_index(drop=True), stats, []
     key = list(spec.key) or [c for c in spec.names if c in new.columns]
     common = [c for c in new.columns if c in existing.columns and c not in _PROVENANCE]
     old_rows = list(_texts(existing, common).itertuples(index=False, name=None))
@@ -74,6 +76,7 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     add_rows: list[int] = []
     replace: dict[int, int] = {}
     conflicts: list[str] = []
+    kept: list[int] = []
     for j, b in enumerate(new_rows):
         k = tuple(b[p] for p in kpos)
         i = old_idx.get(k)
@@ -87,6 +90,7 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
             replace[i] = j
         elif on_conflict == "keep":
             stats["kept_stored"] += 1
+            kept.append(j)
         else:
             c = next(n for n, x, y in zip(common, a, b, strict=True) if x != y)
             x, y = a[common.index(c)], b[common.index(c)]
@@ -108,7 +112,7 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
         rows = list(replace)
         old.iloc[rows] = newr.iloc[[replace[i] for i in rows]].to_numpy()
     combined = pd.concat([old, newr.iloc[add_rows]], ignore_index=True)
-    return combined, stats
+    return combined, stats, kept
 
 
 def _objectify(df: pd.DataFrame) -> pd.DataFrame:
