@@ -278,6 +278,27 @@ def test_on_conflict_keep_reports_only_the_rows_it_wrote(tmp_path: Path) -> None
     assert log["kept_stored_rows"] == ["2"] and not any("url clicks" in w for w in log["warnings"])
 
 
+def test_on_conflict_replace_keeps_stored_columns_the_export_lacks(tmp_path: Path) -> None:
+    """A later export without 'Tweet text', 'detail expands' and 'media views' replaces a row's
+    likes; the row's stored text, detail expands and media views are not in that export and stay
+    (they had been blanked)."""
+    _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
+
+    def narrower(t: str) -> str:
+        rows = [line.split('","') for line in t.strip("\n").split("\n")]
+        drop = {rows[0].index(c) for c in ("Tweet text", "detail expands", "media views")}
+        return "\n".join('","'.join(c for i, c in enumerate(r) if i not in drop) for r in rows) + "\n"
+
+    newer = _copy(tmp_path, "x_post_analytics.csv", lambda t: narrower(t.replace('"21.0"', '"25.0"')))
+    rep = _imp("x_post_analytics", newer, tmp_path, on_conflict="replace").report
+    assert (rep.replaced, rep.unchanged) == (1, 1)
+    posts = load_client("acme", data_dir=tmp_path / "data").posts
+    assert posts["likes"].tolist() == [25, 48]  # the export's value
+    assert posts["text"].fillna("blank").tolist() == ["Month-end close in 3 days, not 10",
+                                                      "Webinar on Oct 20: sign up"]
+    assert posts[["detail_expands", "media_views"]].fillna("blank").to_numpy().tolist() == [["17", "0"], ["30", "120"]]
+
+
 def test_bad_import_writes_nothing(tmp_path: Path) -> None:
     bad = _copy(tmp_path, "tiktok.csv", lambda t: t.replace('"1,203"', "-3"))
     msg = _err(_imp, "tiktok", bad, tmp_path)

@@ -5,7 +5,8 @@ Merge rules (by the table's key; tables without a key compare whole rows):
 - a key not yet stored is appended;
 - a key stored with the same values is left as it is (re-importing a file adds nothing);
 - a key stored with different values is a conflict: by default an error that writes nothing;
-  ``on_conflict="replace"`` takes the export's values, ``"keep"`` keeps the stored ones.
+  ``on_conflict="replace"`` takes the export's values (in the columns the export has; a stored
+  column it lacks keeps its values), ``"keep"`` keeps the stored ones.
 
 Provenance columns (``import_file``, ``import_row``) are not compared.
 """
@@ -61,8 +62,9 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     """The combined table, counts (added, unchanged, replaced, kept_stored) and the positions in
     ``new`` of the rows not written because the stored ones were kept (``on_conflict="keep"``).
 
-    A conflict names the export's row and column (``terms``), and the stored and new values as the
-    table writes them."""
+    A replaced row takes the export's values in the columns the export has; a stored column it
+    lacks (not in ``new``) keeps the row's stored value. A conflict names the export's row and
+    column (``terms``), and the stored and new values as the table writes them."""
     spec = TABLES[table]
     stats = {"added": len(new), "unchanged": 0, "replaced": 0, "kept_stored": 0}
     if existing is None or existing.empty:
@@ -108,9 +110,10 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     cols = list(dict.fromkeys([*existing.columns, *new.columns]))
     old = _objectify(existing.reset_index(drop=True).reindex(columns=cols))
     newr = _objectify(new.reset_index(drop=True).reindex(columns=cols))
-    if replace:
+    if replace:  # the columns the export has; a stored column it lacks keeps its values
         rows = list(replace)
-        old.iloc[rows] = newr.iloc[[replace[i] for i in rows]].to_numpy()
+        given = [cols.index(c) for c in new.columns]
+        old.iloc[rows, given] = newr.iloc[[replace[i] for i in rows], given].to_numpy()
     combined = pd.concat([old, newr.iloc[add_rows]], ignore_index=True)
     return combined, stats, kept
 
