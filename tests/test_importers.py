@@ -778,6 +778,31 @@ def test_cli_import_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert len(load_client("acme", data_dir=tmp_path / "data").posts) == 3
 
 
+@pytest.mark.parametrize("text, where", [
+    ('client: acme\ntimezone: America/New_York\ndisplay_name: "Acme\n', "line 4"),  # a quote never closed
+    ("client: acme\ntimezone: America/New_York\ntimezone: America/New_York\n", "line 3"),  # a key twice
+])
+def test_cli_import_refuses_unreadable_client_parameters_instead_of_utc(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str) -> None:
+    """The client's time zone comes from parameters/<client>.yaml. A file that is not valid YAML had
+    been read as 'no timezone' and the LinkedIn dates stored as midnight UTC: 2026-10-02 00:00 UTC is
+    1 October in New York, so a post moved to the day (and month) before. One line, exit 2, nothing
+    written."""
+    (tmp_path / "parameters").mkdir()
+    params = tmp_path / "parameters" / "acme.yaml"
+    params.write_text(text, encoding="utf-8")
+    rc = main(["import", "linkedin_posts", str(FIX / "linkedin_posts.csv"), "--client", "acme",
+               "--data-dir", str(tmp_path / "data"), "--parameters-dir", str(tmp_path / "parameters")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"error: {params}: {where} not valid YAML (") and err.endswith(
+        "; kpi import reads the client's time zone from it: fix the file, or pass --timezone\n"), err
+    assert not (tmp_path / "data").exists()
+    # --timezone does not need the file
+    res = _imp("linkedin_posts", FIX / "linkedin_posts.csv", tmp_path, timezone="America/New_York")
+    assert res.rows["published_at"].dt.tz_convert("America/New_York").dt.day.tolist() == [2, 6, 9]
+
+
 def test_cli_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["import", "facebook_insights", str(FIX / "facebook_insights_small.csv"), "--client", "acme",
                "--data-dir", str(tmp_path / "data")])

@@ -156,14 +156,19 @@ class ImportResult:
 
 
 def client_timezone(client: str, parameters_dir: str | Path) -> tuple[str, str]:
-    """The client's time zone from parameters/<client>.yaml (only that key is read), else UTC."""
+    """The client's time zone from parameters/<client>.yaml (only that key is read), else UTC.
+
+    A file that is not valid YAML is an error, never taken for a file without a time zone."""
     p = Path(parameters_dir) / f"{client}.yaml"
     if not p.is_file():
         return "UTC", f"UTC (no --timezone and no {p})"
     try:
         data = read_yaml(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        data = None
+    except yaml.YAMLError as e:  # never read as "no timezone": dates would move by the zone's offset
+        mark = getattr(e, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ParameterError(f"{p}:{line} not valid YAML ({getattr(e, 'problem', e)}); kpi import reads "
+                             "the client's time zone from it: fix the file, or pass --timezone") from None
     tz = data.get("timezone") if isinstance(data, dict) else None
     if not tz:
         return "UTC", f"UTC (no timezone in {p})"
