@@ -299,6 +299,31 @@ def test_on_conflict_replace_keeps_stored_columns_the_export_lacks(tmp_path: Pat
     assert posts[["detail_expands", "media_views"]].fillna("blank").to_numpy().tolist() == [["17", "0"], ["30", "120"]]
 
 
+def test_a_fuller_export_of_stored_rows_is_not_taken_for_already_present(tmp_path: Path) -> None:
+    """The table was made from an export without 'Tweet text'; the full export of the same posts
+    has their text. It had been counted '2 already present' and the text dropped without a word; the
+    text is a value the table does not hold, so it is a conflict like a blank stored cell, and
+    --on-conflict replace brings the text in."""
+    def narrower(t: str) -> str:
+        rows = [line.split('","') for line in t.strip("\n").split("\n")]
+        drop = rows[0].index("Tweet text")
+        return "\n".join('","'.join(c for i, c in enumerate(r) if i != drop) for r in rows) + "\n"
+
+    (tmp_path / "narrow").mkdir()
+    _imp("x_post_analytics", _copy(tmp_path / "narrow", "x_post_analytics.csv", narrower), tmp_path)
+    assert "text" not in load_client("acme", data_dir=tmp_path / "data").posts.columns
+    msg = _err(_imp, "x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
+    assert "2 row(s) have a key already in" in msg
+    assert "1840000000000000001 row 2: 'Tweet text' blank -> Month-end close in 3 days, not 10" in msg
+    rep = _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path, on_conflict="replace").report
+    assert (rep.replaced, rep.unchanged, rep.added) == (2, 0, 0)
+    posts = load_client("acme", data_dir=tmp_path / "data").posts
+    assert posts["text"].tolist() == ["Month-end close in 3 days, not 10", "Webinar on Oct 20: sign up"]
+    # the same file once more: nothing differs now
+    again = _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path).report
+    assert (again.unchanged, again.replaced) == (2, 0)
+
+
 def test_bad_import_writes_nothing(tmp_path: Path) -> None:
     bad = _copy(tmp_path, "tiktok.csv", lambda t: t.replace('"1,203"', "-3"))
     msg = _err(_imp, "tiktok", bad, tmp_path)

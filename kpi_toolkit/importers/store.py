@@ -8,7 +8,8 @@ Merge rules (by the table's key; tables without a key compare whole rows):
   ``on_conflict="replace"`` takes the export's values (in the columns the export has; a stored
   column it lacks keeps its values), ``"keep"`` keeps the stored ones.
 
-Provenance columns (``import_file``, ``import_row``) are not compared.
+Every column of the export is compared (a column the table lacks reads blank); a stored column
+the export lacks is not. Provenance columns (``import_file``, ``import_row``) are not compared.
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     if existing is None or existing.empty:
         return new.reset_index(drop=True), stats, []
     key = list(spec.key) or [c for c in spec.names if c in new.columns]
-    common = [c for c in new.columns if c in existing.columns and c not in _PROVENANCE]
-    old_rows = list(_texts(existing, common).itertuples(index=False, name=None))
+    # every column of the export: one the table lacks reads blank there, so a value the table does
+    # not hold yet differs (a conflict), never "already present" with the value dropped
+    common = [c for c in new.columns if c not in _PROVENANCE]
+    old_rows = list(_texts(existing.reindex(columns=common), common).itertuples(index=False, name=None))
     new_rows = list(_texts(new, common).itertuples(index=False, name=None))
     kpos = [common.index(k) for k in key]
     old_idx = {tuple(r[p] for p in kpos): i for i, r in enumerate(old_rows)}
