@@ -234,6 +234,26 @@ def test_new_month_appends(tmp_path: Path) -> None:
     assert (c.report.added, c.report.unchanged) == (0, 2)
 
 
+@pytest.mark.parametrize("fmt, table, rows", [("ga4_traffic_acquisition", "web", 4),
+                                              ("meta_ads_manager", "ads", 4)])
+def test_a_second_import_into_a_daily_table_merges(tmp_path: Path, fmt: str, table: str, rows: int) -> None:
+    """A table keyed by a day (web, ads) took its first import only: the second, of the same file or
+    of the next days, was refused with 'data/acme/web.csv: column 'date' row 2, 3, 4, 5: must be a
+    calendar day without a time ... (got '2026-10-01 00:00:00', ...)', blaming the stored file,
+    which was fine (the merged days had been handed to validation as texts with a time)."""
+    first = _imp(fmt, FIX / FIXTURES[fmt], tmp_path).report
+    assert first.added == rows
+    again = _imp(fmt, FIX / FIXTURES[fmt], tmp_path).report
+    assert (again.added, again.unchanged, again.table_rows) == (0, rows, rows)
+    later = _copy(tmp_path, FIXTURES[fmt], lambda t: t.replace("20261002", "20261003").replace("2026-10-02", "2026-10-03"))
+    nxt = _imp(fmt, later, tmp_path).report
+    assert nxt.added >= 1 and nxt.table_rows == rows + nxt.added
+    stored = getattr(load_client("acme", data_dir=tmp_path / "data"), table)
+    assert stored["date"].dt.strftime("%Y-%m-%d").max() == "2026-10-03"
+    text = (tmp_path / "data" / "acme" / f"{table}.csv").read_text(encoding="utf-8")
+    assert "00:00:00" not in text  # days stay written as days
+
+
 def test_conflicting_values_for_a_stored_key(tmp_path: Path) -> None:
     _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
     newer = _copy(tmp_path, "x_post_analytics.csv", lambda t: t.replace('"21.0"', '"25.0"'))

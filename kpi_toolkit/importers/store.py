@@ -122,8 +122,16 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
 
 
 def _objectify(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns as objects so that concat never fails on mixed dtypes; validation re-types them."""
-    return df.astype(object).where(df.notna(), None)
+    """Columns as objects so that concat never fails on mixed dtypes; validation re-types them.
+
+    Days and times become their text as the table writes them ('2026-10-01', '...T09:15:00Z'): a
+    day left a Timestamp reads '2026-10-01 00:00:00' to validation, which refuses a time in a
+    daily table."""
+    out = df.astype(object).where(df.notna(), None)
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c].dtype):
+            out[c] = [cell_text(v) or None for v in df[c].tolist()]
+    return out
 
 
 def for_writing(df: pd.DataFrame, table: str) -> pd.DataFrame:
