@@ -995,3 +995,21 @@ def test_a_table_imported_with_line_number_ids_is_not_imported_twice(tmp_path: P
     assert "5 row(s) keep the id an earlier import gave them (from the row's cells and line number)" \
         in again.report.notes
     assert load_client("acme", data_dir=tmp_path / "data").posts["post_id"].tolist() == old
+
+
+def test_a_blank_export_cell_never_erases_a_stored_value(tmp_path: Path) -> None:
+    """A later X export whose 'likes' cell of post 1 came out blank: the blank is not a difference
+    (that file imports as already present), and with its 'retweets' changed too, --on-conflict
+    replace takes the new retweets but keeps the stored likes (21), which the replace had blanked."""
+    _imp("x_post_analytics", FIX / "x_post_analytics.csv", tmp_path)
+    row1 = '"4.0","3.0","21.0"'  # retweets, replies, likes of post 1
+    blank = _copy(tmp_path, "x_post_analytics.csv", lambda t: t.replace(row1, '"4.0","3.0",""', 1))
+    again = _imp("x_post_analytics", blank, tmp_path).report
+    assert (again.unchanged, again.replaced, again.added) == (2, 0, 0)
+    (tmp_path / "later").mkdir()
+    later = _copy(tmp_path / "later", "x_post_analytics.csv", lambda t: t.replace(row1, '"99.0","3.0",""', 1))
+    rep = _imp("x_post_analytics", later, tmp_path, on_conflict="replace").report
+    assert (rep.replaced, rep.unchanged) == (1, 1)
+    posts = load_client("acme", data_dir=tmp_path / "data").posts
+    assert posts["likes"].tolist() == [21, 48]  # kept, not blanked
+    assert posts["shares"].tolist() == [99, 12]  # the export's new value

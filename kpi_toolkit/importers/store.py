@@ -9,7 +9,10 @@ Merge rules (by the table's key; tables without a key compare whole rows):
   column it lacks keeps its values), ``"keep"`` keeps the stored ones.
 
 Every column of the export is compared (a column the table lacks reads blank); a stored column
-the export lacks is not. Provenance columns (``import_file``, ``import_row``) are not compared.
+the export lacks is not. Provenance columns (``import_file``, ``import_row``) are not compared. A
+blank cell of the export says nothing about that value: it is neither a difference nor, on
+``replace``, written over a stored value (a re-download whose 'likes' came out empty must not erase
+the likes already stored).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     ``new`` of the rows not written because the stored ones were kept (``on_conflict="keep"``).
 
     A replaced row takes the export's values in the columns the export has; a stored column it
-    lacks (not in ``new``) keeps the row's stored value. A conflict names the export's row and
+    lacks (not in ``new``), or a cell the export leaves blank, keeps the row's stored value. A conflict names the export's row and
     column (``terms``), and the stored and new values as the table writes them."""
     spec = TABLES[table]
     stats = {"added": len(new), "unchanged": 0, "replaced": 0, "kept_stored": 0}
@@ -89,6 +92,7 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
             add_rows.append(j)
             continue
         a = old_rows[i]
+        b = tuple(y if y != "" else x for x, y in zip(a, b, strict=True))  # a blank export cell says nothing
         if a == b:
             stats["unchanged"] += 1
         elif on_conflict == "replace":
@@ -113,10 +117,13 @@ def merge(existing: pd.DataFrame | None, new: pd.DataFrame, table: str, *, on_co
     cols = list(dict.fromkeys([*existing.columns, *new.columns]))
     old = _objectify(existing.reset_index(drop=True).reindex(columns=cols))
     newr = _objectify(new.reset_index(drop=True).reindex(columns=cols))
-    if replace:  # the columns the export has; a stored column it lacks keeps its values
+    if replace:  # the columns the export has, where it has a value; a stored column it lacks, or a
+        # blank cell of the export, keeps the stored value
         rows = list(replace)
         given = [cols.index(c) for c in new.columns]
-        old.iloc[rows, given] = newr.iloc[[replace[i] for i in rows], given].to_numpy()
+        taken = newr.iloc[[replace[i] for i in rows], given].to_numpy()
+        stored = old.iloc[rows, given].to_numpy()
+        old.iloc[rows, given] = np.where(pd.isna(taken), stored, taken)
     combined = pd.concat([old, newr.iloc[add_rows]], ignore_index=True)
     return combined, stats, kept
 
