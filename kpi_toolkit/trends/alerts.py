@@ -5,9 +5,33 @@ watched KPI with the client's alert rule (threshold, direction, owner), keeps th
 touch the month and explains each one with :func:`explain_alerts`: the topics (mentions), posts,
 campaigns (ads) or sources (web) that account for most of the excess.
 
+Two rules for thin or empty months sit around the detector:
+
+* **Too little history.** A KPI is judged only when it has at least :data:`MIN_HISTORY_DAYS` (28) days
+  with data before the month; for a table of events (posts, mentions) a day with data is a day on
+  which the measure is above 0 (a day with a post). With fewer the alerts are not checked and
+  ``attrs["skipped"]`` says so in words. 28 days is the minimum the detector's robust scale needs in
+  its window (:func:`~kpi_toolkit.trends.anomalies.min_scale_points`: a quarter of its 16-week window,
+  each weekday seen four times); the spread of fewer values is too unsteady to call anything a spike:
+  the standard error of a MAD-based standard deviation is about 1.17 / sqrt(n) of it (Hampel et al.
+  1986, the MAD's influence function), 52 % with 5 values, 22 % with 28, and below 10 values its
+  bias needs correction factors of up to 1.5 (Croux & Rousseeuw 1992).
+* **A month of zeros.** The detector's running-median baseline follows a level shift at once, so a
+  series that drops to 0 and stays there raises no dip. :func:`zero_run_alert` flags a count or money
+  KPI that is 0 on every day of the month (a table of events that stopped before the month while the
+  client's other data goes on counts as 0, as the snapshot counts it) when the run of zeros is longer
+  than any before it and the month's average is beyond the rule's threshold below the 28 days with
+  data before the run: a z-test of the run's daily average, the days' variance taken at least
+  Poisson (the quasi-Poisson floor of :mod:`~kpi_toolkit.trends.significance`).
+
 References
 ----------
 The detector's references are in :mod:`kpi_toolkit.trends.anomalies`.
+Croux, C. & Rousseeuw, P. J. (1992). Time-efficient algorithms for two highly robust estimators of
+scale. Computational Statistics 1, 411-428 (small-sample correction factors of the MAD).
+Hampel, F. R., Ronchetti, E. M., Rousseeuw, P. J. & Stahel, W. A. (1986). Robust Statistics: The
+Approach Based on Influence Functions. Wiley (asymptotic variance of the MAD, 1.36 sigma^2 / n).
+McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., section 4.5 (dispersion).
 """
 
 from __future__ import annotations
@@ -20,18 +44,22 @@ import pandas as pd
 
 from ..data import ClientData
 from ..exceptions import KpiToolkitError, ParameterError
-from ..kpis import REGISTRY, format_money, format_value
+from ..kpis import REGISTRY, adds_up_over_days, format_money, format_value
 from ..params import AlertRule, TrendOptions
-from ..periods import Period
+from ..periods import Period, month_words
 from ..schema import TABLES
 from ..views import snippet
-from .anomalies import alert_windows, detect_anomalies
-from .comparisons import daily_series
+from .anomalies import SEVERITY_BANDS, alert_windows, detect_anomalies, min_scale_points
+from .comparisons import EVENT_TABLES, daily_series, data_span, table_days
 
 ALERT_COLUMNS = ["kpi", "label", "owner", "start", "end", "n_points", "kind", "peak_at", "value",
                  "expected", "lower", "upper", "score", "severity", "excess", "contributors", "top_contributors",
                  "explanation"]
 """Columns of :func:`month_alerts`."""
+
+MIN_HISTORY_DAYS = min_scale_points((7,))
+"""Days with data a daily KPI needs before the month for its alerts to be judged: 28, the minimum of the
+detector's robust scale for daily data (four weeks; see the module docstring for why fewer is too few)."""
 
 # what explains a KPI's spike: (column of the table to group by, per-item?) by table
 _EXPLAIN_BY: dict[str, tuple[str, bool]] = {
@@ -312,9 +340,13 @@ def month_alerts(
     for kpi in [k for k in names if k in series.columns]:
         spec = REGISTRY[kpi]
         rule = rule_for(options, kpi)
-        s = series[kpi]
+        s = _with_quiet_days(series[kpi], data, spec, tz=tz, end_day=end_day)
         if s.loc[period.first_day:].notna().sum() == 0:
             skipped.append((kpi, _no_values_reason(data, spec)))
+            continue
+        seen = history_days(s, spec, before=period.first_day)
+        if seen < MIN_HISTORY_DAYS:
+            skipped.append((kpi, _thin_history_reason(seen, spec, period)))
             continue
         try:
             res = detect_anomalies(s.rename(kpi), freq="D", threshold=rule.threshold, direction=rule.direction)
@@ -323,6 +355,12 @@ def month_alerts(
             continue
         wins = alert_windows(res)
         wins = wins[(wins["end"] >= period.first_day) & (wins["start"] < end_day)]
+        stop = zero_run_alert(s, spec, rule, period=period) if spec.name not in _snapshot_zero_kpis(data, spec, period) \
+            else None
+        if stop is not None:
+            # the run is one alert; the detector's dips inside it (its first days) would repeat it
+            inside = (wins["kind"] == "dip") & (wins["start"] >= stop["start"])
+            wins = pd.concat([wins[~inside.to_numpy(dtype=bool)], pd.DataFrame([stop])], ignore_index=True)
         if wins.empty:
             continue
         ev = _event_rows(data, kpi, brand=brand, sentiment_thresholds=sentiment_thresholds)
@@ -342,7 +380,9 @@ def month_alerts(
         else:
             wins = wins.assign(contributors=[[] for _ in range(len(wins))], top_contributors="")
         wins = wins.assign(kpi=kpi, label=spec.label, owner=rule.owner)
-        wins["explanation"] = [alert_sentence(r, spec.unit, spec.label, table=spec.table, currency=currency)
+        wins["explanation"] = [stopped_sentence(r, spec.unit, spec.label, table=spec.table, currency=currency)
+                               if pd.notna(r.get("run_days", np.nan)) else
+                               alert_sentence(r, spec.unit, spec.label, table=spec.table, currency=currency)
                                for _, r in wins.iterrows()]
         parts.append(wins)
     if parts:
@@ -353,6 +393,166 @@ def month_alerts(
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     out.attrs["skipped"] = skipped
     return out
+
+
+def _with_quiet_days(s: pd.Series, data: ClientData, spec: Any, *, tz: str, end_day: pd.Timestamp) -> pd.Series:
+    """A count of a table of events (posts, mentions) is 0, not missing, on the days after the table's
+    last row that the client's other data still covers: a client who stopped posting on 14 September
+    has an October of 0 engagements (as the snapshot counts it, ``data_span``), not an October without
+    data. Other series are returned as they are."""
+    if spec.table not in EVENT_TABLES or not adds_up_over_days(spec.name):
+        return s
+    span, own = data_span(data, spec.table, tz), table_days(data, spec.table, tz)
+    if span is None or own is None or not len(s):
+        return s
+    last = min(span[1], pd.Timestamp(end_day) - pd.Timedelta(days=1))
+    if last <= own[1]:
+        return s
+    days = pd.date_range(s.index[0], max(last, s.index[-1]), freq="D", name=s.index.name)
+    out = s.reindex(days)
+    quiet = (days > own[1]) & (days <= last)
+    out[quiet] = out[quiet].fillna(0.0)
+    return out
+
+
+def history_days(s: pd.Series, spec: Any, *, before: pd.Timestamp) -> int:
+    """Days with data in a daily series before ``before``: days with a value; for a count of a table of
+    events (posts, mentions), days on which it is above 0, since a day without a post is 0 engagements
+    by construction and says nothing about how a post usually does."""
+    hist = s.loc[:pd.Timestamp(before) - pd.Timedelta(days=1)].dropna()
+    if spec.table in EVENT_TABLES and adds_up_over_days(spec.name):
+        hist = hist[hist > 0]
+    return int(len(hist))
+
+
+def _history_words(n: int, spec: Any) -> str:
+    what = {"posts": "posts", "mentions": "mentions"}.get(spec.table, "data")
+    return f"{n} day{'s' if n != 1 else ''} with {what}"
+
+
+def _thin_history_reason(n: int, spec: Any, period: Period) -> str:
+    """Why a KPI's alerts were not judged, in words: the history is shorter than :data:`MIN_HISTORY_DAYS`."""
+    label = str(period.label)
+    before = month_words(label) if len(label) == 7 and label[4] == "-" else f"{period.first_day:%d %b %Y}".lstrip("0")
+    return (f"there is too little history to tell a spike or dip from ordinary ups and downs "
+            f"({_history_words(n, spec)} before {before}; at least {MIN_HISTORY_DAYS} are needed, about four "
+            f"weeks)")
+
+
+def _longest_zero_run(values: np.ndarray) -> int:
+    """Longest run of consecutive zeros (missing values break a run)."""
+    best = cur = 0
+    for v in values:
+        cur = cur + 1 if v == 0 else 0
+        best = max(best, cur)
+    return best
+
+
+def zero_run_alert(s: pd.Series, spec: Any, rule: AlertRule, *, period: Period) -> dict[str, Any] | None:
+    """A dip alert for a count or money KPI that is 0 on every day of ``period`` with data, after activity.
+
+    The run of zeros that ends on the month's last day with data (it may begin before the month) is an
+    alert when (1) the rule watches dips (direction "both" or "down"), (2) the run is longer than any
+    run of zeros before it in the series (as :func:`~kpi_toolkit.trends.comparisons.data_ends_early`
+    judges a quiet end), and (3) the run's daily average, 0, is more than ``rule.threshold`` standard
+    errors below the mean ``m`` of the :data:`MIN_HISTORY_DAYS` days with data before the run:
+    ``score = -m / sqrt(v / L)`` over the run's ``L`` days, with ``v`` the variance of those days,
+    at least ``m`` (Poisson noise: the quasi-Poisson floor, McCullagh & Nelder 1989, section 4.5).
+
+    Parameters
+    ----------
+    s
+        The KPI's daily series (naive local days), the history before the month included.
+    spec
+        The KPI's registry entry.
+    rule
+        The client's alert rule for the KPI.
+    period
+        The report month.
+
+    Returns
+    -------
+    dict or None
+        A row of :func:`~kpi_toolkit.trends.alert_windows` (``kind`` "dip", ``value`` 0, ``expected``
+        ``m``, ``lower`` and ``upper`` the normal range of an ``L``-day average, ``score``, ``severity``,
+        ``excess``) plus ``run_days`` (``L``), ``longest_before`` (the longest earlier run of zeros) and
+        ``usual_days`` (days the usual level is taken from); None when the rules above are not met.
+
+    References
+    ----------
+    McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., section 4.5.
+    """
+    if rule.direction == "up" or not adds_up_over_days(spec.name):
+        return None
+    month = s.loc[period.first_day:period.end_day - pd.Timedelta(days=1)].dropna()
+    if not len(month) or (month != 0).any():
+        return None
+    vals = s.loc[:month.index[-1]]
+    nz = np.flatnonzero(vals.to_numpy() != 0)  # NaN != 0: a missing day ends the run too
+    if not len(nz):
+        return None
+    start = vals.index[nz[-1] + 1]
+    before = vals.loc[:start - pd.Timedelta(days=1)]
+    run = len(vals.loc[start:].dropna())
+    longest = _longest_zero_run(before.to_numpy())
+    if run <= longest:
+        return None
+    usual = before.dropna()
+    usual = usual[usual > 0] if spec.table in EVENT_TABLES else usual
+    if len(usual) < MIN_HISTORY_DAYS:
+        return None
+    # the usual day: every day from the MIN_HISTORY_DAYS-th last day with data on (quiet days included)
+    usual = before.loc[usual.index[-MIN_HISTORY_DAYS]:].dropna()
+    m = float(usual.mean())
+    v = max(float(usual.var(ddof=1)), m)
+    if not m > 0:
+        return None
+    se = float(np.sqrt(v / run))
+    score = -m / se
+    thr = float(rule.threshold)
+    if -score <= thr:
+        return None
+    ratio = -score / thr
+    severity = "moderate" if ratio < SEVERITY_BANDS[0] else ("high" if ratio < SEVERITY_BANDS[1] else "severe")
+    return {"start": start, "end": month.index[-1], "n_points": run, "kind": "dip", "peak_at": start,
+            "value": 0.0, "expected": m, "lower": max(0.0, m - thr * se), "upper": m + thr * se,
+            "score": score, "severity": severity, "excess": -m * run, "run_days": run,
+            "longest_before": longest, "usual_days": len(usual)}
+
+
+def stopped_sentence(row: Any, unit: str, label: str, *, table: str = "", currency: str = "EUR") -> str:
+    """The sentence of a :func:`zero_run_alert`: how long the KPI has been 0, against what, what it
+    most often means and what to check."""
+    def fmt(v: float) -> str:
+        return format_value(v, unit, currency=currency)
+
+    start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+    run, longest = int(row["run_days"]), int(row["longest_before"])
+    never = ("it had never been 0 for a day before" if longest == 0 else
+             f"it had never been 0 for more than {longest} day{'s' if longest != 1 else ''} in a row before")
+    cause = {"posts": "posting that stopped or a posts export that broke",
+             "mentions": "a listening query or export that stopped",
+             "ads": "ads that were paused or a tracking or export that broke",
+             "web": "web tracking that broke"}.get(table, "data that stopped arriving")
+    return (f"{label} was 0 on every day {_day_text(start, end)} ({run} days): against about {fmt(row['expected'])} "
+            f"a day over the {int(row['usual_days'])} days before, {never}. Over {run} days the daily average "
+            f"would normally stay between {fmt(row['lower'])} and {fmt(row['upper'])}; 0 is "
+            f"{abs(float(row['score'])):.1f} standard errors below ({row['severity']}). A stop like this is more "
+            f"often {cause} than a real fall: check the data before reading the month's {label.lower()}.")
+
+
+def _snapshot_zero_kpis(data: ClientData, spec: Any, period: Period) -> frozenset[str]:
+    """KPIs whose month of zeros the snapshot already explains: ads conversions and revenue in a month
+    whose ads spent (its note on conversion tracking that stopped, ``report._conversion_tracking_notes``)."""
+    if spec.table != "ads" or spec.name not in ("conversions", "revenue"):
+        return frozenset()
+    ads = data.tables.get("ads")
+    if ads is None or "spend" not in ads.columns or "date" not in ads.columns:
+        return frozenset()
+    day = pd.to_datetime(ads["date"])
+    rows = ads[((day >= period.first_day) & (day < period.end_day)).to_numpy(dtype=bool)]
+    spent = float(pd.to_numeric(rows["spend"], errors="coerce").sum()) > 0
+    return frozenset({"conversions", "revenue"}) if spent else frozenset()
 
 
 def _no_series_reason(data: ClientData, table: str) -> str:

@@ -423,11 +423,30 @@ def _stl_baseline(z: np.ndarray, periods: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def _robust_scale(resid: np.ndarray, periods: tuple[int, ...], floor: np.ndarray) -> np.ndarray:
-    n = resid.shape[0]
+def scale_window(periods: tuple[int, ...]) -> int:
+    """Steps in the running window of the robust scale: 16 of the longest cycles (16 weeks of days)."""
     base = max(periods) if periods else 7
-    window = max(16 * base + 1, 31)  # 16 cycles: a steadier scale than 8 (fewer false alarms)
-    minp = max(5, min(window, n) // 4)
+    return max(16 * base + 1, 31)  # 16 cycles: a steadier scale than 8 (fewer false alarms)
+
+
+def min_scale_points(periods: tuple[int, ...]) -> int:
+    """Fewest values in the scale's window for a point to be judged: a quarter of the window, i.e. 4 of
+    the longest cycles (28 days for daily data, each weekday seen 4 times); month_alerts asks as many days
+    with data before the month (:data:`kpi_toolkit.trends.alerts.MIN_HISTORY_DAYS`)."""
+    return scale_window(periods) // 4
+
+
+def _robust_scale(resid: np.ndarray, periods: tuple[int, ...], floor: np.ndarray, *,
+                  strict: bool = False) -> np.ndarray:
+    """Running robust scale of ``resid``. ``strict`` (the anomaly detector): a point whose window holds
+    fewer than :func:`min_scale_points` values gets no scale (NaN, so it is never judged); otherwise
+    (level shifts, seasonal adjustment) a short series lowers the minimum to a quarter of its length
+    (at least 5) and falls back on the whole series' MAD."""
+    n = resid.shape[0]
+    window = scale_window(periods)
+    minp = min_scale_points(periods) if strict else max(5, min(window, n) // 4)
+    if strict and n < minp:
+        return np.full(resid.shape, np.nan)
     center = _rolling_median(resid, window, min_periods=minp)
     absdev = np.abs(resid - center)
     mad = _rolling_median(absdev, window, min_periods=minp) * _MAD_TO_SD
@@ -435,6 +454,9 @@ def _robust_scale(resid: np.ndarray, periods: tuple[int, ...], floor: np.ndarray
     meanad = pd.DataFrame(absdev).rolling(min(window, 2 * n + 1), center=True,
                                           min_periods=min(minp, window)).mean().to_numpy() * _MEANAD_TO_SD
     sigma = np.where(mad > 0, mad, meanad)
+    if strict:
+        # too few values around a point: no scale, and the floor does not make one up
+        return np.where(np.isfinite(sigma), np.fmax(sigma, floor[None, :]), np.nan)
     with np.errstate(all="ignore"):
         glob = np.nanmedian(absdev, axis=0) * _MAD_TO_SD
     sigma = np.where(np.isfinite(sigma), sigma, glob[None, :])
@@ -464,7 +486,7 @@ def _detect_matrix(mat: np.ndarray, *, periods: tuple[int, ...], threshold: floa
     with np.errstate(all="ignore"):
         tiny = 1e-9 * np.fmax(np.nanmedian(np.abs(z), axis=0), 1.0)
     floor = np.where(stab, 1.0, tiny)
-    sigma = _robust_scale(resid, periods, floor)
+    sigma = _robust_scale(resid, periods, floor, strict=True)
     with np.errstate(all="ignore"):
         score = resid / sigma
     thr = np.broadcast_to(np.asarray(threshold, dtype="float64"), (k,))[None, :]
