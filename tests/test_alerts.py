@@ -44,11 +44,13 @@ def _ads(days: pd.DatetimeIndex, spend: np.ndarray, *, conversions: np.ndarray |
 
 
 def test_the_minimum_history_is_four_weeks_the_detectors_own_scale_minimum() -> None:
-    """The detector's robust scale runs over 16 weeks (113 days) and needs a quarter of them, 113 // 4 =
-    28 days; month_alerts asks the same 28 days before the month."""
+    """The detector's robust scale needs 28 values (a MAD-based SD of n values has a standard error of
+    1.17 / sqrt(n) of itself, Hampel et al. 1986: 22 % at 28); for daily data that is also a quarter of
+    its 16-week window, 113 // 4 = 28, and month_alerts asks the same 28 days before the month."""
     assert min_scale_points((7,)) == 113 // 4 == 28
     assert MIN_HISTORY_DAYS == 28
-    assert min_scale_points((24, 168)) == (16 * 168 + 1) // 4  # 4 weeks of hours
+    assert min_scale_points((24, 168)) == 28  # values, not weeks, for hourly data
+    assert round(math.sqrt(1 / (16 * 0.6745 ** 2 * 0.3178 ** 2)) / math.sqrt(28), 2) == 0.22
 
 
 def test_a_series_shorter_than_the_scale_minimum_is_never_flagged() -> None:

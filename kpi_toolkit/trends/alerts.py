@@ -57,7 +57,7 @@ ALERT_COLUMNS = ["kpi", "label", "owner", "start", "end", "n_points", "kind", "p
                  "explanation"]
 """Columns of :func:`month_alerts`."""
 
-MIN_HISTORY_DAYS = min_scale_points((7,))
+MIN_HISTORY_DAYS = min_scale_points((7,))  # 28
 """Days with data a daily KPI needs before the month for its alerts to be judged: 28, the minimum of the
 detector's robust scale for daily data (four weeks; see the module docstring for why fewer is too few)."""
 

@@ -15,7 +15,9 @@ The detector (``method="median"``, the default) works in four steps on a regular
    the longest cycles (x 1.4826, consistent with the standard deviation of normal noise; Leys et
    al. 2013; 16 weeks for daily data: local enough to follow a busy season, long enough that the
    estimate itself is steady), floored at
-   1 on the Anscombe scale (Poisson noise) so that sparse counts do not raise alarms.
+   1 on the Anscombe scale (Poisson noise) so that sparse counts do not raise alarms. A point whose
+   window holds fewer than 28 values (:data:`MIN_SCALE_VALUES`) has no scale and is not judged: the
+   spread of fewer values is too unsteady (Hampel et al. 1986; Croux & Rousseeuw 1992).
 4. **Robust z-score.** ``score = (value - expected) / spread`` on the analysed scale; a point is an
    anomaly when ``|score| > threshold`` (3.5 is the cut-off that Iglewicz & Hoaglin recommend for the
    modified z-score). ``expected``, ``lower`` and ``upper`` are given back on the original scale;
@@ -35,6 +37,10 @@ Bandara, K., Hyndman, R. J. & Bergmeir, C. (2021). MSTL: A seasonal-trend decomp
 for time series with multiple seasonal patterns. arXiv:2107.13462.
 Cleveland, R. B., Cleveland, W. S., McRae, J. E. & Terpenning, I. (1990). STL: A seasonal-trend
 decomposition procedure based on loess. Journal of Official Statistics 6(1), 3-73.
+Croux, C. & Rousseeuw, P. J. (1992). Time-efficient algorithms for two highly robust estimators of
+scale. Computational Statistics 1, 411-428.
+Hampel, F. R., Ronchetti, E. M., Rousseeuw, P. J. & Stahel, W. A. (1986). Robust Statistics: The
+Approach Based on Influence Functions. Wiley.
 Iglewicz, B. & Hoaglin, D. C. (1993). How to Detect and Handle Outliers. ASQC Quality Press.
 Leys, C., Ley, C., Klein, O., Bernard, P. & Licata, L. (2013). Detecting outliers: do not use
 standard deviation around the mean, use absolute deviation around the median. Journal of
@@ -62,6 +68,15 @@ COLUMNS = ["timestamp", "value", "expected", "lower", "upper", "score", "is_anom
 
 MIN_POINTS = 8
 """Fewer non-missing points than this cannot give a baseline."""
+
+MIN_SCALE_VALUES = 28
+"""Fewest values the robust scale of a point is taken from; with fewer the point is not judged (score
+NaN). The MAD-based standard deviation of ``n`` values has a standard error of about ``1.17 / sqrt(n)``
+of itself (asymptotic variance ``1.36 sigma^2 / n``, Hampel et al. 1986): 52 % with 5 values, 22 % with
+28, so a spike of 3.5 "standard deviations" from 5 values may be one of 2; below 10 values the MAD is
+also biased low (correction factors up to 1.5, Croux & Rousseeuw 1992). 28 is also four weeks of days
+(each weekday seen four times) and a quarter of the 16-week window of daily data, the minimum the
+scale always asked of long daily series."""
 
 _MAD_TO_SD = 1.4826  # 1 / Phi^-1(3/4): MAD of normal noise x 1.4826 = its standard deviation
 _MEANAD_TO_SD = 1.2533  # sqrt(pi / 2): mean absolute deviation of normal noise -> sd
@@ -429,11 +444,12 @@ def scale_window(periods: tuple[int, ...]) -> int:
     return max(16 * base + 1, 31)  # 16 cycles: a steadier scale than 8 (fewer false alarms)
 
 
-def min_scale_points(periods: tuple[int, ...]) -> int:
-    """Fewest values in the scale's window for a point to be judged: a quarter of the window, i.e. 4 of
-    the longest cycles (28 days for daily data, each weekday seen 4 times); month_alerts asks as many days
-    with data before the month (:data:`kpi_toolkit.trends.alerts.MIN_HISTORY_DAYS`)."""
-    return scale_window(periods) // 4
+def min_scale_points(periods: tuple[int, ...] = ()) -> int:
+    """Fewest values in the scale's window for a point to be judged: :data:`MIN_SCALE_VALUES`, or a
+    quarter of the window if that is less (never, with the windows of :func:`scale_window`).
+    ``month_alerts`` asks as many days with data before the month
+    (:data:`kpi_toolkit.trends.alerts.MIN_HISTORY_DAYS`)."""
+    return min(MIN_SCALE_VALUES, scale_window(periods) // 4)
 
 
 def _robust_scale(resid: np.ndarray, periods: tuple[int, ...], floor: np.ndarray, *,
