@@ -136,9 +136,13 @@ def test_ads_stopped_for_the_whole_month_is_a_dip_alert_with_hand_values() -> No
     assert r["explanation"] == (
         "Ad spend was 0 on every day from 1 Oct to 31 Oct 2026 (31 days): against about €100 a day over the "
         "28 days before, it had never been 0 for a day before. Over 31 days the daily average would normally "
-        "stay between €93.60 and €106; 0 is 54.7 standard errors below (severe). A stop like this is more often "
+        "stay between €93.60 and €106, so a month at 0 is far outside ordinary ups and downs (severe). A stop "
+        "like this is more often "
         "ads that were paused or a tracking or export that broke than a real fall: check the data before "
         "reading the month's ad spend.")
+    from kpi_toolkit.trends.report import alerts_table
+
+    assert alerts_table(alerts)["Size"].tolist() == ["31 days at 0 (severe)"]  # not "54.7 SD": not one day's SD
 
 
 def test_posts_that_stopped_before_the_month_are_zero_engagements_not_missing_data() -> None:

@@ -54,8 +54,9 @@ from .comparisons import EVENT_TABLES, daily_series, data_span, table_days
 
 ALERT_COLUMNS = ["kpi", "label", "owner", "start", "end", "n_points", "kind", "peak_at", "value",
                  "expected", "lower", "upper", "score", "severity", "excess", "contributors", "top_contributors",
-                 "explanation"]
-"""Columns of :func:`month_alerts`."""
+                 "explanation", "run_days"]
+"""Columns of :func:`month_alerts`. ``run_days`` is set for a run of zeros (:func:`zero_run_alert`, whose
+``score`` is in standard errors of the run's average) and NaN for the detector's alerts."""
 
 MIN_HISTORY_DAYS = min_scale_points((7,))  # 28
 """Days with data a daily KPI needs before the month for its alerts to be judged: 28, the minimum of the
@@ -388,7 +389,7 @@ def month_alerts(
     if parts:
         out = pd.concat(parts, ignore_index=True)
         out = out.iloc[np.argsort(-out["score"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
-        out = out[ALERT_COLUMNS]
+        out = out.reindex(columns=ALERT_COLUMNS)
     else:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     out.attrs["skipped"] = skipped
@@ -536,8 +537,8 @@ def stopped_sentence(row: Any, unit: str, label: str, *, table: str = "", curren
              "web": "web tracking that broke"}.get(table, "data that stopped arriving")
     return (f"{label} was 0 on every day {_day_text(start, end)} ({run} days): against about {fmt(row['expected'])} "
             f"a day over the {int(row['usual_days'])} days before, {never}. Over {run} days the daily average "
-            f"would normally stay between {fmt(row['lower'])} and {fmt(row['upper'])}; 0 is "
-            f"{abs(float(row['score'])):.1f} standard errors below ({row['severity']}). A stop like this is more "
+            f"would normally stay between {fmt(row['lower'])} and {fmt(row['upper'])}, so a month at 0 is far "
+            f"outside ordinary ups and downs ({row['severity']}). A stop like this is more "
             f"often {cause} than a real fall: check the data before reading the month's {label.lower()}.")
 
 

@@ -9,6 +9,8 @@ The methods are referenced in :mod:`kpi_toolkit.trends.significance`,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -203,12 +205,22 @@ def alerts_table(alerts: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame
                              f"{format_value(r['value'], unit, currency=currency)}",
             "Normal range": f"{format_value(r['lower'], unit, currency=currency)} – "
                             f"{format_value(r['upper'], unit, currency=currency)}",
-            "Size": f"{abs(r['score']):.1f} SD ({r['severity']})",
+            "Size": _alert_size(r),
             "Likely cause": r["top_contributors"] or "—",
             "Owner": r["owner"] or "—",
         })
     return pd.DataFrame(rows, columns=["When", "Measure", "What happened", "Normal range", "Size",
                                        "Likely cause", "Owner"])
+
+
+def _alert_size(r: Any) -> str:
+    """How far out an alert is: robust standard deviations of the day's value, or, for a run of
+    zeros (:func:`~kpi_toolkit.trends.alerts.zero_run_alert`, scored in standard errors of the run's
+    average, not of one day), the run's length."""
+    run = r.get("run_days")
+    if run is not None and pd.notna(run):
+        return f"{int(run)} days at 0 ({r['severity']})"
+    return f"{abs(r['score']):.1f} SD ({r['severity']})"
 
 
 def comparisons_table(comp: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
