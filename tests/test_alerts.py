@@ -185,3 +185,40 @@ def test_a_month_of_zeros_is_not_an_alert_when_such_stops_happened_before_or_dip
     data = ClientData(client="x", data_dir=Path("."),
                       tables={"ads": _ads(days, np.resize([90.0, 110.0], len(days)), conversions=conv)})
     assert month_alerts(data, TrendOptions(), period=OCTOBER, kpis=["conversions"]).empty
+
+
+# ----------------------------------------------------------------------------------------------
+# clients who post every few days
+
+
+def _every(step: int, *, viral: str | None = None) -> ClientData:
+    """A post every ``step`` days from March to October, likes cycling 80-120 (mean 100); one post of
+    600 likes on ``viral``."""
+    days = pd.date_range("2026-03-01 10:00", "2026-10-31 10:00", freq=f"{step}D", tz="UTC")
+    likes = np.resize([80, 120, 95, 105, 90, 110, 100], len(days))
+    if viral is not None:
+        likes[days.normalize() == pd.Timestamp(viral, tz="UTC")] = 600
+    return ClientData(client="x", data_dir=Path("."), tables={"posts": _posts(days, likes)})
+
+
+def test_a_day_without_a_post_is_not_the_baseline_of_a_posting_day() -> None:
+    """A post every other day, all ordinary but one of 600 likes on 27 October: the days between
+    posts have 0 engagements because nothing was posted, and had made the baseline of every posting
+    day a mix of 0s and posts. Judged against other posting days, the 600 is the month's one alert
+    and no ordinary post is one."""
+    alerts = month_alerts(_every(2, viral="2026-10-27"), TrendOptions(), period=OCTOBER, kpis=["engagements"])
+    assert [(str(pd.Timestamp(r.start).date()), r.kind) for r in alerts.itertuples()] == [("2026-10-27", "spike")]
+    quiet = month_alerts(_every(2), TrendOptions(), period=OCTOBER, kpis=["engagements"])
+    assert quiet.empty and not quiet.attrs["skipped"]
+
+
+def test_posting_every_fifth_day_is_not_five_spikes_a_month() -> None:
+    """A post every fifth day, all ordinary (80-120 likes): every posting day had read as a 'spike'
+    against a baseline of the 0s between them. Judged against posting days only, the 16-week window
+    holds ~22 of them, fewer than the 28 the scale needs: no alert, and the report says why."""
+    alerts = month_alerts(_every(5), TrendOptions(), period=OCTOBER, kpis=["engagements"])
+    assert alerts.empty
+    assert alerts.attrs["skipped"] == [("engagements", (
+        "there are too few posting days to tell a spike or dip from ordinary ups and downs: the 6 days "
+        "with a value this month are each judged against the 16 weeks around them, which need at least 28 "
+        "posting days"))]

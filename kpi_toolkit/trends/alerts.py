@@ -49,7 +49,13 @@ from ..params import AlertRule, TrendOptions
 from ..periods import Period, month_words
 from ..schema import TABLES
 from ..views import snippet
-from .anomalies import SEVERITY_BANDS, alert_windows, detect_anomalies, min_scale_points
+from .anomalies import (
+    MIN_SCALE_VALUES,
+    SEVERITY_BANDS,
+    alert_windows,
+    detect_anomalies,
+    min_scale_points,
+)
 from .comparisons import EVENT_TABLES, daily_series, data_span, table_days
 
 ALERT_COLUMNS = ["kpi", "label", "owner", "start", "end", "n_points", "kind", "peak_at", "value",
@@ -350,14 +356,21 @@ def month_alerts(
             skipped.append((kpi, _thin_history_reason(seen, spec, period)))
             continue
         try:
-            res = detect_anomalies(s.rename(kpi), freq="D", threshold=rule.threshold, direction=rule.direction)
+            res = detect_anomalies(_posting_days_only(s, data, spec, tz=tz).rename(kpi), freq="D",
+                                   threshold=rule.threshold, direction=rule.direction)
         except KpiToolkitError as e:
             skipped.append((kpi, str(e)))
             continue
-        wins = alert_windows(res)
-        wins = wins[(wins["end"] >= period.first_day) & (wins["start"] < end_day)]
+        month = res.loc[period.first_day:end_day - pd.Timedelta(days=1)]
         stop = zero_run_alert(s, spec, rule, period=period) if spec.name not in _snapshot_zero_kpis(data, spec, period) \
             else None
+        if stop is None and month["value"].notna().any() and month["score"].isna().all():
+            # the month has values but the detector could score none: too few values in its 16-week
+            # window (a client posting every fifth day has ~22 posting days in it); said, not left silent
+            skipped.append((kpi, _sparse_window_reason(int(month["value"].notna().sum()), spec)))
+            continue
+        wins = alert_windows(res)
+        wins = wins[(wins["end"] >= period.first_day) & (wins["start"] < end_day)]
         if stop is not None:
             # the run is one alert; the detector's dips inside it (its first days) would repeat it
             inside = (wins["kind"] == "dip") & (wins["start"] >= stop["start"])
@@ -396,6 +409,27 @@ def month_alerts(
     return out
 
 
+def _posting_days_only(s: pd.Series, data: ClientData, spec: Any, *, tz: str) -> pd.Series:
+    """A posts total (engagements, reach ...) on the days the client posted; NaN on the others.
+
+    A day without a post has 0 engagements because nothing was posted, not because posts did badly:
+    for a client who posts every few days, a daily series of mostly zeros made the baseline 0 and
+    every posting day a "spike" (five or six a month for a post every fifth day). The detector then
+    judges each posting day against other posting days, which is the question an alert answers (did
+    this day's posts do unusually well or badly?). A stop in posting is the run-of-zeros alert's
+    (:func:`zero_run_alert`, on the series with its zeros). Other tables are returned as they are: a
+    day without a mention is a real 0 mentions."""
+    if spec.table != "posts" or not adds_up_over_days(spec.name):
+        return s
+    posts = data.tables.get("posts")
+    time_col = TABLES["posts"].time_col
+    if posts is None or time_col not in posts.columns or not len(s):
+        return s
+    t = pd.to_datetime(posts[time_col], utc=True).dropna()
+    days = pd.DatetimeIndex(t.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize().unique())
+    return s.where(s.index.isin(days.as_unit(s.index.unit) if hasattr(days, "as_unit") else days))
+
+
 def _with_quiet_days(s: pd.Series, data: ClientData, spec: Any, *, tz: str, end_day: pd.Timestamp) -> pd.Series:
     """A count of a table of events (posts, mentions) is 0, not missing, on the days after the table's
     last row that the client's other data still covers: a client who stopped posting on 14 September
@@ -429,6 +463,15 @@ def history_days(s: pd.Series, spec: Any, *, before: pd.Timestamp) -> int:
 def _history_words(n: int, spec: Any) -> str:
     what = {"posts": "posts", "mentions": "mentions"}.get(spec.table, "data")
     return f"{n} day{'s' if n != 1 else ''} with {what}"
+
+
+def _sparse_window_reason(n: int, spec: Any) -> str:
+    """Why some of a month's days were not judged: fewer than :data:`MIN_SCALE_VALUES` values in the
+    detector's 16-week window around them (a client who posts every few days)."""
+    what = {"posts": "posting days", "mentions": "days with mentions"}.get(spec.table, "days with data")
+    return (f"there are too few {what} to tell a spike or dip from ordinary ups and downs: the "
+            f"{n} day{'s' if n != 1 else ''} with a value this month are each judged against the 16 weeks "
+            f"around them, which need at least {MIN_SCALE_VALUES} {what}")
 
 
 def _thin_history_reason(n: int, spec: Any, period: Period) -> str:
