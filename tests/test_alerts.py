@@ -219,6 +219,5 @@ def test_posting_every_fifth_day_is_not_five_spikes_a_month() -> None:
     alerts = month_alerts(_every(5), TrendOptions(), period=OCTOBER, kpis=["engagements"])
     assert alerts.empty
     assert alerts.attrs["skipped"] == [("engagements", (
-        "there are too few posting days to tell a spike or dip from ordinary ups and downs: the 6 days "
-        "with a value this month are each judged against the 16 weeks around them, which need at least 28 "
-        "posting days"))]
+        "there are too few posting days to tell a spike or dip from ordinary ups and downs (each of the "
+        "month's 6 posting days is judged against the 16 weeks around it, which need at least 28)"))]

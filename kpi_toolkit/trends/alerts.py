@@ -469,9 +469,10 @@ def _sparse_window_reason(n: int, spec: Any) -> str:
     """Why some of a month's days were not judged: fewer than :data:`MIN_SCALE_VALUES` values in the
     detector's 16-week window around them (a client who posts every few days)."""
     what = {"posts": "posting days", "mentions": "days with mentions"}.get(spec.table, "days with data")
-    return (f"there are too few {what} to tell a spike or dip from ordinary ups and downs: the "
-            f"{n} day{'s' if n != 1 else ''} with a value this month are each judged against the 16 weeks "
-            f"around them, which need at least {MIN_SCALE_VALUES} {what}")
+    one = {"posts": "posting day", "mentions": "day with mentions"}.get(spec.table, "day with data")
+    return (f"there are too few {what} to tell a spike or dip from ordinary ups and downs (each of the "
+            f"month's {n} {what if n != 1 else one} is judged against the 16 weeks around it, which need at "
+            f"least {MIN_SCALE_VALUES})")
 
 
 def _thin_history_reason(n: int, spec: Any, period: Period) -> str:
