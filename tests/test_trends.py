@@ -614,6 +614,12 @@ def test_trend_view_on_demo_reports_the_crisis_with_its_owner(demo_root: Path) -
     assert any("Negative share of mentions spiked from 13 Sep to 15 Sep 2026" in s for s in view.sentences)
     assert view.recommendations[0].priority == 1 and "product recall" in view.recommendations[0].action
     assert set(view.extra["comparisons"]["comparison"]) == {"previous_month", "same_month_last_year"}
+    # the tests widen for swings and for runs of alike days (Newey-West), and the caveat says both
+    comp = view.extra["comparisons"]
+    wide = comp[(comp["dispersion"] > 1.5) & (comp["comparison"] == "previous_month")]
+    assert len(wide)
+    assert any(c.startswith("Day-to-day swings, and runs of good or bad days, are larger than pure chance for "
+                            + str(wide["label"].iloc[0]).lower()) for c in view.caveats)
 
 
 def test_posts_with_a_month_but_no_day_are_compared_but_not_tested() -> None:

@@ -373,8 +373,8 @@ def trend_view(ctx: ReportContext) -> ReportView:
             caveats.append(many)
         over = comp[(comp["dispersion"] > 1.5) & (comp["comparison"] == "previous_month")]
         if len(over):
-            caveats.append("Day-to-day swings are larger than pure chance for "
-                           + ", ".join(str(x).lower() for x in over["label"])
+            caveats.append("Day-to-day swings, and runs of good or bad days, are larger than pure chance "
+                           "for " + ", ".join(str(x).lower() for x in over["label"])
                            + "; the tests allow for this, so only large changes count as real.")
     for k in missing:
         caveats.append(f"{REGISTRY[k].label}: not shown ({ctx.data.missing.get(REGISTRY[k].table, 'no data')}).")
