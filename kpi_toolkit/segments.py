@@ -47,7 +47,7 @@ __all__ = [
     "level_name", "level_phrase", "lookback_posts", "pairwise_table", "percentile_shown", "post_measure",
     "post_tiers", "posting_heatmap", "posting_heatmap_view", "posting_time_grid", "posting_time_view",
     "segment_kpi", "segment_table", "segments_view", "tiers_table", "time_slot_sentences", "time_slot_table",
-    "time_slots", "top_posts_view", "wilson_interval", "within_group_sentences",
+    "time_slots", "top_posts_view", "wilson_interval", "window_dates", "within_group_sentences",
 ]
 
 WEEKDAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
@@ -1391,6 +1391,24 @@ def lookback_posts(ctx: ReportContext) -> tuple[pd.DataFrame | None, pd.Timestam
                      f"{month_words(first).split()[0]}–{month_words(ctx.month)}" if first[:4] == ctx.month[:4]
                      else f"{month_words(first)}–{month_words(ctx.month)}")
     return posts[keep], start, label
+
+
+def window_dates(ctx: ReportContext, posts: pd.DataFrame | None, start: pd.Timestamp) -> str:
+    """The first and last day of the lookback window as :func:`lookback_posts` names it, in the
+    client's time zone: "01 Nov 2025 to 31 Oct 2026". When the posts begin inside the window, the
+    first day is the first day of their first month, as the window's label says ("December
+    2024–January 2025" is "01 Dec 2024 to 31 Jan 2025", not the nominal "01 Feb 2024 to ...").
+
+    ``posts`` and ``start`` are :func:`lookback_posts`'s first two results."""
+    first = start.tz_convert(ctx.tz)
+    if posts is not None and len(posts):
+        when = _post_time(posts).dropna()
+        if len(when):
+            first_post = when.min().tz_convert(ctx.tz)
+            if first_post.strftime("%Y-%m") > first.strftime("%Y-%m"):
+                first = first_post.normalize().replace(day=1)
+    last = ctx.period.end.tz_convert(ctx.tz) - pd.Timedelta(days=1)
+    return f"{first:%d %b %Y} to {last:%d %b %Y}"
 
 
 def _skip_reason(ctx: ReportContext) -> str | None:

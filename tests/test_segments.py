@@ -1221,3 +1221,22 @@ def test_the_window_names_the_months_a_short_history_covers(demo_root) -> None:
     assert S.lookback_posts(ctx)[2] == "September–October 2026"
     ctx.data.tables["posts"] = posts[when == "2026-10"]
     assert S.lookback_posts(ctx)[2] == "October 2026"
+
+
+def test_the_window_dates_match_the_months_a_short_history_covers(demo_root) -> None:
+    """demo-lumiere in its second month (2025-01 of `kpi demo` run in December 2026): the segmentation
+    notebook said "192 posts published in December 2024–January 2025 (01 Feb 2024 to 31 Jan 2025)",
+    the dates of the nominal 12-month window rather than of the months named. The demo here ends in
+    2026-10, so its second month is 2024-12."""
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-lumiere", month="2024-12", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    posts, start, window = S.lookback_posts(ctx)
+    assert window == "November–December 2024"
+    assert S.window_dates(ctx, posts, start) == "01 Nov 2024 to 31 Dec 2024"
+    full = load_context(client="demo-lumiere", month="2026-10", data_dir=demo_root / "data",
+                        parameters_dir=demo_root / "parameters")
+    posts, start, window = S.lookback_posts(full)
+    assert window == "the last 12 months"
+    assert S.window_dates(full, posts, start) == "01 Nov 2025 to 31 Oct 2026"
