@@ -1073,6 +1073,48 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
     return view
 
 
+def alert_episodes(alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alert days of :func:`listening_tables` grouped as the trend section counts its alerts: one
+    alert per run of consecutive days of one series in one direction (a spike on 13 and 14 Oct is one
+    alert, not two). Columns ``series``, ``direction``, ``start``, ``end``, ``days``, ``owner``;
+    in the order of their first day."""
+    cols = ["series", "direction", "start", "end", "days", "owner"]
+    if alerts is None or len(alerts) == 0:
+        return pd.DataFrame(columns=cols)
+    a = alerts.assign(date=pd.to_datetime(alerts["date"]).dt.normalize()).sort_values(["series", "direction", "date"])
+    rows = []
+    for (series, direction), g in a.groupby(["series", "direction"], sort=False):
+        run = (g["date"].diff() != pd.Timedelta(days=1)).cumsum()
+        for _, r in g.groupby(run):
+            rows.append({"series": series, "direction": direction, "start": r["date"].iloc[0],
+                         "end": r["date"].iloc[-1], "days": len(r), "owner": r["owner"].iloc[0]})
+    return pd.DataFrame(rows, columns=cols).sort_values(["start", "series"], kind="stable").reset_index(drop=True)
+
+
+def alert_episodes_sentence(alerts: pd.DataFrame) -> str:
+    """How many alerts the month had, counted as :func:`alert_episodes` (as the trend notebook and the
+    monthly report count them), with the unusual days they cover: "2 alerts this month (5 unusual
+    days): a spike in mentions from 13 to 14 Oct; a spike in share of negative mentions from 13 to 15 Oct."
+    """
+    ep = alert_episodes(alerts)
+    if ep.empty:
+        return "No alert this month."
+
+    def when(r: Any) -> str:
+        if r.days == 1:
+            return f"on {r.start.day} {r.start:%b}"
+        same = r.start.month == r.end.month
+        return f"from {r.start.day}{'' if same else f' {r.start:%b}'} to {r.end.day} {r.end:%b}"
+
+    parts = [f"a {'spike' if r.direction == 'spike' else 'drop'} in {_ALERT_WORDS.get(r.series, r.series)} {when(r)}"
+             for r in ep.itertuples(index=False)]
+    n, days = len(ep), int(ep["days"].sum())
+    head = f"{n} {'alert' if n == 1 else 'alerts'} this month"
+    if days > n:
+        head += f" ({days} unusual days)"
+    return f"{head}: {'; '.join(parts)}."
+
+
 def alerts_view(ctx: Any, *, days_shown: int = 120) -> Any:
     """Mentions per day with the month's alerts marked (for the analyst notebook)."""
     from .views import ReportView
@@ -1092,8 +1134,7 @@ def alerts_view(ctx: Any, *, days_shown: int = 120) -> Any:
     sentences = [f"Watched for unusual days: {rules}. A day is flagged when it is far from what the "
                  "weekday and recent level lead to expect (the trends module's robust detector; "
                  "thresholds and owners from trends.alerts in the parameters)."]
-    n = len(alerts)
-    sentences.append(f"{n} {'alert' if n == 1 else 'alerts'} this month." if n else "No alert this month.")
+    sentences.append(alert_episodes_sentence(alerts))
     view = ReportView(key=key, title=title, sentences=sentences, figure=ax.figure,
                       alt_text="Line chart of mentions per day with negative mentions shaded and alert days "
                                "circled.")

@@ -564,3 +564,36 @@ def test_negative_share_allows_for_runs_of_alike_days_as_the_snapshot_does() -> 
     assert factor > 1.5  # one long run: strongly correlated days
     assert out["dispersion"] == pytest.approx(day_dispersion(units, kind="binomial"))
     assert out["dispersion"] == pytest.approx(pearson_dispersion(units, kind="binomial") * factor)
+
+
+def test_the_alerts_view_counts_alerts_as_the_trend_section_does(demo_root: Path) -> None:
+    """demo-lumiere 2026-10: the competitor notebook said "5 alerts this month" (alert days) where the
+    trend notebook and the monthly report list 2 alerts (mentions 13-14 Oct, share of negative
+    mentions 13-15 Oct): a run of consecutive days of one series is one alert."""
+    from kpi_toolkit import trends
+    from kpi_toolkit.context import load_context
+
+    from .conftest import DEMO_END_MONTH
+
+    days = pd.DataFrame({"series": ["mentions", "negative_share", "mentions", "negative_share", "negative_share",
+                                    "mentions"],
+                         "direction": ["spike"] * 5 + ["drop"],
+                         "date": pd.to_datetime(["2026-10-13", "2026-10-13", "2026-10-14", "2026-10-14",
+                                                 "2026-10-15", "2026-10-28"]),
+                         "value": [271, 0.742, 251, 0.737, 0.51, 20], "expected": [78, 0.199, 81, 0.2, 0.19, 70],
+                         "owner": ["Community team"] * 6})
+    assert S.alert_episodes_sentence(days) == (
+        "3 alerts this month (6 unusual days): a spike in mentions from 13 to 14 Oct; a spike in share of "
+        "negative mentions from 13 to 15 Oct; a drop in mentions on 28 Oct.")
+    assert S.alert_episodes_sentence(days.iloc[:0]) == "No alert this month."
+    for client in ("demo-ledgerly", "demo-lumiere", "demo-trailhead"):
+        ctx = load_context(client=client, month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters")
+        theirs = trends.trend_view(ctx).extra["alerts"]
+        skipped = dict(theirs.attrs.get("skipped", []))  # e.g. no sentiment scores: only listening checks it
+        watched = [k for k in ("mentions", "negative_mentions", "negative_share") if k not in skipped]
+        ours = S.listening_tables(ctx)["alerts"]
+        assert len(S.alert_episodes(ours[ours["series"].isin(watched)])) == int(theirs["kpi"].isin(watched).sum())
+        said = S.alerts_view(ctx).sentences[-1]
+        n = len(S.alert_episodes(ours))
+        assert said.startswith(f"{n} alert" if n else "No alert"), (client, said)
