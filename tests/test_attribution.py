@@ -928,3 +928,19 @@ def test_attribute_option_errors_name_the_option(capsys) -> None:
     assert main(["attribute", str(DATA_CSV), "--confidence", "95"]) == 2
     assert capsys.readouterr().err.strip() == ("error: --confidence: must be less than 1 (got 95) — a share is "
                                                "written as a fraction (0.95 for 95 %)")
+
+
+def test_attribution_table_writes_negative_value_intervals_with_minus_signs_and_to() -> None:
+    """demo-lumiere 2026-10, Shapley value of Instagram: the value column read
+    "-€1,216.77 (-€2,161.62–-€266.25)", a dash between two hyphen-minus signs, while the conversions
+    column beside it read "−23.0 (−41.6 to −4.1)"."""
+    from kpi_toolkit.attribution.view import attribution_table
+
+    table = pd.DataFrame({"model": ["shapley", "shapley"], "channel": ["tiktok", "instagram"],
+                          "conversions": [81.7, -23.0], "lower": [42.1, -41.6], "upper": [114.3, -4.1],
+                          "value": [4922.19, -1216.77], "value_lower": [2599.32, -2161.62],
+                          "value_upper": [7335.76, -266.25]})
+    t = attribution_table(table, currency="EUR").set_index("Channel")
+    assert t.loc["instagram", "Conversions (95 % interval)"] == "\u221223.0 (\u221241.6 to \u22124.1)"
+    assert t.loc["instagram", "Value (95 % interval)"] == "\u2212€1,217 (\u2212€2,162 to \u2212€266)"
+    assert t.loc["tiktok", "Value (95 % interval)"] == "€4,922 (€2,599–€7,336)"

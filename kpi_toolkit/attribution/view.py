@@ -436,10 +436,14 @@ def attribution_table(table: pd.DataFrame, *, currency: str = "EUR", confidence:
     bounds = [t["value_lower"], t["value_upper"]] if boot_value else []
     dp = money_decimals(t["value"], *bounds)  # one number of decimals for the column, bounds too
 
-    def money(x: float) -> str:
-        return format_money(x, currency, decimals=dp)
+    def money(x: float) -> str:  # a negative amount with a minus sign, as the conversions column writes it
+        text = format_money(x, currency, decimals=dp)
+        return "\u2212" + text.lstrip("-") if text.startswith("-") else text
 
-    value = [f"{money(v)} ({money(lo)}–{money(hi)})" if boot_value and np.isfinite(lo) else money(v)
+    def money_interval(lo: float, hi: float) -> str:  # "−€2,162 to −€266", never "-€2,162–-€266"
+        return f"{money(lo)}{' to ' if lo < 0 or hi < 0 else '–'}{money(hi)}"
+
+    value = [f"{money(v)} ({money_interval(lo, hi)})" if boot_value and np.isfinite(lo) else money(v)
              for v, lo, hi in zip(t["value"], t.get("value_lower", t["value"]), t.get("value_upper", t["value"]),
                                   strict=True)]
     suffix = f" ({_interval_heading(confidence)})" if boot else ""
