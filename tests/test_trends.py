@@ -961,6 +961,11 @@ def test_trend_slope_table_says_in_words_whether_the_yearly_pattern_was_removed(
     shown = slope_table({"whole history": trend_slope(s)})
     assert shown["Yearly pattern removed"].tolist() == ["no: needs about 20 months of data, the window has 6 months"]
     assert shown["Yearly pattern removed"].map(type).eq(str).all()  # words, not True / False
+    # demo-lumiere 2025-01 (two months of mentions) showed "p-value 0.0" for a clear slope
+    assert shown["p-value"].tolist() == ["< 0.001"]
+    flat = pd.Series(100 + np.random.default_rng(3).normal(0, 5, 180), index=idx)
+    p = float(trend_slope(flat)["p_value"].iloc[0])
+    assert slope_table({"last 90 days": trend_slope(flat)})["p-value"].tolist() == [f"{p:.2f}" if p >= 0.1 else f"{p:.3f}"]
 
 
 def test_rolling_12_sentences_count_the_months_above_a_year_earlier() -> None:

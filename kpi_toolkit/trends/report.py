@@ -29,7 +29,7 @@ from .comparisons import (
     rolling_12_months,
 )
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
-from .significance import change_short
+from .significance import change_short, format_p
 
 _TITLE = "How the main numbers are trending"
 
@@ -288,7 +288,8 @@ def slope_table(slopes: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "Change per month (daily level)": f"{sl['slope_per_month']:+,.3g}",
                      "95 % interval": f"{sl['lower']:+,.3g} to {sl['upper']:+,.3g}",
                      "Relative to the level": f"{sl['rel_slope_per_month'] * 100:+.1f} % a month",
-                     "p-value": round(float(sl["p_value"]), 4),
+                     # text as every other p-value of the reports: "< 0.001", never "0.0" (p is never 0)
+                     "p-value": format_p(float(sl["p_value"])).removeprefix("p = ").removeprefix("p "),
                      "Yearly pattern removed": yearly_removed_words(sl)})
     return pd.DataFrame(rows)
 
