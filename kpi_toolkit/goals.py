@@ -93,17 +93,25 @@ def _baseline(monthly: pd.DataFrame, kpi: str, start: date) -> float:
     return float(m["value"].mean())
 
 
-def _baseline_gap(monthly: pd.DataFrame, start: date | None) -> str:
-    """Why there is no baseline: the months of the 3 before ``start`` that have no data, named."""
+def _baseline_gap(monthly: pd.DataFrame, start: date | None, month: str) -> str:
+    """Why there is no baseline: the months of the 3 before ``start`` that have no data, named; or,
+    in a report of a month before them, that they are still to come."""
     if start is None:
         return "no baseline"
     months = [shift_month(_month_of(start), k) for k in (-3, -2, -1)]
+
+    def named(ms: list[str]) -> str:
+        words = [f"{pd.Timestamp(m + '-01'):%B %Y}" for m in ms]
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    later = [m for m in months if m > month]
+    if later:  # a report of a month before the goal's baseline (an earlier month run again)
+        return (f"no baseline yet: the baseline is the 3 months before the goal's start, and "
+                f"{named(later)} {'comes' if len(later) == 1 else 'come'} after {named([month])}")
     have = set(monthly.loc[monthly["value"].notna(), "month"].astype(str))
     gaps = [m for m in months if m not in have] or months
-    words = [f"{pd.Timestamp(m + '-01'):%B %Y}" for m in gaps]
-    said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-    return (f"no baseline: the baseline is the 3 months before the goal's start, and {said} "
-            f"{'has' if len(words) == 1 else 'have'} no data")
+    return (f"no baseline: the baseline is the 3 months before the goal's start, and {named(gaps)} "
+            f"{'has' if len(gaps) == 1 else 'have'} no data")
 
 
 def _direction(goal: Goal, target: float, baseline: float) -> str:
@@ -170,7 +178,7 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
     if math.isfinite(baseline) and math.isfinite(target) and target != baseline and math.isfinite(current):
         row["progress"] = (current - baseline) / (target - baseline)
     if not math.isfinite(target):
-        row["note"] = (_baseline_gap(monthly, goal.start) if goal.change is not None else "no target")
+        row["note"] = (_baseline_gap(monthly, goal.start, month) if goal.change is not None else "no target")
         return _Paced(row, hist, None)
 
     def meets(q: np.ndarray | float) -> np.ndarray | bool:

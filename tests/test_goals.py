@@ -397,6 +397,12 @@ def test_a_change_goal_without_baseline_names_the_missing_months(demo_root: Path
     row = pace_goals(data=ctx.data, params=ctx.params, month="2026-10").iloc[0]
     assert row["note"] == ("no baseline: the baseline is the 3 months before the goal's start, and June 2026 "
                            "and July 2026 have no data")
+    # the same goal in a report of an earlier month: its baseline months are still to come, not missing
+    early = pace_goals(data=ctx.data, params=ctx.params, month="2026-07").iloc[0]
+    assert early["note"] == ("no baseline yet: the baseline is the 3 months before the goal's start, and "
+                             "August 2026 comes after July 2026")
+    earlier = pace_goals(data=ctx.data, params=ctx.params, month="2025-01").iloc[0]
+    assert earlier["note"].endswith("June 2026, July 2026 and August 2026 come after January 2025")
 
 
 def test_a_forecast_from_a_short_history_says_so(demo_root: Path) -> None:
