@@ -133,9 +133,32 @@ class Recipient(_Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, v: str) -> str:
-        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", v):
-            raise ValueError(f"not an email address: {v!r}")
-        return v
+        return email_address(v)
+
+
+def email_address(text: str) -> str:
+    """``text`` if it is one e-mail address that reaches the same mailbox in a message's ``To:``, else
+    ``ValueError``.
+
+    The address is read as the e-mail library reads the ``To:`` header it goes into (RFC 5322
+    addr-spec), and must come back unchanged: ``jane@acme.example,ops`` is two recipients there (the
+    second a local mailbox of the SMTP server), ``team:jane@acme.example;`` a group that leaves
+    ``team``, and ``jane@acme.exam"ple`` is cut to ``jane@acme.exam``, another domain. A comment
+    (``(c)jane@acme.example``) and a local part outside ASCII (which needs SMTPUTF8) are refused too.
+    """
+    from email.headerregistry import Address
+
+    shown = f"not an email address: {text!r}"
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", text):
+        raise ValueError(shown)
+    try:
+        parsed = Address(addr_spec=text).addr_spec
+    except Exception as e:  # noqa: BLE001 - ValueError, HeaderParseError and the library's header defects
+        reason = " ".join(str(e).split()).rstrip(")")
+        raise ValueError(f"{shown} ({reason})") from None
+    if parsed != text:
+        raise ValueError(f"{shown} (a message's To: would read it as {parsed!r})")
+    return text
 
 
 class Branding(_Strict):

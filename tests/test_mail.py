@@ -198,3 +198,58 @@ def test_one_clients_failure_never_stops_the_others_emails(demo_run, capsys, mon
             "characters\n") in captured.err and "Traceback" not in captured.err
     assert "  demo-lumiere: written" in captured.out
     assert (root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "email.eml").is_file()
+
+
+def _tiny_project(tmp_path: Path, recipients: list[dict]) -> tuple[Path, Path]:
+    """parameters/acme.yaml and a made report outputs/<month>/acme/monthly_report.html (no kernel)."""
+    pdir, odir = tmp_path / "parameters", tmp_path / "outputs"
+    pdir.mkdir()
+    (pdir / "acme.yaml").write_text(yaml.safe_dump({"client": "acme", "display_name": "Acme", "brand": "Acme",
+                                                    "recipients": recipients}), encoding="utf-8")
+    report = odir / DEMO_END_MONTH / "acme" / "monthly_report.html"
+    report.parent.mkdir(parents=True)
+    report.write_text('<!DOCTYPE html><html><head><style>p{}</style></head><body><section class="kpi-view" '
+                      'id="snapshot"><h2>Performance snapshot</h2><p>Reach was 5.0 M.</p></section></body></html>',
+                      encoding="utf-8")
+    return pdir, odir
+
+
+@pytest.mark.parametrize(("address", "read_as"), [
+    ("jane@acme.example,ops", "two recipients: jane@acme.example and the server's local mailbox 'ops'"),
+    ("team:jane@acme.example;", "a group: the local mailbox 'team'"),
+    ('jane@acme.exam"ple', "jane@acme.exam, another domain"),
+    ("(boss)jane@acme.example", "jane@acme.example, with a comment"),
+])
+def test_an_address_the_to_header_would_read_otherwise_is_refused(tmp_path: Path, smtp_server, monkeypatch,
+                                                                  capsys, address: str, read_as: str) -> None:
+    """Each of these passed validation, and `kpi send` mailed whatever the To: header made of it
+    (``read_as``), not the mailbox the parameters name: the e-mail went elsewhere, or to more people."""
+    controller, handler = smtp_server
+    _env(controller, monkeypatch)
+    pdir, odir = _tiny_project(tmp_path, [{"name": "Jane", "email": address}])
+    code = main(["send", "--month", DEMO_END_MONTH, "--outputs-dir", str(odir), "--parameters-dir", str(pdir)])
+    assert handler.messages == [], [rcpts for _, rcpts, _ in handler.messages]
+    assert code == 2
+    assert main(["validate", "--client", "acme", "--parameters-dir", str(pdir), "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    line = f"'recipients.email' (item 1): not an email address: {address!r}"
+    assert err.count(line) == 2, err  # `kpi send` and `kpi validate` say it
+    assert "Traceback" not in err
+
+
+def test_each_recipient_gets_the_message_at_the_address_the_parameters_name(tmp_path: Path, smtp_server,
+                                                                           monkeypatch, capsys) -> None:
+    """Names with quotes, commas and a fake header, and addresses with '+', '_' and a subdomain,
+    reach exactly the listed mailboxes."""
+    controller, handler = smtp_server
+    _env(controller, monkeypatch)
+    recipients = [{"name": 'Jane "Boss", <spy@evil.example>', "email": "jane.doe+kpi@acme.example"},
+                  {"name": "Bcc: spy@evil.example", "email": "ops_team@reports.acme.example"}]
+    pdir, odir = _tiny_project(tmp_path, recipients)
+    code = main(["send", "--month", DEMO_END_MONTH, "--outputs-dir", str(odir), "--parameters-dir", str(pdir)])
+    assert code == 0, capsys.readouterr().err
+    (_, rcpts, raw), = handler.messages
+    assert sorted(rcpts) == sorted(r["email"] for r in recipients)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == [r["email"] for r in recipients]
+    assert msg["Bcc"] is None and msg["Cc"] is None
