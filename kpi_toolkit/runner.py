@@ -36,7 +36,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -639,6 +639,40 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
     return sorted(results, key=lambda r: order[(r.client, r.notebook)])
 
 
+@contextmanager
+def month_lock(month_dir: Path) -> Iterator[None]:
+    """Hold ``outputs/<month>/.lock`` while a run reads and rewrites the month's manifests and index.
+
+    Two runs of one month at once (two analysts, or a scheduled run and a rerun) each read a client's
+    manifest, added their reports and wrote it back: the one that wrote last dropped the other's
+    reports from ``manifest.json`` and ``index.html``. An advisory ``flock`` on a file of the month
+    (a shared file system that supports it serialises hosts too; without ``fcntl`` nothing is held).
+    """
+    month_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    with (month_dir / ".lock").open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``path`` replaced whole by ``text``, through a temporary file of this writer's own (a fixed
+    ``.name.tmp`` was shared by concurrent runs: one replaced it away under the other)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_dir: Path,
                     parameters_dir: Path, run_started: datetime) -> None:
     """One manifest.json per client of the run (parameters, input hashes, versions, timings, status).
@@ -649,49 +683,57 @@ def write_manifests(tasks: Sequence[Task], results: Sequence[Result], *, data_di
     ``run_id`` of the run that made it; the manifest's own times, inputs and versions are the newest
     run's.
     """
-    from .params import load_params
-
     versions = package_versions()
     by_client: dict[str, list[Result]] = {}
     for r in results:
         by_client.setdefault(r.client, []).append(r)
-    for client, rs in by_client.items():
-        ts = [t for t in tasks if t.client == client]
-        out_dir = Path(ts[0].out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            display_name = load_params(client, parameters_dir=parameters_dir).display_name
-        except KpiToolkitError:
-            display_name = client
-        run_id = run_started.strftime("%Y%m%dT%H%M%SZ")
-        before = _manifest_before(out_dir, month=ts[0].month)
-        reports = [{**_rel(asdict(r), out_dir), "run_id": run_id} for r in rs]
-        for entry in reports:
-            if entry["status"] != "ok" and entry.get("previous_report_kept"):
-                kept = _kept_report(before, entry["notebook"])
-                if kept:
-                    entry["kept_report"] = kept
-        earlier, earlier_params = _earlier_reports(before, out_dir, rerun={r.notebook for r in rs})
-        rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
-        reports = sorted(earlier + reports, key=lambda r: rank.get(r["notebook"], len(rank)))
-        manifest = {
-            "client": client,
-            "display_name": display_name,
-            "month": ts[0].month,
-            "run_id": run_id,
-            "started_at": min(r.started_at for r in rs),
-            "finished_at": max(r.finished_at for r in rs),
-            "duration_s": round(sum(r.duration_s for r in rs), 3),
-            "status": "ok" if all(r["status"] == "ok" for r in reports) else "failed",
-            "parameters": {**earlier_params, **{t.notebook: t.parameters for t in ts}},
-            "inputs_sha256": input_hashes(client, data_dir=data_dir, parameters_dir=parameters_dir,
-                                          notebooks=[Path(t.notebook_path) for t in ts]),
-            "versions": versions,
-            "reports": reports,
-        }
-        tmp = out_dir / ".manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False), encoding="utf-8")
-        os.replace(tmp, out_dir / "manifest.json")
+    months = sorted({Path(t.out_dir).parent for t in tasks if t.client in by_client})
+    with ExitStack() as held:
+        for month_dir in months:
+            held.enter_context(month_lock(month_dir))
+        for client, rs in by_client.items():
+            _write_manifest(client, rs, [t for t in tasks if t.client == client], versions=versions,
+                            data_dir=data_dir, parameters_dir=parameters_dir, run_started=run_started)
+
+
+def _write_manifest(client: str, rs: Sequence[Result], ts: Sequence[Task], *, versions: dict[str, str],
+                    data_dir: Path, parameters_dir: Path, run_started: datetime) -> None:
+    """One client's manifest.json (see :func:`write_manifests`; the month's lock is held)."""
+    from .params import load_params
+
+    out_dir = Path(ts[0].out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        display_name = load_params(client, parameters_dir=parameters_dir).display_name
+    except KpiToolkitError:
+        display_name = client
+    run_id = run_started.strftime("%Y%m%dT%H%M%SZ")
+    before = _manifest_before(out_dir, month=ts[0].month)
+    reports = [{**_rel(asdict(r), out_dir), "run_id": run_id} for r in rs]
+    for entry in reports:
+        if entry["status"] != "ok" and entry.get("previous_report_kept"):
+            kept = _kept_report(before, entry["notebook"])
+            if kept:
+                entry["kept_report"] = kept
+    earlier, earlier_params = _earlier_reports(before, out_dir, rerun={r.notebook for r in rs})
+    rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
+    reports = sorted(earlier + reports, key=lambda r: rank.get(r["notebook"], len(rank)))
+    manifest = {
+        "client": client,
+        "display_name": display_name,
+        "month": ts[0].month,
+        "run_id": run_id,
+        "started_at": min(r.started_at for r in rs),
+        "finished_at": max(r.finished_at for r in rs),
+        "duration_s": round(sum(r.duration_s for r in rs), 3),
+        "status": "ok" if all(r["status"] == "ok" for r in reports) else "failed",
+        "parameters": {**earlier_params, **{t.notebook: t.parameters for t in ts}},
+        "inputs_sha256": input_hashes(client, data_dir=data_dir, parameters_dir=parameters_dir,
+                                      notebooks=[Path(t.notebook_path) for t in ts]),
+        "versions": versions,
+        "reports": reports,
+    }
+    _write_atomically(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=False))
 
 
 def _manifest_before(out_dir: Path, *, month: str) -> dict[str, Any]:
@@ -764,7 +806,15 @@ def _month_title(label: str) -> str:
 def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
     """``outputs/<month>/index.html``: every client's reports and failures, from their manifests,
     then the reports this run set aside before starting them (``set_aside``, from :func:`plan`: no
-    data in the month, invalid parameters), which have no folder or manifest of their own."""
+    data in the month, invalid parameters), which have no folder or manifest of their own. Read and
+    written under the month's lock (:func:`month_lock`), so it lists what every run before it wrote."""
+    path = month_dir / "index.html"
+    with month_lock(month_dir):
+        _write_atomically(path, _index_html(month_dir, set_aside=set_aside))
+    return path
+
+
+def _index_html(month_dir: Path, *, set_aside: Sequence[Result]) -> str:
     from .export import TEMPLATES
 
     rows = []
@@ -798,11 +848,7 @@ def write_index(month_dir: Path, *, set_aside: Sequence[Result] = ()) -> Path:
             f"<p class=\"kpi-meta\">Generated {datetime.now(UTC):%d %B %Y %H:%M} UTC</p></header>"
             "<table><thead><tr><th>Client</th><th>Report</th><th>Status</th><th>Notes</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div></body></html>")
-    path = month_dir / "index.html"
-    tmp = month_dir / ".index.html.tmp"
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return body
 
 
 def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] = DEFAULT_NOTEBOOKS,

@@ -428,3 +428,59 @@ def test_attribution_notebook_names_the_month_and_money_as_the_report_does(demo_
     found = re.search(r"journeys in ([A-Z][a-z]+ \d{4}) \([\d,]+ converted, worth (\S+)\)", html)
     assert found, "journeys sentence"
     assert found.group(2).startswith("£") and not re.search(r"journeys in \d{4}-\d{2}", html)
+
+
+def test_two_runs_of_one_month_at_once_keep_both_reports_in_manifest_and_index(tmp_path: Path, monkeypatch) -> None:
+    """Two `kpi run`s of the same month at once (one the monthly report, one the attribution notebook
+    of the same client) each read the manifest before the other wrote it, so the one that wrote last
+    dropped the other's report from manifest.json and index.html; both also wrote the same
+    .manifest.json.tmp and .index.html.tmp, so one could fail with FileNotFoundError after its reports
+    were made. A run's manifests and index are now read and written under a lock of the month."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from kpi_toolkit import runner
+    from kpi_toolkit.runner import Result, Task, write_index, write_manifests
+
+    month_dir = tmp_path / "outputs" / DEMO_END_MONTH
+    out = month_dir / "acme"
+    out.mkdir(parents=True)
+    real = runner._manifest_before
+
+    def slow_reader(*args, **kwargs):  # widens the window between reading the manifest and writing it
+        before = real(*args, **kwargs)
+        time.sleep(0.3)
+        return before
+
+    monkeypatch.setattr(runner, "_manifest_before", slow_reader)
+    errors: list[BaseException] = []
+
+    def one_run(nb: str) -> None:
+        try:
+            (out / f"{nb}.html").write_text("<p>ok</p>", encoding="utf-8")
+            (out / f"{nb}.ipynb").write_text("{}", encoding="utf-8")
+            now = datetime.now(UTC)
+            task = Task(client="acme", month=DEMO_END_MONTH, notebook=nb, notebook_path=str(tmp_path / f"{nb}.ipynb"),
+                        out_dir=str(out), parameters={"client": "acme"}, parameters_dir=str(tmp_path / "parameters"),
+                        data_dir=str(tmp_path / "data"))
+            res = Result(client="acme", month=DEMO_END_MONTH, notebook=nb, status="ok", duration_s=1.0,
+                         started_at=now.isoformat(), finished_at=now.isoformat(), html=str(out / f"{nb}.html"),
+                         ipynb=str(out / f"{nb}.ipynb"))
+            write_manifests([task], [res], data_dir=tmp_path / "data", parameters_dir=tmp_path / "parameters",
+                            run_started=now)
+            write_index(month_dir)
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one_run, args=(nb,)) for nb in ("monthly_report", "attribution")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [r["notebook"] for r in m["reports"]] == ["monthly_report", "attribution"]
+    index = (month_dir / "index.html").read_text(encoding="utf-8")
+    assert "acme/monthly_report.html" in index and "acme/attribution.html" in index
+    assert not [p.name for p in month_dir.rglob("*.tmp")]
