@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from .params import ClientParams
+from .params import LOGO_TYPES, ClientParams, image_type
 
 TEMPLATES = Path(__file__).parent / "templates"
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
@@ -93,9 +93,11 @@ def _logo_data_uri(params: ClientParams, base_dir: Path) -> str | None:
         path = base_dir / path
     if not path.is_file():
         return None
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    if mime not in ("image/png", "image/jpeg", "image/gif"):
+    if mimetypes.guess_type(path.name)[0] not in LOGO_TYPES:
         return None  # SVG may carry scripts; mail clients drop it anyway
+    mime = image_type(path)  # by content: only an image is embedded, whatever the file's name
+    if mime is None:
+        return None
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 

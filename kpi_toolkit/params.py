@@ -695,6 +695,26 @@ LOGO_TYPES = ("image/png", "image/jpeg", "image/gif")
 """Logo formats a report embeds (:func:`kpi_toolkit.export.report_resources`); SVG is left out
 because it may carry scripts and mail clients drop it."""
 
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+                     (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+"""The first bytes of a PNG (PNG spec 5.2), a JPEG (SOI marker and the next marker's 0xFF) and a GIF
+(GIF87a/GIF89a header)."""
+
+
+def image_type(path: str | Path) -> str | None:
+    """``image/png``, ``image/jpeg`` or ``image/gif`` by the file's first bytes, else None.
+
+    A logo is embedded in the report byte for byte, so its name is not enough: a text file, a key or
+    another client's export named ``logo.png`` (or a ``logo.png`` linked to one) went into a report
+    and an e-mail as base64.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return next((mime for sig, mime in _IMAGE_SIGNATURES if head.startswith(sig)), None)
+
 
 def logo_path(params: ClientParams, *, parameters_dir: str | Path) -> Path | None:
     """The file ``branding.logo`` names: absolute, or relative to the folder holding ``parameters_dir``
@@ -749,6 +769,9 @@ def check_files(params: ClientParams, *, parameters_dir: str | Path = "parameter
     if mimetypes.guess_type(path.name)[0] not in LOGO_TYPES:
         raise ParameterError(f"{source}: 'branding.logo': {path.name} is not a PNG, JPEG or GIF image, "
                              "the formats a report embeds (mail clients drop SVG)")
+    if image_type(path) is None:
+        raise ParameterError(f"{source}: 'branding.logo': {path} is not a PNG, JPEG or GIF image: its "
+                             "content is not one, whatever its name says (the report embeds the file as it is)")
 
 
 def list_clients(*, parameters_dir: str | Path = "parameters") -> list[str]:

@@ -284,6 +284,41 @@ def test_validate_and_run_refuse_a_logo_that_is_not_there(tmp_path: Path, capsys
     assert capsys.readouterr().out.startswith("acme: ok")
 
 
+def test_a_logo_that_is_not_an_image_is_refused_and_never_embedded(tmp_path: Path, capsys, no_kernels) -> None:
+    """branding.logo was checked by its name only: a file named acme.png that held anything else (here a
+    link to a credentials file outside the project) passed `kpi validate` and `kpi run`, and the
+    export put its bytes into the report, and so into the client's e-mail, as a base64 "image"."""
+    import base64
+
+    from kpi_toolkit.export import report_resources
+
+    secret = tmp_path / "elsewhere" / "credentials"
+    secret.parent.mkdir()
+    secret.write_text("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", encoding="utf-8")
+    logo = tmp_path / "parameters" / "logos" / "acme.png"
+    logo.parent.mkdir(parents=True)
+    logo.symlink_to(secret)
+    _client(tmp_path, "acme", data={"posts.csv": POSTS}, branding={"logo": "parameters/logos/acme.png"})
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"acme.yaml: 'branding.logo': {logo} is not a PNG, JPEG or GIF image: its content is not one" in line
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 2
+    assert "'branding.logo'" in _one_line(capsys.readouterr().err)
+    assert not no_kernels and not (tmp_path / "outputs").exists()
+    # the export embeds an image only, by its content: the report shows initials for the credentials
+    params = load_params("acme", parameters_dir=tmp_path / "parameters")
+    resources = report_resources(params=params, notebook="monthly_report", period_label="October 2026",
+                                 base_dir=tmp_path)
+    assert resources["logo_data_uri"] is None
+    # a real image passes, and is embedded as the type its bytes say (a JPEG named .png is a JPEG)
+    logo.unlink()
+    logo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    assert main(_args(tmp_path, "validate", "--client", "acme")) == 0
+    resources = report_resources(params=params, notebook="monthly_report", period_label="October 2026",
+                                 base_dir=tmp_path)
+    assert resources["logo_data_uri"] == "data:image/jpeg;base64," + base64.b64encode(logo.read_bytes()).decode()
+
+
 def test_validate_refuses_a_client_without_any_data(tmp_path: Path, capsys) -> None:
     _client(tmp_path, "emptyco", data={})
     assert main(_args(tmp_path, "validate", "--client", "emptyco")) == 2
