@@ -819,15 +819,23 @@ def _index_html(month_dir: Path, *, set_aside: Sequence[Result]) -> str:
 
     rows = []
     for mf in sorted(month_dir.glob("*/manifest.json")):
-        m = json.loads(mf.read_text(encoding="utf-8"))
         client = mf.parent.name
+        try:  # another client's manifest, cut short or edited by hand, must not stop this run's index
+            m = json.loads(mf.read_text(encoding="utf-8"))
+            reports = [r for r in m.get("reports", []) if isinstance(r, dict) and r.get("notebook") and r.get("status")]
+        except (OSError, ValueError, AttributeError, TypeError) as e:
+            why = f"{type(e).__name__}: {' '.join(str(e).split())}"
+            rows.append(f"<tr><td>{html.escape(client)}</td><td>all reports</td><td>"
+                        f'<span class="status-off-track">unknown</span></td><td>{html.escape(client)}/manifest.json '
+                        f"cannot be read ({html.escape(why)}): run this client again to list its reports</td></tr>")
+            continue
         who = _client_cell(client, m.get("display_name"))
-        for r in m.get("reports", []):
+        for r in reports:
             link = (f'<a href="{html.escape(client)}/{html.escape(r["html"])}">{html.escape(_report_words(r["notebook"]))}</a>'
                     if r.get("html") else html.escape(_report_words(r["notebook"])))
             if r["status"] == "ok":
                 status = '<span class="status-on-track">ok</span>'
-                note = f'{r["duration_s"]:.1f} s'
+                note = f'{float(r.get("duration_s") or 0):.1f} s'
             else:
                 status = '<span class="status-off-track">failed</span>'
                 note = html.escape(r.get("error") or "")

@@ -604,3 +604,19 @@ def test_run_names_paths_as_typed_from_the_current_folder(tmp_path: Path, monkey
     assert _shown("/elsewhere/out/index.html") == "/elsewhere/out/index.html"
     monkeypatch.chdir("/")
     assert _shown_in("/data/acme/posts.csv") == "/data/acme/posts.csv"
+
+
+def test_an_unreadable_manifest_of_another_client_does_not_stop_the_run(tmp_path: Path, capsys, no_kernels) -> None:
+    """The month's index reads every client's manifest: one cut short (a disk that filled up, a hand
+    edit) ended `kpi run --client acme` in a JSONDecodeError traceback after acme's report was made,
+    and the index was not written. That client gets a row saying so; the run goes on."""
+    _client(tmp_path, "acme", data={"posts.csv": POSTS})
+    other = tmp_path / "outputs" / "2026-10" / "other"
+    other.mkdir(parents=True)
+    (other / "manifest.json").write_text('{"client": "other", "reports": [', encoding="utf-8")
+    assert main(_run(tmp_path, "--client", "acme", "--month", "2026-10")) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and len(no_kernels) == 1
+    index = (tmp_path / "outputs" / "2026-10" / "index.html").read_text(encoding="utf-8")
+    assert "acme/monthly_report.html" in index
+    assert "other/manifest.json cannot be read (JSONDecodeError: " in index
