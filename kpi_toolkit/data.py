@@ -136,6 +136,16 @@ def data_location(value: str | Path, *, option: str = "--data-dir", kernels: boo
     from .exceptions import KpiToolkitError
 
     protocol = text.split("://", 1)[0].lower()
+    from urllib.parse import urlsplit
+
+    try:
+        has_user = bool(urlsplit(text).username)
+    except ValueError:
+        has_user = False
+    if has_user:  # "s3://KEY:SECRET@bucket": a URL is written into every manifest and notebook
+        raise KpiToolkitError(f"{option}: a URL with credentials in it ({protocol}://USER:...@...) would be "
+                              "written into every report's notebook and manifest; give the credentials in the "
+                              "environment instead (for s3://, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
     try:
         fsspec.get_filesystem_class(protocol)
     except ImportError as e:

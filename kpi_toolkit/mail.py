@@ -29,6 +29,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from .exceptions import KpiToolkitError
 from .params import ClientParams
@@ -210,9 +211,26 @@ def deliver(*, params: ClientParams, month: str, period_label: str, outputs_dir:
         return path
     assert settings is not None
     send(msg, settings)
-    log = out_dir / "sent.json"
-    log.write_text(json.dumps({"sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                               "message_id": msg["Message-ID"], "to": [r.email for r in params.recipients],
-                               "server": f"{settings.host}:{settings.port}", "report": report.name},
-                              indent=2), encoding="utf-8")
+    return _log_send(out_dir / "sent.json", {
+        "sent_at": datetime.now(UTC).isoformat(timespec="seconds"), "message_id": msg["Message-ID"],
+        "to": [r.email for r in params.recipients], "server": f"{settings.host}:{settings.port}",
+        "report": report.name})
+
+
+def _log_send(log: Path, entry: dict[str, Any]) -> Path:
+    """Add ``entry`` to the send log ``{"sends": [...]}``, oldest first: a second send of a month (a
+    corrected report, a new stakeholder) keeps the record of the first. A log of one send as earlier
+    versions wrote it (the entry itself) is read as the first entry; an unreadable one is kept beside
+    as ``sent.json.unreadable`` rather than overwritten."""
+    sends: list[dict[str, Any]] = []
+    if log.exists():
+        try:
+            old = json.loads(log.read_text(encoding="utf-8"))
+            sends = list(old["sends"]) if isinstance(old, dict) and "sends" in old else [old]
+        except (OSError, ValueError, TypeError):
+            log.replace(log.with_name(log.name + ".unreadable"))
+    sends.append(entry)
+    tmp = log.with_name(f".{log.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"sends": sends}, indent=2), encoding="utf-8")
+    tmp.replace(log)
     return log

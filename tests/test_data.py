@@ -878,3 +878,8 @@ def test_data_locations_are_checked_before_anything_runs(tmp_path: Path) -> None
     assert data_location("s3://bucket/data") == "s3://bucket/data"
     with pytest.raises(KpiToolkitError, match=r"reading gs:// needs the gcsfs package \(pip install gcsfs"):
         data_location("gs://bucket/data")
+    # credentials in the URL would be written into every notebook and manifest: refused, never echoed
+    for url in ("s3://AKIAKEY:s3cr3t@bucket/data", "s3://AKIAKEY@bucket/data"):
+        with pytest.raises(KpiToolkitError, match=r"^--data-dir: a URL with credentials in it") as err:
+            data_location(url)
+        assert "s3cr3t" not in str(err.value) and "AKIAKEY" not in str(err.value)

@@ -96,7 +96,7 @@ def test_send_reaches_real_smtp_server_with_byte_identical_attachment(demo_run, 
         if p.is_file():
             assert SECRET not in p.read_text(errors="ignore"), p
     log = json.loads((root / "outputs" / DEMO_END_MONTH / "demo-lumiere" / "sent.json").read_text())
-    assert log["to"] and "password" not in json.dumps(log).lower()
+    assert log["sends"][-1]["to"] and "password" not in json.dumps(log).lower()
 
 
 def test_dry_run_writes_eml_per_client(demo_run, capsys, monkeypatch) -> None:
@@ -253,3 +253,30 @@ def test_each_recipient_gets_the_message_at_the_address_the_parameters_name(tmp_
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert [a.addr_spec for a in msg["To"].addresses] == [r["email"] for r in recipients]
     assert msg["Bcc"] is None and msg["Cc"] is None
+
+
+def test_a_second_send_keeps_the_record_of_the_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sent.json had been rewritten by each send: sending a corrected report lost the record of what
+    the stakeholders got first. It is now a list of sends, oldest first; a log of one send as
+    earlier versions wrote it is kept as the first entry."""
+    from kpi_toolkit import mail
+    from kpi_toolkit.params import ClientParams
+
+    out = tmp_path / "outputs" / "2026-10" / "acme"
+    out.mkdir(parents=True)
+    (out / "monthly_report.html").write_text("<html><body><h2>Performance snapshot</h2></body></html>",
+                                             encoding="utf-8")
+    (out / "sent.json").write_text(json.dumps({"sent_at": "2026-11-02T08:00:00+00:00", "to": ["old@acme.example"]}),
+                                   encoding="utf-8")
+    params = ClientParams.model_validate({"client": "acme", "display_name": "Acme", "brand": "Acme", "recipients": [
+        {"name": "Jane", "email": "jane@acme.example"}]})
+    sent: list[str] = []
+    monkeypatch.setattr(mail, "send", lambda msg, settings: sent.append(msg["To"]))
+    settings = mail.SmtpSettings(host="127.0.0.1", port=2525, user=None, password=None, tls="none",
+                                 sender="reports@agency.example")
+    for _ in range(2):
+        mail.deliver(params=params, month="2026-10", period_label="October 2026", outputs_dir=tmp_path / "outputs",
+                     dry_run=False, settings=settings)
+    log = json.loads((out / "sent.json").read_text(encoding="utf-8"))
+    assert [e["to"] for e in log["sends"]] == [["old@acme.example"], ["jane@acme.example"], ["jane@acme.example"]]
+    assert len(sent) == 2 and not list(out.glob(".sent.json.*"))
