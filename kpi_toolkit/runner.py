@@ -736,6 +736,40 @@ def _write_manifest(client: str, rs: Sequence[Result], ts: Sequence[Task], *, ve
     _write_atomically(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=False))
 
 
+def record_refusals(refused: Sequence[Result], outputs_dir: Path, *, run_started: datetime) -> list[Result]:
+    """Write into a client's manifest of the month that this run refused its report, when an earlier
+    run's report of that notebook is still in place; returns the refusals recorded.
+
+    A run that :func:`plan` refuses (parameters that no longer validate, a logo gone) never reaches
+    :func:`write_manifests`, so the manifest went on saying the earlier report was the newest and ok:
+    ``kpi send`` then mailed it without its stale-report note, and the index listed it as ok. The entry
+    now reads as a failed run's does: ``status`` failed, the reason, ``previous_report_kept`` and, under
+    ``kept_report``, which run made the report still in place.
+    """
+    recorded: list[Result] = []
+    run_id = run_started.strftime("%Y%m%dT%H%M%SZ")
+    for r in refused:
+        if r.status != "failed":
+            continue
+        month_dir = Path(outputs_dir) / r.month
+        out_dir = month_dir / r.client
+        if not (out_dir / "manifest.json").is_file():
+            continue
+        with month_lock(month_dir):
+            before = _manifest_before(out_dir, month=r.month)
+            kept = _kept_report(before, r.notebook) if before else None
+            if kept is None:
+                continue
+            entry = {**asdict(r), "previous_report_kept": True, "run_id": run_id, "kept_report": kept}
+            reports = [e for e in before.get("reports") or [] if not (isinstance(e, dict) and e.get("notebook") == r.notebook)]
+            rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
+            before["reports"] = sorted([*reports, entry], key=lambda e: rank.get(e.get("notebook"), len(rank)))
+            before["status"] = "failed"
+            _write_atomically(out_dir / "manifest.json", json.dumps(before, indent=2, sort_keys=False))
+        recorded.append(r)
+    return recorded
+
+
 def _manifest_before(out_dir: Path, *, month: str) -> dict[str, Any]:
     """The client's manifest of ``month`` before this run ({} when there is none or it is unreadable)."""
     try:
@@ -866,7 +900,8 @@ def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] 
                 progress: bool | None = None, agency: str | None = None) -> RunSummary:
     """Plan, execute and record a batch of reports.
 
-    Raises (and writes nothing) when no report can run: see :func:`plan` and :func:`nothing_to_run`.
+    Raises when no report can run (see :func:`plan` and :func:`nothing_to_run`), having written
+    nothing but what :func:`record_refusals` records.
     """
     t0 = time.perf_counter()
     started = datetime.now(UTC)
@@ -882,12 +917,15 @@ def run_reports(*, clients: Sequence[str], month: str, notebooks: Sequence[str] 
         tasks, prefailed = plan(clients=clients, month=month, notebooks=notebooks, notebooks_dir=notebooks_dir,
                                 outputs_dir=outputs_dir, data_dir=data_dir, parameters_dir=parameters_dir,
                                 extra=extra, agency=agency)
+        recorded = record_refusals(prefailed, outputs_dir, run_started=started)
         if not tasks:
+            if recorded:
+                write_index(outputs_dir / month, set_aside=[r for r in prefailed if r not in recorded])
             raise nothing_to_run(prefailed)
         results = execute(tasks, workers=workers, scheduler=scheduler, progress=progress, kernels_started=local)
     write_manifests(tasks, results, data_dir=data_dir, parameters_dir=parameters_dir, run_started=started)
     month_dir = outputs_dir / tasks[0].month
     month_dir.mkdir(parents=True, exist_ok=True)
-    index = write_index(month_dir, set_aside=prefailed)
+    index = write_index(month_dir, set_aside=[r for r in prefailed if r not in recorded])
     return RunSummary(month=month_dir.name, results=[*prefailed, *results], index_html=str(index),
                       duration_s=round(time.perf_counter() - t0, 2))

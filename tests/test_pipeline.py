@@ -484,3 +484,34 @@ def test_two_runs_of_one_month_at_once_keep_both_reports_in_manifest_and_index(t
     index = (month_dir / "index.html").read_text(encoding="utf-8")
     assert "acme/monthly_report.html" in index and "acme/attribution.html" in index
     assert not [p.name for p in month_dir.rglob("*.tmp")]
+
+
+def test_a_refused_rerun_says_the_kept_report_is_stale(demo_root: Path, tmp_path: Path) -> None:
+    """A rerun that planning refuses (the parameters no longer validate) never ran, so it wrote no
+    manifest: the earlier report's entry still said ok, `kpi send` mailed it without its stale-report
+    note, and the index listed it as ok. The refusal is now recorded as a failed run's is, with the
+    report kept, in the manifest and (one row, not two) in the index."""
+    from kpi_toolkit.exceptions import KpiToolkitError
+    from kpi_toolkit.mail import stale_report_note
+
+    root = _copy_demo(demo_root, tmp_path)
+    kw = {"clients": ["demo-trailhead"], "month": DEMO_END_MONTH, "notebooks_dir": REPO / "notebooks",
+          "outputs_dir": root / "outputs", "data_dir": root / "data", "parameters_dir": root / "parameters",
+          "workers": 1, "progress": False}
+    assert [r.status for r in run_reports(**kw).results] == ["ok"]
+    out = root / "outputs" / DEMO_END_MONTH / "demo-trailhead"
+    assert stale_report_note(root / "outputs", DEMO_END_MONTH, "demo-trailhead") is None
+    params = root / "parameters" / "demo-trailhead.yaml"
+    params.write_text(params.read_text(encoding="utf-8") + "\nbudget_owner: nobody\n", encoding="utf-8")
+    with pytest.raises(KpiToolkitError):
+        run_reports(**kw)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    [entry] = manifest["reports"]
+    assert manifest["status"] == entry["status"] == "failed" and "budget_owner" in entry["error"]
+    assert entry["previous_report_kept"] and entry["kept_report"]["html"] == "monthly_report.html"
+    assert (out / "monthly_report.html").is_file()
+    note = stale_report_note(root / "outputs", DEMO_END_MONTH, "demo-trailhead")
+    assert note and note.startswith("the newest run of demo-trailhead's report failed")
+    index = (root / "outputs" / DEMO_END_MONTH / "index.html").read_text(encoding="utf-8")
+    rows = [row for row in index.split("<tr>") if "demo-trailhead" in row]
+    assert len(rows) == 1 and "failed" in rows[0] and "the previous good report is kept" in rows[0]
