@@ -26,7 +26,8 @@ print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
                   "mark": os.environ.get("KPI_TEST_MARK"), "secret": os.environ.get("KPI_SMTP_PASSWORD"),
                   "preloaded": "pandas" in sys.modules and "kpi_toolkit.report" in sys.modules,
                   "leftover": "LEFTOVER" in globals(), "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
-                  "template": os.environ.get("KPI_KERNEL_TEMPLATE")}))
+                  "template": os.environ.get("KPI_KERNEL_TEMPLATE"),
+                  "history": get_ipython().history_manager.enabled}))
 LEFTOVER = client
 """
 
@@ -164,6 +165,7 @@ def test_the_runner_uses_forked_kernels(demo_root: Path, tmp_path: Path, probe: 
     nb = nbformat.read(res.ipynb, as_version=4)
     seen = json.loads(nb.cells[-1].outputs[0]["text"].strip().splitlines()[-1])
     assert seen["ppid"] == ForkServer.get().pid and seen["preloaded"]
+    assert seen["history"] is False  # a report's cells are not written to ~/.ipython's history database
 
 
 def test_a_pool_forks_every_kernel_from_one_template(demo_root: Path, tmp_path: Path, probe: Path,
@@ -460,3 +462,27 @@ def test_a_monthly_report_imports_no_library_after_the_fork(demo_root: Path, tmp
                  "kpi_toolkit", "ruptures", "sklearn", "IPython", "ipykernel", "vaderSentiment"}
     small = {"pandas.core.arrays.arrow._arrow_utils"}  # a few functions, imported by pandas on first use
     assert [m for m in late if m.split(".")[0] in libraries and m not in small] == []
+
+
+def test_kpi_run_starts_the_template_before_it_imports_pandas(demo_root: Path, tmp_path: Path) -> None:
+    """The template's imports are on the critical path of the first report: `kpi run` starts it before
+    its own process imports pandas (for the data location and the default month, ~0.35 s), so the two
+    import side by side."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from kpi_toolkit import kernels\n"
+        "seen = []\n"
+        "real = kernels.ForkServer.__init__\n"
+        "def init(self, *a, **k):\n"
+        "    seen.append('pandas' in sys.modules)\n"
+        "    real(self, *a, **k)\n"
+        "kernels.ForkServer.__init__ = init\n"
+        "from kpi_toolkit.cli import main\n"
+        f"code = main(['run', '--client', 'demo-lumiere', '--month', '2031-01', '--data-dir', {str(demo_root / 'data')!r},"
+        f" '--parameters-dir', {str(demo_root / 'parameters')!r}, '--outputs-dir', {str(tmp_path / 'out')!r}])\n"
+        "print(code, seen)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "KPI_FORK_KERNELS": "1"})
+    assert out.stdout.strip().splitlines()[-1] == "2 [False]", out.stdout + out.stderr

@@ -82,9 +82,16 @@ def _shown_in(text: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import data_location
-    from ..periods import last_complete_month
-    from ..runner import DEFAULT_NOTEBOOKS, NOTEBOOKS, parse_param_args, run_reports
+    from contextlib import nullcontext
+
+    from ..runner import (
+        DEFAULT_NOTEBOOKS,
+        NOTEBOOKS,
+        local_kernels,
+        parse_param_args,
+        pool_size,
+        run_reports,
+    )
 
     if args.all:
         folder = missing_folder(args.parameters_dir, option="--parameters-dir")
@@ -98,12 +105,20 @@ def run(args: argparse.Namespace) -> int:
         notebooks = list(NOTEBOOKS)
     if args.workers is not None and args.workers < 1:
         raise KpiToolkitError("--workers must be at least 1")
-    month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
-    summary = run_reports(clients=clients, month=month, notebooks=notebooks,
-                          notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
-                          data_dir=data_location(args.data_dir, kernels=True), parameters_dir=Path(args.parameters_dir),
-                          workers=args.workers, scheduler=args.scheduler, extra=parse_param_args(args.param),
-                          progress=False if args.no_progress else None)
+    # the kernel template starts before this process imports pandas (data, periods): its own imports,
+    # on the critical path of the first report, start ~0.35 s sooner
+    early = nullcontext() if args.scheduler else local_kernels(pool_size(args.workers, len(clients) * len(notebooks)))
+    with early:
+        from ..data import data_location
+        from ..periods import last_complete_month
+
+        month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
+        summary = run_reports(clients=clients, month=month, notebooks=notebooks,
+                              notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
+                              data_dir=data_location(args.data_dir, kernels=True),
+                              parameters_dir=Path(args.parameters_dir), workers=args.workers,
+                              scheduler=args.scheduler, extra=parse_param_args(args.param),
+                              progress=False if args.no_progress else None)
     print(headline(summary))
     set_aside: set[str] = set()
     for r in summary.results:
