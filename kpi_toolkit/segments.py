@@ -1332,6 +1332,42 @@ def _finding_text(r: Any, *, num: str, den: str, conf: float, window: str | None
             f"{r.n_posts:,} posts{over})")
 
 
+def _partial_finding_text(d: pd.DataFrame, *, num: str, den: str, conf: float) -> str:
+    """One factor whose levels differ for sure from the reference, though none is surely best.
+
+    "Posts published 08:00-09:59 get more engagements per reach than the time slots 10:00-11:59 and
+    12:00-13:59 (0.64× to 0.70× as many, each 95 % CI below 1), but no time slot is clearly best:
+    06:00-07:59 could do as well." Empty when no level with enough posts differs for sure.
+    """
+    cand = d[d["enough_posts"] & ~d["level"].isin([OTHER_LEVEL, MISSING_LEVEL]) & d["irr"].notna()
+             & ~d["is_reference"]]
+    ref = d[d["is_reference"]]
+    if cand.empty or ref.empty:
+        return ""
+    factor, ref_level = str(d["factor"].iloc[0]), ref["level"].iloc[0]
+    sure = cand["significant"].astype(bool)
+    above, below = cand[sure & (cand["irr"] > 1)], cand[sure & (cand["irr"] < 1)]
+    plain = _plain_column(factor)
+    if len(above):
+        r = above.sort_values("irr", ascending=False).iloc[0]
+        others = cand[cand["level"] != r["level"]]
+        rivals = [level_name(factor, x) for x in others.loc[others["irr"] > r["irr"], "level"]]
+        text = (f"{level_phrase(factor, r['level'])} get {times(r['irr'])} the {num} per {den} of "
+                f"{level_phrase(factor, ref_level)} ({100 * conf:g} % CI {_num2(r['ci_low'])}-{_num2(r['ci_high'])}; "
+                f"{int(r['n_posts']):,} posts), but no {plain} is clearly best")
+        return text + (f": {and_words(rivals)} could do as well" if rivals else "")
+    if below.empty:
+        return ""
+    lo, hi = float(below["irr"].min()), float(below["irr"].max())
+    spread = times(lo) if len(below) == 1 else f"{times(lo)} to {times(hi)}"
+    rivals = [level_name(factor, x) for x in cand.loc[~sure, "level"]]
+    names = and_words([level_name(factor, x) for x in below.sort_values("irr", ascending=False)["level"]])
+    text = (f"{level_phrase(factor, ref_level)} get more {num} per {den} than the {plain}"
+            f"{'s' if len(below) > 1 else ''} {names} ({spread} as many, "
+            f"{'each ' if len(below) > 1 else ''}{100 * conf:g} % CI below 1), but no {plain} is clearly best")
+    return text + (f": {and_words(rivals)} could do as well" if rivals else "")
+
+
 def driver_sentences(drivers: pd.DataFrame, *, top: int = 3, factors: Sequence[str] | None = None) -> list[str]:
     """The strongest effects of :func:`engagement_drivers` in plain words, one per factor.
 
@@ -1342,9 +1378,11 @@ def driver_sentences(drivers: pd.DataFrame, *, top: int = 3, factors: Sequence[s
     conf = drivers.attrs.get("confidence", 0.95)
     num, den = drivers.attrs.get("numerator", "engagements"), drivers.attrs.get("denominator", "reach")
     found = factor_findings(drivers)
+    unclear = found.loc[found["kind"] == "none", "factor"].tolist()
     found = found[found["kind"] != "none"]
     if factors is not None:
         found = found[found["factor"].isin(list(factors))]
+        unclear = [f for f in unclear if f in set(factors)]
     strength = np.where(found["kind"] == "reference_best", -np.log(found["irr_max"].astype(float)),
                         np.log(found["irr"].astype(float)))
     found = found.assign(_s=strength).sort_values("_s", ascending=False).head(top)
@@ -1352,6 +1390,14 @@ def driver_sentences(drivers: pd.DataFrame, *, top: int = 3, factors: Sequence[s
     for r in found.itertuples():
         text = _finding_text(r, num=num, den=den, conf=conf)
         out.append(f"{text[0].upper()}{text[1:]}, other factors held fixed.")
+    # a factor with differences unlikely to be chance but no clear best level: the sentence had read
+    # "No factor made a difference" beside a chart whose intervals lay wholly below 1
+    for f in unclear:
+        if len(out) >= top:
+            break
+        text = _partial_finding_text(drivers[drivers["factor"] == f], num=num, den=den, conf=conf)
+        if text:
+            out.append(f"{text[0].upper()}{text[1:]}, other factors held fixed.")
     if not out:
         out.append(f"No factor made a difference to {num} per {den} that is unlikely to be chance "
                    f"with {drivers.attrs.get('n_posts', 0):,} posts.")

@@ -1240,3 +1240,34 @@ def test_the_window_dates_match_the_months_a_short_history_covers(demo_root) -> 
     posts, start, window = S.lookback_posts(full)
     assert window == "the last 12 months"
     assert S.window_dates(full, posts, start) == "01 Nov 2025 to 31 Oct 2026"
+
+
+def test_a_reference_ahead_of_some_levels_only_is_not_no_difference() -> None:
+    """One platform, one format (a new client's LinkedIn page): 08:00-09:59, the most common slot, beat
+    four slots for sure (intervals wholly below 1 on the chart) but not 06:00-07:59. The sentence had
+    read "No factor made a difference ... unlikely to be chance" beside that chart."""
+    drivers = pd.DataFrame({
+        "factor": ["hour_block"] * 4, "level": ["08:00-09:59", "06:00-07:59", "10:00-11:59", "12:00-13:59"],
+        "is_reference": [True, False, False, False], "enough_posts": [True, True, True, True],
+        "irr": [1.0, 0.78, 0.64, 0.70], "ci_low": [np.nan, 0.64, 0.56, 0.60],
+        "ci_high": [np.nan, 0.96, 0.74, 0.81], "significant": [False, False, True, True],
+        "n_posts": [81, 30, 60, 70], "p_adjusted": [np.nan, 0.09, 0.001, 0.001]})
+    drivers.attrs.update({"n_posts": 241, "numerator": "engagements", "denominator": "reach"})
+    assert S.factor_findings(drivers).iloc[0]["kind"] == "none"  # no slot is surely best
+    assert S.driver_sentences(drivers) == [
+        "Posts published 08:00-09:59 get more engagements per reach than the time slots 12:00-13:59 and "
+        "10:00-11:59 (0.64× to 0.70× as many, each 95 % CI below 1), but no time slot is clearly best: "
+        "06:00-07:59 could do as well, other factors held fixed."]
+    assert S.driver_recommendations(drivers) == []  # not sure enough to move the schedule
+
+
+def test_a_level_above_the_reference_but_not_surely_best_is_said_so() -> None:
+    drivers = pd.DataFrame({
+        "factor": ["content_type"] * 3, "level": ["image", "video", "reel"], "is_reference": [True, False, False],
+        "enough_posts": [True, True, True], "irr": [1.0, 1.5, 1.9], "ci_low": [np.nan, 1.2, 0.9],
+        "ci_high": [np.nan, 1.9, 4.0], "significant": [False, True, False], "n_posts": [100, 60, 21],
+        "p_adjusted": [np.nan, 0.002, 0.2]})
+    drivers.attrs.update({"n_posts": 181})
+    assert S.driver_sentences(drivers) == [
+        "Videos get 1.5× the engagements per reach of images (95 % CI 1.2-1.9; 60 posts), but no format is "
+        "clearly best: reel could do as well, other factors held fixed."]
