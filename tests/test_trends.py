@@ -1129,8 +1129,37 @@ def test_the_trend_section_says_when_the_data_is_too_new_for_a_trend(demo_root) 
             t = pd.to_datetime(df[col].astype(str).str[:10])
             ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-09-01")).to_numpy(dtype=bool)]
     said = [s for s in trend_view(ctx).sentences if s.startswith("The data begins in")]
-    assert said == ["The data begins in September 2026: the chart has 2 months of the 12 and no year before to "
-                    "compare with, too few to show a trend yet; it fills in month by month."]
+    assert said == ["The data begins in September 2026: 2 months so far and no year before to compare with, "
+                    "too few to show a trend. The chart of the last 12 months starts once 3 months have data."]
+
+
+def test_no_trend_chart_from_one_or_two_months(demo_root) -> None:
+    """A new client's first reports (posts from September, report for October) drew the 12-month chart
+    from two points: one steep segment on an axis cut to the two values (reach 102,670 -> 101,221 looked
+    like a collapse) beside 'within normal variation'; a first month drew lone dots. From three months
+    the chart is drawn and says how many months it has."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.schema import TABLES
+    from kpi_toolkit.trends import trend_view
+
+    def cut(ctx, first: str) -> None:
+        ctx.cache.clear()
+        for name, df in list(ctx.data.tables.items()):
+            col = TABLES[name].time_col
+            if col and col in df.columns:
+                t = pd.to_datetime(df[col].astype(str).str[:10])
+                ctx.data.tables[name] = df[(t >= pd.Timestamp(first)).to_numpy(dtype=bool)]
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    for first, months, drawn in (("2026-08-01", 3, True), ("2026-09-01", 2, False), ("2026-10-01", 1, False)):
+        cut(ctx, first)
+        view = trend_view(ctx)
+        assert (view.figure is not None) is drawn, (first, view.sentences)
+        assert bool(view.alt_text) is drawn
+        said = [s for s in view.sentences if s.startswith("The data begins in")]
+        assert len(said) == 1 and f"{months} month" in said[0], said
+        assert not any("The chart draws" in s for s in view.sentences) or drawn
 
 
 def test_a_total_over_a_partly_covered_month_is_compared_per_day() -> None:

@@ -33,6 +33,11 @@ from .significance import change_short, format_p
 
 _TITLE = "How the main numbers are trending"
 
+MIN_CHART_MONTHS = 3
+"""The 12-month chart is drawn from this many months with data: one month is a lone dot and two are
+one line segment, which a reader takes for a trend (on an axis cut to the two values, a 2 % change
+looked like a collapse) while the sentences beside it say there is none to see yet."""
+
 
 def _thresholds(ctx: ReportContext) -> tuple[float, float]:
     th = ctx.params.listening.sentiment_thresholds
@@ -326,21 +331,30 @@ def trend_view(ctx: ReportContext) -> ReportView:
     comp = core_comparisons(ctx, usable)
     alerts = month_alerts(ctx.data, p.trends, period=ctx.period, tz=ctx.tz, brand=p.brand,
                           sentiment_thresholds=_thresholds(ctx), currency=ctx.currency)
-    axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before",
-                                  currency=ctx.currency)
-    fig = axes[0].figure if axes else None
-    sentences = _change_sentences(ctx, comp)
-    sentences += partial_month_sentences(r12, currency=ctx.currency)  # what the chart draws for a part month
     months_seen = r12.loc[r12["value"].notna(), "month"].astype(str)
-    if len(months_seen) and months_seen.nunique() < 12:
+    n = int(months_seen.nunique())
+    drawn = n >= MIN_CHART_MONTHS or r12["last_year"].notna().any()
+    fig = None
+    if drawn:
+        axes = plot_rolling_12_months(r12, title="Main measures, last 12 months against the year before",
+                                      currency=ctx.currency)
+        fig = axes[0].figure if axes else None
+    sentences = _change_sentences(ctx, comp)
+    if drawn:
+        sentences += partial_month_sentences(r12, currency=ctx.currency)  # what the chart draws for a part month
+    if len(months_seen) and n < 12:
         # a new client: a chart of one or two points on a 12-month axis, said in words
         from ..periods import month_words
 
-        n = months_seen.nunique()
         year_before = "" if r12["last_year"].notna().any() else " and no year before to compare with"
-        sentences.append(f"The data begins in {month_words(months_seen.min())}: the chart has {n} month"
-                         f"{'s' if n != 1 else ''} of the 12{year_before}, too few to show a trend yet; it "
-                         "fills in month by month.")
+        start = f"The data begins in {month_words(months_seen.min())}"
+        if drawn:
+            sentences.append(f"{start}: the chart has {n} month{'s' if n != 1 else ''} of the 12{year_before}, "
+                             "too few to show a trend yet; it fills in month by month.")
+        else:
+            sentences.append(f"{start}: {n} month{'s' if n != 1 else ''} so far{year_before}, too few to show "
+                             f"a trend. The chart of the last 12 months starts once {MIN_CHART_MONTHS} months "
+                             "have data.")
     if len(alerts):
         for _, r in alerts.head(3).iterrows():
             owner = f" Owner: {r['owner']}." if r["owner"] else ""
@@ -382,7 +396,7 @@ def trend_view(ctx: ReportContext) -> ReportView:
     for k, why in alerts.attrs.get("skipped", []):
         caveats.append(f"Alerts for {REGISTRY[k].label.lower()} were not checked: {why}.")
     alt = ("Line charts of " + ", ".join(REGISTRY[k].label for k in usable)
-           + f" for the 12 months to {ctx.month}, each against the same months a year earlier.")
+           + f" for the 12 months to {ctx.month}, each against the same months a year earlier.") if fig else ""
     view = ReportView(key="trend", title=_TITLE, sentences=sentences, figure=fig, alt_text=alt,
                       table=alerts_table(alerts, currency=ctx.currency) if len(alerts) else None,
                       caveats=caveats, recommendations=recs)
