@@ -48,6 +48,10 @@ OFF_TRACK_P = 0.3
 SHORT_HISTORY_MONTHS = 12
 """A goal forecast from fewer months of data than this is said to rest on a short history."""
 
+MIN_UNPACED_CHART_MONTHS = 3
+"""A goal that cannot be paced is charted (its months and the target line) only from this many months
+with data: one or two points show no course towards the target."""
+
 MAX_FORECAST_MONTHS = 24
 """The furthest a goal is forecast: a deadline more months than this after the last month of data
 is not paced (a report run on 2014 data against a 2027 goal had drawn a 12-year forecast). Past two
@@ -419,7 +423,10 @@ def goals_view(ctx: ReportContext) -> ReportView:
     df = pd.DataFrame([p.row for p in paced], columns=GOAL_COLUMNS)
     # a chart only for the goals that can be drawn (a history and a target): a goal that cannot be
     # paced yet is said in its sentence, not shown as an empty panel (all of them: no chart at all)
-    drawn = [p for p in paced if p.history is not None and len(p.history) and math.isfinite(p.row["target"])]
+    # A goal not paced for want of months is drawn from MIN_UNPACED_CHART_MONTHS on: a new client's first
+    # month drew one dot on an axis of five years, titled "cannot be paced"
+    drawn = [p for p in paced if p.history is not None and len(p.history) and math.isfinite(p.row["target"])
+             and (p.row["status"] != "no_data" or int(p.history.notna().sum()) >= MIN_UNPACED_CHART_MONTHS)]
     fig = None
     if drawn:
         fig, axes = new_figure(height_in=2.7 * len(drawn) + 0.4, nrows=len(drawn), squeeze=False)

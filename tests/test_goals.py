@@ -458,3 +458,17 @@ def test_a_deadline_years_after_the_data_is_not_forecast(demo_root: Path) -> Non
     assert view.figure is not None and len(view.figure.axes) == 1
     df = pace_goals(data=ctx.data, params=ctx.params, month=ctx.month)
     assert df["status"].tolist()[0] == "no_data" and df["status"].tolist()[1] != "no_data"
+
+
+def test_a_first_month_goal_gets_words_not_a_one_dot_chart() -> None:
+    """A new client's first month (ads for October only) against a ROAS goal: the goal cannot be paced
+    (fewer than 4 months) and its chart was one dot on an axis of 2025 to 2029, titled 'cannot be paced'.
+    With three months the months and the target line are drawn again."""
+    params = _params([{"kpi": "roas", "target": 3.0, "by": "2027-01-31"}])
+    for months, drawn in ((1, False), (2, False), (3, True)):
+        view = goals_view(ReportContext(client="acme", month="2026-10", params=params, data=_ads(months=months),
+                                        period=month_period("2026-10", "UTC")))
+        assert view.table["Status"].tolist() == ["Cannot be paced"]
+        assert "fewer than 4 months" in view.sentences[0]
+        assert (view.figure is not None) is drawn, months
+        assert bool(view.alt_text) is drawn
