@@ -23,7 +23,7 @@ from .exceptions import KpiToolkitError
 from .views import Recommendation, ReportView
 
 STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "achieved": "Achieved",
-                "missed": "Missed", "no_data": "No data yet"}
+                "missed": "Missed", "no_data": "Cannot be paced yet"}
 
 
 # ----------------------------------------------------------------------------------------------

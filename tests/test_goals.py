@@ -334,7 +334,7 @@ def test_goals_that_cannot_be_paced_get_words_not_an_empty_chart(demo_root: Path
     assert view.table["Goal"].tolist() == ["Net Promoter Score (target not known yet)"]
     assert view.sentences[0].startswith("Net Promoter Score in January 2027: cannot be paced yet (")
     snap = snapshot_view(ctx)
-    assert "Goals: 1 no data yet." in snap.sentences  # nps is not a core KPI of this client
+    assert "Goals: 1 cannot be paced yet." in snap.sentences  # nps is not a core KPI of this client
     ctx.params.goals = [*ctx.params.goals, Goal(kpi="reach", target=5_000_000, by=date(2027, 1, 31))]
     ctx.cache.clear()
     both = goals_view(ctx)

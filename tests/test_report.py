@@ -818,3 +818,26 @@ def test_the_drivers_method_note_is_in_plain_words(demo_run) -> None:
            "for its reach (a negative binomial regression)" in html
     for jargon in ("NB2", "exposure offset", "Holm-corrected", "p-values"):
         assert jargon not in html, jargon
+
+
+def test_a_goal_not_paced_yet_is_not_said_to_have_no_data(demo_root) -> None:
+    """A new client's first month (every table from October 2026): the snapshot read ROAS '11.60×' with
+    the status 'No data yet' beside it, and 'Goals: 3 no data yet.', where the goals section said each
+    'cannot be paced yet' (too few months, no baseline). The status says what the goals section says."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import snapshot_view
+    from kpi_toolkit.schema import TABLES
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    for name, df in list(ctx.data.tables.items()):
+        t = pd.to_datetime(df[TABLES[name].time_col])
+        if t.dt.tz is not None:
+            t = t.dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
+        ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-10-01")).to_numpy(dtype=bool)]
+    view = snapshot_view(ctx)
+    table = view.table.set_index("Measure")
+    roas = table.loc["Return on ad spend"]
+    assert roas["This month"] != "no data" and roas["Status"] == "Cannot be paced yet"
+    assert "No data yet" not in set(table["Status"])
+    assert "Goals: 3 cannot be paced yet." in view.sentences
