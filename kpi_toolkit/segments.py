@@ -1543,9 +1543,15 @@ def posting_time_view(ctx: ReportContext) -> ReportView:
     from .plotting.segments import plot_time_slots
 
     label = _lower(slots.attrs["label"])
+    sentences = time_slot_sentences(slots)
+    if not slots["rank"].eq(1).any():
+        # no platform has a slot with enough posts: the chart was a scatter of grey dashes with no platform
+        # named, its highest (one post at 06:00 on any platform) read as the time to post
+        return ReportView(key=key, title=title, sentences=sentences, extra={"slots": slots}, caveats=[
+            f"Times are in the client's time zone ({ctx.tz}). No chart: a time slot needs {opts.min_posts} "
+            f"posts on one platform before its rate says anything, and none has that many in {window}."])
     fig, ax = _new_fig(height_in=4.2)
     plot_time_slots(slots, ax=ax, title=f"{label[0].upper()}{label[1:]} by time of day ({tz_words(ctx.tz)}), {window}")
-    sentences = time_slot_sentences(slots)
     counts = slots.groupby("platform")["n_posts"].sum().sort_values(ascending=False, kind="stable")
     caveats = [f"Times are in the client's time zone ({ctx.tz}); slots are {block} hours wide. Time slots "
                f"with fewer than {opts.min_posts} posts are grey: {TOO_FEW}."]
@@ -1572,7 +1578,7 @@ def time_slot_sentences(slots: pd.DataFrame) -> list[str]:
         name = PLATFORM_NAMES.get(platform, platform)
         top = slots[(slots["platform"] == platform) & (slots["rank"] == 1)]
         if top.empty:
-            sentences.append(f"{name} ({int(n):,} posts): {TOO_FEW} about the best time to post "
+            sentences.append(f"{name} ({_n_posts(n)}): {TOO_FEW} about the best time to post "
                              f"(no time slot has {min_posts} posts).")
             continue
         r = top.iloc[0]

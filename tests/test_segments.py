@@ -1271,3 +1271,21 @@ def test_a_level_above_the_reference_but_not_surely_best_is_said_so() -> None:
     assert S.driver_sentences(drivers) == [
         "Videos get 1.5× the engagements per reach of images (95 % CI 1.2-1.9; 60 posts), but no format is "
         "clearly best: reel could do as well, other factors held fixed."]
+
+
+def test_time_of_day_without_a_slot_of_enough_posts_has_no_chart() -> None:
+    """A new client with about three posts a week (24 in two months, on two platforms): no time slot
+    had 20 posts, and the chart was grey dashes with no platform named, the highest (one post at
+    06:00) reading as the time to post. The sentences say too few per platform, a single post as one."""
+    rows = [{"platform": "linkedin", "published_at": f"2026-{m}-{d:02d}T{6 + 2 * (d % 6):02d}:30:00Z",
+             "likes": 3 + d % 5} for m in ("09", "10") for d in range(2, 24, 2)]
+    rows += [{"platform": "x", "published_at": "2026-10-05T10:00:00Z", "likes": 2},
+             {"platform": "x", "published_at": "2026-10-12T10:00:00Z", "likes": 4}]
+    rows += [{"platform": "facebook", "published_at": "2026-10-07T09:00:00Z", "likes": 9}]
+    view = S.posting_time_view(_ctx(posts_frame(rows), min_posts=20, tz="UTC"))
+    assert view.figure is None and not view.alt_text
+    assert view.sentences == [
+        "LinkedIn (22 posts): too few posts to conclude about the best time to post (no time slot has 20 posts).",
+        "X (2 posts): too few posts to conclude about the best time to post (no time slot has 20 posts).",
+        "Facebook (1 post): too few posts to conclude about the best time to post (no time slot has 20 posts)."]
+    assert any("No chart" in c for c in view.caveats)
