@@ -953,6 +953,12 @@ MIN_MONTHS_FOR_TREND = 6
 """Fewer monthly shares than this and the share-of-voice trend is not tested."""
 
 
+def _first_month(shares: pd.DataFrame, col: str, default: str) -> str:
+    """The first month of ``shares`` with a value in ``col`` (``default`` when none has one)."""
+    months = shares.loc[pd.to_numeric(shares[col], errors="coerce").notna(), "month"].astype(str)
+    return str(months.min()) if len(months) else default
+
+
 def _month_words(month: str) -> str:
     return pd.Timestamp(f"{month}-01").strftime("%B %Y")
 
@@ -1269,20 +1275,23 @@ def competitor_view(ctx: Any) -> Any:
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")
         else:
-            caveats.append(f"Only {n_months} month(s) of mentions: the share-of-voice trend needs "
-                           f"{MIN_MONTHS_FOR_TREND}.")
+            caveats.append(f"Only {n_months} month{'s' if n_months != 1 else ''} of mentions: the share-of-voice "
+                           f"trend needs {MIN_MONTHS_FOR_TREND}.")
         from .plotting.competitors import plot_share_trend
 
-        ax = plot_share_trend(sov, client=p.brand, labels=labels,
-                              title=f"Share of voice, {_month_words(t['months'][0])} to {mw}")
+        # the chart's months are those with mentions: a client whose mentions begin in September had
+        # its three months titled "December 2025 to November 2026", the window asked for, not the data's
+        first = _month_words(_first_month(sov, "share_of_voice", t["months"][0]))
+        ax = plot_share_trend(sov, client=p.brand, labels=labels, title=f"Share of voice, {first} to {mw}")
         fig = ax.figure
         alt = (f"Line chart of the monthly share of voice of {name} and {len(t['tracked']) - 1} competitors "
-               f"from {_month_words(t['months'][0])} to {mw}.")
+               f"from {first} to {mw}.")
     elif t["soe"] is not None and len(t["soe"]):
         from .plotting.competitors import plot_share_trend
 
+        first = _month_words(_first_month(t["soe"], "share_of_engagement", t["months"][0]))
         ax = plot_share_trend(t["soe"], client=p.brand, labels=labels, share_col="share_of_engagement",
-                              title=f"Share of engagement, {_month_words(t['months'][0])} to {mw}")
+                              title=f"Share of engagement, {first} to {mw}")
         fig = ax.figure
         alt = f"Line chart of the monthly share of engagement of {name} and its competitors."
     soe_p = t["soe_by_platform"]

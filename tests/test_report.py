@@ -841,3 +841,23 @@ def test_a_goal_not_paced_yet_is_not_said_to_have_no_data(demo_root) -> None:
     assert roas["This month"] != "no data" and roas["Status"] == "Cannot be paced yet"
     assert "No data yet" not in set(table["Status"])
     assert "Goals: 3 cannot be paced yet." in view.sentences
+
+
+def test_share_of_voice_chart_is_titled_with_the_months_it_has(demo_root) -> None:
+    """A new client whose mentions begin in August 2026: the October report's share-of-voice chart, three
+    months of lines, was titled and described 'November 2025 to October 2026', the window asked for."""
+    from kpi_toolkit.benchmarks import competitor_view
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    for name in ("posts", "ads", "audience", "web", "competitors", "surveys", "touchpoints", "conversions"):
+        ctx.data.tables.pop(name, None)
+    m = ctx.data.tables["mentions"]
+    ctx.data.tables["mentions"] = m[(m["published_at"] >= pd.Timestamp("2026-08-01", tz="UTC")).to_numpy(dtype=bool)]
+    view = competitor_view(ctx)
+    assert view.figure is not None
+    titles = [a.get_title() or a.get_title("left") for a in view.figure.axes]
+    assert "Share of voice, August 2026 to October 2026" in titles, titles
+    assert "from August 2026 to October 2026" in view.alt_text
+    assert "Only 3 months of mentions: the share-of-voice trend needs 6." in view.caveats
