@@ -38,7 +38,7 @@ from .exceptions import KpiToolkitError, ParameterError
 from .kpis import REGISTRY, format_value
 from .params import ClientParams, Goal
 from .periods import month_words, parse_month, shift_month
-from .views import Recommendation, ReportView
+from .views import Recommendation, ReportView, and_words
 
 ON_TRACK_P = 0.7
 """A goal whose probability of being met is at least this is on track."""
@@ -105,8 +105,7 @@ def _baseline_gap(monthly: pd.DataFrame, start: date | None, month: str) -> str:
     months = [shift_month(_month_of(start), k) for k in (-3, -2, -1)]
 
     def named(ms: list[str]) -> str:
-        words = [f"{pd.Timestamp(m + '-01'):%B %Y}" for m in ms]
-        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        return and_words([f"{pd.Timestamp(m + '-01'):%B %Y}" for m in ms])
 
     later = [m for m in months if m > month]
     if later:  # a report of a month before the goal's baseline (an earlier month run again)

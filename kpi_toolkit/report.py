@@ -173,7 +173,9 @@ def snapshot_view(ctx: ReportContext) -> ReportView:
                        for v, u in zip(tbl["value"], tbl["unit"], strict=True)],
         "vs last month": [_snapshot_change(r, "previous_") for _, r in tbl.iterrows()],
         "vs a year ago": [_snapshot_change(r, "last_year_") for _, r in tbl.iterrows()],
-        "Goal": [("none" if not np.isfinite(t) else f"{format_value(t, u, currency=cur)} by {_short_date(b)}")
+        # a goal whose target is not known yet (a change from a baseline still to come) is a goal, not "none"
+        "Goal": [(f"{format_value(t, u, currency=cur)} by {_short_date(b)}" if np.isfinite(t)
+                  else f"target not known yet, by {_short_date(b)}" if b is not None and pd.notna(b) else "none")
                  for t, u, b in zip(tbl["target"], tbl["unit"], tbl["by"], strict=True)],
         "Status": [STATUS_LABEL.get(s, "No goal") if s else "No goal" for s in tbl["status"]],
     })

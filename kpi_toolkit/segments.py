@@ -1834,7 +1834,7 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
     few = tiers[tiers["tier"] == "too few posts to compare"]
     if len(few):
         names = sorted({PLATFORM_NAMES.get(p, p) for p in few["platform"]}) if "platform" in few.columns else []
-        on = f" on {' and '.join(names)}" if names else ""
+        on = f" on {and_words(names)}" if names else ""
         caveats.append(f"{_n_posts(len(few))}{on} {'is' if len(few) == 1 else 'are'} neither breakout nor "
                        f"underperformer: {TOO_FEW} (fewer than {opts.min_posts} posts{on} in {window}).")
     n_na = int(tiers["value"].isna().sum())

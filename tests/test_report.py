@@ -841,6 +841,10 @@ def test_a_goal_not_paced_yet_is_not_said_to_have_no_data(demo_root) -> None:
     assert roas["This month"] != "no data" and roas["Status"] == "Cannot be paced yet"
     assert "No data yet" not in set(table["Status"])
     assert "Goals: 3 cannot be paced yet." in view.sentences
+    # a goal of a change from a baseline still to come has a goal, with its target not known yet
+    er = table.loc["Engagement rate (by reach)"]
+    assert er["Goal"].startswith("target not known yet, by ") and er["Status"] == "Cannot be paced yet"
+    assert table.loc["Reach", "Goal"] == "none"
 
 
 def test_share_of_voice_chart_is_titled_with_the_months_it_has(demo_root) -> None:

@@ -535,6 +535,11 @@ def test_top_posts_without_history_say_why_they_are_not_tiered() -> None:
     assert view.sentences[0].startswith("0 of the month's 10 posts broke out") and view.table is None
     assert ("10 posts on Facebook and Instagram are neither breakout nor underperformer: too few posts to "
             "conclude (fewer than 26 posts on Facebook and Instagram in September–October 2026).") in view.caveats
+    # three platforms are listed as a sentence lists them, not "Facebook and Instagram and TikTok"
+    posts = _tier_posts()
+    posts.loc[posts.index[-3:], "platform"] = "tiktok"
+    three = S.top_posts_view(_ctx(posts, min_posts=26))
+    assert any(" on Facebook, Instagram and TikTok " in c for c in three.caveats), three.caveats
 
 
 # ------------------------------------------------------------------------------------------------

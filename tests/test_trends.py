@@ -740,6 +740,9 @@ def test_an_ad_spend_alert_speaks_the_clients_currency_and_says_its_amounts_are_
     peak = pd.Timestamp(r["peak_at"])
     assert f"on {peak.day} Nov, its most unusual day, against about $" in r["explanation"]
     assert not any("€" in e for e in alerts["explanation"])
+    # how far out, in words: not "robust standard deviations"
+    assert f"), {abs(r['score']):.1f} times its usual day-to-day swing above normal ({r['severity']})." \
+        in r["explanation"] and "standard deviation" not in r["explanation"]
 
 
 def test_a_post_behind_an_alert_is_named_as_the_client_knows_it() -> None:

@@ -688,8 +688,8 @@ def alert_sentence(row: Any, unit: str, label: str, *, table: str = "", currency
     text = (f"{label} {verb} {_day_text(start, end)}: "
             f"{fmt(row['value'])}{on} against about {fmt(row['expected'])} expected "
             f"(normal range {fmt(row['lower'])} to {fmt(row['upper'])}), "
-            f"{sd:.1f} robust standard deviations {'above' if row['kind'] == 'spike' else 'below'} normal "
-            f"({row['severity']}).")
+            f"{sd:.1f} times its usual day-to-day swing {'above' if row['kind'] == 'spike' else 'below'} normal "
+            f"({row['severity']}).")  # the swing: the robust standard deviation (MAD-based) of its residuals
     top = row.get("top_contributors") if hasattr(row, "get") else None
     if isinstance(top, str) and top:
         if table == "posts":

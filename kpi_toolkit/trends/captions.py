@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..kpis import adds_up_over_days, format_value
 from ..periods import month_words
+from ..views import and_words
 from .anomalies import alert_windows
 from .comparisons import some_days_of
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
@@ -259,7 +260,7 @@ def month_of_year_sentence(moy: pd.DataFrame, *, label: str, unit: str, month: s
     if earlier.empty:
         return f"{head}; no earlier {name} to compare with."
     years = [str(y) for y in sorted(earlier["year"])]
-    which = years[0] if len(years) == 1 else ", ".join(years[:-1]) + " and " + years[-1]
+    which = and_words(years)
     avg = float(earlier["value"].mean())
     change = change_words(value, avg, unit)
     per_day = _month_of_year_per_day(moy, cur.index[0], earlier)
