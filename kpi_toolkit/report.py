@@ -475,8 +475,8 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
 # part 3 and appendix
 
 
-def recommendations(views: Sequence[ReportView], *, limit: int = 6) -> list[Recommendation]:
-    """Every view's recommendations, most important first, duplicates dropped.
+def recommendations(views: Sequence[ReportView], *, limit: int | None = 6) -> list[Recommendation]:
+    """Every view's recommendations, most important first, duplicates dropped (``limit=None``: all).
 
     Two recommendations with the same ``topic`` (two analyses that saw the same event, such as the
     trend alerts and the listening view both seeing a negative spike) keep only the first of the
@@ -491,20 +491,44 @@ def recommendations(views: Sequence[ReportView], *, limit: int = 6) -> list[Reco
             continue
         seen |= keys
         recs.append(r)
-    return recs[:limit]
+    return recs if limit is None else recs[:limit]
 
 
-def recommendations_view(views: Sequence[ReportView]) -> ReportView:
-    recs = recommendations(views)
+def held_back(views: Sequence[ReportView]) -> list[str]:
+    """What the views call clear but did not turn into a step, each with its reason
+    (:attr:`~kpi_toolkit.views.ReportView.held_back`), in the report's order, duplicates dropped."""
+    return list(dict.fromkeys(s for v in views if not v.skipped_reason for s in v.held_back))
+
+
+def recommendations_view(views: Sequence[ReportView], *, limit: int = 6) -> ReportView:
+    """Part 3: the ``limit`` most urgent steps with their evidence, then what else the report found.
+
+    The steps past ``limit`` are named in a sentence (less urgent, left out of the table), and the
+    findings the views did not turn into steps are listed with the reason (:func:`held_back`): a
+    report whose time-of-day section found a slot "above the usual rate, unlikely to be chance" had
+    said here "no analysis found a difference large and certain enough to act on".
+    """
+    every = recommendations(views, limit=None)
+    recs, more = every[:limit], every[limit:]
+    kept = held_back(views)
+    title = "Recommended next steps"
     if not recs:
-        return ReportView(key="recommendations", title="Recommended next steps",
-                          sentences=["No change is recommended this month: no analysis found a difference "
-                                     "large and certain enough to act on."])
+        if not kept:
+            return ReportView(key="recommendations", title=title,
+                              sentences=["No change is recommended this month: no analysis found a difference "
+                                         "large and certain enough to act on."])
+        return ReportView(key="recommendations", title=title, sentences=[
+            "No change is recommended this month. The report does find the following, but does not turn it "
+            "into a step yet:", *kept])
     table = pd.DataFrame({"Step": range(1, len(recs) + 1), "Next step": [r.action for r in recs],
                           "Why (evidence)": [r.evidence for r in recs]})
-    return ReportView(key="recommendations", title="Recommended next steps", table=table,
-                      sentences=["Each step below follows from a number in this report; the evidence "
-                                 "column says which."])
+    sentences = ["Each step below follows from a number in this report; the evidence column says which."]
+    if more:
+        listed = "; ".join(r.action.rstrip(".") for r in more)  # as written: an owner's name leads some
+        sentences.append(f"Less urgent, and left out of the table: {listed}.")
+    if kept:
+        sentences += ["Not turned into a step:", *kept]
+    return ReportView(key="recommendations", title=title, table=table, sentences=sentences)
 
 
 def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[ReportView]:

@@ -1891,7 +1891,53 @@ def segments_view(ctx: ReportContext) -> list[ReportView]:
         views.append(heat)
     elif views[1].skipped_reason is None:
         views[1].caveats.append(f"The weekday × time heatmap is not shown: {heat.skipped_reason}.")
-    return [*views, drivers_view(ctx), top_posts_view(ctx)]
+    drivers = drivers_view(ctx)
+    views[1].held_back += timing_held_back(views[1], drivers)
+    return [*views, drivers, top_posts_view(ctx)]
+
+
+def timing_held_back(timing: ReportView, drivers: ReportView) -> list[str]:
+    """The time slots the time-of-day view calls above a platform's usual rate, unlikely to be chance,
+    that no step acts on, each with the reason (see :attr:`~kpi_toolkit.views.ReportView.held_back`).
+
+    The step on the schedule comes from :func:`driver_recommendations`, which asks for more: a slot
+    surely ahead of the others with format, platform, topic and paid / organic held fixed. A LinkedIn
+    page with one format had read "08:00-09:59 ... above the usual rate, unlikely to be chance" in its
+    time-of-day section while the recommendations said no analysis found anything to act on. Empty when
+    the drivers model recommends a time slot, or no slot is above its platform's usual rate.
+    """
+    slots = timing.extra.get("slots")
+    if timing.skipped_reason or slots is None or slots.empty:
+        return []
+    best = slots[(slots["rank"] == 1) & slots["above_usual"]]
+    if best.empty:
+        return []
+    drv = drivers.extra.get("drivers")
+    if drivers.skipped_reason or drv is None:
+        why = ("The model of what drives engagement, which holds the other factors fixed, could not be fitted "
+               f"({drivers.skipped_reason or 'no model'}), so nothing confirms that the time, not what was "
+               "posted then, made the difference.")
+    else:
+        found = factor_findings(drv)
+        if (found.loc[found["factor"] == "hour_block", "kind"] != "none").any():
+            return []  # the drivers' step schedules posts for the slot that is surely ahead
+        d = drv[drv["factor"] == "hour_block"]
+        partial = _partial_finding_text(d, num=drv.attrs.get("numerator", "engagements"),
+                                        den=drv.attrs.get("denominator", "reach"),
+                                        conf=float(drv.attrs.get("confidence", 0.95))) if len(d) else ""
+        if partial:
+            why = (f"With the other factors held fixed (What drives engagement), {partial}, so it is not yet sure "
+                   "which slot to move posts to.")
+        else:
+            why = ("With the other factors held fixed (What drives engagement), no time slot differs from the "
+                   "others by more than chance: the lead may come from what was posted then rather than when.")
+    out = []
+    for r in best.itertuples():
+        name = PLATFORM_NAMES.get(str(r.platform), str(r.platform))
+        out.append(f"Posting time: {name} posts published {r.hour_block} did better than {name}'s usual rate "
+                   f"(When posts work best, {_signed_pct(r.lift)}). {why} No change to the posting schedule is "
+                   "recommended yet.")
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

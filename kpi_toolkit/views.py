@@ -34,6 +34,10 @@ class ReportView:
     mail clients that block images. ``sentences`` interpret the chart in plain words. ``table`` is a
     small display-ready frame (formatted strings are fine). ``skipped_reason`` is set, and the rest
     left empty, when the data needed is missing ("No ads data: CPA and ROAS are not shown").
+    ``held_back`` lists what the view presents as a clear finding (or a status) but did not turn into a
+    recommendation, each a sentence that names the finding and says why: the report's recommendations
+    list says so beside its steps, so that Part 3 never reads "nothing to act on" beside a finding of
+    Part 2 called unlikely to be chance.
     """
 
     key: str
@@ -44,6 +48,7 @@ class ReportView:
     table: pd.DataFrame | None = None
     caveats: list[str] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)
     skipped_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

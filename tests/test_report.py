@@ -865,3 +865,42 @@ def test_share_of_voice_chart_is_titled_with_the_months_it_has(demo_root) -> Non
     assert "Share of voice, August 2026 to October 2026" in titles, titles
     assert "from August 2026 to October 2026" in view.alt_text
     assert "Only 3 months of mentions: the share-of-voice trend needs 6." in view.caveats
+
+
+def test_recommendations_never_say_nothing_was_found_beside_a_held_back_finding() -> None:
+    """A LinkedIn-only client: the time-of-day section found a slot "unlikely to be chance" that no step
+    acted on, and Part 3 read "no analysis found a difference large and certain enough to act on"."""
+    from kpi_toolkit.report import recommendations_view
+
+    held = ("Posting time: LinkedIn posts published 08:00-09:59 did better than LinkedIn's usual rate (When posts "
+            "work best, +32 %). ... No change to the posting schedule is recommended yet.")
+    timing = ReportView(key="segments-timing", title="When posts work best", held_back=[held])
+    got = recommendations_view([ReportView(key="snapshot", title="s"), timing])
+    assert got.table is None
+    assert not any("no analysis found" in s for s in got.sentences)
+    assert got.sentences == ["No change is recommended this month. The report does find the following, but does "
+                             "not turn it into a step yet:", held]
+    # beside steps, the held-back finding is listed after them; with nothing held back, the old words stand
+    timing.recommendations = [Recommendation("Post more reels", "e", priority=1)]
+    got = recommendations_view([timing])
+    assert got.sentences[-2:] == ["Not turned into a step:", held] and len(got.table) == 1
+    assert recommendations_view([ReportView(key="x", title="x")]).sentences == [
+        "No change is recommended this month: no analysis found a difference large and certain enough to act on."]
+    # a skipped view's held-back findings are not in the report, so not listed either
+    skipped = ReportView(key="segments-timing", title="t", held_back=[held], skipped_reason="no posts")
+    assert "no analysis found" in recommendations_view([skipped]).sentences[0]
+
+
+def test_steps_past_the_table_are_named_not_dropped() -> None:
+    """Lumière, October 2026: eleven steps, six in the table; the listening section's 92 unanswered
+    mentions (response rate 81.7 % against a 90 % target) and its step vanished from Part 3 unsaid."""
+    from kpi_toolkit.report import recommendations_view
+
+    view = ReportView(key="v", title="v", recommendations=[
+        Recommendation(f"Step {i}", f"e{i}", priority=1) for i in range(6)] + [
+        Recommendation("Answer every question and complaint", "92 of 504 ...", priority=2),
+        Recommendation("Community team: look again.", "e", priority=3)])
+    got = recommendations_view([view])
+    assert list(got.table["Next step"]) == [f"Step {i}" for i in range(6)]
+    assert got.sentences[1] == ("Less urgent, and left out of the table: Answer every question and complaint; "
+                                "Community team: look again.")

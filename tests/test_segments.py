@@ -1294,3 +1294,42 @@ def test_time_of_day_without_a_slot_of_enough_posts_has_no_chart() -> None:
         "X (2 posts): too few posts to conclude about the best time to post (no time slot has 20 posts).",
         "Facebook (1 post): too few posts to conclude about the best time to post (no time slot has 20 posts)."]
     assert any("No chart" in c for c in view.caveats)
+
+
+def _one_platform_one_format(n: int = 400, *, seed: int = 11) -> pd.DataFrame:
+    """A LinkedIn page with text posts only: mornings (06:00-09:59 UTC) 1.35× the rest of the day; most
+    posts at 08:00-09:59, few at 06:00-07:59 (so the model cannot tell the two morning slots apart)."""
+    rng = np.random.default_rng(seed)
+    hour = rng.choice([7, 9, 11, 13, 15, 17], n, p=[0.06, 0.3, 0.16, 0.16, 0.16, 0.16])
+    day = pd.Timestamp("2025-11-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 364, n), unit="D")
+    t = day + pd.to_timedelta(hour, unit="h") + pd.to_timedelta(rng.integers(0, 60, n), unit="min")
+    reach = rng.integers(500, 5000, n)
+    eng = rng.poisson(rng.gamma(shape=4.0, scale=0.04 * reach * np.where(hour < 10, 1.35, 1.0) / 4.0))
+    df = pd.DataFrame({"post_id": [f"l{i}" for i in range(n)], "platform": "linkedin", "published_at": t,
+                       "content_type": "text", "impressions": reach * 2, "reach": reach, "likes": eng,
+                       "comments": 0, "shares": 0, "paid": False, "topic": rng.choice(["tips", "news"], n)})
+    for c in ("post_id", "platform", "content_type", "topic"):
+        df[c] = df[c].astype("string")
+    return df
+
+
+def test_a_clear_time_slot_without_a_step_says_why() -> None:
+    """One platform, one format: the time-of-day section called 08:00-09:59 "above the usual rate,
+    unlikely to be chance", the drivers model found no slot surely best (06:00-07:59 could do as well)
+    and so no step, and the report's Part 3 read "no analysis found a difference large and certain
+    enough to act on". The time-of-day view now says which finding it holds back, and why."""
+    views = {v.key: v for v in S.segments_view(_ctx(_one_platform_one_format(), tz="UTC"))}
+    timing, drivers = views["segments-timing"], views["segments-drivers"]
+    assert "08:00-09:59" in timing.sentences[0] and "unlikely to be chance" in timing.sentences[0]
+    assert drivers.recommendations == []
+    assert len(timing.held_back) == 1
+    held = timing.held_back[0]
+    assert held.startswith("Posting time: LinkedIn posts published 08:00-09:59 did better than LinkedIn's usual rate")
+    assert "no time slot is clearly best: 06:00-07:59 could do as well" in held
+    assert held.endswith("No change to the posting schedule is recommended yet.")
+
+
+def test_a_time_slot_the_drivers_recommend_is_not_held_back(sim: pd.DataFrame) -> None:
+    views = {v.key: v for v in S.segments_view(_ctx(sim))}
+    assert any(r.action.startswith("Schedule more posts for") for r in views["segments-drivers"].recommendations)
+    assert views["segments-timing"].held_back == []
