@@ -398,6 +398,14 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
     return text
 
 
+def _forecast_months(p: _Paced) -> int:
+    """The months of data a goal's forecast rests on; a large number for a goal with no forecast (a
+    result, or not paced), which has no short history to warn of."""
+    if p.fc is None or p.history is None:
+        return 10**6
+    return int(p.history.notna().sum())
+
+
 def goals_view(ctx: ReportContext) -> ReportView:
     """The goals block of the report: a pacing chart per goal, sentences, table and recommendations.
 
@@ -435,8 +443,8 @@ def goals_view(ctx: ReportContext) -> ReportView:
                       deadline=pd.Timestamp(r["deadline_month"] + "-01"), status=r["status"], ax=ax,
                       title=f"{r['label']}: {STATUS_WORDS[r['status']]}", unit=r["unit"], currency=ctx.currency)
     sentences = [_goal_sentence(p.row, ctx.currency) for p in paced]
-    short = [(p.row["label"], int(p.history.notna().sum())) for p in paced if p.fc is not None
-             and p.history is not None and int(p.history.notna().sum()) < SHORT_HISTORY_MONTHS]
+    short = [(p.row["label"], _forecast_months(p)) for p in paced if p.fc is not None
+             and _forecast_months(p) < SHORT_HISTORY_MONTHS]
     if short:  # a 5-month forecast had come out narrower than a 24-month one, with no word
         listed = ", ".join(f"{label} from {n} months" for label, n in short)
         sentences.append(f"Some forecasts rest on a short history ({listed}): with no full year behind them "
@@ -461,9 +469,21 @@ def goals_view(ctx: ReportContext) -> ReportView:
                     else _pct(r["probability"])) for r in df.to_dict("records")],
         "Status": [STATUS_WORDS[r["status"]].capitalize() for r in df.to_dict("records")],
     })
-    recs = []
-    for r in df.to_dict("records"):
+    recs, held = [], []
+    for p in paced:
+        r = p.row
         owner = r["owner"] or "The account team"
+        months = _forecast_months(p)
+        if r["status"] in ("off_track", "at_risk") and months < SHORT_HISTORY_MONTHS:
+            # a status from a forecast of a few months is rough (no trend term under 10 months, no yearly
+            # pattern under 12): a 7-month rising series had read "off track, 20 % chance" from its recent
+            # average, and Part 3 had asked to agree actions or reset the target on it
+            held.append(f"Goal: {r['label'].lower()} reads {STATUS_WORDS[r['status']]} ({chance_words(r['probability'])} "
+                        f"of reaching the target), but that forecast rests on only {months} months of data, too "
+                        f"few {'to follow a trend or' if months < 10 else 'to see'} the yearly pattern, so the "
+                        "chance is rough. No action on the goal is proposed from it; it is paced again next "
+                        "month.")
+            continue
         if r["status"] == "off_track":
             recs.append(Recommendation(
                 action=f"{owner}: {r['label'].lower()} is off track for its goal; agree the actions that "
@@ -482,6 +502,6 @@ def goals_view(ctx: ReportContext) -> ReportView:
     alt = "; ".join(f"{p.row['label']}: monthly values, forecast to {p.row['deadline_month']} and the target line"
                     for p in drawn)
     view = ReportView(key="goals", title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
-                      caveats=caveats, recommendations=recs)
+                      caveats=caveats, recommendations=recs, held_back=held)
     view.extra["goals"] = df
     return view

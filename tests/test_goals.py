@@ -472,3 +472,32 @@ def test_a_first_month_goal_gets_words_not_a_one_dot_chart() -> None:
         assert "fewer than 4 months" in view.sentences[0]
         assert (view.figure is not None) is drawn, months
         assert bool(view.alt_text) is drawn
+
+
+def test_a_status_from_a_short_history_drives_no_goal_action() -> None:
+    """A client with 7 months of ads, return on ad spend rising from 1.6× to 2.8×, a 3.00× target in
+    February 2027: under 10 months the forecast has no trend term (the recent average), so it read "off
+    track" and Part 3 asked to "agree the actions that would close the gap, or reset the target". A
+    status from so short a history drives no action; the report says so (held back, with the reason)."""
+    data = _ads(7, roas=1.0, last_month="2026-10")
+    ads = data.tables["ads"]
+    month_no = (ads["date"].dt.year - 2026) * 12 + ads["date"].dt.month - 4  # 0 (April) .. 6 (October)
+    ads["revenue"] = ads["spend"] * (1.6 + 0.2 * month_no)
+    params = _params([{"kpi": "roas", "target": 3.0, "by": "2027-02-28", "owner": "Performance team"}])
+    ctx = ReportContext(client="acme", month="2026-10", params=params, data=data,
+                        period=month_period("2026-10", "UTC"))
+    view = goals_view(ctx)
+    row = view.extra["goals"].iloc[0]
+    assert row["status"] in ("off_track", "at_risk") and row["model"].startswith("ETS(A,N,N)")
+    assert view.recommendations == []
+    assert len(view.held_back) == 1
+    assert view.held_back[0].startswith(f"Goal: return on ad spend reads {row['status'].replace('_', ' ')} (")
+    assert "rests on only 7 months of data" in view.held_back[0]
+    assert any("short history (Return on ad spend from 7 months)" in s for s in view.sentences)
+    # two years behind the same status: the action stands
+    long = _ads(24, roas=2.0)
+    view = goals_view(ReportContext(client="acme", month="2026-10", params=params, data=long,
+                                    period=month_period("2026-10", "UTC")))
+    assert view.extra["goals"]["status"].iloc[0] == "off_track" and view.held_back == []
+    assert [r.priority for r in view.recommendations] == [1]
+    assert "agree the actions that would close the gap" in view.recommendations[0].action
