@@ -261,3 +261,31 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: P
     proc.stdout.close()  # as `head -1` does, with well over a pipe's buffer still to come
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141 and err == ""
+
+
+@pytest.mark.parametrize("cmd", [["validate", "--all"], ["kpis", "--client", "acme", "--month", "2026-10"],
+                                 ["run", "--client", "acme", "--month", "2026-10", "--no-progress"]])
+def test_an_s3_data_dir_without_credentials_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, cmd: list[str]) -> None:
+    """README, Scale: credentials come from the environment. Without them botocore's traceback was
+    printed (and `kpi run` met it only after the report had failed in its kernel, exit 1)."""
+    pytest.importorskip("s3fs")
+    import s3fs
+
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup either
+    s3fs.S3FileSystem.clear_instance_cache()
+    (tmp_path / "parameters").mkdir()
+    _write(tmp_path / "parameters" / "acme.yaml", "client: acme\ntimezone: UTC\ncurrency: EUR\n")
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = _run([*cmd, "--data-dir", "s3://kpi-no-such-bucket/data"], capsys)
+    s3fs.S3FileSystem.clear_instance_cache()
+    assert rc == 2, err
+    line = _one_line(err)
+    assert line.startswith("error: --data-dir s3://kpi-no-such-bucket/data: cannot be read from here"), line
+    assert "AWS_ACCESS_KEY_ID" in line and "Traceback" not in err
+    assert not (tmp_path / "outputs").exists()

@@ -111,11 +111,14 @@ def run(args: argparse.Namespace) -> int:
     with early:
         from ..data import data_location
         from ..periods import last_complete_month
+        from ._files import refuse_unreadable_url
 
         month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
+        data_dir = data_location(args.data_dir, kernels=True)
+        refuse_unreadable_url(data_dir)  # s3:// without credentials: one line, before any kernel
         summary = run_reports(clients=clients, month=month, notebooks=notebooks,
                               notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
-                              data_dir=data_location(args.data_dir, kernels=True),
+                              data_dir=data_dir,
                               parameters_dir=Path(args.parameters_dir), workers=args.workers,
                               scheduler=args.scheduler, extra=parse_param_args(args.param),
                               progress=False if args.no_progress else None)
