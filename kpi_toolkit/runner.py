@@ -419,13 +419,28 @@ def input_hashes(client: str, *, data_dir: Path | str, parameters_dir: Path,
     files = [parameters_dir / f"{client}.yaml", *notebooks]
     out = {str(p): sha256_file(p) for p in files if p.is_file()}
     if is_url(data_dir):
-        fs, root = _fs(data_dir)
+        # read in chunks (a 10 M-mention Parquet file is not held whole to hash it); an object store
+        # that stops answering (credentials expired mid-run) is recorded, not a traceback after the
+        # reports were made, which had left the month without its manifests and index
         base = str(data_dir).rstrip("/")
-        for f in sorted(fs.find(f"{root}/{client}")):
+        try:
+            fs, root = _fs(data_dir)
+            found = sorted(fs.find(f"{root}/{client}"))
+        except Exception as e:  # noqa: BLE001 - botocore, aiohttp, OSError: all "cannot read"
+            out[f"{base}/{client}"] = f"unreadable: {type(e).__name__}"
+            return out
+        for f in found:
             rel = f[len(root) + 1:]
-            if "/imports/" not in f"/{rel}":
+            if "/imports/" in f"/{rel}":
+                continue
+            try:
+                digest = hashlib.sha256()
                 with fs.open(f, "rb") as fh:
-                    out[f"{base}/{rel}"] = hashlib.sha256(fh.read()).hexdigest()
+                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+                out[f"{base}/{rel}"] = digest.hexdigest()
+            except Exception as e:  # noqa: BLE001
+                out[f"{base}/{rel}"] = f"unreadable: {type(e).__name__}"
         return out
     data_dir = Path(data_dir)
     files = []

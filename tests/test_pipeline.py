@@ -515,3 +515,29 @@ def test_a_refused_rerun_says_the_kept_report_is_stale(demo_root: Path, tmp_path
     index = (root / "outputs" / DEMO_END_MONTH / "index.html").read_text(encoding="utf-8")
     rows = [row for row in index.split("<tr>") if "demo-trailhead" in row]
     assert len(rows) == 1 and "failed" in rows[0] and "the previous good report is kept" in rows[0]
+
+
+def test_input_hashes_of_a_url_are_read_in_chunks_and_an_unreadable_store_is_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifest's hashes of a data_dir URL: the same sha256 as the bytes (read 1 MB at a time, not
+    whole), and a store that stops answering after the reports were made (credentials expired) is
+    recorded as unreadable instead of a traceback that left the month without manifests and index."""
+    import hashlib
+
+    import fsspec
+
+    from kpi_toolkit.runner import input_hashes
+
+    fs = fsspec.filesystem("memory")
+    big = bytes(range(256)) * 9000  # 2.3 MB: three chunks
+    fs.pipe("/hash-test/acme/mentions.parquet", big)
+    fs.pipe("/hash-test/acme/imports/x.csv", b"archive copies are not inputs")
+    got = input_hashes("acme", data_dir="memory://hash-test", parameters_dir=tmp_path, notebooks=[])
+    assert got == {"memory://hash-test/acme/mentions.parquet": hashlib.sha256(big).hexdigest()}
+
+    def refuse(self, path, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        raise PermissionError("token expired")
+
+    monkeypatch.setattr(type(fs), "open", refuse)
+    got = input_hashes("acme", data_dir="memory://hash-test", parameters_dir=tmp_path, notebooks=[])
+    assert got == {"memory://hash-test/acme/mentions.parquet": "unreadable: PermissionError"}
