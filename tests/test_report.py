@@ -700,12 +700,11 @@ def test_snapshot_says_when_ads_spent_and_got_clicks_but_recorded_no_conversion(
     assert _conversion_tracking_notes(ctx) == []
 
 
-def test_snapshot_says_no_data_then_for_a_total_of_a_month_before_the_data_began(demo_root) -> None:
-    """A client whose data begins in September 2026: its October snapshot read "from 0" a year ago for reach
-    and conversions (the sum over a month without any row is 0), as if there had been no reach then,
-    where there was no data."""
+
+def _ledgerly_october_from(demo_root, first_day: str):  # noqa: ANN001, ANN202
+    """demo-ledgerly's October 2026 context with every table cut to rows from ``first_day`` on (in the
+    client's time zone): a client whose data begins then."""
     from kpi_toolkit.context import load_context
-    from kpi_toolkit.report import snapshot_view
     from kpi_toolkit.schema import TABLES
 
     ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
@@ -714,7 +713,16 @@ def test_snapshot_says_no_data_then_for_a_total_of_a_month_before_the_data_began
         t = pd.to_datetime(df[TABLES[name].time_col])
         if t.dt.tz is not None:
             t = t.dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
-        ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-09-01")).to_numpy(dtype=bool)]
+        ctx.data.tables[name] = df[(t >= pd.Timestamp(first_day)).to_numpy(dtype=bool)]
+    return ctx
+
+def test_snapshot_says_no_data_then_for_a_total_of_a_month_before_the_data_began(demo_root) -> None:
+    """A client whose data begins in September 2026: its October snapshot read "from 0" a year ago for reach
+    and conversions (the sum over a month without any row is 0), as if there had been no reach then,
+    where there was no data."""
+    from kpi_toolkit.report import snapshot_view
+
+    ctx = _ledgerly_october_from(demo_root, "2026-09-01")
     table = snapshot_view(ctx).table.set_index("Measure")
     assert set(table["vs a year ago"]) == {"no data then"}
 
@@ -824,17 +832,9 @@ def test_a_goal_not_paced_yet_is_not_said_to_have_no_data(demo_root) -> None:
     """A new client's first month (every table from October 2026): the snapshot read ROAS '11.60×' with
     the status 'No data yet' beside it, and 'Goals: 3 no data yet.', where the goals section said each
     'cannot be paced yet' (too few months, no baseline). The status says what the goals section says."""
-    from kpi_toolkit.context import load_context
     from kpi_toolkit.report import snapshot_view
-    from kpi_toolkit.schema import TABLES
 
-    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
-                       parameters_dir=demo_root / "parameters")
-    for name, df in list(ctx.data.tables.items()):
-        t = pd.to_datetime(df[TABLES[name].time_col])
-        if t.dt.tz is not None:
-            t = t.dt.tz_convert(ctx.params.timezone).dt.tz_localize(None)
-        ctx.data.tables[name] = df[(t >= pd.Timestamp("2026-10-01")).to_numpy(dtype=bool)]
+    ctx = _ledgerly_october_from(demo_root, "2026-10-01")
     view = snapshot_view(ctx)
     table = view.table.set_index("Measure")
     roas = table.loc["Return on ad spend"]
