@@ -525,7 +525,9 @@ def recommendations_view(views: Sequence[ReportView], *, limit: int = 6) -> Repo
     sentences = ["Each step below follows from a number in this report; the evidence column says which."]
     if more:
         listed = "; ".join(r.action.rstrip(".") for r in more)  # as written: an owner's name leads some
-        sentences.append(f"Less urgent, and left out of the table: {listed}.")
+        other = "the other one" if len(more) == 1 else f"the other {len(more)}"
+        sentences.append(f"The table lists the {len(recs)} most urgent of {len(recs) + len(more)} steps; "
+                         f"{other}, less urgent: {listed}.")
     if kept:
         sentences += ["Not turned into a step:", *kept]
     return ReportView(key="recommendations", title=title, table=table, sentences=sentences)

@@ -902,5 +902,5 @@ def test_steps_past_the_table_are_named_not_dropped() -> None:
         Recommendation("Community team: look again.", "e", priority=3)])
     got = recommendations_view([view])
     assert list(got.table["Next step"]) == [f"Step {i}" for i in range(6)]
-    assert got.sentences[1] == ("Less urgent, and left out of the table: Answer every question and complaint; "
-                                "Community team: look again.")
+    assert got.sentences[1] == ("The table lists the 6 most urgent of 8 steps; the other 2, less urgent: "
+                                "Answer every question and complaint; Community team: look again.")
