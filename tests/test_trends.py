@@ -1039,7 +1039,7 @@ def test_seasonal_pattern_sentences_name_the_peak_weekday_and_the_trend() -> Non
         "(last 13 weeks).")
     rising = _decomposed(effect, 100 + 0.05 * np.arange(400))
     assert seasonal_pattern_sentences(rising, label="Brand mentions", unit="count")[1] == (
-        "Without the seasonal pattern, the level is about 120 a day, against 102 a year earlier (up 18 %).")
+        "Without the weekly pattern, the level on 6 Jul 2026 is about 120 a day, against 102 a year earlier (up 18 %).")
     rate = _decomposed(effect / 10_000, np.full(400, 0.04))  # a rate of 4 %: Saturdays +0.2 points
     assert seasonal_pattern_sentences(rate, label="Engagement rate", unit="fraction")[0] == (
         "Engagement rate: highest on Saturdays, 0.2 percentage points above the weekly average, and lowest on "
@@ -1047,6 +1047,25 @@ def test_seasonal_pattern_sentences_name_the_peak_weekday_and_the_trend() -> Non
     quiet = _decomposed(effect / 100, np.full(400, 100.0))
     assert seasonal_pattern_sentences(quiet, label="Reach", unit="count")[0] == (
         "Reach: hardly any weekly pattern, every weekday within 2 % of the weekly average (last 13 weeks).")
+
+
+def test_level_sentence_names_the_spikes_the_month_total_includes() -> None:
+    """demo-lumiere, 2026-10: the level (robust STL trend) read "down 14 %" on a year earlier while the
+    month-of-year sentence read October "up 12 %", because October's total counts a product-recall
+    spike that the trend leaves out. Here: flat Poisson counts around 100 for 400 days, with 13-14 Oct
+    (the last month) at 300 and 280: the trend stays near 100 and the sentence names the spike days,
+    and says the month's total includes them. Without a spike in the last month, nothing is named."""
+    from kpi_toolkit.trends import seasonal_pattern_sentences
+
+    s = _daily(400, start="2025-09-27")  # ends 31 Oct 2026
+    s.loc["2026-10-13"], s.loc["2026-10-14"] = 300.0, 280.0
+    level = seasonal_pattern_sentences(decompose(s), label="Brand mentions", unit="count")[-1]
+    assert level.startswith("Without the weekly pattern, the level on 31 Oct 2026 is about ")
+    assert level.endswith(" This level is the smoothed trend: it leaves out the spike of 13–14 Oct, which the "
+                          "total of October 2026 includes.")
+    quiet = seasonal_pattern_sentences(decompose(_daily(400, start="2025-09-27")), label="Brand mentions",
+                                       unit="count")[-1]
+    assert "leaves out" not in quiet and quiet.startswith("Without the weekly pattern, the level on 31 Oct 2026")
 
 
 def test_seasonal_pattern_sentences_from_a_real_decomposition() -> None:

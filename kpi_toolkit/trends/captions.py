@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..exceptions import KpiToolkitError
 from ..kpis import adds_up_over_days, format_value
 from ..periods import month_words
 from ..views import and_words
-from .anomalies import alert_windows
+from .anomalies import alert_windows, detect_anomalies
 from .comparisons import some_days_of
 from .decomposition import DAYS_PER_MONTH, YEARLY_MIN_DAYS
 from .forecast import ForecastPaths, _is_monthly
@@ -355,11 +356,15 @@ def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, curr
     returns a weekly pattern, and over 13 weeks of noisy counts it can read "lowest on Wednesdays,
     14 % below" where the true effect is -3 % (demo-lumiere); the yearly effect likewise per calendar month
     over the last year. The trend is its value on the last day against 52 weeks earlier (or the
-    first day, for a shorter series).
+    first day, for a shorter series). The spikes and dips of the last month that the trend leaves out
+    are named (:func:`_spikes_left_out`): the month's total counts them, so without their names the
+    level ("down 14 %") and the month-of-year sentence ("up 12 % on October 2025") read as a
+    contradiction (demo-lumiere, 2026-10, a product recall).
 
     E.g. ["Brand mentions: highest on Wednesdays, 22 % above the weekly average, and lowest on
-    Sundays, 31 % below (last 13 weeks).", "Without the seasonal pattern, the level is about 70 a
-    day, against 52 a year earlier (up 35 %)."]
+    Sundays, 31 % below (last 13 weeks).", "Without the weekly pattern, the level on 31 Oct 2026 is
+    about 74 a day, against 86 a year earlier (down 14 %). This level is the smoothed trend: it leaves
+    out the spike of 13–14 Oct, which the total of October 2026 includes."]
 
     References
     ----------
@@ -405,10 +410,59 @@ def seasonal_pattern_sentences(dec: pd.DataFrame, *, label: str, unit: str, curr
             then, when = float(trend.loc[:year_ago].iloc[-1]), "a year earlier"
         else:
             then, when = float(trend.iloc[0]), f"on {_day(trend.index[0])} {trend.index[0]:%Y}"
-        out.append(f"Without the seasonal pattern{'s' if 'seasonal_365' in dec.columns else ''}, the level "
-                   f"is about {fmt(now)} a day, against {fmt(then)} {when} "
-                   f"({change_words(now, then, unit)}).")
+        last = trend.index[-1]
+        text = (f"Without the {_patterns_removed(dec)}, the level on {_day(last)} {last:%Y} is about "
+                f"{fmt(now)} a day, against {fmt(then)} {when} ({change_words(now, then, unit)}).")
+        left_out = _spikes_left_out(dec)
+        if left_out:  # the month's total counts these days; the trend does not (robust STL)
+            text += (f" This level is the smoothed trend: it leaves out {left_out}, which the total of "
+                     f"{calendar.month_name[last.month]} {last.year} includes.")
+        out.append(text)
     return out
+
+
+def _patterns_removed(dec: pd.DataFrame) -> str:
+    """Which seasonal parts a :func:`~kpi_toolkit.trends.decompose` result took out, in words."""
+    if "seasonal_7" in dec.columns:
+        return "weekly and yearly patterns" if "seasonal_365" in dec.columns else "weekly pattern"
+    n = sum(str(c).startswith("seasonal_") for c in dec.columns)
+    return "seasonal patterns" if n > 1 else "seasonal pattern"
+
+
+def _spikes_left_out(dec: pd.DataFrame) -> str:
+    """The spikes and dips of the last calendar month of a daily :func:`~kpi_toolkit.trends.decompose`
+    result, as the alert charts find them (:func:`~kpi_toolkit.trends.detect_anomalies` with its
+    default threshold, both directions): "the spike of 13-14 Oct", "the spikes of 3 Oct and 13-14 Oct
+    and the dip of 20 Oct"; "" when there is none (or the series is too short to tell). A window is
+    named only when the residual holds at least half of its excess, i.e. the trend did leave it out.
+
+    The trend of a robust STL gives such days almost no weight (Cleveland et al. 1990), while a
+    month's total counts them in full: naming them keeps the level and the month's total from reading
+    as a contradiction.
+    """
+    if "observed" not in dec.columns or len(dec) < 2:
+        return ""
+    observed = dec["observed"]
+    try:
+        wins = alert_windows(detect_anomalies(observed, freq="D"))
+    except (KpiToolkitError, ValueError):
+        return ""
+    last = pd.Timestamp(observed.index[-1])
+    month_start = last.normalize().replace(day=1)
+    wins = wins[pd.DatetimeIndex(wins["end"]) >= month_start] if len(wins) else wins
+    if len(wins) and "resid" in dec.columns:  # only what the trend left out: most of the excess in the residual
+        resid = [float(dec["resid"].loc[s:e].sum()) for s, e in zip(wins["start"], wins["end"], strict=True)]
+        wins = wins[[r * x > 0 and abs(r) >= 0.5 * abs(x) for r, x in zip(resid, wins["excess"], strict=True)]]
+    parts = []
+    for kind in ("spike", "dip"):
+        w = wins[wins["kind"] == kind] if len(wins) else wins
+        if len(w):
+            days = [_day(s) if pd.Timestamp(s).normalize() == pd.Timestamp(e).normalize()
+                    else (f"{pd.Timestamp(s).day}–{_day(e)}" if pd.Timestamp(s).month == pd.Timestamp(e).month
+                          else f"{_day(s)}–{_day(e)}")
+                    for s, e in zip(w["start"], w["end"], strict=True)]
+            parts.append(f"the {kind}{'s' if len(days) > 1 else ''} of {and_words(days)}")
+    return and_words(parts) if parts else ""
 
 
 # ----------------------------------------------------------------------------------------------
