@@ -673,6 +673,30 @@ def test_a_share_that_rounds_to_zero_is_not_called_below_zero() -> None:
     assert note.startswith("A Shapley share below zero (X -2 %) means journeys")
 
 
+def test_a_credit_with_an_interval_wider_than_itself_is_called_very_uncertain() -> None:
+    """demo-lumiere, 2026-10: X at 44.9 of 147 conversions (31 %) under Shapley, 95 % interval -3.8 to
+    149.4, against 3.5 (2 %) under Markov; no sentence said the 31 % could be anything. Hand-set: of 147,
+    Shapley x 44.9 (-3.8 to 149.4): wider than the credit and crossing 0, named; Shapley tiktok 81.7
+    (42.1-114.3): width 72.2 < 81.7, not named; Shapley linkedin 2.0 (-3.4 to 3.6): wide but 1 % of the
+    conversions, not named; Markov intervals narrower than their credits, not named."""
+    from types import SimpleNamespace
+
+    from kpi_toolkit.attribution.view import _uncertain_credits
+
+    table = pd.DataFrame({
+        "channel": ["tiktok", "x", "linkedin"] * 2, "model": ["shapley"] * 3 + ["markov"] * 3,
+        "conversions": [81.7, 44.9, 2.0, 39.0, 3.5, 0.4],
+        "lower": [42.1, -3.8, -3.4, 32.0, 1.6, 0.2], "upper": [114.3, 149.4, 3.6, 46.0, 5.7, 0.6]})
+    res = SimpleNamespace(total_conversions=147.0, confidence=0.95)
+    assert _uncertain_credits(table, res) == [
+        "Shapley's credit for X (31 % of the conversions; Markov: 2 %) is very uncertain: its 95 % interval "
+        "runs from \u22124 to 149 conversions, so read it as somewhere between none and all of the 147 "
+        "attributed conversions."]
+    assert _uncertain_credits(table.drop(columns=["lower", "upper"]), res) == []  # no bootstrap, nothing to say
+    table.loc[1, ["lower", "upper"]] = [30.0, 60.0]  # width 30 < 44.9: as sure as the table reads
+    assert _uncertain_credits(table, res) == []
+
+
 def _tiny_month() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, AttributionOptions]:
     """Five one-touch journeys in November 2026, every conversion worth 50: paid_social 3 journeys (2 convert),
     email 1 (converts), linkedin 1 (converts). Ads: facebook (mapped to paid_social) spend 100, 5 conversions,

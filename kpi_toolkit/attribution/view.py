@@ -178,6 +178,7 @@ def attribution_view(
             caveats.append("Ad spend on " + ", ".join(channel_name(c) for c in unmatched) + " has no matching "
                            "touchpoint channel (map it with attribution.spend_channels in the client's parameters).")
     caveats += _below_zero(table, result)
+    caveats += _uncertain_credits(table, result)
     recs = _recommendations(eff, result) if spend is not None else []
 
     from ..plotting.attribution import plot_model_comparison
@@ -321,6 +322,74 @@ def _below_zero(table: pd.DataFrame, result: AttributionResult) -> list[str]:
             "journeys without it; the channel did not take conversions away. The Shapley value credits each "
             "channel with the change in conversion rate it goes with, so its shares can differ widely from the "
             "models that split each conversion among the journey's touches."]
+
+
+UNCERTAIN_MIN_SHARE = 0.05
+"""A credit is said to be very uncertain only for channels with at least this share of the conversions:
+below it, a wide interval changes no reading of the table."""
+
+_OWNERS = {"markov": "the Markov model's", "shapley": "Shapley's"}
+_SHORT = {"markov": "Markov", "shapley": "Shapley"}
+
+
+def _whole(x: float) -> str:
+    """A whole number of conversions with a minus sign ("−4"), never "-0"."""
+    n = round(abs(float(x)))
+    return f"\u2212{n:,d}" if x < 0 and n else f"{n:,d}"
+
+
+def _bound_words(share: float, *, upper: bool) -> str:
+    """An interval bound as a share of the month's conversions, in words: none, about half, most, all."""
+    if share <= 0.02:
+        return "none"
+    if upper and share >= 0.95:
+        return "all"
+    if 0.4 <= share <= 0.6:
+        return "about half"
+    if share > 0.6:
+        return "most"
+    return f"about {round(share * 100):d} %"
+
+
+def _uncertain_credits(table: pd.DataFrame, result: AttributionResult, *, max_named: int = 3) -> list[str]:
+    """One sentence per channel whose Markov or Shapley credit has a bootstrap interval wider than the
+    credit itself (an interval that crosses zero always is), for channels with at least
+    :data:`UNCERTAIN_MIN_SHARE` of the conversions; the table shows such a share as if it were known
+    (demo-lumiere, 2026-10: X at 31 % under Shapley, interval −3.8 to 149.4 conversions, 2 % under
+    Markov). Negative credits are explained by :func:`_below_zero`. At most ``max_named`` sentences,
+    largest credits first; the others are listed in one more sentence.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, ch. 13 (percentile intervals).
+    """
+    total = result.total_conversions
+    if total <= 0 or not _has(table, "lower", "upper"):
+        return []
+    shares = {m: table[table["model"] == m].set_index("channel")["conversions"] / total for m in _OWNERS}
+    wide = []
+    for m in _OWNERS:
+        sub = table[(table["model"] == m) & np.isfinite(table["lower"]) & np.isfinite(table["upper"])]
+        sub = sub[(sub["conversions"] >= UNCERTAIN_MIN_SHARE * total)
+                  & (sub["upper"] - sub["lower"] > sub["conversions"])]
+        wide += [(float(r.conversions), m, r) for r in sub.itertuples(index=False)]
+    wide.sort(key=lambda w: -w[0])
+    level = f"{result.confidence * 100:.0f} % interval"
+    out = []
+    for _, m, r in wide[:max_named]:
+        other = next(o for o in _OWNERS if o != m)
+        vs = (f"; {_SHORT[other]}: {_pct(float(shares[other][r.channel]))}" if r.channel in shares[other].index
+              else "")
+        owner = _OWNERS[m]
+        out.append(f"{owner[0].upper()}{owner[1:]} credit for {channel_name(r.channel)} "
+                   f"({_pct(r.conversions / total)} of the conversions{vs}) is very uncertain: its {level} runs "
+                   f"from {_whole(r.lower)} to {_whole(r.upper)} conversions, so read it as somewhere between "
+                   f"{_bound_words(r.lower / total, upper=False)} and {_bound_words(r.upper / total, upper=True)} "
+                   f"of the {total:,.0f} attributed conversions.")
+    rest = [f"{channel_name(r.channel)} ({_SHORT[m]})" for _, m, r in wide[max_named:]]
+    if rest:
+        out.append(f"The credits of {and_words(rest)} are as uncertain: their intervals are wider than the credits.")
+    return out
 
 
 def _recommendations(eff: pd.DataFrame, result: AttributionResult) -> list[Recommendation]:
