@@ -1817,8 +1817,8 @@ def top_posts_view(ctx: ReportContext, *, top: int = 5, bottom: int = 3) -> Repo
         sentences.append(_end_sentence(
             f"The biggest breakout: {_article(_format_word(b))} {_format_word(b)} on "
             f"{PLATFORM_NAMES.get(b['platform'], b['platform'])} ({_when(b, '%d %b')}) at "
-            f"{fmt_value(b['value'], unit)}, the {_ordinal(int(percentile_shown(b['percentile'])))} "
-            f"percentile{quote}"))
+            f"{fmt_value(b['value'], unit)}, the {_percentile_cell(percentile_shown(b['percentile']))} "
+            f"percentile{quote}"))  # the table's word: "highest", never "100th" beside it
     shown = pd.concat([shown_b, shown_u.iloc[::-1]])
     table = None
     if len(shown):

@@ -1333,3 +1333,17 @@ def test_a_time_slot_the_drivers_recommend_is_not_held_back(sim: pd.DataFrame) -
     views = {v.key: v for v in S.segments_view(_ctx(sim))}
     assert any(r.action.startswith("Schedule more posts for") for r in views["segments-drivers"].recommendations)
     assert views["segments-timing"].held_back == []
+
+
+def test_the_biggest_breakout_sentence_names_its_percentile_as_the_table_does() -> None:
+    """120 Facebook posts with 0 … 119 likes (reach 100); the best one, in October, has the mid-rank
+    percentile (2 × 119 + 1) / 240 = 99.6 %, shown 100: the table says "highest", and the sentence
+    said "the 100th percentile" beside it (demo-ledgerly 2026-10, demo-lumiere 2026-09)."""
+    rows = [{"platform": "facebook", "likes": k, "reach": 100, "text": f"facebook {k} likes",
+             "published_at": f"2026-{'10' if k in (119, 60) else '09'}-{10 + k % 15:02d}T10:00:00Z"}
+            for k in range(120)]
+    view = S.top_posts_view(_ctx(posts_frame(rows), min_posts=20))
+    assert view.table["Percentile"].iloc[0] == "highest"
+    assert view.sentences[2].startswith("The biggest breakout: an image on Facebook (") and (
+        "at 119.0 %, the highest percentile" in view.sentences[2]), view.sentences[2]
+    assert "100th" not in " ".join(view.sentences)
