@@ -923,6 +923,33 @@ def _hours(h: float) -> str:
     return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
 
 
+def _topics_sentence(by_topic: pd.DataFrame, topical: pd.DataFrame, worst: pd.Series) -> str | None:
+    """The sentence naming the most discussed and the most negative topic.
+
+    Topics whose negative share reads the same as the worst one's once rounded ("19.3 %") are named
+    with it: a sentence that calls one topic "the most negative" beside a table where another shows
+    the same share contradicts it.
+    """
+    others = by_topic["topic"] != "other"
+    if not others.any():
+        return None
+    top = by_topic[others].iloc[0]
+    shown = _pct(worst["negative_share"])
+    tied = [str(r["topic"]) for _, r in topical.iterrows() if _pct(r["negative_share"]) == shown]
+    if len(tied) > 1:
+        names = ", ".join(tied[:-1]) + f" and {tied[-1]}"
+        if top["topic"] in tied:
+            return (f"The most discussed topic, {top['topic']} ({int(top['mentions']):,} mentions), was also "
+                    f"among the most negative: {names} were each {shown} negative.")
+        return (f"The most discussed topic was {top['topic']} ({int(top['mentions']):,} mentions); the most "
+                f"negative were {names}, each {shown} negative.")
+    if top["topic"] == worst["topic"]:
+        return (f"The most discussed topic, {top['topic']} ({int(top['mentions']):,} mentions), was "
+                f"also the most negative ({shown} negative).")
+    return (f"The most discussed topic was {top['topic']} ({int(top['mentions']):,} mentions); "
+            f"the most negative was {worst['topic']} ({shown} negative of {int(worst['scored']):,}).")
+
+
 def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_title: str = "") -> Any:
     """The listening block of the monthly report: mentions by topic and sentiment, alerts, responses.
 
@@ -971,14 +998,9 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
     topical = by_topic[(by_topic["topic"] != "other") & (by_topic["scored"] >= MIN_TOPIC_MENTIONS)]
     if len(topical):
         worst = topical.sort_values("negative_share", ascending=False, kind="stable").iloc[0]
-        top = by_topic[by_topic["topic"] != "other"].iloc[0] if (by_topic["topic"] != "other").any() else None
-        if top is not None and top["topic"] == worst["topic"]:
-            sentences.append(f"The most discussed topic, {top['topic']} ({int(top['mentions']):,} mentions), was "
-                             f"also the most negative ({_pct(worst['negative_share'])} negative).")
-        elif top is not None:
-            sentences.append(f"The most discussed topic was {top['topic']} ({int(top['mentions']):,} mentions); "
-                             f"the most negative was {worst['topic']} ({_pct(worst['negative_share'])} negative "
-                             f"of {int(worst['scored']):,}).")
+        sentence = _topics_sentence(by_topic, topical, worst)
+        if sentence:
+            sentences.append(sentence)
         overall = neg["negative_share"]
         if (np.isfinite(overall) and worst["negative_share"] >= max(2 * overall, 0.3)):
             recs.append(Recommendation(

@@ -597,3 +597,28 @@ def test_the_alerts_view_counts_alerts_as_the_trend_section_does(demo_root: Path
         said = S.alerts_view(ctx).sentences[-1]
         n = len(S.alert_episodes(ours))
         assert said.startswith(f"{n} alert" if n else "No alert"), (client, said)
+
+
+def test_topics_that_read_equally_negative_are_named_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """demo-ledgerly 2026-10 called invoicing "also the most negative (19.3 % negative)" above a table
+    where pricing shows 19.3 % too. Hand values: invoicing 136 of 705 (19.29 %), pricing 80 of 415
+    (19.28 %), integrations 84 of 439 (19.13 %, reads 19.1 %)."""
+    ctx = _listening_ctx(_mentions())
+    t = S.listening_tables(ctx)
+    counts = [("invoicing", 705, 136), ("integrations", 439, 84), ("pricing", 415, 80)]
+    by_topic = pd.DataFrame({"topic": pd.array([c[0] for c in counts], dtype="string"),
+                             "mentions": [c[1] for c in counts], "scored": [c[1] for c in counts],
+                             "negative": [c[2] for c in counts], "neutral": [0] * 3,
+                             "positive": [c[1] - c[2] for c in counts]})
+    for col in ("negative", "neutral", "positive"):
+        by_topic[f"{col}_share"] = by_topic[col] / by_topic["scored"]
+    monkeypatch.setattr(S, "listening_tables", lambda *a, **k: {**t, "by_topic": by_topic})
+    text = " ".join(S.listening_view(ctx).sentences)
+    assert ("The most discussed topic, invoicing (705 mentions), was also among the most negative: "
+            "invoicing and pricing were each 19.3 % negative.") in text, text
+    # the most discussed topic not among them: both named, no single "most negative"
+    by_topic["negative"] = [100, 88, 83]                # 14.2 %; 20.05 % and 20.00 %, both read 20.0 %
+    by_topic["negative_share"] = by_topic["negative"] / by_topic["scored"]
+    text = " ".join(S.listening_view(ctx).sentences)
+    assert ("The most discussed topic was invoicing (705 mentions); the most negative were integrations "
+            "and pricing, each 20.0 % negative.") in text, text
