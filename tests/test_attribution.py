@@ -968,3 +968,21 @@ def test_attribution_table_writes_negative_value_intervals_with_minus_signs_and_
     assert t.loc["instagram", "Conversions (95 % interval)"] == "\u221223.0 (\u221241.6 to \u22124.1)"
     assert t.loc["instagram", "Value (95 % interval)"] == "\u2212€1,217 (\u2212€2,162 to \u2212€266)"
     assert t.loc["tiktok", "Value (95 % interval)"] == "€4,922 (€2,599–€7,336)"
+
+
+def test_the_lead_sentence_counts_the_models_the_table_shows() -> None:
+    """demo-ledgerly 2026-10 said "7 of 8 models put LinkedIn first" above a table of 5 models, 4 of which
+    put LinkedIn first (last touch: Direct); the other three models are nowhere in the report. Here the
+    8 models give Video first 6 times (last touch and last non-direct: Search); the table's 5 give it 4."""
+    from kpi_toolkit.periods import month_period
+
+    tp, cv, ads = _synthetic_events()
+    view = attribution_view(tp, cv, ads, options=AttributionOptions(bootstrap_samples=40),
+                            period=month_period("2026-10", "UTC"), currency="EUR")
+    assert view.sentences[0].endswith("; 4 of the 5 models in the table put Video first."), view.sentences[0]
+    # the count is the table's own: in how many share columns the leader's row has the largest share
+    t = view.table
+    shares = [c for c in t.columns if c.endswith(" share")]
+    assert len(shares) == 5
+    tops = [t.loc[t[c].str.rstrip(" %").astype(float).idxmax(), "Channel"] for c in shares]
+    assert tops.count("Video") == 4

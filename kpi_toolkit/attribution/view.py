@@ -274,10 +274,15 @@ def _platforms_differ(platforms: dict[str, float], result: AttributionResult, ef
     return text
 
 
+TABLE_MODELS: tuple[str, ...] = (PRIMARY, "shapley", "last", "first", "linear")
+"""The models the report's table shows, the primary first; the sentence counts agreement over these."""
+
+
 def _sentences(result: AttributionResult, *, label: str) -> list[str]:
     lead = result.lead(PRIMARY)
     total = result.total_conversions
-    leaders = {m: str(result.model(m)["channel"].iloc[0]) for m in result.options["models"]}
+    # only the models the client's table shows: "7 of 8 models" counted five columns and three unseen models
+    leaders = {m: str(result.model(m)["channel"].iloc[0]) for m in TABLE_MODELS if m in result.options["models"]}
     agree = sum(1 for c in leaders.values() if c == lead["leader"])
     leader = channel_name(lead["leader"])
     first = (f"In {label}, {leader} earned the largest share of the {total:,.0f} attributed conversions "
@@ -289,7 +294,9 @@ def _sentences(result: AttributionResult, *, label: str) -> list[str]:
         first += (f"; the Shapley value, which compares the conversion rate of journeys with and without each "
                   f"channel, puts {channel_name(shap)} first instead.")
     else:
-        first += f"; {agree} of {len(leaders)} models put {leader} first."
+        n = len(leaders)
+        first += (f"; all {n} models in the table put {leader} first." if agree == n else
+                  f"; {agree} of the {n} models in the table put {leader} first.")
     if lead["clear"] is None:
         second = "No bootstrap was run, so it is not known whether this lead is larger than chance variation."
     elif lead["clear"]:
@@ -428,7 +435,7 @@ def _display_table(eff: pd.DataFrame, result: AttributionResult, *, currency: st
     mk = eff[eff["model"] == PRIMARY].set_index("channel")
     spend_dp = money_decimals(mk["spend"]) if has_spend else 0
     cpa_dp = money_decimals(mk["cpa"]) if has_spend else 0
-    others = {m: eff[eff["model"] == m].set_index("channel") for m in ("shapley", "last", "first", "linear")
+    others = {m: eff[eff["model"] == m].set_index("channel") for m in TABLE_MODELS[1:]
               if (eff["model"] == m).any()}
     for ch in mk.sort_values("conversions", ascending=False, kind="stable").index:
         r = mk.loc[ch]
