@@ -1263,8 +1263,8 @@ def competitor_view(ctx: Any) -> Any:
                     recs.append(Recommendation(
                         action=f"Look at what {gname} is doing that people talk about",
                         evidence=(f"its share of voice rose from {pct(g['first_share'])} to {pct(g['last_share'])} in "
-                                  f"{n_months} months, a trend {p_words(g['p_value'])}; {name}'s own share was "
-                                  f"{'falling' if own_trend == 'losing' else 'flat'}."),
+                                  f"{n_months} months, a trend {p_words(g['p_value'])}; {name}'s own share "
+                                  f"{'was falling' if own_trend == 'losing' else 'showed no steady trend'}."),
                         priority=2, source="competitors"))
             if own_trend != "stable" and len(own_tr):
                 o = own_tr.iloc[0]
@@ -1274,6 +1274,11 @@ def competitor_view(ctx: Any) -> Any:
             elif not len(gaining):
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")
+            elif len(own_tr):
+                # "stable" is a slope that could be chance, not a flat share: the step's evidence says so,
+                # and says it here first (demo-trailhead 2026-09 called a share up 5.3 points on the year "flat")
+                sentences.append(f"{name}'s own share of voice did not move steadily over the last {n_months} "
+                                 "months (no trend unlikely to be chance).")
         else:
             caveats.append(f"Only {n_months} month{'s' if n_months != 1 else ''} of mentions: the share-of-voice "
                            f"trend needs {MIN_MONTHS_FOR_TREND}.")

@@ -904,3 +904,34 @@ def test_steps_past_the_table_are_named_not_dropped() -> None:
     assert list(got.table["Next step"]) == [f"Step {i}" for i in range(6)]
     assert got.sentences[1] == ("The table lists the 6 most urgent of 8 steps; the other 2, less urgent: "
                                 "Answer every question and complaint; Community team: look again.")
+
+
+def test_a_competitor_step_does_not_call_an_untested_own_share_flat(demo_root, monkeypatch) -> None:  # noqa: ANN001
+    """demo-trailhead 2026-09 (kpi demo data): Northbound's share of voice rose (p < 0.001) while
+    Trailhead's own 12-month slope could be chance. The step's evidence said "Trailhead Outfitters
+    (demo)'s own share was flat", a claim the report made nowhere, beside a share of voice up 5.3 points
+    on the year (unlikely to be chance). Here the own slope is made one that could be chance (p = 0.3):
+    the section says the own share did not move steadily and the step says the same."""
+    from kpi_toolkit import benchmarks as B
+    from kpi_toolkit.context import load_context
+
+    from .conftest import DEMO_END_MONTH
+
+    real = B.competitor_tables
+
+    def own_slope_could_be_chance(ctx):  # noqa: ANN001, ANN202
+        t = real(ctx)
+        tr = t["sov_trend"].copy()
+        own = tr["brand"] == ctx.params.brand
+        tr.loc[own, ["trend", "p_value"]] = ["stable", 0.3]
+        return {**t, "sov_trend": tr}
+
+    monkeypatch.setattr(B, "competitor_tables", own_slope_could_be_chance)
+    ctx = load_context(client="demo-trailhead", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    view = B.competitor_view(ctx)
+    name = "Trailhead Outfitters (demo)"
+    step = next(r for r in view.recommendations if r.action.startswith("Look at what Northbound"))
+    assert step.evidence.endswith(f"{name}'s own share showed no steady trend."), step.evidence
+    assert (f"{name}'s own share of voice did not move steadily over the last 12 months (no trend unlikely "
+            "to be chance).") in view.sentences, view.sentences
