@@ -128,8 +128,11 @@ def pct(x: float, *, decimals: int = 1) -> str:
 
 
 def pts(x: float) -> str:
-    """A difference of two fractions in percentage points: 0.021 -> "+2.1 points"."""
-    return "n/a" if x is None or not np.isfinite(x) else f"{x * 100:+.1f} points"
+    """A difference of two fractions in percentage points: 0.021 -> "+2.1 points"; one that rounds to
+    nothing is "0 points", as the snapshot writes it ("0 pts"), not "+0.0" or "-0.0"."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return "0 points" if round(x * 100, 1) == 0 else f"{x * 100:+.1f} points"
 
 
 def p_words(p: float, *, alpha: float = 0.05) -> str:

@@ -935,3 +935,15 @@ def test_a_competitor_step_does_not_call_an_untested_own_share_flat(demo_root, m
     assert step.evidence.endswith(f"{name}'s own share showed no steady trend."), step.evidence
     assert (f"{name}'s own share of voice did not move steadily over the last 12 months (no trend unlikely "
             "to be chance).") in view.sentences, view.sentences
+
+
+def test_a_share_of_voice_change_that_rounds_to_nothing_reads_as_the_snapshot_does() -> None:
+    """demo-ledgerly 2026-10: the snapshot table gave share of voice "0 pts" on the previous month and the
+    competitor section "+0.0 points" (32.64 % to 32.67 %)."""
+    from kpi_toolkit.benchmarks import pts
+
+    assert _change_text(0.3267, 0.3264, "fraction") == "0 pts"
+    assert pts(0.3267 - 0.3264) == "0 points"
+    assert pts(-0.0004) == "0 points"
+    assert pts(0.021) == "+2.1 points" and pts(-0.034) == "-3.4 points"
+    assert pts(float("nan")) == "n/a"
