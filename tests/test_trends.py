@@ -1465,3 +1465,25 @@ def test_the_level_shift_text_says_when_the_month_of_year_pattern_is_removed() -
     cells = json.loads((REPO / "notebooks" / "trend_detection.ipynb").read_text(encoding="utf-8"))["cells"]
     text = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("## Level shifts"))
     assert f"({YEARLY_MIN_DAYS} days;" in text and "can show as a shift" in text
+
+
+def test_a_step_from_a_verdict_that_does_not_survive_the_correction_says_so(demo_root: Path) -> None:
+    """demo-ledgerly, August 2026: engagement rate down (p = 0.002) and click-through rate down
+    (p = 0.023) each became 'Look into the change' with 'unlikely to be chance' as evidence, while the
+    caveat said only one of them holds after Holm's correction for the month's 12 tests. The step of
+    the one that does not hold now says so; the other's evidence is as before."""
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.trends import trend_view
+    from kpi_toolkit.trends.report import holm_holds
+
+    ctx = load_context(client="demo-ledgerly", month="2026-08", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    view = trend_view(ctx)
+    steps = {r.evidence.split(":")[0]: r.evidence for r in view.recommendations if r.action.startswith("Look into")}
+    doubt = " It is one of 12 comparisons this month; allowing for all 12 (Holm), it could still be chance"
+    assert doubt not in steps["Engagement rate (by reach)"]
+    assert steps["Click-through rate (ads)"].endswith(doubt + ", so look before acting.")
+    comp = view.extra["comparisons"]
+    holds = holm_holds(comp)
+    assert holds.sum() < comp["significant"].sum()  # some verdicts do not survive
+    assert not (holds & ~comp["significant"].astype(bool)).any()  # and none survives that was not one

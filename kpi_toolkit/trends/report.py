@@ -149,6 +149,30 @@ MANY_TESTS = 5
 """From this many tested comparisons on, the trend section says what testing them all at once means."""
 
 
+def holm_holds(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS) -> pd.Series:
+    """Per row of ``comp``: whether its verdict still holds after Holm's correction for all the tested
+    comparisons (rows with ``test == "none"`` or no p-value are not tests and read False). With fewer
+    than ``min_tests`` tests no correction is made: a row holds when its p-value is below ``alpha``.
+
+    References
+    ----------
+    Holm, S. (1979). Scandinavian Journal of Statistics 6(2), 65-70 (via
+    :func:`statsmodels.stats.multitest.multipletests`).
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    out = pd.Series(False, index=comp.index)
+    if comp.empty or "p_value" not in comp.columns:
+        return out
+    pv = comp["p_value"].astype("float64").where(comp["test"] != "none")
+    tested = pv[np.isfinite(pv)]
+    if len(tested) < min_tests:
+        out[tested.index] = tested < alpha
+    elif len(tested):
+        out[tested.index] = multipletests(tested.to_numpy(), alpha=alpha, method="holm")[0]
+    return out
+
+
 def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS
                               ) -> str | None:
     """What testing many comparisons at once means, in numbers a client can check.
@@ -174,8 +198,6 @@ def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_te
     Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal
     of Statistics 6(2), 65-70 (via :func:`statsmodels.stats.multitest.multipletests`).
     """
-    from statsmodels.stats.multitest import multipletests
-
     if comp.empty or "p_value" not in comp.columns:
         return None
     pv = comp.loc[comp["test"] != "none", "p_value"].astype("float64")
@@ -189,7 +211,7 @@ def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_te
     k = int((pv < alpha).sum())
     if not k:
         return out + "."
-    held = int(multipletests(pv, alpha=alpha, method="holm")[0].sum())
+    held = int(holm_holds(comp, alpha=alpha, min_tests=min_tests).sum())
     if k == 1:
         return out + (f"; the one here {'still holds' if held else 'does not hold'} after a correction for the "
                       f"{n} tests (Holm).")
@@ -373,13 +395,19 @@ def trend_view(ctx: ReportContext) -> ReportView:
         if rec is not None:
             recs.append(rec)
     if not comp.empty:
+        holds = holm_holds(comp, alpha=p.trends.alpha)
+        n_tests = int(comp["p_value"].astype("float64").where(comp["test"] != "none").notna().sum())
         prev = comp[(comp["comparison"] == "previous_month") & comp["significant"]]
-        for _, r in prev.iterrows():
+        for i, r in prev.iterrows():
             good = REGISTRY[str(r["kpi"])].higher_is_better
             if good is not None and (r["rel_change"] > 0) != good:
+                # a verdict that does not survive the correction for the month's tests says so where it
+                # is acted on, not only in the caveat ("of the 2 here, 0 still hold")
+                doubt = ("" if holds[i] else f" It is one of {n_tests} comparisons this month; allowing for all "
+                         f"{n_tests} (Holm), it could still be chance, so look before acting.")
                 recs.append(Recommendation(
                     action=f"Look into the change in {str(r['label']).lower()} with the team that owns it.",
-                    evidence=f"{r['label']}: {r['summary']} against the previous month.", priority=2,
+                    evidence=f"{r['label']}: {r['summary']} against the previous month.{doubt}", priority=2,
                     source="trends"))
     caveats = []
     if not comp.empty:
