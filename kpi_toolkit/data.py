@@ -114,10 +114,14 @@ def is_url(path: str | Path) -> bool:
     return "://" in str(path) and not str(path).startswith("file://")
 
 
-def data_location(value: str | Path, *, option: str = "--data-dir", kernels: bool = False) -> Path | str:
+def data_location(value: str | Path, *, option: str = "--data-dir", kernels: bool = False,
+                  readable: bool = True) -> Path | str:
     """A data folder as given on the command line, checked before anything runs: a ``file://`` URL is
     its local path; another URL's scheme must be one fsspec can open here (``s3://`` needs ``s3fs``),
-    and ``memory://`` (one process's own) is refused where ``kernels`` in other processes read it.
+    ``memory://`` (one process's own) is refused where ``kernels`` in other processes read it, and,
+    with ``readable``, the URL must list from here (``s3://`` without credentials had printed
+    botocore's traceback, and ``kpi run`` met it only after a report failed in its kernel). A folder
+    that is not there is left to the readers, which name the client's folder.
 
     Raises
     ------
@@ -159,6 +163,17 @@ def data_location(value: str | Path, *, option: str = "--data-dir", kernels: boo
     if kernels and protocol == "memory":
         raise KpiToolkitError(f"{option} {text}: memory:// lives inside one process, and reports run in "
                               "kernels of their own; use a folder or a shared URL")
+    if readable:
+        try:
+            fs, root = fsspec.core.url_to_fs(text)
+            fs.ls(root.rstrip("/") or root)
+        except FileNotFoundError:
+            pass
+        except Exception as e:  # noqa: BLE001 - credentials, permissions, an endpoint that does not answer
+            reason = " ".join(str(e).split()) or type(e).__name__
+            hint = (" (credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and "
+                    "AWS_ENDPOINT_URL for an S3-compatible store)") if protocol in {"s3", "s3a"} else ""
+            raise KpiToolkitError(f"{option} {text}: cannot be read from here: {reason}{hint}") from None
     return text
 
 

@@ -230,7 +230,9 @@ def _log_send(log: Path, entry: dict[str, Any]) -> Path:
         except (OSError, ValueError, TypeError):
             log.replace(log.with_name(log.name + ".unreadable"))
     sends.append(entry)
-    tmp = log.with_name(f".{log.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"sends": sends}, indent=2), encoding="utf-8")
-    tmp.replace(log)
+    from .runner import (
+        _write_atomically,  # the manifests' writer: a temporary file of its own, then replace
+    )
+
+    _write_atomically(log, json.dumps({"sends": sends}, indent=2))
     return log

@@ -348,30 +348,21 @@ _KERNELS_HELD = 0
 
 @contextmanager
 def local_kernels(workers: int) -> Iterator[None]:
-    """:func:`_local_kernels`, re-entrant: ``kpi run`` opens it before its own imports (pandas, ~0.35 s),
-    so the template's imports start that much sooner, and ``run_reports`` inside it finds the
-    template started and leaves it to the outer context to stop."""
-    global _KERNELS_HELD
-    if _KERNELS_HELD:
-        yield
-        return
-    _KERNELS_HELD += 1
-    try:
-        with _local_kernels(workers):
-            yield
-    finally:
-        _KERNELS_HELD -= 1
-
-
-@contextmanager
-def _local_kernels(workers: int) -> Iterator[None]:
     """The local pool's kernels: one warm template for the whole run, and no more BLAS threads than cores.
 
     Every worker forks its kernels from one template (:mod:`kpi_toolkit.kernels`), so the libraries
     are imported once per run rather than once per worker. Each kernel gets ``cores // workers``
     BLAS threads (unless set already): two kernels with a thread per core each on a 2-core machine
     made every report ~30 % slower in the pool than alone, their idle threads spinning for cores.
+
+    Re-entrant: only the outermost context acts. ``kpi run`` opens it before its own imports (pandas,
+    ~0.35 s), so the template's imports start that much sooner; ``run_reports`` inside it finds the
+    template started and leaves it to the outer context to stop.
     """
+    global _KERNELS_HELD
+    if _KERNELS_HELD:
+        yield
+        return
     from .kernels import ENV_SOCKET, ForkServer, enabled
 
     saved = {k: os.environ.get(k) for k in (*BLAS_THREADS_ENV, ENV_SOCKET)}
@@ -386,9 +377,11 @@ def _local_kernels(workers: int) -> Iterator[None]:
             os.environ[ENV_SOCKET] = server.path
         except (OSError, RuntimeError):
             server = None  # kernels start the ordinary way
+    _KERNELS_HELD += 1
     try:
         yield
     finally:
+        _KERNELS_HELD -= 1
         if server is not None and server.pid is not None:
             ForkServer.stop()
         for k, v in saved.items():
@@ -645,7 +638,7 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
             kernels_started: bool = False) -> list[Result]:
     """Run tasks in a local process pool (or on a Dask cluster) with a progress bar.
 
-    ``kernels_started``: the caller holds :func:`_local_kernels` open already (:func:`run_reports`
+    ``kernels_started``: the caller holds :func:`local_kernels` open already (:func:`run_reports`
     starts the kernel template before planning), so this does not start another.
     """
     from tqdm.auto import tqdm
@@ -667,7 +660,7 @@ def execute(tasks: Sequence[Task], *, workers: int | None = None, scheduler: str
         run_on_dask(tasks, scheduler=scheduler, on_result=_done)
     else:
         workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-        with nullcontext() if kernels_started else _local_kernels(workers):
+        with nullcontext() if kernels_started else local_kernels(workers):
             if workers == 1:
                 for t in tasks:
                     _done(run_task(t))
@@ -761,8 +754,7 @@ def _write_manifest(client: str, rs: Sequence[Result], ts: Sequence[Task], *, ve
             if kept:
                 entry["kept_report"] = kept
     earlier, earlier_params = _earlier_reports(before, out_dir, rerun={r.notebook for r in rs})
-    rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
-    reports = sorted(earlier + reports, key=lambda r: rank.get(r["notebook"], len(rank)))
+    reports = _in_notebook_order(earlier + reports)
     manifest = {
         "client": client,
         "display_name": display_name,
@@ -779,6 +771,12 @@ def _write_manifest(client: str, rs: Sequence[Result], ts: Sequence[Task], *, ve
         "reports": reports,
     }
     _write_atomically(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=False))
+
+
+def _in_notebook_order(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A manifest's report entries in the order of :data:`NOTEBOOKS` (others last)."""
+    rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
+    return sorted(reports, key=lambda r: rank.get(r.get("notebook"), len(rank)))
 
 
 def record_refusals(refused: Sequence[Result], outputs_dir: Path, *, run_started: datetime) -> list[Result]:
@@ -807,8 +805,7 @@ def record_refusals(refused: Sequence[Result], outputs_dir: Path, *, run_started
                 continue
             entry = {**asdict(r), "previous_report_kept": True, "run_id": run_id, "kept_report": kept}
             reports = [e for e in before.get("reports") or [] if not (isinstance(e, dict) and e.get("notebook") == r.notebook)]
-            rank = {nb: i for i, nb in enumerate(NOTEBOOKS)}
-            before["reports"] = sorted([*reports, entry], key=lambda e: rank.get(e.get("notebook"), len(rank)))
+            before["reports"] = _in_notebook_order([*reports, entry])
             before["status"] = "failed"
             _write_atomically(out_dir / "manifest.json", json.dumps(before, indent=2, sort_keys=False))
         recorded.append(r)

@@ -875,7 +875,7 @@ def test_data_locations_are_checked_before_anything_runs(tmp_path: Path) -> None
     with pytest.raises(KpiToolkitError, match=r"^--data-dir foo://x: unknown scheme 'foo'"):
         data_location("foo://x")
     # s3fs is a dev dependency (tests/test_s3.py reads from a local S3 server); gcsfs is not installed
-    assert data_location("s3://bucket/data") == "s3://bucket/data"
+    assert data_location("s3://bucket/data", readable=False) == "s3://bucket/data"
     with pytest.raises(KpiToolkitError, match=r"reading gs:// needs the gcsfs package \(pip install gcsfs"):
         data_location("gs://bucket/data")
     # credentials in the URL would be written into every notebook and manifest: refused, never echoed

@@ -115,28 +115,3 @@ def read_csv_cells(path: Path, sep: str, *, expect: str) -> object:
         raise ImportFormatError(f"{path}: not a readable CSV with separator {sep!r} "
                                 f"({str(e).splitlines()[0]})") from None
 
-
-def refuse_unreadable_url(data_dir: Path | str, *, option: str = "--data-dir") -> None:
-    """Raise :class:`~kpi_toolkit.exceptions.KpiToolkitError` when ``data_dir`` is a URL this machine
-    cannot list: ``s3://`` without credentials in the environment printed botocore's traceback
-    (``NoCredentialsError``), and ``kpi run`` only met it after a report had failed in its kernel.
-    One listing of the folder, before anything runs; a folder that is not there is left to the
-    readers, which name the client's folder."""
-    text = str(data_dir)
-    if "://" not in text:
-        return
-    import fsspec
-
-    from ..exceptions import KpiToolkitError
-
-    try:
-        fs, root = fsspec.core.url_to_fs(text)
-        fs.ls(root.rstrip("/") or root)
-    except FileNotFoundError:
-        return
-    except Exception as e:  # noqa: BLE001 - credentials, permissions, an endpoint that does not answer
-        protocol = text.split("://", 1)[0].lower()
-        reason = " ".join(str(e).split()) or type(e).__name__
-        hint = (" (credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and "
-                "AWS_ENDPOINT_URL for an S3-compatible store)") if protocol in {"s3", "s3a"} else ""
-        raise KpiToolkitError(f"{option} {text}: cannot be read from here: {reason}{hint}") from None

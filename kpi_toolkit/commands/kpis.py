@@ -78,14 +78,12 @@ def render_table(df: pd.DataFrame, kpis: list[str], by: list[str], *, currency: 
 
 def run(args: argparse.Namespace) -> int:
     from ..data import data_location
-    from ._files import refuse_unreadable_url
 
     args.data_dir = data_location(args.data_dir)
     folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
         missing_folder(args.data_dir, option="--data-dir")
     if folder:
         raise KpiToolkitError(folder)
-    refuse_unreadable_url(args.data_dir)
     if args.month is not None:  # given, even empty: it must be a month ("" silently meant the default)
         from ..periods import parse_month
 

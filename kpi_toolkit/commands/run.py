@@ -111,11 +111,9 @@ def run(args: argparse.Namespace) -> int:
     with early:
         from ..data import data_location
         from ..periods import last_complete_month
-        from ._files import refuse_unreadable_url
 
         month = last_complete_month() if args.month is None else args.month  # "" is refused by the plan
-        data_dir = data_location(args.data_dir, kernels=True)
-        refuse_unreadable_url(data_dir)  # s3:// without credentials: one line, before any kernel
+        data_dir = data_location(args.data_dir, kernels=True)  # s3:// without credentials: one line, here
         summary = run_reports(clients=clients, month=month, notebooks=notebooks,
                               notebooks_dir=Path(args.notebooks_dir), outputs_dir=Path(args.outputs_dir),
                               data_dir=data_dir,

@@ -128,14 +128,12 @@ def _one(client: str, args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..data import data_location
-    from ._files import refuse_unreadable_url
 
     args.data_dir = data_location(args.data_dir)
     folder = missing_folder(args.parameters_dir, option="--parameters-dir") or \
         missing_folder(args.data_dir, option="--data-dir")
     if folder:
         raise KpiToolkitError(folder)
-    refuse_unreadable_url(args.data_dir)
     if args.client:
         print("\n".join(_one(args.client, args)))
         return 0

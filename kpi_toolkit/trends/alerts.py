@@ -427,7 +427,7 @@ def _posting_days_only(s: pd.Series, data: ClientData, spec: Any, *, tz: str) ->
         return s
     t = pd.to_datetime(posts[time_col], utc=True).dropna()
     days = pd.DatetimeIndex(t.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize().unique())
-    return s.where(s.index.isin(days.as_unit(s.index.unit) if hasattr(days, "as_unit") else days))
+    return s.where(s.index.isin(days.as_unit(s.index.unit)))
 
 
 def _with_quiet_days(s: pd.Series, data: ClientData, spec: Any, *, tz: str, end_day: pd.Timestamp) -> pd.Series:
