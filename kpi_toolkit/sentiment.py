@@ -1008,6 +1008,10 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
                 evidence=(f"{_pct(worst['negative_share'])} of {int(worst['scored']):,} {worst['topic']} mentions "
                           f"were negative in {month_words}, against {_pct(overall)} over all mentions."),
                 priority=2, source="listening"))
+    tagged = int(by_topic["mentions"].sum()) if len(by_topic) else 0
+    if tagged > n:  # the chart and the topic table count a mention once per topic it touches
+        sentences.append(f"A mention can touch several topics, so the topics add up to more than the {n:,} "
+                         "mentions.")
     # alerts
     if len(alerts):
         parts = []

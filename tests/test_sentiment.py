@@ -622,3 +622,24 @@ def test_topics_that_read_equally_negative_are_named_together(monkeypatch: pytes
     text = " ".join(S.listening_view(ctx).sentences)
     assert ("The most discussed topic was invoicing (705 mentions); the most negative were integrations "
             "and pricing, each 20.0 % negative.") in text, text
+
+
+def test_the_listening_section_says_when_topics_add_up_to_more_than_the_mentions() -> None:
+    """demo-ledgerly 2026-10: 2,322 mentions, and a topic table whose six topics add up to 2,542 (705 +
+    439 + 417 + 415 + 362 + 204), unexplained. Hand values on the inline frame: Lumo has 4 mentions;
+    skincare tags m1 and m5, shipping m2 and m5, m3 is 'other': 5 topic mentions for 4 mentions."""
+    from kpi_toolkit.context import ReportContext
+    from kpi_toolkit.params import parse_params
+
+    note = "A mention can touch several topics, so the topics add up to more than the 4 mentions."
+
+    def sentences(topics: dict[str, list[str]]) -> list[str]:
+        ctx = _listening_ctx(_mentions())
+        params = parse_params({"client": "lumo", "display_name": "Lumo", "brand": "Lumo", "timezone": "UTC",
+                               "listening": {"topics": topics}})
+        ctx = ReportContext(client="lumo", month="2026-10", params=params, data=ctx.data, period=ctx.period)
+        return S.listening_view(ctx).sentences
+
+    assert note in sentences({"skincare": ["serum", "dry skin"], "shipping": ["shipping", "parcel"]})
+    # one topic a mention: the topics add up to the mentions, and nothing is said
+    assert not any("several topics" in s for s in sentences({"shipping": ["shipping", "parcel"]}))
