@@ -1383,6 +1383,10 @@ def _benchmark_sentences(bt: dict[str, Any], name: str, sentences: list[str], re
                         f"{objective}").replace("%", " %")
             if weakest is not None:
                 evidence += f". {weakest['sentence']}"
+                # the step cites it, so the section shows it (demo-ledgerly 2026-10's "Fix YouTube first"
+                # cited a YouTube click-through rate the report showed nowhere else)
+                if not len(below) or weakest["sentence"] != below.iloc[0]["sentence"]:
+                    sentences.append(str(weakest["sentence"]))
             recs.append(Recommendation(action=f"Fix {pname} first: it is the channel furthest below benchmark "
                                               "where it matters most", evidence=evidence, priority=2,
                                        source="competitors"))

@@ -517,3 +517,27 @@ def test_benchmark_comparisons_on_a_handful_of_posts_carry_a_caveat(demo_root) -
     for p, n in few.items():
         assert f"{B.PLATFORM_NAMES.get(p, p)} {n} post" in caveat[0]
     assert not any(f"{B.PLATFORM_NAMES.get(p, p)} " in caveat[0].split("(", 1)[1] for p in many)
+
+
+def test_the_fix_first_step_cites_only_numbers_the_section_shows(demo_root) -> None:  # noqa: ANN001
+    """demo-ledgerly 2026-10: "Fix YouTube first" gave as evidence "YouTube click-through rate of posts
+    was 0.12 %, 90 % below the benchmark of 1.2 %", a number the report showed nowhere (the section gave
+    X's click-through rate of posts and YouTube's channel score only). The section now shows the
+    number the step cites, once."""
+    from kpi_toolkit.context import load_context
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    bt = B.benchmark_tables(ctx)
+    sentences: list[str] = []
+    recs: list = []
+    B._benchmark_sentences(bt, "Ledgerly", sentences, recs, ctx)
+    step = next(r for r in recs if r.action.startswith("Fix YouTube first"))
+    score, cited = step.evidence.split(". ", 1)
+    assert cited.startswith("YouTube click-through rate of posts was "), step.evidence
+    assert sentences.count(cited) == 1, sentences
+    # the score and weight the step gives are the section's too
+    got = re.fullmatch(r"channel score ([\d.]+) of benchmark with weight (\d+ %) for consideration", score)
+    assert got, score
+    assert (f"YouTube underperforms where it matters most (score {got[1]}, weight {got[2]})"
+            in " ".join(sentences)), sentences
