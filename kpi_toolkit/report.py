@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from .context import ReportContext
 from .exceptions import KpiToolkitError
-from .views import Recommendation, ReportView
+from .views import MENTIONS_TOPIC, Recommendation, ReportView
 
 STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "achieved": "Achieved",
                 "missed": "Missed", "no_data": "Cannot be paced yet"}
@@ -478,19 +479,33 @@ def driver_views(ctx: ReportContext) -> list[ReportView]:
 def recommendations(views: Sequence[ReportView], *, limit: int | None = 6) -> list[Recommendation]:
     """Every view's recommendations, most important first, duplicates dropped (``limit=None``: all).
 
-    Two recommendations with the same ``topic`` (two analyses that saw the same event, such as the
-    trend alerts and the listening view both seeing a negative spike) keep only the first of the
-    most urgent one.
+    Two recommendations that share a ``topic`` keep only the first of the most urgent one. Two
+    analyses that saw the same event (the trend alerts and the listening view both seeing a negative
+    spike) are one step with one set of numbers; a step about the mentions of a topic
+    (:func:`~kpi_toolkit.views.mentions_topic`) that another step covers adds its evidence to that
+    step's: demo-lumiere 2026-10 had one step about its product recall from the trend alert and one
+    from the listening section's most negative topic, each with its own numbers. The views'
+    recommendations are left as they are.
     """
     ordered = sorted((r for v in views for r in v.recommendations), key=lambda r: r.priority)
-    seen: set[str] = set()
+    owner: dict[str, int] = {}
     recs: list[Recommendation] = []
     for r in ordered:
-        keys = {r.action} | ({f"topic:{r.topic}"} if r.topic else set())
-        if keys & seen:
+        keys = [r.action, *(f"topic:{t}" for t in r.topics)]
+        hit = next((owner[k] for k in keys if k in owner), None)
+        if hit is None:
+            owner.update(dict.fromkeys(keys, len(recs)))
+            recs.append(r)
             continue
-        seen |= keys
-        recs.append(r)
+        kept = recs[hit]
+        shared = [k for k in keys if owner.get(k) == hit]
+        owner.update({k: hit for k in keys if k not in owner})
+        # the same event seen twice (a shared spike) keeps one set of numbers
+        about_topic = all(k.startswith(f"topic:{MENTIONS_TOPIC}") for k in shared)
+        if about_topic and r.action != kept.action and r.evidence and r.evidence not in kept.evidence:
+            joined = kept.evidence.rstrip()
+            joined += ("" if joined.endswith(".") else ".") + " " + r.evidence.strip()
+            recs[hit] = replace(kept, evidence=joined)
     return recs if limit is None else recs[:limit]
 
 

@@ -965,7 +965,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
     client reads each alert once, with one set of numbers.
     """
     from .benchmarks import p_clause
-    from .views import Recommendation, ReportView
+    from .views import Recommendation, ReportView, mentions_topic
 
     key, title = "listening", "What people said about you"
     p = ctx.params
@@ -1007,7 +1007,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
                 action=f"Address what people say about {worst['topic']}",
                 evidence=(f"{_pct(worst['negative_share'])} of {int(worst['scored']):,} {worst['topic']} mentions "
                           f"were negative in {month_words}, against {_pct(overall)} over all mentions."),
-                priority=2, source="listening"))
+                priority=2, source="listening", topic=mentions_topic(worst["topic"])))
     tagged = int(by_topic["mentions"].sum()) if len(by_topic) else 0
     if tagged > n:  # the chart and the topic table count a mention once per topic it touches
         sentences.append(f"A mention can touch several topics, so the topics add up to more than the {n:,} "

@@ -22,8 +22,14 @@ class Recommendation:
     evidence: str
     priority: int = 2  # 1 = do first
     source: str = ""   # which analysis produced it: trends, segments, attribution, competitors
-    topic: str = ""    # what it is about; two analyses that act on the same thing share a topic and
-    #                    the report keeps only the most urgent of them (e.g. "negative-mentions-spike")
+    topic: str | tuple[str, ...] = ""  # what it is about (one or several): two analyses that act on the
+    #                    same thing share a topic and the report keeps only the most urgent of them, with
+    #                    the other's evidence (e.g. "negative-mentions-spike", mentions_topic("product recall"))
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """:attr:`topic` as a tuple (empty when it has none)."""
+        return tuple(t for t in ((self.topic,) if isinstance(self.topic, str) else self.topic) if t)
 
 
 @dataclass
@@ -55,6 +61,17 @@ class ReportView:
     @classmethod
     def skipped(cls, key: str, title: str, reason: str) -> ReportView:
         return cls(key=key, title=title, skipped_reason=reason)
+
+
+MENTIONS_TOPIC = "mentions about "
+"""How the :attr:`Recommendation.topic` of a step about one listening topic begins (:func:`mentions_topic`)."""
+
+
+def mentions_topic(name: Any) -> str:
+    """The :attr:`Recommendation.topic` of a step about the mentions of one listening topic, the same
+    whichever section writes it: the trend alert whose rise came mostly from 'product recall' and the
+    listening section's most negative topic, product recall, are one step."""
+    return MENTIONS_TOPIC + " ".join(str(name).lower().split())
 
 
 def snippet(text: Any, width: int) -> str:

@@ -19,6 +19,51 @@ def test_recommendations_sorted_and_one_per_topic() -> None:
     assert got == ["Review the recall mentions", "Post more reels", "Look into CTR"]
 
 
+def test_a_step_about_a_topic_covers_the_other_sections_step_about_it_and_takes_its_evidence() -> None:
+    """The more urgent step is kept, the other's evidence is added to it once, and the views' own
+    steps are left as they were (Part 3 is built again for every export)."""
+    from kpi_toolkit.views import mentions_topic
+
+    spike = Recommendation("Review the mentions about 'Product  Recall'", "Negative share spiked.", priority=1,
+                           topic=("negative-mentions-spike", mentions_topic("Product  Recall")))
+    topic = Recommendation("Address what people say about product recall", "93.1 % of 463 were negative.",
+                           priority=2, topic=mentions_topic("product recall"))
+    # the same spike seen again (by the listening section, or in the brand mentions): one step, one
+    # set of numbers, even when it is about the same topic
+    again = Recommendation("Review the negative spike of 13 Oct", "3 days with unusually negative mentions.",
+                           priority=1, topic="negative-mentions-spike")
+    volume = Recommendation("Review the mentions about 'product recall' from 12 Oct on", "Mentions spiked.",
+                            priority=1, topic=("negative-mentions-spike", mentions_topic("product recall")))
+    views = [ReportView(key="trend", title="t", recommendations=[spike]),
+             ReportView(key="listening", title="l", recommendations=[topic, again, volume])]
+    for _ in range(2):
+        got = recommendations(views)
+        assert [(r.action, r.evidence) for r in got] == [
+            ("Review the mentions about 'Product  Recall'", "Negative share spiked. 93.1 % of 463 were negative.")]
+    assert spike.evidence == "Negative share spiked."
+
+
+def test_one_step_for_the_product_recall_of_demo_lumiere(demo_root, demo_truth) -> None:  # noqa: ANN001
+    """demo-lumiere 2026-10 (kpi demo data ending 2026-11): Part 3 had "Community team: review the
+    mentions about 'product recall' from 13 Oct on" (the trend alert, priority 1) and, further down,
+    "Address what people say about product recall" (the listening section's most negative topic): one
+    recall, two steps. Now one step, the urgent one, whose evidence also gives the listening section's
+    numbers. Here: the month of the demo's recall crisis."""
+    from kpi_toolkit import report
+    from kpi_toolkit.context import load_context
+
+    crisis = demo_truth["clients"]["demo-lumiere"]["crisis"]
+    assert crisis["topic"] == "product recall"
+    ctx = load_context(client="demo-lumiere", month=crisis["in_month"], data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    steps = recommendations(report.driver_views(ctx), limit=None)
+    recall = [r for r in steps if "product recall" in r.action]
+    assert len(recall) == 1, [r.action for r in steps]
+    assert recall[0].priority == 1 and recall[0].source == "trends", recall[0]
+    month = f"{pd.Timestamp(crisis['in_month'] + '-01'):%B %Y}"
+    assert f"product recall mentions were negative in {month}" in recall[0].evidence, recall[0].evidence
+
+
 def test_change_text_points_for_rates_percent_for_others() -> None:
     assert _change_text(0.061, 0.058, "fraction") == "+0.3 pts"
     assert _change_text(120.0, 100.0, "count") == "+20 %"

@@ -17,7 +17,7 @@ import pandas as pd
 from ..context import ReportContext
 from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
-from ..views import Recommendation, ReportView
+from ..views import Recommendation, ReportView, mentions_topic
 from .alerts import month_alerts
 from .captions import partial_month_sentences
 from .comparisons import (
@@ -125,10 +125,11 @@ def _alert_recommendation(r: pd.Series) -> Recommendation | None:
     about = f" about '{top}'" if top and spec.table == "mentions" else ""
     bad_spike = r["kind"] == "spike" and spec.higher_is_better is False
     if bad_spike or (spec.table == "mentions" and r["kind"] == "spike" and top and "recall" in top.lower()):
+        # a step about the mentions of a topic covers the listening section's step about that topic
+        topic = ("negative-mentions-spike", *([mentions_topic(top)] if about else [])) if spec.table == "mentions" else ""
         return Recommendation(action=f"{owner}: review the mentions{about} from {when} on and answer those "
                                      "that need a response; agree a statement if it is still growing.",
-                              evidence=str(r["explanation"]), priority=1, source="trends",
-                              topic="negative-mentions-spike" if spec.table == "mentions" else "")
+                              evidence=str(r["explanation"]), priority=1, source="trends", topic=topic)
     if r["kind"] == "dip" and spec.higher_is_better:
         return Recommendation(action=f"{owner}: check why {spec.label.lower()} fell on {when} (tracking, "
                                      "budget, a paused campaign or a platform outage).",
