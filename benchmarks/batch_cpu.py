@@ -1,7 +1,7 @@
 """Where a batch's CPU goes: ``kpi run --all`` on bench_batch's six client-months, CPU seconds per process.
 
 Not part of ``make bench`` (it measures no ratio): run it alone, on a quiet machine, with
-``.venv/bin/python benchmarks/batch_cpu.py``. It samples every process of the run with psutil every
+``.venv/bin/python benchmarks/batch_cpu.py`` (``--large``: bench_batch's 24 client-months). It samples every process of the run with psutil every
 50 ms and prints each one's CPU seconds (user + system) and the share the report kernels take, next
 to the run's wall time and the CPU the two cores could have given in it. That is the measure behind
 the README's "Reading the batch rows": when the kernels' own analysis fills most of the cores' time,
@@ -19,16 +19,17 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_batch import BIN, MONTH, WORK, setup  # noqa: E402
+from bench_batch import BIN, LARGE, MONTH, WORK, setup  # noqa: E402
 
 
 def main() -> None:
     setup()
+    parameters = LARGE if "--large" in sys.argv[1:] else WORK / "parameters"
     out = WORK / "out-cpu"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(BIN / "kpi"), "run", "--all", "--month", MONTH, "--workers", "2",
-                             "--data-dir", str(WORK / "data"), "--parameters-dir", str(WORK / "parameters"),
+                             "--data-dir", str(WORK / "data"), "--parameters-dir", str(parameters),
                              "--outputs-dir", str(out), "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(proc.pid)
