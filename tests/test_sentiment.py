@@ -643,3 +643,15 @@ def test_the_listening_section_says_when_topics_add_up_to_more_than_the_mentions
     assert note in sentences({"skincare": ["serum", "dry skin"], "shipping": ["shipping", "parcel"]})
     # one topic a mention: the topics add up to the mentions, and nothing is said
     assert not any("several topics" in s for s in sentences({"shipping": ["shipping", "parcel"]}))
+
+
+def test_the_listening_section_states_the_response_rate_target_its_step_cites() -> None:
+    """demo-lumiere 2026-10: the step 'Answer every question and complaint' cited 'response rate 81.7 %,
+    target 90.0 %', and the section stated only the 24 h response-time target. Hand values on the inline
+    frame: m1 and m2 needed an answer (m5's answer, stamped before it, is left out), m1 got one after 3 h:
+    response rate 1 / 2 = 50.0 %, under the default 90 % target."""
+    view = S.listening_view(_listening_ctx(_mentions()))
+    step = next(r for r in view.recommendations if r.action == "Answer every question and complaint")
+    assert "target 90.0 %" in step.evidence
+    assert ("Of 2 mentions that needed an answer, 50.0 % got one (target 90.0 %); the median time to answer "
+            "was 3.0 h (target 24.0 h).") in view.sentences, view.sentences
