@@ -1390,14 +1390,22 @@ def _benchmark_sentences(bt: dict[str, Any], name: str, sentences: list[str], re
             recs.append(Recommendation(action=f"Fix {pname} first: it is the channel furthest below benchmark "
                                               "where it matters most", evidence=evidence, priority=2,
                                        source="competitors"))
-            recs.extend(_format_recs(ctx, worst["platform"], bt))
+            fmt_recs = _format_recs(ctx, worst["platform"], bt)
+            # the steps cite per-format numbers: the section shows them (their evidence is that sentence)
+            sentences.extend(r.evidence for r in fmt_recs)
+            recs.extend(fmt_recs)
         else:
             sentences.append(f"Weighted for {objective}, every channel is at or above its benchmark (overall score "
                              f"{overall:.2f}, 1.00 = at benchmark).")
 
 
 def _format_recs(ctx: Any, platform: str, bt: dict[str, Any], *, min_posts: int = 5) -> list[Any]:
-    """Formats on ``platform`` whose engagement rate per post is far below the benchmark."""
+    """Formats on ``platform`` whose engagement rate per post is far below the benchmark.
+
+    Each step's evidence is one sentence that names the platform, the format, its posts, its rate and
+    the benchmark; :func:`_benchmark_sentences` shows the same sentence in the section, so Part 3 cites
+    nothing Parts 1-2 do not show.
+    """
     from .kpis import compute_kpis
     from .views import Recommendation
 
@@ -1415,8 +1423,9 @@ def _format_recs(ctx: Any, platform: str, bt: dict[str, Any], *, min_posts: int 
     for r in far.head(2).itertuples(index=False):
         out.append(Recommendation(
             action=f"Pause or rework {r.content_type} posts on {pname}",
-            evidence=(f"{int(r.posts)} {r.content_type} posts earned {pct(r.avg_engagement_rate_per_post, decimals=2)} "
-                      f"engagement per post by followers, under half the benchmark of {pct(target, decimals=2)}."),
+            evidence=(f"On {pname}, {int(r.posts):,} {r.content_type} posts had an engagement rate per post by "
+                      f"followers of {pct(r.avg_engagement_rate_per_post, decimals=2)}, under half the {pname} "
+                      f"benchmark of {pct(target, decimals=2)}."),
             priority=3, source="competitors"))
     return out
 
