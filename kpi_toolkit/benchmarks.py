@@ -135,6 +135,37 @@ def pts(x: float) -> str:
     return "0 points" if round(x * 100, 1) == 0 else f"{x * 100:+.1f} points"
 
 
+def slope_pts(slope: float, *, signed: bool = True) -> str:
+    """A share's slope (fraction a month) in points, never reading "+0.0" for a slope that is not zero:
+    0.0083 -> "+0.8", 0.0004 -> "+0.04", -0.00004 -> "-0.004"; ``signed=False`` drops the sign."""
+    if slope is None or not np.isfinite(slope):
+        return "n/a"
+    v = float(slope) * 100
+    v = v if signed else abs(v)
+    a = abs(v)
+    d = 1 if round(a, 1) > 0 or a == 0 else _sig_decimals(a, 1)
+    return f"{v:+.{d}f}" if signed else f"{v:.{d}f}"
+
+
+def share_path(first: float, last: float, first_month: str, last_month: str, slope: float) -> str:
+    """Where a share began and ended, in words that never contradict the sign of its slope.
+
+    The slope is the 12-month OLS trend; the endpoints are two single months, and a noisy last month
+    can sit below the first month under a rising trend. Then the words say so instead of "rose from
+    20.0 % to 18.0 %": "it was 20.0 % in November 2025 and 18.0 % in October 2026, lower than where it
+    began despite the upward trend (months swing around the trend)". ``first_month``/``last_month``
+    are month words ("November 2025").
+    """
+    a, b = pct(first), pct(last)
+    up = slope > 0
+    if a == b:
+        return f"it was {a} in {first_month} and again in {last_month}"
+    if (last > first) == up:
+        return f"it went from {a} in {first_month} to {b} in {last_month}"
+    return (f"it was {a} in {first_month} and {b} in {last_month}, {'lower' if up else 'higher'} than where it "
+            f"began despite the {'upward' if up else 'downward'} trend (single months swing around the trend)")
+
+
 def p_words(p: float, *, alpha: float = 0.05) -> str:
     """How sure we are, in the words the trends module uses: :func:`kpi_toolkit.trends.certainty_words`
     ("unlikely to be chance (p = 0.003)", "could still be chance (p = 0.07)", "within normal variation
@@ -1258,22 +1289,29 @@ def competitor_view(ctx: Any) -> Any:
             if len(gaining):
                 g = gaining.iloc[0]
                 gname = labels.get(g["brand"], g["brand"])
+                # the slope (12 months) and the two endpoints (single months) are said apart, in words that
+                # fit both: a noisy last month under a rising trend had read "rose from 20.0 % to 18.0 %"
+                had = sov[(sov["brand"] == g["brand"]) & sov["share_of_voice"].notna()]["month"].sort_values()
+                path = share_path(g["first_share"], g["last_share"], _month_words(had.iloc[0]),
+                                  _month_words(had.iloc[-1]), g["slope_per_month"])
+                rate = f"about {slope_pts(g['slope_per_month'])} points a month on average"
                 sentences.append(
-                    f"{gname} gained share of voice over the last {n_months} months: from {pct(g['first_share'])} "
-                    f"to {pct(g['last_share'])}, about {g['slope_per_month'] * 100:+.1f} points a month; "
-                    f"the trend {p_clause(g['p_value'])}.")
+                    f"{gname} gained share of voice over the last {n_months} months, {rate}; the trend "
+                    f"{p_clause(g['p_value'])}. {path[0].upper()}{path[1:]}.")
                 if own_trend != "gaining":
                     recs.append(Recommendation(
                         action=f"Look at what {gname} is doing that people talk about",
-                        evidence=(f"its share of voice rose from {pct(g['first_share'])} to {pct(g['last_share'])} in "
-                                  f"{n_months} months, a trend {p_words(g['p_value'])}; {name}'s own share "
+                        evidence=(f"its share of voice grew by about {slope_pts(g['slope_per_month'], signed=False)} "
+                                  f"points a month on average over {n_months} months, a trend "
+                                  f"{p_words(g['p_value'])}: {path}. {name}'s own share "
                                   f"{'was falling' if own_trend == 'losing' else 'showed no steady trend'}."),
                         priority=2, source="competitors"))
             if own_trend != "stable" and len(own_tr):
                 o = own_tr.iloc[0]
                 verb = "grew" if own_trend == "gaining" else "shrank"
-                sentences.append(f"{name}'s own share of voice {verb} by about {abs(o['slope_per_month']) * 100:.1f} "
-                                 f"points a month; the trend {p_clause(o['p_value'])}.")
+                sentences.append(f"{name}'s own share of voice {verb} by about "
+                                 f"{slope_pts(o['slope_per_month'], signed=False)} points a month; the trend "
+                                 f"{p_clause(o['p_value'])}.")
             elif not len(gaining):
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")

@@ -581,3 +581,57 @@ def test_a_pause_or_rework_step_names_its_platform_and_the_section_shows_its_num
         "post by followers of 0.90 %, under half the Instagram benchmark of 2.00 %."}
     for evidence in steps.values():  # the section shows what the step cites
         assert evidence in sentences, sentences
+
+
+def _sov_tables(a_shares: list[float]):  # noqa: ANN202
+    """competitor_tables for _view_ctx() with a constructed 12-month share of voice: A has ``a_shares``
+    (December 2025 to November 2026), Me the rest; 1,000 mentions a month."""
+    months = [str(p) for p in pd.period_range("2025-12", "2026-11", freq="M")]
+    rows = []
+    for m, a in zip(months, a_shares, strict=True):
+        rows += [{"month": m, "brand": "A", "mentions": round(a * 1000), "total_mentions": 1000, "share_of_voice": a},
+                 {"month": m, "brand": "Me", "mentions": round((1 - a) * 1000), "total_mentions": 1000,
+                  "share_of_voice": 1 - a}]
+    sov = pd.DataFrame(rows).astype({"brand": "string"})
+    out = {k: None for k in ("sentiment_sov", "sov_by_source", "soe", "soe_by_platform", "comparison", "ranks",
+                             "breakouts")}
+    return {**out, "sov": sov, "sov_trend": B.share_trend(sov, months=months), "tracked": ["Me", "A", "B"],
+            "months": months, "caveats": []}
+
+
+def test_a_competitor_gaining_share_never_reads_rose_from_a_higher_to_a_lower_share(monkeypatch) -> None:  # noqa: ANN001
+    """The section and the step said "rose from X to Y" with X, Y the first and last month and "rose"
+    from the sign of the 12-month slope: a rising trend with a low last month read "rose from 20.0 % to
+    18.0 %". And a slope unlikely to be chance but under 0.05 points a month read "+0.0 points a month".
+    Constructed: A has 20 % in December 2025, then climbs two points a month from 12 % (January 2026) to
+    30 % (October 2026), then has a month at 18 % (November 2026): OLS slope +1.08 points a month
+    (Sxy / Sxx = 1.54 / 143, scipy.stats.linregress gives the same), p = 0.011."""
+    shares = [0.20] + [0.10 + 0.02 * i for i in range(1, 11)] + [0.18]
+    tr = B.share_trend(_sov_tables(shares)["sov"])
+    a = tr.set_index("brand").loc["A"]
+    assert a["trend"] == "gaining" and a["slope_per_month"] == pytest.approx(1.54 / 143)
+    assert a["p_value"] == pytest.approx(0.0113, abs=1e-4)
+    monkeypatch.setattr(B, "competitor_tables", lambda ctx: _sov_tables(shares))
+    view = B.competitor_view(_view_ctx())
+    step = next(r for r in view.recommendations if r.action == "Look at what A is doing that people talk about")
+    text = " ".join([*view.sentences, step.evidence])
+    assert "rose from" not in text and "from 20.0 %" not in text, text
+    said = next(s for s in view.sentences if s.startswith("A gained share of voice"))
+    assert said.startswith("A gained share of voice over the last 12 months, about +1.1 points a month on "
+                           "average; the trend is unlikely to be chance (p = 0.011)."), said
+    assert said.endswith("It was 20.0 % in December 2025 and 18.0 % in November 2026, lower than where it began "
+                         "despite the upward trend (single months swing around the trend)."), said
+    assert step.evidence == (
+        "its share of voice grew by about 1.1 points a month on average over 12 months, a trend unlikely to be "
+        "chance (p = 0.011): it was 20.0 % in December 2025 and 18.0 % in November 2026, lower than where it began "
+        "despite the upward trend (single months swing around the trend). Me Co's own share was falling.")
+    # endpoints that agree with the slope read as a path; a tiny slope is not "+0.0"
+    tiny = [0.30 + 0.0004 * i + (0.00005 if i % 2 else -0.00005) for i in range(12)]
+    monkeypatch.setattr(B, "competitor_tables", lambda ctx: _sov_tables(tiny))
+    view = B.competitor_view(_view_ctx())
+    said = next(s for s in view.sentences if s.startswith("A gained share of voice"))
+    assert "about +0.04 points a month on average" in said and "+0.0 points" not in said, said
+    assert said.endswith("It went from 30.0 % in December 2025 to 30.4 % in November 2026."), said
+    assert "Me Co's own share of voice shrank by about 0.04 points a month" in " ".join(view.sentences)
+    assert B.slope_pts(0.0083) == "+0.8" and B.slope_pts(-0.00004) == "-0.004"
+    assert B.slope_pts(-0.003, signed=False) == "0.3"
