@@ -501,3 +501,64 @@ def test_a_status_from_a_short_history_drives_no_goal_action() -> None:
     assert view.extra["goals"]["status"].iloc[0] == "off_track" and view.held_back == []
     assert [r.priority for r in view.recommendations] == [1]
     assert "agree the actions that would close the gap" in view.recommendations[0].action
+
+
+def test_a_forecast_against_a_year_long_trend_unlikely_to_be_chance_says_so_beside_it() -> None:
+    """demo-trailhead 2026-10: Part 1 forecast share of voice rising from 35.9 % to 39.2 % by May 2027,
+    while Part 2 said it shrank by about 0.3 points a month over the year (p = 0.048), side by side with
+    no word. The goal sentence now says which is the recent movement and which the year's, how sure each
+    is, and where the year's line would end. Constructed row: the line falls 0.34 points a month
+    (p = 0.048) and ends at 34.1 % in May 2027."""
+    from kpi_toolkit.goals import _goal_sentence
+
+    row = {"label": "Share of voice", "unit": "fraction", "owner": "Brand team", "direction": "at_least",
+           "target": 0.39, "deadline_month": "2027-05", "over": "deadline_month", "status": "at_risk",
+           "current": 0.359, "forecast": 0.392, "lower": 0.353, "upper": 0.432, "probability": 0.52,
+           "year_slope": -0.0034, "year_p": 0.048, "year_months": 12, "year_line": 0.341, "fit_months": 23}
+    text = _goal_sentence(row, "EUR")
+    assert text.startswith("Share of voice: at least 39.0 % in May 2027 (Brand team): now 35.9 %; the forecast is "
+                           "39.2 % (likely between 35.3 % and 43.2 %), a 52 % chance of reaching it: at risk. ")
+    assert text.endswith(
+        "The forecast and the past year point different ways: the forecast rises from today's 35.9 %, while over "
+        "the last 12 months share of voice fell by about 0.3 points a month on average, a fall unlikely to be "
+        "chance (p = 0.048). The forecast smooths all 23 months of data, giving the latest months the most "
+        "weight: it reads the recent movement, and its likely range above is how sure it is. The 12-month line "
+        "weighs each of the past months alike: it reads the year's movement. If the year's fall went on, share "
+        "of voice would be about 34.1 % in May 2027, short of the target of 39.0 %."), text
+    plain = "at risk."
+    # a slope that could be chance, or one that agrees with the forecast: nothing is added
+    assert _goal_sentence({**row, "year_p": 0.2}, "EUR").endswith(plain)
+    assert _goal_sentence({**row, "year_slope": 0.0034}, "EUR").endswith(plain)
+    # a line that would end on the wrong side of today's value is not carried on
+    text = _goal_sentence({**row, "year_line": 0.37}, "EUR")
+    assert "it reads the year's movement." in text and text.endswith("it reads the year's movement.")
+
+
+def test_the_year_line_of_a_goal_is_the_competitor_sections_share_trend(demo_root: Path) -> None:
+    """The line a goal's forecast is set against is the 12-month OLS line the competitor section states,
+    with the same numbers: demo-trailhead 2026-10, 'shrank by about 0.3 points a month; the trend is
+    unlikely to be chance (p = 0.048)' in both parts; the line through the 12 months is carried 7 months on
+    to May 2027."""
+    from kpi_toolkit import benchmarks as B
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.goals import _year_line
+
+    from .conftest import DEMO_END_MONTH
+
+    ctx = load_context(client="demo-trailhead", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    own = B.competitor_tables(ctx)["sov_trend"].set_index("brand").loc[ctx.params.brand]
+    view = goals_view(ctx)
+    said = next(s for s in view.sentences if s.startswith("Share of voice"))
+    words = (f"share of voice fell by about {B.slope_pts(own['slope_per_month'], signed=False)} points a month on "
+             f"average, a fall {B.p_words(own['p_value'])}")
+    assert own["trend"] == "losing" and words in said, said
+    section = " ".join(B.competitor_view(ctx).sentences)
+    assert f"share of voice shrank by about {B.slope_pts(own['slope_per_month'], signed=False)} points a month; " \
+           f"the trend {B.p_clause(own['p_value'])}" in section
+    # _year_line on a hand series: 12 months falling 1 point a month from 40 %, one month missing
+    idx = pd.date_range("2025-11-01", periods=12, freq="MS")
+    hist = pd.Series([0.40 - 0.01 * i for i in range(12)], index=idx).drop(idx[3])
+    got = _year_line(hist, "2026-10", "2027-05")
+    assert got["year_slope"] == pytest.approx(-0.01) and got["year_p"] < 1e-6 and got["year_months"] == 11
+    assert got["year_line"] == pytest.approx(0.40 - 0.01 * 18)
