@@ -467,9 +467,11 @@ def _against_the_year(r: dict[str, Any], currency: str, *, alpha: float = 0.05) 
     # a month that came out high could 'rise' to below today's value, which reads as nonsense
     if (isinstance(line, float) and math.isfinite(line) and line >= 0 and (unit != "fraction" or line <= 1)
             and (line > r["current"]) == (slope > 0) and fmt(line) != fmt(r["current"])):
-        meets = line >= r["target"] if r["direction"] == "at_least" else line <= r["target"]
+        at_least = r["direction"] == "at_least"
+        meets = line >= r["target"] if at_least else line <= r["target"]
+        misses = "short of" if at_least else "over"  # a ceiling (response time at most 24 h) is missed above it
         text += (f" If the year's {move} went on, {what} would be about {fmt(line)} in {deadline}, "
-                 f"{'which meets' if meets else 'short of'} the target of {fmt(r['target'])}.")
+                 f"{'which meets' if meets else misses} the target of {fmt(r['target'])}.")
     return text
 
 

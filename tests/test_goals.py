@@ -532,6 +532,10 @@ def test_a_forecast_against_a_year_long_trend_unlikely_to_be_chance_says_so_besi
     # a line that would end on the wrong side of today's value is not carried on
     text = _goal_sentence({**row, "year_line": 0.37}, "EUR")
     assert "it reads the year's movement." in text and text.endswith("it reads the year's movement.")
+    # a ceiling is missed above it: "over the target", not "short of" it
+    ceiling = {**row, "direction": "at_most", "target": 0.33, "forecast": 0.34, "lower": 0.30, "upper": 0.38,
+               "year_slope": 0.0034, "year_line": 0.38}
+    assert _goal_sentence(ceiling, "EUR").endswith("would be about 38.0 % in May 2027, over the target of 33.0 %.")
 
 
 def test_the_year_line_of_a_goal_is_the_competitor_sections_share_trend(demo_root: Path) -> None:
