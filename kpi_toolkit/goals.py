@@ -240,7 +240,6 @@ def _pace_one(data: ClientData, params: ClientParams, goal: Goal, month: str, *,
                 "status": _status(p, on_track=on_track, off_track=off_track), "model": fp.model})
     if goal.over == "deadline_month" and cut is None:
         row.update(_year_line(hist, month, deadline))
-        row["fit_months"], row["fit_first"] = int(fit.notna().sum()), f"{fit.index[0]:%Y-%m}"
     return _Paced(row, fit, fp.summary(level=0.9))
 
 
@@ -426,8 +425,9 @@ def _goal_sentence(r: dict[str, Any], currency: str) -> str:
 
 def _against_the_year(r: dict[str, Any], currency: str, *, alpha: float = 0.05) -> str:
     """When the forecast heads one way from now and the straight line of the last 12 months, one
-    unlikely to be chance, the other way, the words say so beside the forecast: which is the recent
-    movement, which the year's, how sure each is, and where the year's line would end.
+    unlikely to be chance, the other way, the words say so beside the forecast, in two sentences: the
+    year's movement and how sure it is, that the forecast weighs the latest months most, and where the
+    year's line would end.
 
     demo-trailhead 2026-10: Part 1 forecast share of voice rising from 35.9 % to 39.2 % by May 2027,
     while Part 2 said it shrank by about 0.3 points a month over the year (p = 0.048), unexplained.
@@ -456,12 +456,10 @@ def _against_the_year(r: dict[str, Any], currency: str, *, alpha: float = 0.05) 
     what, n = r["label"].lower(), int(r["year_months"])
     moved, move = ("rose", "rise") if slope > 0 else ("fell", "fall")
     deadline = f"{pd.Timestamp(r['deadline_month'] + '-01'):%B %Y}"
-    text = (f" The forecast and the past year point different ways: the forecast {'rises' if ahead > 0 else 'falls'} "
-            f"from today's {fmt(r['current'])}, while over the last {n} months {what} {moved} by about {rate} a "
-            f"month on average, a {move} {certainty_words(p, alpha=alpha)}. The forecast smooths all "
-            f"{int(r.get('fit_months', n))} months of data, giving the latest months the most weight: it reads "
-            f"the recent movement, and its likely range above is how sure it is. The {n}-month line weighs each "
-            "of the past months alike: it reads the year's movement.")
+    # short, for a client: the two numbers, how sure the year's is, and why the forecast may differ
+    text = (f" The past year points the other way: over the last {n} months {what} {moved} by about {rate} a "
+            f"month, a {move} {certainty_words(p, alpha=alpha)}; the forecast gives the latest months the most "
+            "weight.")
     line = r.get("year_line", math.nan)
     # the line's end is said only when it lies beyond today's value the way the line moves: a line under
     # a month that came out high could 'rise' to below today's value, which reads as nonsense
