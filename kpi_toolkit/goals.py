@@ -38,7 +38,7 @@ from .exceptions import KpiToolkitError, ParameterError
 from .kpis import REGISTRY, format_value
 from .params import ClientParams, Goal
 from .periods import month_words, parse_month, shift_month
-from .views import Recommendation, ReportView, and_words
+from .views import Recommendation, ReportView, and_words, kpi_topic
 
 ON_TRACK_P = 0.7
 """A goal whose probability of being met is at least this is on track."""
@@ -563,12 +563,12 @@ def goals_view(ctx: ReportContext) -> ReportView:
             recs.append(Recommendation(
                 action=f"{owner}: {r['label'].lower()} is off track for its goal; agree the actions that "
                        "would close the gap, or reset the target with the client.",
-                evidence=_goal_sentence(r, cur), priority=1, source="goals"))
+                evidence=_goal_sentence(r, cur), priority=1, source="goals", topic=kpi_topic(str(r["kpi"]))))
         elif r["status"] == "at_risk":
             recs.append(Recommendation(
                 action=f"{owner}: {r['label'].lower()} is at risk of missing its goal; review it again "
                        "next month and prepare a plan B.", evidence=_goal_sentence(r, cur), priority=2,
-                source="goals"))
+                source="goals", topic=kpi_topic(str(r["kpi"]))))
     caveats = ["Forecasts assume the recent level, trend and yearly pattern continue; a campaign or a "
                "crisis changes them. 'Chance' is the share of simulated futures that meet the target in the "
                f"deadline month: on track at {ON_TRACK_P:.0%} or more, at risk from {OFF_TRACK_P:.0%} up to "

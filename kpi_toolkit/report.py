@@ -21,7 +21,7 @@ import pandas as pd
 
 from .context import ReportContext
 from .exceptions import KpiToolkitError
-from .views import MENTIONS_TOPIC, Recommendation, ReportView
+from .views import KPI_TOPIC, MENTIONS_TOPIC, Recommendation, ReportView
 
 STATUS_LABEL = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "achieved": "Achieved",
                 "missed": "Missed", "no_data": "Cannot be paced yet"}
@@ -501,7 +501,7 @@ def recommendations(views: Sequence[ReportView], *, limit: int | None = 6) -> li
         shared = [k for k in keys if owner.get(k) == hit]
         owner.update({k: hit for k in keys if k not in owner})
         # the same event seen twice (a shared spike) keeps one set of numbers
-        about_topic = all(k.startswith(f"topic:{MENTIONS_TOPIC}") for k in shared)
+        about_topic = all(k.startswith((f"topic:{MENTIONS_TOPIC}", f"topic:{KPI_TOPIC}")) for k in shared)
         if about_topic and r.action != kept.action and r.evidence and r.evidence not in kept.evidence:
             joined = kept.evidence.rstrip()
             joined += ("" if joined.endswith(".") else ".") + " " + r.evidence.strip()

@@ -74,6 +74,17 @@ def mentions_topic(name: Any) -> str:
     return MENTIONS_TOPIC + " ".join(str(name).lower().split())
 
 
+KPI_TOPIC = "kpi "
+"""How the :attr:`Recommendation.topic` of a step about one measure begins (:func:`kpi_topic`)."""
+
+
+def kpi_topic(kpi: str) -> str:
+    """The :attr:`Recommendation.topic` of a step about one measure (a registry KPI name), the same
+    whichever section writes it: a goal off track and a decline on a year ago in the same measure are
+    one step, the second's evidence added to the first's."""
+    return KPI_TOPIC + str(kpi)
+
+
 def snippet(text: Any, width: int) -> str:
     """A post's (or any) text on one line, cut to ``width`` characters with "…"; "" for a blank: how
     reports quote a caption ("TikTok video, 8 Nov: “Meet your new favourite…”")."""

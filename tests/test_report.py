@@ -992,3 +992,54 @@ def test_a_share_of_voice_change_that_rounds_to_nothing_reads_as_the_snapshot_do
     assert pts(-0.0004) == "0 points"
     assert pts(0.021) == "+2.1 points" and pts(-0.034) == "-3.4 points"
     assert pts(float("nan")) == "n/a"
+
+
+def _comparison(kpi: str, comparison: str, current: float, baseline: float, p: float) -> dict:
+    from kpi_toolkit.kpis import REGISTRY
+    from kpi_toolkit.trends.significance import format_p
+
+    verdict = f"{'unlikely to be chance' if p < 0.05 else 'within normal variation'} ({format_p(p)})"
+    return {"kpi": kpi, "label": REGISTRY[kpi].label, "unit": REGISTRY[kpi].unit, "comparison": comparison,
+            "current": current, "baseline": baseline, "rel_change": (current - baseline) / baseline,
+            "rel_change_per_day": float("nan"), "current_days": 31, "current_period_days": 31,
+            "baseline_days": 31, "baseline_period_days": 31, "test": "two-proportion z-test", "p_value": p,
+            "significant": p < 0.05, "verdict": verdict, "summary": verdict}
+
+
+def test_a_clear_change_on_a_year_ago_gets_a_step_or_a_reason_in_part_3() -> None:
+    """demo-ledgerly 2026-10 read "Against the same month last year: ... Click-through rate (ads) down 0.17
+    percentage points; Share of voice down 6.3 percentage points (each unlikely to be chance)", both still
+    holding after Holm's correction for the 12 tests, and Part 3 said nothing of either. Now a clear,
+    material decline on a year ago is a step, which a goal step on the same measure covers (taking its
+    evidence); a clear rise is good news that a held-back line says needs no step; a change that does
+    not hold after the correction (reach up 81 %, p = 0.045 of 12 tests) or is too small is left alone."""
+    from kpi_toolkit.trends.report import clear_change_steps, holm_holds
+    from kpi_toolkit.views import kpi_topic
+
+    comp = pd.DataFrame([
+        _comparison("reach", "same_month_last_year", 536_819, 296_000, 0.045),
+        _comparison("ctr", "same_month_last_year", 0.0071, 0.0088, 1e-15),
+        _comparison("share_of_voice", "same_month_last_year", 0.327, 0.390, 1e-4),
+        _comparison("engagement_rate_by_reach", "previous_month", 0.048, 0.039, 1e-6),
+        _comparison("conversions", "same_month_last_year", 1000, 1020, 1e-3),  # clear but 2 %: not material
+        *(_comparison("roas", "previous_month", 8.0, 8.0, 0.9) for _ in range(7))])
+    holds = holm_holds(comp)
+    steps, held = clear_change_steps(comp, holds)
+    assert [(s.action, s.priority, s.topics) for s in steps] == [
+        ("Look into why click-through rate (ads) is behind the same month last year with the team that owns it.",
+         3, (kpi_topic("ctr"),)),
+        ("Look into why share of voice is behind the same month last year with the team that owns it.",
+         3, (kpi_topic("share_of_voice"),))]
+    assert steps[0].evidence == ("Click-through rate (ads) down 0.17 percentage points on the same month last year "
+                                 "(unlikely to be chance (p < 0.001)).")
+    assert held == ["Good news: Engagement rate (by reach) up 0.9 percentage points on the previous month (unlikely "
+                    "to be chance, allowing for all the month's tests). No step is needed for it: keep doing what "
+                    "drove it."]
+    # the goal's step on share of voice covers the decline on a year ago and gives its numbers too
+    goal = Recommendation("Brand team: share of voice is off track for its goal.", "now 32.7 %: off track.",
+                          priority=1, source="goals", topic=kpi_topic("share_of_voice"))
+    views = [ReportView(key="goals", title="g", recommendations=[goal]),
+             ReportView(key="trend", title="t", recommendations=steps, held_back=held)]
+    got = recommendations(views)
+    assert [r.action for r in got] == [goal.action, steps[0].action]
+    assert got[0].evidence == "now 32.7 %: off track. " + steps[1].evidence

@@ -17,7 +17,7 @@ import pandas as pd
 from ..context import ReportContext
 from ..exceptions import KpiToolkitError
 from ..kpis import REGISTRY, format_value
-from ..views import Recommendation, ReportView, mentions_topic
+from ..views import Recommendation, ReportView, kpi_topic, mentions_topic
 from .alerts import month_alerts
 from .captions import partial_month_sentences
 from .comparisons import (
@@ -144,6 +144,60 @@ def _alert_recommendation(r: pd.Series) -> Recommendation | None:
                                      "against the media plan.",
                               evidence=str(r["explanation"]), priority=2, source="trends")
     return None
+
+
+MATERIAL_CHANGE = 0.05
+"""A clear change (one that holds after Holm's correction) of at least this much, relative to the value
+it is compared with, is one a client cares about: Part 3 then has a step for it or says why it has none
+(:func:`clear_change_steps`)."""
+
+
+def _rel(r: pd.Series) -> float:
+    """A comparison row's relative change, per day where its test compares daily rates."""
+    per_day = REGISTRY[str(r["kpi"])].kind == "sum" and partly_covered(r)
+    return float(r["rel_change_per_day"] if per_day else r["rel_change"])
+
+
+def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float = MATERIAL_CHANGE
+                       ) -> tuple[list[Recommendation], list[str]]:
+    """The steps and held-back lines for the clear changes that the month-on-month steps of
+    :func:`trend_view` leave out: a change that holds after Holm's correction (``holds``, from
+    :func:`holm_holds`) and moved at least ``material`` of its earlier value.
+
+    A decline against the same month last year is a step ("Look into why ... is below a year ago",
+    priority 3, topic :func:`~kpi_toolkit.views.kpi_topic`, so that a month-on-month step or a goal
+    step on the same measure covers it and takes its evidence); a rise, against either month, is
+    good news and needs no step, which one held-back line says. demo-ledgerly 2026-10 read "Against
+    the same month last year: ... Click-through rate (ads) down 0.17 percentage points ... (each
+    unlikely to be chance)" and Part 3 said nothing about it.
+    """
+    recs: list[Recommendation] = []
+    good_news: list[str] = []
+    if comp.empty:
+        return recs, []
+    for i, r in comp.iterrows():
+        if not bool(holds.get(i, False)) or r["comparison"] not in ("previous_month", "same_month_last_year"):
+            continue
+        rel = _rel(r)
+        if not np.isfinite(rel) or abs(rel) < material:
+            continue
+        good = REGISTRY[str(r["kpi"])].higher_is_better
+        when = "the previous month" if r["comparison"] == "previous_month" else "the same month last year"
+        if good is not None and (rel > 0) == good:
+            good_news.append(f"{r['label']} {change_phrase(r)} on {when}")
+        elif good is not None and r["comparison"] == "same_month_last_year":
+            label = str(r["label"])
+            recs.append(Recommendation(
+                action=f"Look into why {label[:1].lower() + label[1:]} is behind the same month last year "
+                       "with the team that owns it.",
+                evidence=f"{label} {change_phrase(r)} on the same month last year ({r['verdict']}).",
+                priority=3, source="trends", topic=kpi_topic(str(r["kpi"]))))
+    held = []
+    if good_news:
+        sure = "each unlikely to be chance" if len(good_news) > 1 else "unlikely to be chance"
+        held.append("Good news: " + "; ".join(good_news) + f" ({sure}, allowing for all the month's tests). "
+                    "No step is needed for it: keep doing what drove it.")
+    return recs, held
 
 
 MANY_TESTS = 5
@@ -388,6 +442,7 @@ def trend_view(ctx: ReportContext) -> ReportView:
     else:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
     recs: list[Recommendation] = []
+    held: list[str] = []
     for _, r in alerts.iterrows():
         # a moderate alert on a KPI watched by default is listed, not acted on
         if r["severity"] == "moderate" and r["kpi"] not in p.trends.alerts:
@@ -409,7 +464,9 @@ def trend_view(ctx: ReportContext) -> ReportView:
                 recs.append(Recommendation(
                     action=f"Look into the change in {str(r['label']).lower()} with the team that owns it.",
                     evidence=f"{r['label']}: {r['summary']} against the previous month.{doubt}", priority=2,
-                    source="trends"))
+                    source="trends", topic=kpi_topic(str(r["kpi"]))))
+        more_recs, held = clear_change_steps(comp, holds)
+        recs += more_recs
     caveats = []
     if not comp.empty:
         many = multiple_testing_sentence(comp, alpha=p.trends.alpha)
@@ -428,6 +485,6 @@ def trend_view(ctx: ReportContext) -> ReportView:
            + f" for the 12 months to {ctx.month}, each against the same months a year earlier.") if fig else ""
     view = ReportView(key="trend", title=_TITLE, sentences=sentences, figure=fig, alt_text=alt,
                       table=alerts_table(alerts, currency=ctx.currency) if len(alerts) else None,
-                      caveats=caveats, recommendations=recs)
+                      caveats=caveats, recommendations=recs, held_back=held)
     view.extra.update({"rolling": r12, "comparisons": comp, "alerts": alerts})
     return view
