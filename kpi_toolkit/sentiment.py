@@ -950,6 +950,36 @@ def _topics_sentence(by_topic: pd.DataFrame, topical: pd.DataFrame, worst: pd.Se
             f"the most negative was {worst['topic']} ({shown} negative of {int(worst['scored']):,}).")
 
 
+def negative_share_step(neg: Any, *, n: int, month_words: str, alpha: float = 0.05) -> tuple[Any, list[str]]:
+    """Part 3's step, or held-back line, for a change in the share of negative mentions that the
+    listening section calls unlikely to be chance (:func:`negative_share_change`; ``p < alpha``, the
+    level of its sentence) and that is material (at least
+    :data:`~kpi_toolkit.trends.report.MATERIAL_CHANGE` of the month before's share).
+
+    A rise is a step (priority 2) whose topic is the negative spike's, so that a spike step, which
+    explains the rise, covers it; a fall is good news, said in a held-back line. demo-ledgerly 2026-10
+    read "19.6 % of the mentions were negative, against 16.3 % the month before; the change is unlikely
+    to be chance (p = 0.02)" and Part 3 had neither a step nor a word about it. Returns ``(step or None,
+    held-back lines)``.
+    """
+    from .trends.report import MATERIAL_CHANGE
+    from .trends.significance import format_p
+    from .views import Recommendation
+
+    now, before, p = (float(neg.get(k, np.nan)) for k in ("negative_share", "previous_negative_share", "p_value"))
+    if not (np.isfinite(now) and np.isfinite(before) and np.isfinite(p)) or p >= alpha or before <= 0:
+        return None, []
+    if abs(now - before) / before < MATERIAL_CHANGE:
+        return None, []
+    said = (f"{_pct(now)} of the {n:,} mentions in {month_words} were negative, against {_pct(before)} the "
+            f"month before; the change is unlikely to be chance ({format_p(p)})")
+    if now > before:
+        return Recommendation(
+            action="Find out which complaints made more of the mentions negative, and answer them",
+            evidence=said + ".", priority=2, source="listening", topic="negative-mentions-spike"), []
+    return None, [f"Listening: {said}. That is good news, so no step is needed for it."]
+
+
 def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_title: str = "") -> Any:
     """The listening block of the monthly report: mentions by topic and sentiment, alerts, responses.
 
@@ -1008,6 +1038,8 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
                 evidence=(f"{_pct(worst['negative_share'])} of {int(worst['scored']):,} {worst['topic']} mentions "
                           f"were negative in {month_words}, against {_pct(overall)} over all mentions."),
                 priority=2, source="listening", topic=mentions_topic(worst["topic"])))
+    rec, held = negative_share_step(neg, n=n, month_words=month_words)
+    recs += [rec] if rec is not None else []
     tagged = int(by_topic["mentions"].sum()) if len(by_topic) else 0
     if tagged > n:  # the chart and the topic table count a mention once per topic it touches
         sentences.append(f"A mention can touch several topics, so the topics add up to more than the {n:,} "
@@ -1097,7 +1129,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
     alt = (f"Bar chart of {name}'s mentions in {month_words} by topic, split into negative, neutral and "
            "positive.")
     view = ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt, table=table,
-                      caveats=t["caveats"], recommendations=recs)
+                      caveats=t["caveats"], recommendations=recs, held_back=held)
     view.extra.update({k: t[k] for k in ("by_topic", "by_source", "alerts", "response", "daily")})
     return view
 

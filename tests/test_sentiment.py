@@ -655,3 +655,33 @@ def test_the_listening_section_states_the_response_rate_target_its_step_cites() 
     assert "target 90.0 %" in step.evidence
     assert ("Of 2 mentions that needed an answer, 50.0 % got one (target 90.0 %); the median time to answer "
             "was 3.0 h (target 24.0 h).") in view.sentences, view.sentences
+
+
+def test_a_clear_change_in_the_negative_share_gets_a_step_or_a_reason_in_part_3() -> None:
+    """demo-ledgerly 2026-10: "19.6 % of the mentions were negative, against 16.3 % the month before; the
+    change is unlikely to be chance (p = 0.02)" and Part 3 had no step and no word about it. A clear rise
+    is now a step that a negative spike's step covers (same topic); a clear fall is good news in a
+    held-back line; a change that could be chance or is tiny is left alone."""
+    from kpi_toolkit.report import recommendations, recommendations_view
+    from kpi_toolkit.sentiment import negative_share_step
+    from kpi_toolkit.views import Recommendation, ReportView
+
+    rise = {"negative_share": 0.196, "previous_negative_share": 0.163, "p_value": 0.02}
+    step, held = negative_share_step(rise, n=2322, month_words="October 2026")
+    assert held == [] and step is not None and step.priority == 2
+    assert step.action == "Find out which complaints made more of the mentions negative, and answer them"
+    assert step.evidence == ("19.6 % of the 2,322 mentions in October 2026 were negative, against 16.3 % the month "
+                             "before; the change is unlikely to be chance (p = 0.02).")
+    spike = Recommendation("Review the mentions about 'product recall' from 13 Oct on", "Negative share spiked.",
+                           priority=1, topic="negative-mentions-spike")
+    assert [r.action for r in recommendations([ReportView(key="l", title="l", recommendations=[step, spike])])] == [
+        spike.action]
+    fall = {"negative_share": 0.163, "previous_negative_share": 0.196, "p_value": 0.02}
+    assert negative_share_step(fall, n=2322, month_words="October 2026") == (None, [
+        "Listening: 16.3 % of the 2,322 mentions in October 2026 were negative, against 19.6 % the month before; "
+        "the change is unlikely to be chance (p = 0.02). That is good news, so no step is needed for it."])
+    view = recommendations_view([ReportView(key="l", title="l", held_back=negative_share_step(
+        fall, n=2322, month_words="October 2026")[1])])
+    assert "no analysis found" not in " ".join(view.sentences)
+    for maybe in ({**rise, "p_value": 0.073}, {**rise, "negative_share": 0.165}):
+        assert negative_share_step(maybe, n=2322, month_words="October 2026") == (None, [])
