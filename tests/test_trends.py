@@ -1487,3 +1487,36 @@ def test_a_step_from_a_verdict_that_does_not_survive_the_correction_says_so(demo
     holds = holm_holds(comp)
     assert holds.sum() < comp["significant"].sum()  # some verdicts do not survive
     assert not (holds & ~comp["significant"].astype(bool)).any()  # and none survives that was not one
+
+
+def test_every_alert_gets_a_step_or_a_reason_in_part_3() -> None:
+    """demo-lumiere 2026-09 listed "Alert: Ad spend spiked on 28 Sep 2026 ... (moderate)" in Part 2, and
+    Part 3 said nothing of it: a moderate alert on a measure watched by default gets no step, and
+    neither does an alert in the good direction. Each is now named in one held-back line, with why."""
+    import pandas as pd
+
+    from kpi_toolkit.kpis import REGISTRY
+    from kpi_toolkit.report import recommendations_view
+    from kpi_toolkit.trends.report import alert_steps
+    from kpi_toolkit.views import ReportView
+
+    def alert(kpi: str, kind: str, severity: str, day: str) -> dict:
+        return {"kpi": kpi, "label": REGISTRY[kpi].label, "kind": kind, "severity": severity,
+                "start": pd.Timestamp(day), "end": pd.Timestamp(day), "owner": "", "contributors": [],
+                "explanation": f"{REGISTRY[kpi].label} {kind} on {day}."}
+
+    alerts = pd.DataFrame([alert("spend", "spike", "moderate", "2026-09-28"),
+                           alert("negative_mentions", "dip", "high", "2026-09-12"),
+                           alert("reach", "dip", "severe", "2026-09-03")])
+    steps, held = alert_steps(alerts, own_rules=())
+    assert [s.action for s in steps] == ["The account team: check why reach fell on 3 Sep (tracking, budget, a "
+                                         "paused campaign or a platform outage)."]
+    assert held == ["Alerts: Ad spend spike of 28 Sep (moderate): listed for the record, since a moderate alert on "
+                    "a measure watched by default gets no step unless it comes back or grows; Negative mentions dip "
+                    "of 12 Sep (high): in the good direction, so no step is needed."]
+    view = recommendations_view([ReportView(key="trend", title="t", recommendations=steps, held_back=held)])
+    assert view.sentences[-2:] == ["Not turned into a step:", held[0]]
+    # the client's own rule for ad spend: its moderate alert is acted on
+    steps, held = alert_steps(alerts.head(1), own_rules=("spend",))
+    assert [s.action for s in steps] == ["The account team: check the ad spend spike of 28 Sep against the media plan."]
+    assert held == []

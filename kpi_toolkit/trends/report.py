@@ -200,6 +200,40 @@ def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float 
     return recs, held
 
 
+def _alert_words(r: pd.Series) -> str:
+    """An alert as Part 3 names it: "Ad spend spike of 28 Sep (moderate)"."""
+    when = pd.Timestamp(r["start"]).strftime("%d %b").lstrip("0")
+    return f"{r['label']} {'spike' if r['kind'] == 'spike' else 'dip'} of {when} ({r['severity']})"
+
+
+def alert_steps(alerts: pd.DataFrame, own_rules: Any = ()) -> tuple[list[Recommendation], list[str]]:
+    """The month's alerts as Part 3's steps (:func:`_alert_recommendation`) and, for the alerts that get
+    none, one held-back line that names each with the reason: a moderate alert on a measure watched by
+    default (not in ``own_rules``, the client's ``trends.alerts``) is listed for the record, and an
+    alert in the good direction, or on a measure neither good nor bad in itself, needs no step.
+    demo-lumiere 2026-09 listed "Alert: Ad spend spiked on 28 Sep 2026 ... (moderate)" in Part 2 and
+    Part 3 said nothing of it."""
+    recs: list[Recommendation] = []
+    unacted: list[str] = []
+    for _, r in alerts.iterrows():
+        # a moderate alert on a KPI watched by default is listed, not acted on
+        if r["severity"] == "moderate" and r["kpi"] not in own_rules:
+            unacted.append(f"{_alert_words(r)}: listed for the record, since a moderate alert on a measure "
+                           "watched by default gets no step unless it comes back or grows")
+            continue
+        rec = _alert_recommendation(r)
+        if rec is not None:
+            recs.append(rec)
+            continue
+        good = REGISTRY[str(r["kpi"])].higher_is_better
+        why = ("in the good direction" if good is not None and (r["kind"] == "spike") == good
+               else "on a measure that is neither good nor bad in itself")
+        unacted.append(f"{_alert_words(r)}: {why}, so no step is needed")
+    if not unacted:
+        return recs, []
+    return recs, [("Alert: " if len(unacted) == 1 else "Alerts: ") + "; ".join(unacted) + "."]
+
+
 MANY_TESTS = 5
 """From this many tested comparisons on, the trend section says what testing them all at once means."""
 
@@ -441,15 +475,7 @@ def trend_view(ctx: ReportContext) -> ReportView:
             sentences.append(f"{more} more {'alert is' if more == 1 else 'alerts are'} listed in the table.")
     else:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
-    recs: list[Recommendation] = []
-    held: list[str] = []
-    for _, r in alerts.iterrows():
-        # a moderate alert on a KPI watched by default is listed, not acted on
-        if r["severity"] == "moderate" and r["kpi"] not in p.trends.alerts:
-            continue
-        rec = _alert_recommendation(r)
-        if rec is not None:
-            recs.append(rec)
+    recs, held = alert_steps(alerts, p.trends.alerts)
     if not comp.empty:
         holds = holm_holds(comp, alpha=p.trends.alpha)
         n_tests = int(comp["p_value"].astype("float64").where(comp["test"] != "none").notna().sum())
@@ -465,8 +491,9 @@ def trend_view(ctx: ReportContext) -> ReportView:
                     action=f"Look into the change in {str(r['label']).lower()} with the team that owns it.",
                     evidence=f"{r['label']}: {r['summary']} against the previous month.{doubt}", priority=2,
                     source="trends", topic=kpi_topic(str(r["kpi"]))))
-        more_recs, held = clear_change_steps(comp, holds)
+        more_recs, clear_held = clear_change_steps(comp, holds)
         recs += more_recs
+        held = clear_held + held
     caveats = []
     if not comp.empty:
         many = multiple_testing_sentence(comp, alpha=p.trends.alpha)
