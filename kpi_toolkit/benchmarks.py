@@ -1236,6 +1236,37 @@ def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.Dat
     return out
 
 
+def own_share_step(own: Any, *, name: str, n_months: int, covered: bool, path: str = "") -> tuple[Any, str]:
+    """Part 3's step, or held-back line, for the client's own share-of-voice trend when the competitor
+    section calls it unlikely to be chance (``own["trend"]`` "gaining" or "losing", :func:`share_trend`)
+    and it moved at least :data:`~kpi_toolkit.trends.report.MATERIAL_CHANGE` of its first month's share.
+
+    A shrinking share is a step, unless a competitor's gain already has one (``covered``: "Look at what
+    Paywell is doing", whose evidence says the own share was falling); a growing share is good news, said
+    in a held-back line. A client whose own share shrank steadily while no competitor gained had read
+    the trend in Part 2 and nothing in Part 3. ``path`` is the first and last month in words that fit
+    the slope (:func:`share_path`). Returns ``(step or None, held-back line or "")``.
+    """
+    from .trends.report import MATERIAL_CHANGE
+    from .views import Recommendation
+
+    first, last = float(own["first_share"]), float(own["last_share"])
+    if own["trend"] not in ("gaining", "losing") or not (np.isfinite(first) and np.isfinite(last)) or first <= 0:
+        return None, ""
+    if abs(last - first) / first < MATERIAL_CHANGE:
+        return None, ""
+    said = (f"{name}'s share of voice {'grew' if own['trend'] == 'gaining' else 'shrank'} by about "
+            f"{slope_pts(own['slope_per_month'], signed=False)} points a month on average over the last {n_months} "
+            f"months, a trend {p_words(own['p_value'])}" + (f": {path}" if path else ""))
+    if own["trend"] == "gaining":
+        return None, f"Competitors: {said}. That is good news, so no step is needed for it."
+    if covered:
+        return None, ""
+    return Recommendation(action=f"Find out why people talk less about {name} than about its competitors, and "
+                                 "plan what would bring the conversation back", evidence=said + ".", priority=2,
+                          source="competitors"), ""
+
+
 def competitor_view(ctx: Any) -> Any:
     """The competitor block of the monthly report.
 
@@ -1259,6 +1290,7 @@ def competitor_view(ctx: Any) -> Any:
     mw = _month_words(month)
     sentences: list[str] = []
     recs: list[Recommendation] = []
+    held: list[str] = []
     caveats = list(t["caveats"])
     labels = {p.brand: name}
     fig, alt = None, ""
@@ -1306,12 +1338,22 @@ def competitor_view(ctx: Any) -> Any:
                                   f"{p_words(g['p_value'])}: {path}. {name}'s own share "
                                   f"{'was falling' if own_trend == 'losing' else 'showed no steady trend'}."),
                         priority=2, source="competitors"))
+                else:
+                    held.append(f"Competitors: {gname} gained share of voice over the last {n_months} months ({path}), "
+                                f"but {name}'s own share grew too, so no step is needed for it yet.")
             if own_trend != "stable" and len(own_tr):
                 o = own_tr.iloc[0]
                 verb = "grew" if own_trend == "gaining" else "shrank"
                 sentences.append(f"{name}'s own share of voice {verb} by about "
                                  f"{slope_pts(o['slope_per_month'], signed=False)} points a month; the trend "
                                  f"{p_clause(o['p_value'])}.")
+                mine = sov[(sov["brand"] == p.brand) & sov["share_of_voice"].notna()]["month"].sort_values()
+                own_path = share_path(o["first_share"], o["last_share"], _month_words(mine.iloc[0]),
+                                      _month_words(mine.iloc[-1]), o["slope_per_month"]) if len(mine) else ""
+                rec, line = own_share_step(o, name=name, n_months=n_months, covered=bool(len(gaining)),
+                                           path=own_path)
+                recs += [rec] if rec is not None else []
+                held += [line] if line else []
             elif not len(gaining):
                 sentences.append(f"No brand's share of voice moved steadily over the last {n_months} months "
                                  "(no trend unlikely to be chance).")
@@ -1374,7 +1416,7 @@ def competitor_view(ctx: Any) -> Any:
     caveats.append("Competitor figures are public numbers (followers, posts, engagements); share of voice "
                    "counts the mentions the listening tool found for each tracked brand.")
     view = ReportView(key=key, title=title, sentences=sentences, figure=fig, alt_text=alt or title, table=table,
-                      caveats=caveats, recommendations=recs)
+                      caveats=caveats, recommendations=recs, held_back=held)
     view.extra.update({k: t[k] for k in ("sov", "sov_trend", "soe", "comparison", "ranks", "breakouts")})
     if bt is not None:
         view.extra.update({"gaps": bt["gaps"], "scores": bt["scores"]})

@@ -635,3 +635,54 @@ def test_a_competitor_gaining_share_never_reads_rose_from_a_higher_to_a_lower_sh
     assert "Me Co's own share of voice shrank by about 0.04 points a month" in " ".join(view.sentences)
     assert B.slope_pts(0.0083) == "+0.8" and B.slope_pts(-0.00004) == "-0.004"
     assert B.slope_pts(-0.003, signed=False) == "0.3"
+
+
+def test_a_clear_own_share_of_voice_trend_gets_a_step_or_a_reason_in_part_3(demo_root, monkeypatch) -> None:  # noqa: ANN001
+    """The competitor section says "<client>'s own share of voice shrank by about 0.5 points a month; the
+    trend is unlikely to be chance", or that a competitor gained while the client's own share grew too.
+    Part 3 had a step only when a competitor gained and the own share did not: a shrinking share with
+    no competitor gaining, and a competitor's gain beside an own gain, went unsaid there. Here the demo's
+    trends are rewritten to each case."""
+    from kpi_toolkit import benchmarks as B
+    from kpi_toolkit.context import load_context
+
+    from .conftest import DEMO_END_MONTH
+
+    real = B.competitor_tables
+    name = "Trailhead Outfitters (demo)"
+
+    def view_with(own_trend: str, others: str) -> object:
+        def tables(ctx):  # noqa: ANN001, ANN202
+            t = real(ctx)
+            tr = t["sov_trend"].copy()
+            own = tr["brand"] == ctx.params.brand
+            tr.loc[own, ["trend", "p_value", "first_share", "last_share", "slope_per_month"]] = [
+                own_trend, 0.001, 0.40, 0.34 if own_trend == "losing" else 0.46,
+                -0.005 if own_trend == "losing" else 0.005]
+            tr.loc[~own, ["trend", "p_value"]] = [others, 0.001 if others == "gaining" else 0.5]
+            return {**t, "sov_trend": tr}
+
+        monkeypatch.setattr(B, "competitor_tables", tables)
+        ctx = load_context(client="demo-trailhead", month=DEMO_END_MONTH, data_dir=demo_root / "data",
+                           parameters_dir=demo_root / "parameters")
+        return B.competitor_view(ctx)
+
+    alone = view_with("losing", "stable")
+    step = next(r for r in alone.recommendations if r.action.startswith("Find out why people talk less about"))
+    assert step.evidence.startswith(f"{name}'s share of voice shrank by about 0.5 points a month on average over the "
+                                    "last 12 months, a trend unlikely to be chance (p = 0.001): it went from 40.0 % in "
+                                    ), step.evidence
+    assert step.evidence.endswith(" to 34.0 % in October 2026."), step.evidence
+    # a competitor's gain has its step, which says the own share was falling: no second step
+    both = view_with("losing", "gaining")
+    assert not any(r.action.startswith("Find out why people talk less") for r in both.recommendations)
+    assert any(r.action.startswith("Look at what") for r in both.recommendations)
+    up = view_with("gaining", "gaining")
+    assert not any(r.action.startswith(("Find out why people talk less", "Look at what"))
+                   for r in up.recommendations)
+    assert [h.split(":")[0] for h in up.held_back] == ["Competitors", "Competitors"]
+    assert "own share grew too, so no step is needed for it yet." in up.held_back[0]
+    assert up.held_back[1].startswith(f"Competitors: {name}'s share of voice grew by about 0.5 points a month on "
+                                      "average over the last 12 months, a trend unlikely to be chance (p = 0.001): "
+                                      "it went from 40.0 % in "), up.held_back[1]
+    assert up.held_back[1].endswith(" to 46.0 % in October 2026. That is good news, so no step is needed for it.")
