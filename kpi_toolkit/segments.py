@@ -1893,7 +1893,50 @@ def segments_view(ctx: ReportContext) -> list[ReportView]:
         views[1].caveats.append(f"The weekday × time heatmap is not shown: {heat.skipped_reason}.")
     drivers = drivers_view(ctx)
     views[1].held_back += timing_held_back(views[1], drivers)
+    views[0].held_back += format_held_back(views[0], drivers)
     return [*views, drivers, top_posts_view(ctx)]
+
+
+def format_held_back(formats: ReportView, drivers: ReportView) -> list[str]:
+    """The format view's finding that formats differ (unlikely to be chance), when no step acts on it,
+    with the reason (see :attr:`~kpi_toolkit.views.ReportView.held_back`), as :func:`timing_held_back`
+    does for the time slots.
+
+    The format steps come from :func:`driver_recommendations` ("Post more videos", "Pause or rework
+    ..."), which ask for a format surely ahead with platform, time, topic and paid / organic held fixed.
+    Where the model finds none, "Which formats work best" still read "The differences ... between 5
+    formats are unlikely to be chance" with nothing about it in Part 3. Empty when a drivers step is
+    about a format, the difference could be chance, or the best format is within
+    :data:`~kpi_toolkit.trends.report.MATERIAL_CHANGE` of all posts' rate.
+    """
+    from .trends.report import MATERIAL_CHANGE
+
+    seg, cmp = formats.extra.get("segments"), formats.extra.get("comparison")
+    if formats.skipped_reason or seg is None or cmp is None or not cmp.significant or len(seg) < 2:
+        return []
+    ranked = seg[seg["rank"].notna()].sort_values("rank")
+    overall = float(seg.attrs.get("overall", np.nan))
+    if ranked.empty or not np.isfinite(overall) or overall <= 0:
+        return []
+    best = ranked.iloc[0]
+    if abs(float(best["value"]) - overall) / overall < MATERIAL_CHANGE:
+        return []
+    drv = drivers.extra.get("drivers")
+    if drivers.skipped_reason or drv is None:
+        why = ("The model of what drives engagement, which holds the other factors fixed, could not be fitted "
+               f"({drivers.skipped_reason or 'no model'}), so nothing confirms that the format, not the platform "
+               "or time it was posted on, made the difference.")
+    else:
+        found = factor_findings(drv)
+        if ((found.loc[found["factor"] == "content_type", "kind"] != "none").any()
+                or any(r.action.startswith("Pause or rework") for r in drivers.recommendations)):
+            return []  # the drivers' step is about the format that is surely ahead (or behind)
+        why = ("With the other factors held fixed (What drives engagement), no format stands out by more than "
+               "chance: the lead may come from where or when those posts went out.")
+    by = str(formats.key).removeprefix("segments-")
+    return [f"Formats: {level_phrase(by, best[by])} had the highest rate of all formats (Which formats work best), "
+            f"and the formats differ by more than chance. {why} No change to the mix of formats is recommended "
+            "yet."]
 
 
 def timing_held_back(timing: ReportView, drivers: ReportView) -> list[str]:

@@ -1347,3 +1347,45 @@ def test_the_biggest_breakout_sentence_names_its_percentile_as_the_table_does() 
     assert view.sentences[2].startswith("The biggest breakout: an image on Facebook (") and (
         "at 119.0 %, the highest percentile" in view.sentences[2]), view.sentences[2]
     assert "100th" not in " ".join(view.sentences)
+
+
+def test_formats_that_differ_get_a_step_or_a_reason_in_part_3() -> None:
+    """"Which formats work best" reads "The differences in engagement rate (by reach) between 5 formats are
+    unlikely to be chance"; the format steps come from the drivers model, which holds platform, time and
+    topic fixed. When the model finds no format ahead (or fails), Part 3 had nothing about the finding; it
+    now says why no change of format mix is recommended. With a drivers step about a format, nothing is
+    added."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from kpi_toolkit.segments import format_held_back
+    from kpi_toolkit.views import Recommendation, ReportView
+
+    seg = pd.DataFrame({"content_type": ["video", "image", "text"], "rank": [1, 2, 3],
+                        "value": [0.055, 0.036, 0.031]})
+    seg.attrs["overall"] = 0.037
+    formats = ReportView(key="segments-content_type", title="Which formats work best",
+                         extra={"segments": seg, "comparison": SimpleNamespace(significant=True)})
+
+    def drivers_frame(sure: bool) -> pd.DataFrame:
+        return pd.DataFrame({
+            "factor": ["content_type"] * 3, "level": ["image", "video", "text"], "reference": ["image"] * 3,
+            "is_reference": [True, False, False], "enough_posts": [True] * 3, "irr": [1.0, 1.3, 0.9],
+            "ci_low": [np.nan, 1.1 if sure else 0.9, 0.7], "ci_high": [np.nan, 1.5, 1.1],
+            "significant": [False, sure, False], "p_adjusted": [np.nan, 0.01 if sure else 0.4, 0.5],
+            "n_posts": [300, 150, 80]})
+
+    unsure = ReportView(key="segments-drivers", title="What drives engagement", extra={"drivers": drivers_frame(False)})
+    held = format_held_back(formats, unsure)
+    assert held == ["Formats: videos had the highest rate of all formats (Which formats work best), and the formats "
+                    "differ by more than chance. With the other factors held fixed (What drives engagement), no "
+                    "format stands out by more than chance: the lead may come from where or when those posts went "
+                    "out. No change to the mix of formats is recommended yet."]
+    failed = ReportView.skipped("segments-drivers", "What drives engagement", "too few posts")
+    assert "could not be fitted (too few posts)" in format_held_back(formats, failed)[0]
+    sure = ReportView(key="segments-drivers", title="t", extra={"drivers": drivers_frame(True)},
+                      recommendations=[Recommendation("Post more videos", "e", priority=1)])
+    assert format_held_back(formats, sure) == []
+    formats.extra["comparison"] = SimpleNamespace(significant=False)
+    assert format_held_back(formats, unsure) == []
