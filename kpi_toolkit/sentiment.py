@@ -950,6 +950,29 @@ def _topics_sentence(by_topic: pd.DataFrame, topical: pd.DataFrame, worst: pd.Se
             f"the most negative was {worst['topic']} ({shown} negative of {int(worst['scored']):,}).")
 
 
+def listening_alerts_held_back(alerts: pd.DataFrame) -> list[str]:
+    """One held-back line for the listening section's own alerts that get no step (all but the negative
+    spikes, which :func:`listening_view` turns into "Review the negative spike ..."): a drop in negative
+    mentions is good news, and a spike or drop in the number of mentions is neither good nor bad in
+    itself. A listening section had listed "a drop in mentions on 4 Oct" among its alerts and Part 3
+    said nothing of it."""
+    if alerts is None or not len(alerts):
+        return []
+    parts = []
+    for a in alerts.itertuples(index=False):
+        negative = a.series in ("negative_mentions", "negative_share")
+        if negative and a.direction == "spike":
+            continue
+        word = "spike" if a.direction == "spike" else "drop"
+        why = ("good news, so no step is needed" if negative else
+               "a change in how much people talk about the brand, neither good nor bad in itself, so no step "
+               "is needed unless it lasts")
+        parts.append(f"a {word} in {_ALERT_WORDS.get(a.series, a.series)} on {a.date.day} {a.date:%b}: {why}")
+    if not parts:
+        return []
+    return [f"Listening alert{'s' if len(parts) > 1 else ''}: " + "; ".join(parts) + "."]
+
+
 def negative_share_step(neg: Any, *, n: int, month_words: str, alpha: float = 0.05) -> tuple[Any, list[str]]:
     """Part 3's step, or held-back line, for a change in the share of negative mentions that the
     listening section calls unlikely to be chance (:func:`negative_share_change`; ``p < alpha``, the
@@ -1070,6 +1093,7 @@ def listening_view(ctx: Any, *, alerts_elsewhere: Sequence[str] = (), elsewhere_
                           f"{_ALERT_WORDS[first['series']]} against about "
                           f"{_alert_value(first['series'], first['expected'])} expected)."),
                 priority=1, source="listening", topic="negative-mentions-spike"))
+        held += listening_alerts_held_back(alerts)
     elif not elsewhere:
         sentences.append("No unusual spike in mentions or negative mentions this month.")
     else:  # the series this section still watches itself (a sentiment series the data had no scores for)

@@ -685,3 +685,20 @@ def test_a_clear_change_in_the_negative_share_gets_a_step_or_a_reason_in_part_3(
     assert "no analysis found" not in " ".join(view.sentences)
     for maybe in ({**rise, "p_value": 0.073}, {**rise, "negative_share": 0.165}):
         assert negative_share_step(maybe, n=2322, month_words="October 2026") == (None, [])
+
+
+def test_the_listening_sections_own_alerts_without_a_step_are_named_in_part_3() -> None:
+    """The listening section lists its own alerts (the series the trend section does not watch); only a
+    negative spike became a step, and a drop in mentions or in negative mentions went unsaid in Part 3.
+    They are now named in one held-back line with why no step is needed."""
+    from kpi_toolkit.sentiment import listening_alerts_held_back
+
+    alerts = pd.DataFrame({"series": ["negative_share", "mentions", "negative_mentions"],
+                           "direction": ["spike", "drop", "drop"],
+                           "date": pd.to_datetime(["2026-09-07", "2026-10-04", "2026-10-20"]),
+                           "value": [0.7, 10, 2], "expected": [0.2, 80, 20], "owner": ["Community team", "", ""]})
+    assert listening_alerts_held_back(alerts) == [
+        "Listening alerts: a drop in mentions on 4 Oct: a change in how much people talk about the brand, neither "
+        "good nor bad in itself, so no step is needed unless it lasts; a drop in negative mentions on 20 Oct: good "
+        "news, so no step is needed."]
+    assert listening_alerts_held_back(alerts.head(1)) == []
