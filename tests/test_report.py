@@ -1043,3 +1043,18 @@ def test_a_clear_change_on_a_year_ago_gets_a_step_or_a_reason_in_part_3() -> Non
     got = recommendations(views)
     assert [r.action for r in got] == [goal.action, steps[0].action]
     assert got[0].evidence == "now 32.7 %: off track. " + steps[1].evidence
+
+
+def test_a_clear_change_in_a_measure_neither_good_nor_bad_is_named_in_part_3() -> None:
+    """A client whose core measures include ad spend: "Against the same month last year: Ad spend up 60 %
+    (unlikely to be chance)" had no step and no word in Part 3, since spend is neither good nor bad in
+    itself. It is now named in a held-back line that says so."""
+    from kpi_toolkit.trends.report import clear_change_steps, holm_holds
+
+    comp = pd.DataFrame([_comparison("spend", "same_month_last_year", 16_000, 10_000, 1e-4),
+                         _comparison("posts", "previous_month", 50, 48, 0.6)])
+    steps, held = clear_change_steps(comp, holm_holds(comp))
+    assert steps == []
+    assert held == ["Also clear: Ad spend up 60 % on the same month last year (unlikely to be chance, allowing for "
+                    "all the month's tests). This is neither good nor bad in itself, so no step is needed; it "
+                    "explains other numbers."]

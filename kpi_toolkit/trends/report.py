@@ -167,12 +167,14 @@ def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float 
     A decline against the same month last year is a step ("Look into why ... is below a year ago",
     priority 3, topic :func:`~kpi_toolkit.views.kpi_topic`, so that a month-on-month step or a goal
     step on the same measure covers it and takes its evidence); a rise, against either month, is
-    good news and needs no step, which one held-back line says. demo-ledgerly 2026-10 read "Against
+    good news and needs no step, which one held-back line says, and a change in a measure neither good
+    nor bad in itself (ad spend) another. demo-ledgerly 2026-10 read "Against
     the same month last year: ... Click-through rate (ads) down 0.17 percentage points ... (each
     unlikely to be chance)" and Part 3 said nothing about it.
     """
     recs: list[Recommendation] = []
     good_news: list[str] = []
+    neutral: list[str] = []
     if comp.empty:
         return recs, []
     for i, r in comp.iterrows():
@@ -183,9 +185,11 @@ def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float 
             continue
         good = REGISTRY[str(r["kpi"])].higher_is_better
         when = "the previous month" if r["comparison"] == "previous_month" else "the same month last year"
-        if good is not None and (rel > 0) == good:
+        if good is None:  # ad spend, posts: neither good nor bad in itself
+            neutral.append(f"{r['label']} {change_phrase(r)} on {when}")
+        elif (rel > 0) == good:
             good_news.append(f"{r['label']} {change_phrase(r)} on {when}")
-        elif good is not None and r["comparison"] == "same_month_last_year":
+        elif r["comparison"] == "same_month_last_year":
             label = str(r["label"])
             recs.append(Recommendation(
                 action=f"Look into why {label[:1].lower() + label[1:]} is behind the same month last year "
@@ -197,6 +201,10 @@ def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float 
         sure = "each unlikely to be chance" if len(good_news) > 1 else "unlikely to be chance"
         held.append("Good news: " + "; ".join(good_news) + f" ({sure}, allowing for all the month's tests). "
                     "No step is needed for it: keep doing what drove it.")
+    if neutral:
+        sure = "each unlikely to be chance" if len(neutral) > 1 else "unlikely to be chance"
+        held.append("Also clear: " + "; ".join(neutral) + f" ({sure}, allowing for all the month's tests). "
+                    "This is neither good nor bad in itself, so no step is needed; it explains other numbers.")
     return recs, held
 
 
