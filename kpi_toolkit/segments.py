@@ -1921,13 +1921,8 @@ def format_held_back(formats: ReportView, drivers: ReportView) -> list[str]:
     best = ranked.iloc[0]
     if abs(float(best["value"]) - overall) / overall < MATERIAL_CHANGE:
         return []
-    drv = drivers.extra.get("drivers")
-    if drivers.skipped_reason or drv is None:
-        why = ("The model of what drives engagement, which holds the other factors fixed, could not be fitted "
-               f"({drivers.skipped_reason or 'no model'}), so nothing confirms that the format, not the platform "
-               "or time it was posted on, made the difference.")
-    else:
-        found = factor_findings(drv)
+    why, found = _model_findings(drivers, "the format, not the platform or time it was posted on")
+    if found is not None:
         if ((found.loc[found["factor"] == "content_type", "kind"] != "none").any()
                 or any(r.action.startswith("Pause or rework") for r in drivers.recommendations)):
             return []  # the drivers' step is about the format that is surely ahead (or behind)
@@ -1937,6 +1932,18 @@ def format_held_back(formats: ReportView, drivers: ReportView) -> list[str]:
     return [f"Formats: {level_phrase(by, best[by])} had the highest rate of all formats (Which formats work best), "
             f"and the formats differ by more than chance. {why} No change to the mix of formats is recommended "
             "yet."]
+
+
+def _model_findings(drivers: ReportView, what: str) -> tuple[str, pd.DataFrame | None]:
+    """The drivers model's findings (:func:`factor_findings`) as ``("", findings)``; when the model could
+    not be fitted, ``(why, None)``: the reason a held-back finding has no step (nothing holds the other
+    factors fixed, so nothing confirms that ``what`` made the difference)."""
+    drv = drivers.extra.get("drivers")
+    if drivers.skipped_reason or drv is None:
+        return ("The model of what drives engagement, which holds the other factors fixed, could not be fitted "
+                f"({drivers.skipped_reason or 'no model'}), so nothing confirms that {what} made the "
+                "difference."), None
+    return "", factor_findings(drv)
 
 
 def timing_held_back(timing: ReportView, drivers: ReportView) -> list[str]:
@@ -1955,13 +1962,9 @@ def timing_held_back(timing: ReportView, drivers: ReportView) -> list[str]:
     best = slots[(slots["rank"] == 1) & slots["above_usual"]]
     if best.empty:
         return []
-    drv = drivers.extra.get("drivers")
-    if drivers.skipped_reason or drv is None:
-        why = ("The model of what drives engagement, which holds the other factors fixed, could not be fitted "
-               f"({drivers.skipped_reason or 'no model'}), so nothing confirms that the time, not what was "
-               "posted then, made the difference.")
-    else:
-        found = factor_findings(drv)
+    why, found = _model_findings(drivers, "the time, not what was posted then")
+    if found is not None:
+        drv = drivers.extra["drivers"]
         if (found.loc[found["factor"] == "hour_block", "kind"] != "none").any():
             return []  # the drivers' step schedules posts for the slot that is surely ahead
         d = drv[drv["factor"] == "hour_block"]
