@@ -245,7 +245,9 @@ def _snapshot_sentences(ctx: ReportContext, tbl: pd.DataFrame) -> list[str]:
         verdict = comparisons.get(r["kpi"])
         sure = f"; {verdict}" if verdict else ""
         if verdict and not verdict.startswith("unlikely"):
-            tone = ""  # a change that may be chance is neither good nor bad news yet
+            # a change that may be chance, on its own or allowing for all the month's tests ("p = 0.045,
+            # but with 12 comparisons this month it could still be chance"), is neither good nor bad news yet
+            tone = ""
         now = format_value(r["value"], r["unit"], currency=ctx.currency)
         before = format_value(r["previous"], r["unit"], currency=ctx.currency)
         if per_day:
@@ -411,7 +413,9 @@ def _conversion_tracking_notes(ctx: ReportContext) -> list[str]:
 
 
 def _significance(ctx: ReportContext) -> dict[str, str]:
-    """Plain-words verdicts (vs the previous month) from the trends module's tests of the core KPIs."""
+    """Plain-words verdicts (vs the previous month) from the trends module's tests of the core KPIs,
+    corrected for all the month's comparisons as the trend section's are
+    (:func:`~kpi_toolkit.trends.report.corrected_verdicts`)."""
     from .kpis import REGISTRY
     from .trends.report import core_comparisons
 

@@ -1058,3 +1058,59 @@ def test_a_clear_change_in_a_measure_neither_good_nor_bad_is_named_in_part_3() -
     assert held == ["Also clear: Ad spend up 60 % on the same month last year (unlikely to be chance, allowing for "
                     "all the month's tests). This is neither good nor bad in itself, so no step is needed; it "
                     "explains other numbers."]
+
+
+# 12 tests, as a month of 6 core KPIs against the previous month and a year ago. Holm by hand: sorted, the
+# p-values times 12, 11, 10, ... are 0.0003 x 12 = 0.0036, 0.0031 x 11 = 0.034, 0.004 x 10 = 0.04, all below
+# 0.05, then 0.009 x 9 = 0.081, which is not, and stops: 0.009 and 0.045 are below 0.05 but do not hold.
+_HOLM_P = {("roas", "previous_month"): 0.009, ("engagement_rate_by_reach", "previous_month"): 0.004,
+           ("reach", "same_month_last_year"): 0.045, ("ctr", "same_month_last_year"): 0.0003,
+           ("share_of_voice", "same_month_last_year"): 0.0031}
+
+
+def test_a_verdict_that_does_not_hold_after_holm_says_so_in_the_snapshot(demo_root, monkeypatch) -> None:  # noqa: ANN001
+    """Part 3 said of a change that does not survive Holm's correction for the month's 12 comparisons that
+    "allowing for all 12 it could still be chance", while Part 1's snapshot called the same number
+    "unlikely to be chance (p = 0.009) (good news)" (return on ad spend up 67 % here). The comparisons now carry the corrected verdict,
+    with the p-value in sight and no good-news label; a verdict that holds is unchanged."""
+    import kpi_toolkit.trends.report as trend_report
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.report import snapshot_view
+    from kpi_toolkit.trends import comparisons_table
+    from kpi_toolkit.trends.significance import certainty_words
+
+    real = trend_report.compare_periods
+
+    def fixed_p(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out = real(*args, **kwargs)
+        for i, r in out.iterrows():
+            p = _HOLM_P.get((r["kpi"], r["comparison"]), 0.3)
+            verdict = certainty_words(p)
+            out.loc[i, ["p_value", "significant", "verdict"]] = [p, p < 0.05, verdict]
+            out.loc[i, "summary"] = str(r["summary"])[: -len(str(r["verdict"]))] + verdict
+        return out
+
+    monkeypatch.setattr(trend_report, "compare_periods", fixed_p)
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    doubt = "p = 0.009, but with 12 comparisons this month it could still be chance"
+    said = snapshot_view(ctx).sentences
+    roas = next(s for s in said if s.startswith("Return on ad spend was"))
+    assert roas.endswith(f" the previous month; {doubt}.")  # up 67 %: no "(good news)" while it may be chance
+    assert "unlikely" not in roas and "good news" not in roas
+    rate = next(s for s in said if s.startswith("Engagement rate (by reach) was"))
+    assert rate.endswith(" the previous month; unlikely to be chance (p = 0.004) (good news).")
+    comp = trend_report.core_comparisons(ctx)
+    below = comp[comp["p_value"] < 0.05]
+    assert dict(zip(zip(below["kpi"], below["comparison"], strict=True), below["holds"], strict=True)) == {
+        ("roas", "previous_month"): False, ("reach", "same_month_last_year"): False,
+        ("engagement_rate_by_reach", "previous_month"): True, ("ctr", "same_month_last_year"): True,
+        ("share_of_voice", "same_month_last_year"): True}
+    verdicts = comp.set_index(["kpi", "comparison"])["verdict"]
+    assert verdicts[("reach", "same_month_last_year")] == ("p = 0.045, but with 12 comparisons this month it "
+                                                           "could still be chance")
+    assert verdicts[("ctr", "same_month_last_year")] == "unlikely to be chance (p < 0.001)"
+    assert verdicts[("engagement_rate_by_reach", "previous_month")] == "unlikely to be chance (p = 0.004)"
+    # the analysts' table of the trend notebook says the same
+    table = comparisons_table(comp).set_index(["Measure", "Against"])
+    assert table.loc[("Return on ad spend", "previous month"), "Change"].endswith(f", {doubt}")

@@ -678,7 +678,7 @@ def test_comparisons_of_many_kpis_share_each_periods_values(demo_root: Path, mon
     from kpi_toolkit import report
     from kpi_toolkit.context import load_context
     from kpi_toolkit.trends import comparisons
-    from kpi_toolkit.trends.report import _thresholds, core_comparisons
+    from kpi_toolkit.trends.report import _thresholds, core_comparisons, corrected_verdicts
 
     from .conftest import DEMO_END_MONTH
 
@@ -705,7 +705,8 @@ def test_comparisons_of_many_kpis_share_each_periods_values(demo_root: Path, mon
                                        sentiment_thresholds=_thresholds(ctx), alpha=ctx.params.trends.alpha)
                        for k in kpis], ignore_index=True)
     assert len(calls) == 6 * len(kpis)  # each KPI alone: the current month once for both comparisons
-    pd.testing.assert_frame_equal(shared, alone, check_like=False)
+    # the same rows, whose verdicts core_comparisons then corrects for all the month's tests
+    pd.testing.assert_frame_equal(shared, corrected_verdicts(alone, alpha=ctx.params.trends.alpha), check_like=False)
     assert shared["test"].ne("none").sum() >= 4  # the tests ran, not just the values
 
 
@@ -1471,7 +1472,8 @@ def test_a_step_from_a_verdict_that_does_not_survive_the_correction_says_so(demo
     """demo-ledgerly, August 2026: engagement rate down (p = 0.002) and click-through rate down
     (p = 0.023) each became 'Look into the change' with 'unlikely to be chance' as evidence, while the
     caveat said only one of them holds after Holm's correction for the month's 12 tests. The step of
-    the one that does not hold now says so; the other's evidence is as before."""
+    the one that does not hold now says so, and its evidence no longer opens with "unlikely to be chance";
+    the other's evidence is as before."""
     from kpi_toolkit.context import load_context
     from kpi_toolkit.trends import trend_view
     from kpi_toolkit.trends.report import holm_holds
@@ -1483,6 +1485,9 @@ def test_a_step_from_a_verdict_that_does_not_survive_the_correction_says_so(demo
     doubt = " It is one of 12 comparisons this month; allowing for all 12 (Holm), it could still be chance"
     assert doubt not in steps["Engagement rate (by reach)"]
     assert steps["Click-through rate (ads)"].endswith(doubt + ", so look before acting.")
+    # and does not first call it "unlikely to be chance": the p-value is given without the verdict
+    assert "unlikely" not in steps["Click-through rate (ads)"]
+    assert " against the previous month (p = 0.0" in steps["Click-through rate (ads)"]
     comp = view.extra["comparisons"]
     holds = holm_holds(comp)
     assert holds.sum() < comp["significant"].sum()  # some verdicts do not survive

@@ -39,6 +39,11 @@ one line segment, which a reader takes for a trend (on an axis cut to the two va
 looked like a collapse) while the sentences beside it say there is none to see yet."""
 
 
+MANY_TESTS = 5
+"""From this many tested comparisons on, the trend section says what testing them all at once means,
+and a verdict is corrected for all of them (:func:`holm_holds`)."""
+
+
 def _thresholds(ctx: ReportContext) -> tuple[float, float]:
     th = ctx.params.listening.sentiment_thresholds
     return (th.negative, th.positive)
@@ -84,10 +89,58 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
         except KpiToolkitError as e:
             skipped.append((k, str(e)))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out = corrected_verdicts(out, alpha=ctx.params.trends.alpha)
     out.attrs["skipped"] = skipped
     if cache is not None:
         cache[key] = out
     return out
+
+
+def corrected_verdicts(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS) -> pd.DataFrame:
+    """``comp`` with each verdict corrected for all the comparisons tested together (Holm's method).
+
+    Adds ``holds`` (:func:`holm_holds`). A row whose p-value is below ``alpha`` but whose verdict does
+    not hold after the correction gets :func:`doubt_words` for its ``verdict``, and its ``summary`` ends
+    with them too: "p = 0.045, but with 12 comparisons this month it could still be chance" in place of
+    "unlikely to be chance (p = 0.045)". Every other row, and ``significant`` (``p < alpha``, the test
+    alone), is left as it was. demo-ledgerly 2026-10 had read "Reach up 81 % ... (unlikely to be
+    chance)" in the trend section (p = 0.045) while the caveat said only 2 of the 3 verdicts below 0.05
+    hold after a correction for the 12 tests.
+    """
+    out = comp.copy()
+    out.attrs.update(comp.attrs)
+    if out.empty or "p_value" not in out.columns:
+        out["holds"] = pd.Series(False, index=out.index, dtype=bool)
+        return out
+    out["holds"] = holm_holds(out, alpha=alpha, min_tests=min_tests)
+    n_tests = tested_count(out)
+    for i in out.index[out["significant"].astype(bool) & ~out["holds"]]:
+        old, new = str(out.at[i, "verdict"]), doubt_words(float(out.at[i, "p_value"]), n_tests)
+        summary = str(out.at[i, "summary"])
+        out.at[i, "verdict"] = new
+        out.at[i, "summary"] = (summary[: -len(old)] + new) if summary.endswith(old) else summary
+    return out
+
+
+def _summary_head(r: pd.Series) -> str:
+    """A comparison row's ``summary`` without the verdict it ends with: "down 1.2 percentage points"."""
+    summary, verdict = str(r["summary"]), str(r["verdict"])
+    return summary[: -len(verdict)].rstrip().rstrip(",") if verdict and summary.endswith(verdict) else summary
+
+
+def doubt_words(p: float, n_tests: int) -> str:
+    """The verdict of a change whose p-value is below the level but that does not hold after the
+    correction for the month's ``n_tests`` comparisons (Holm): "p = 0.045, but with 12 comparisons
+    this month it could still be chance". The p-value stays in sight; the words are those of
+    :func:`~kpi_toolkit.trends.significance.certainty_words` for a change that may be chance."""
+    return f"{format_p(p)}, but with {n_tests} comparisons this month it could still be chance"
+
+
+def tested_count(comp: pd.DataFrame) -> int:
+    """How many rows of ``comp`` were tested (a p-value, and a test other than ``"none"``)."""
+    if comp.empty or "p_value" not in comp.columns:
+        return 0
+    return int(comp["p_value"].astype("float64").where(comp["test"] != "none").notna().sum())
 
 
 def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
@@ -240,10 +293,6 @@ def alert_steps(alerts: pd.DataFrame, own_rules: Any = ()) -> tuple[list[Recomme
     if not unacted:
         return recs, []
     return recs, [("Alert: " if len(unacted) == 1 else "Alerts: ") + "; ".join(unacted) + "."]
-
-
-MANY_TESTS = 5
-"""From this many tested comparisons on, the trend section says what testing them all at once means."""
 
 
 def holm_holds(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS) -> pd.Series:
@@ -485,20 +534,27 @@ def trend_view(ctx: ReportContext) -> ReportView:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
     recs, held = alert_steps(alerts, p.trends.alerts)
     if not comp.empty:
-        holds = holm_holds(comp, alpha=p.trends.alpha)
-        n_tests = int(comp["p_value"].astype("float64").where(comp["test"] != "none").notna().sum())
+        if "holds" not in comp.columns:
+            comp = corrected_verdicts(comp, alpha=p.trends.alpha)
+        holds = comp["holds"]
+        n_tests = tested_count(comp)
         prev = comp[(comp["comparison"] == "previous_month") & comp["significant"]]
         for i, r in prev.iterrows():
             good = REGISTRY[str(r["kpi"])].higher_is_better
             if good is not None and (r["rel_change"] > 0) != good:
                 # a verdict that does not survive the correction for the month's tests says so where it
-                # is acted on, not only in the caveat ("of the 2 here, 0 still hold")
-                doubt = ("" if holds[i] else f" It is one of {n_tests} comparisons this month; allowing for all "
-                         f"{n_tests} (Holm), it could still be chance, so look before acting.")
+                # is acted on, not only in the caveat ("of the 2 here, 0 still hold"); its summary already
+                # ends with the corrected words, which the doubt sentence says at more length
+                if holds[i]:
+                    evidence = f"{r['label']}: {r['summary']} against the previous month."
+                else:
+                    evidence = (f"{r['label']}: {_summary_head(r)} against the previous month "
+                                f"({format_p(float(r['p_value']))}). It is one of {n_tests} comparisons this "
+                                f"month; allowing for all {n_tests} (Holm), it could still be chance, so look "
+                                "before acting.")
                 recs.append(Recommendation(
                     action=f"Look into the change in {str(r['label']).lower()} with the team that owns it.",
-                    evidence=f"{r['label']}: {r['summary']} against the previous month.{doubt}", priority=2,
-                    source="trends", topic=kpi_topic(str(r["kpi"]))))
+                    evidence=evidence, priority=2, source="trends", topic=kpi_topic(str(r["kpi"]))))
         more_recs, clear_held = clear_change_steps(comp, holds)
         recs += more_recs
         held = clear_held + held
