@@ -1114,3 +1114,48 @@ def test_a_verdict_that_does_not_hold_after_holm_says_so_in_the_snapshot(demo_ro
     # the analysts' table of the trend notebook says the same
     table = comparisons_table(comp).set_index(["Measure", "Against"])
     assert table.loc[("Return on ad spend", "previous month"), "Change"].endswith(f", {doubt}")
+
+
+def test_the_trend_sections_verdicts_and_labels_allow_for_all_the_months_tests() -> None:
+    """demo-ledgerly 2026-10's trend section read "Against the same month last year: Reach up 81 %; ...
+    (each unlikely to be chance)" with reach at p = 0.045, one of 12 tests, which Holm's correction does
+    not keep; a change on the previous month that does not hold read "unlikely to be chance (p = 0.009)
+    (good news)". Each now gives the corrected verdict with its p-value, and only a change that holds is
+    labelled good news or needing attention. The p-values are those of ``_HOLM_P`` (Holm by hand there:
+    0.0003, 0.0031 and 0.004 hold, 0.009 and 0.045 do not)."""
+    from types import SimpleNamespace
+
+    from kpi_toolkit.trends.report import _change_sentences
+
+    def comparison(kpi: str, comparison: str, current: float, baseline: float) -> dict:
+        return _comparison(kpi, comparison, current, baseline, _HOLM_P.get((kpi, comparison), 0.3))
+
+    comp = pd.DataFrame([
+        comparison("reach", "previous_month", 536_819, 381_708),
+        comparison("reach", "same_month_last_year", 536_819, 296_000),
+        comparison("engagement_rate_by_reach", "previous_month", 0.048, 0.039),
+        comparison("engagement_rate_by_reach", "same_month_last_year", 0.048, 0.047),
+        comparison("ctr", "previous_month", 0.0070, 0.0069),
+        comparison("ctr", "same_month_last_year", 0.0071, 0.0088),
+        comparison("conversions", "previous_month", 39, 33),
+        comparison("conversions", "same_month_last_year", 39, 43),
+        comparison("roas", "previous_month", 8.06, 6.54),
+        comparison("roas", "same_month_last_year", 8.06, 11.5),
+        comparison("share_of_voice", "previous_month", 0.327, 0.327),
+        comparison("share_of_voice", "same_month_last_year", 0.327, 0.390)])
+    ctx = SimpleNamespace(currency="EUR", params=SimpleNamespace(trends=SimpleNamespace(alpha=0.05)))
+    said = _change_sentences(ctx, comp)
+    assert said == [
+        "Engagement rate (by reach) was 4.8 %, up 0.9 percentage points on the previous month: unlikely to be "
+        "chance (p = 0.004) (good news).",
+        "Return on ad spend was 8.06×, up 23 % on the previous month: p = 0.009, but with 12 comparisons this "
+        "month it could still be chance.",
+        "Against the same month last year: Reach up 81 % (p = 0.045, but with 12 comparisons this month it could "
+        "still be chance); Click-through rate (ads) down 0.17 percentage points (unlikely to be chance); Share "
+        "of voice down 6.3 percentage points (unlikely to be chance)."]
+    # when every one holds, the sentence is as it was
+    held = comp.assign(p_value=comp["p_value"].replace({0.009: 0.3, 0.045: 0.3}))
+    held["significant"] = held["p_value"] < 0.05
+    assert _change_sentences(ctx, held)[-1] == ("Against the same month last year: Click-through rate (ads) "
+                                               "down 0.17 percentage points; Share of voice down 6.3 percentage "
+                                               "points (each unlikely to be chance).")

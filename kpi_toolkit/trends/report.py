@@ -146,6 +146,8 @@ def tested_count(comp: pd.DataFrame) -> int:
 def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
     if comp.empty:
         return []
+    if "holds" not in comp.columns:
+        comp = corrected_verdicts(comp, alpha=ctx.params.trends.alpha)
     out = []
     prev = comp[comp["comparison"] == "previous_month"]
     tested = prev[prev["test"] != "none"]
@@ -160,13 +162,20 @@ def _change_sentences(ctx: ReportContext, comp: pd.DataFrame) -> list[str]:
         over = (f" over {int(r['current_days'])} days with data"
                 if per_day and int(r["current_days"]) < int(r["current_period_days"]) else "")
         rel = r["rel_change_per_day"] if per_day else r["rel_change"]
+        # a change that does not hold after the correction for the month's tests may be chance: neither
+        # good news nor one that needs attention yet (its verdict says so)
+        tone = _tone(r["kpi"], rel) if r["holds"] else ""
         out.append(f"{r['label']} was {format_value(r['current'], r['unit'], currency=cur)}{over}, "
-                   f"{change_phrase(r)} on the previous month: {r['verdict']}{_tone(r['kpi'], rel)}.")
+                   f"{change_phrase(r)} on the previous month: {r['verdict']}{tone}.")
     ly = comp[(comp["comparison"] == "same_month_last_year") & comp["significant"]]
-    if len(ly):
+    if len(ly) and ly["holds"].all():
         parts = [f"{r['label']} {change_phrase(r)}" for _, r in ly.iterrows()]
         sure = "each unlikely to be chance" if len(parts) > 1 else "unlikely to be chance"
         out.append("Against the same month last year: " + "; ".join(parts) + f" ({sure}).")
+    elif len(ly):
+        parts = [f"{r['label']} {change_phrase(r)} ({'unlikely to be chance' if r['holds'] else r['verdict']})"
+                 for _, r in ly.iterrows()]
+        out.append("Against the same month last year: " + "; ".join(parts) + ".")
     return out
 
 
