@@ -571,12 +571,16 @@ def appendix_views(ctx: ReportContext, views: Sequence[ReportView]) -> list[Repo
     sources = ReportView(key="sources", title="Data sources", table=pd.DataFrame(rows),
                          sentences=[f"Times are shown in {ctx.tz}. Post metrics are lifetime totals of the "
                                     "posts published in the month."])
+    alpha = ctx.params.trends.alpha
     methods = ReportView(key="methods", title="Methods", sentences=[
         "Rates are totals divided by totals (for example all engagements divided by all reach), not "
         "averages of per-post rates.",
-        "Month-on-month changes are tested for chance: a change called 'unlikely to be chance' has a "
-        "p-value below 0.05 in a test suited to the measure (two-proportion test for rates, Poisson "
-        "test for counts).",
+        "Changes on the previous month and on the same month last year are tested for chance: a change "
+        f"called 'unlikely to be chance' has a p-value below {alpha:g} in a test suited to the measure "
+        "(two-proportion test for rates, Poisson test for counts), also after a correction for all the "
+        f"month's comparisons (Holm's method). A change below {alpha:g} that does not pass the correction is "
+        "given with its p-value as one that could still be chance, and is labelled neither good news nor "
+        "needing attention.",
         "Alerts compare each day with its usual level for that weekday (a robust running median) and "
         "flag days far outside the expected range (robust z-score); trend slopes remove weekly and "
         "yearly patterns first (STL decomposition).",

@@ -1111,6 +1111,13 @@ def test_a_verdict_that_does_not_hold_after_holm_says_so_in_the_snapshot(demo_ro
                                                            "could still be chance")
     assert verdicts[("ctr", "same_month_last_year")] == "unlikely to be chance (p < 0.001)"
     assert verdicts[("engagement_rate_by_reach", "previous_month")] == "unlikely to be chance (p = 0.004)"
+    # the appendix's methods say how the words are chosen
+    from kpi_toolkit.report import appendix_views
+
+    methods = next(v for v in appendix_views(ctx, []) if v.key == "methods")
+    assert ("also after a correction for all the month's comparisons (Holm's method). A change below 0.05 that "
+            "does not pass the correction is given with its p-value as one that could still be chance, and is "
+            "labelled neither good news nor needing attention.") in " ".join(methods.sentences)
     # the analysts' table of the trend notebook says the same
     table = comparisons_table(comp).set_index(["Measure", "Against"])
     assert table.loc[("Return on ad spend", "previous month"), "Change"].endswith(f", {doubt}")

@@ -1215,7 +1215,10 @@ def test_the_many_tests_caveat_counts_chance_verdicts_right(demo_root: Path) -> 
     """The caveat had said "at the 5 % level about one in 20 'unlikely to be chance' verdicts can still be
     chance": that is the share of verdicts that are false (which the 5 % level does not bound), not the
     chance of a false verdict per test. With 12 tests about 12 x 0.05 = 0.6 false verdicts are expected
-    from chance alone; Holm's correction (hand-computed here) says which verdicts survive all 12 tests."""
+    from chance alone; Holm's correction (hand-computed here) says which verdicts survive all 12 tests.
+    It now speaks of results below p = 0.05, and says that only those that hold are called "unlikely to be
+    chance", as the report's sentences do (it had said "a test reads 'unlikely to be chance' ... of the 3
+    here, 2 still hold" beside a report that called the third one that could still be chance)."""
     from kpi_toolkit.context import load_context
     from kpi_toolkit.trends import trend_view
     from kpi_toolkit.trends.report import multiple_testing_sentence
@@ -1224,12 +1227,19 @@ def test_the_many_tests_caveat_counts_chance_verdicts_right(demo_root: Path) -> 
                          "p_value": [0.0003, 0.0031, 0.0045, 0.009, 0.016] + [0.3] * 7 + [np.nan]})
     # Holm: 0.0003 x 12, 0.0031 x 11, 0.0045 x 10 are below 0.05; 0.009 x 9 = 0.081 is not, and stops
     assert multiple_testing_sentence(comp) == (
-        "12 comparisons were tested. Even for a measure that did not really change, a test reads 'unlikely to "
-        "be chance' one time in 20, so in 12 tests about 0.6 such verdicts are expected from chance alone; of "
-        "the 5 here, 3 still hold after a correction for the 12 tests (Holm).")
+        "12 comparisons were tested. Even for a measure that did not really change, a test comes out below "
+        "p = 0.05 one time in 20, so in 12 tests about 0.6 such results are expected from chance alone; of "
+        "the 5 here, 3 still hold after a correction for the 12 tests (Holm), and the report calls only those "
+        "'unlikely to be chance'.")
     one = comp.assign(p_value=[0.04] + [0.3] * 11 + [np.nan])
     assert multiple_testing_sentence(one).endswith("; the one here does not hold after a correction for the "
-                                                   "12 tests (Holm).")
+                                                   "12 tests (Holm), so the report calls it one that could "
+                                                   "still be chance.")
+    # 0.0003 x 12 and 0.0031 x 11 are below 0.05: both hold
+    two = comp.assign(p_value=[0.0003, 0.0031] + [0.3] * 10 + [np.nan])
+    assert multiple_testing_sentence(two).endswith("of the 2 here, all still hold after a correction for the 12 "
+                                                   "tests (Holm), and the report calls each 'unlikely to be "
+                                                   "chance'.")
     assert multiple_testing_sentence(comp.assign(p_value=0.5)).endswith("expected from chance alone.")
     assert multiple_testing_sentence(comp.head(4)) is None
     assert "one time in 10" in multiple_testing_sentence(comp, alpha=0.1)

@@ -332,11 +332,14 @@ def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_te
                               ) -> str | None:
     """What testing many comparisons at once means, in numbers a client can check.
 
-    ``alpha`` is the chance that *one* test of a measure that did not change reads "unlikely to be
-    chance"; over ``n`` tests about ``n * alpha`` such verdicts are expected from chance alone. (It is
-    not the share of "unlikely to be chance" verdicts that are chance, which the old wording, "about
-    one in 20 'unlikely to be chance' verdicts can still be chance", said.) The verdicts that still
-    hold after Holm's correction for the ``n`` tests (family-wise error at ``alpha``) are counted.
+    ``alpha`` is the chance that *one* test of a measure that did not change comes out below it; over
+    ``n`` tests about ``n * alpha`` such results are expected from chance alone. (It is not the share of
+    "unlikely to be chance" verdicts that are chance, which the old wording, "about one in 20 'unlikely
+    to be chance' verdicts can still be chance", said.) The results that still hold after Holm's
+    correction for the ``n`` tests (family-wise error at ``alpha``) are counted, and the sentence says
+    that only those are called "unlikely to be chance" (:func:`corrected_verdicts`): it had said "a test
+    reads 'unlikely to be chance' one time in 20 ... of the 3 here, 2 still hold" beside a report that
+    gave the third "could still be chance".
 
     Parameters
     ----------
@@ -361,17 +364,21 @@ def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_te
     if n < min_tests:
         return None
     odds = f"one time in {round(1 / alpha)}" if abs(1 / alpha - round(1 / alpha)) < 1e-9 else f"{alpha:.0%} of the time"
-    out = (f"{n} comparisons were tested. Even for a measure that did not really change, a test reads 'unlikely "
-           f"to be chance' {odds}, so in {n} tests about {n * alpha:.1f} such verdicts are expected from chance alone")
+    out = (f"{n} comparisons were tested. Even for a measure that did not really change, a test comes out below "
+           f"p = {alpha:g} {odds}, so in {n} tests about {n * alpha:.1f} such results are expected from chance alone")
     k = int((pv < alpha).sum())
     if not k:
         return out + "."
     held = int(holm_holds(comp, alpha=alpha, min_tests=min_tests).sum())
     if k == 1:
         return out + (f"; the one here {'still holds' if held else 'does not hold'} after a correction for the "
-                      f"{n} tests (Holm).")
+                      f"{n} tests (Holm), so the report calls it "
+                      + ("'unlikely to be chance'." if held else "one that could still be chance."))
     held_words = "all still hold" if held == k else f"{held} still hold{'s' if held == 1 else ''}"
-    return out + f"; of the {k} here, {held_words} after a correction for the {n} tests (Holm)."
+    called = ("the report calls each 'unlikely to be chance'" if held == k
+              else "the report calls only those 'unlikely to be chance'" if held
+              else "the report says each could still be chance")
+    return out + f"; of the {k} here, {held_words} after a correction for the {n} tests (Holm), and {called}."
 
 
 def alerts_table(alerts: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
