@@ -1030,8 +1030,8 @@ def test_a_clear_change_on_a_year_ago_gets_a_step_or_a_reason_in_part_3() -> Non
          3, (kpi_topic("ctr"),)),
         ("Look into why share of voice is behind the same month last year with the team that owns it.",
          3, (kpi_topic("share_of_voice"),))]
-    assert steps[0].evidence == ("Click-through rate (ads) down 0.17 percentage points on the same month last year "
-                                 "(unlikely to be chance (p < 0.001)).")
+    assert steps[0].evidence == ("Click-through rate (ads) down 0.17 percentage points on the same month last year: "
+                                 "unlikely to be chance (p < 0.001), allowing for all the month's tests.")
     assert held == ["Good news: Engagement rate (by reach) up 0.9 percentage points on the previous month (unlikely "
                     "to be chance, allowing for all the month's tests). No step is needed for it: keep doing what "
                     "drove it."]

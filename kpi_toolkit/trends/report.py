@@ -256,7 +256,10 @@ def clear_change_steps(comp: pd.DataFrame, holds: pd.Series, *, material: float 
             recs.append(Recommendation(
                 action=f"Look into why {label[:1].lower() + label[1:]} is behind the same month last year "
                        "with the team that owns it.",
-                evidence=f"{label} {change_phrase(r)} on the same month last year ({r['verdict']}).",
+                # the verdict carries its own brackets ("unlikely to be chance (p < 0.001)"): said after a
+                # colon, not inside another pair
+                evidence=f"{label} {change_phrase(r)} on the same month last year: {r['verdict']}, allowing for "
+                         "all the month's tests.",
                 priority=3, source="trends", topic=kpi_topic(str(r["kpi"]))))
     held = []
     if good_news:
