@@ -1535,3 +1535,29 @@ def test_every_alert_gets_a_step_or_a_reason_in_part_3() -> None:
     steps, held = alert_steps(alerts.head(1), own_rules=("spend",))
     assert [s.action for s in steps] == ["The account team: check the ad spend spike of 28 Sep against the media plan."]
     assert held == []
+
+
+def test_a_few_comparisons_are_corrected_too() -> None:
+    """A client with two core KPIs has 4 tests a month (each month-on-month and year-on-year): at 0.05
+    each, one of 4 unchanged measures reads "unlikely to be chance" 1 - 0.95**4 = 19 % of the time. The
+    correction had been made only from 5 tests on. Holm by hand on p = 0.02, 0.03, 0.5, 0.7 (4 tests):
+    the smallest needs 0.02 * 4 = 0.08 < 0.05, which fails, so none holds; each keeps its p-value and
+    says it could still be chance. On p = 0.001, 0.03, 0.5, 0.7: 0.004 < 0.05 holds, then 0.03 * 3 = 0.09
+    stops. One test alone is its own family: p = 0.02 holds."""
+    from kpi_toolkit.trends.report import corrected_verdicts, holm_holds
+
+    def comp(ps: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"p_value": ps, "test": ["two-proportion z-test"] * len(ps),
+                             "significant": [p < 0.05 for p in ps],
+                             "verdict": [f"unlikely to be chance (p = {p:g})" if p < 0.05 else "within normal variation"
+                                         for p in ps],
+                             "summary": [f"up 5 %, {'unlikely to be chance' if p < 0.05 else 'within normal variation'}"
+                                         f"{f' (p = {p:g})' if p < 0.05 else ''}" for p in ps]})
+
+    out = corrected_verdicts(comp([0.02, 0.03, 0.5, 0.7]))
+    assert out["holds"].tolist() == [False, False, False, False]
+    assert out["verdict"].tolist()[:2] == ["p = 0.02, but with 4 comparisons this month it could still be chance",
+                                           "p = 0.03, but with 4 comparisons this month it could still be chance"]
+    assert out["significant"].tolist() == [True, True, False, False]  # the test alone is left as it was
+    assert holm_holds(comp([0.001, 0.03, 0.5, 0.7])).tolist() == [True, False, False, False]
+    assert holm_holds(comp([0.02])).tolist() == [True]

@@ -40,8 +40,14 @@ looked like a collapse) while the sentences beside it say there is none to see y
 
 
 MANY_TESTS = 5
-"""From this many tested comparisons on, the trend section says what testing them all at once means,
-and a verdict is corrected for all of them (:func:`holm_holds`)."""
+"""From this many tested comparisons on, the trend section says what testing them all at once means
+(:func:`multiple_testing_sentence`)."""
+
+CORRECT_FROM = 2
+"""From this many tested comparisons on, a verdict is corrected for all of them (:func:`holm_holds`): a
+client with two core KPIs has four tests a month, and at 0.05 each the chance that one of four
+unchanged measures reads "unlikely to be chance" is ~19 %, not 5 %. (It had been corrected only from
+:data:`MANY_TESTS` on, with the caveat sentence.)"""
 
 
 def _thresholds(ctx: ReportContext) -> tuple[float, float]:
@@ -96,7 +102,7 @@ def core_comparisons(ctx: ReportContext, kpis: list[str] | None = None) -> pd.Da
     return out
 
 
-def corrected_verdicts(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS) -> pd.DataFrame:
+def corrected_verdicts(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = CORRECT_FROM) -> pd.DataFrame:
     """``comp`` with each verdict corrected for all the comparisons tested together (Holm's method).
 
     Adds ``holds`` (:func:`holm_holds`). A row whose p-value is below ``alpha`` but whose verdict does
@@ -307,7 +313,7 @@ def alert_steps(alerts: pd.DataFrame, own_rules: Any = ()) -> tuple[list[Recomme
     return recs, [("Alert: " if len(unacted) == 1 else "Alerts: ") + "; ".join(unacted) + "."]
 
 
-def holm_holds(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = MANY_TESTS) -> pd.Series:
+def holm_holds(comp: pd.DataFrame, *, alpha: float = 0.05, min_tests: int = CORRECT_FROM) -> pd.Series:
     """Per row of ``comp``: whether its verdict still holds after Holm's correction for all the tested
     comparisons (rows with ``test == "none"`` or no p-value are not tests and read False). With fewer
     than ``min_tests`` tests no correction is made: a row holds when its p-value is below ``alpha``.
