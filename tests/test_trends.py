@@ -1561,3 +1561,47 @@ def test_a_few_comparisons_are_corrected_too() -> None:
     assert out["significant"].tolist() == [True, True, False, False]  # the test alone is left as it was
     assert holm_holds(comp([0.001, 0.03, 0.5, 0.7])).tolist() == [True, False, False, False]
     assert holm_holds(comp([0.02])).tolist() == [True]
+
+
+def test_the_trend_notebooks_week_table_judges_its_comparisons_together(demo_root: Path) -> None:
+    """The trend notebook's week-over-week table tested its ~12 comparisons one by one ("read its
+    verdicts as one test each") while the monthly table beside it was corrected for all of them. The
+    notebook's week cell is run here on demo-ledgerly's weeks with two p-values set by hand, 0.02 and
+    0.003, among 12: Holm needs 0.003 * 12 = 0.036 < 0.05 (holds), then 0.02 * 11 = 0.22 (does not), so
+    the table calls the first 'unlikely to be chance' and gives the second its p-value and 'could still
+    be chance'."""
+    import json
+
+    from kpi_toolkit import trends
+    from kpi_toolkit.context import load_context
+    from kpi_toolkit.trends.report import corrected_verdicts
+
+    from .conftest import REPO
+
+    ctx = load_context(client="demo-ledgerly", month="2026-10", data_dir=demo_root / "data",
+                       parameters_dir=demo_root / "parameters")
+    cells = json.loads((REPO / "notebooks" / "trend_detection.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = next("".join(c["source"]) for c in cells if "compare_weeks" in "".join(c["source"]))
+    core = ["reach", "engagement_rate_by_reach", "ctr", "conversions", "roas", "share_of_voice"]
+    set_p = {("reach", "previous_week"): 0.02, ("ctr", "previous_week"): 0.003}
+
+    def weeks(data, kpi, **kw):  # noqa: ANN001, ANN202
+        out = trends.compare_weeks(data, kpi, **kw)
+        for i, r in out.iterrows():
+            p = set_p.get((kpi, r["comparison"]), max(float(r["p_value"]), 0.2))
+            words = f"unlikely to be chance (p = {p:g})" if p < 0.05 else f"within normal variation (p = {p:.2f})"
+            out.loc[i, ["p_value", "significant", "verdict", "summary"]] = [p, p < 0.05, words, f"changed, {words}"]
+        return out
+
+    shown = []
+    ns = {"ctx": ctx, "pd": pd, "core": core, "tz": ctx.tz, "brand": ctx.params.brand,
+          "thresholds": (-0.05, 0.05), "corrected_verdicts": corrected_verdicts,
+          "trends": type("T", (), {"compare_weeks": staticmethod(weeks),
+                                   "comparisons_table": staticmethod(trends.comparisons_table)}),
+          "show_table": lambda t, **kw: shown.append(t)}
+    exec(code, ns)  # noqa: S102 - the notebook's own cell
+    table = shown[0].set_index(["Measure", "Against"])
+    assert table.loc[("Click-through rate (ads)", "previous week"), "Change"] == \
+        "changed, unlikely to be chance (p = 0.003)"
+    assert table.loc[("Reach", "previous week"), "Change"] == \
+        "changed, p = 0.02, but with 12 comparisons this month it could still be chance"
