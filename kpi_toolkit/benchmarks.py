@@ -1236,6 +1236,16 @@ def engagement_share_sentences(soe_by_platform: pd.DataFrame, comparison: pd.Dat
     return out
 
 
+def _share_path_of(sov: pd.DataFrame, trend_row: Any) -> str:
+    """:func:`share_path` for one brand's row of :func:`share_trend`, its first and last month with a
+    share taken from ``sov``; "" when it has none."""
+    had = sov[(sov["brand"] == trend_row["brand"]) & sov["share_of_voice"].notna()]["month"].sort_values()
+    if not len(had):
+        return ""
+    return share_path(trend_row["first_share"], trend_row["last_share"], _month_words(had.iloc[0]),
+                      _month_words(had.iloc[-1]), trend_row["slope_per_month"])
+
+
 def own_share_step(own: Any, *, name: str, n_months: int, covered: bool, path: str = "") -> tuple[Any, str]:
     """Part 3's step, or held-back line, for the client's own share-of-voice trend when the competitor
     section calls it unlikely to be chance (``own["trend"]`` "gaining" or "losing", :func:`share_trend`)
@@ -1323,9 +1333,7 @@ def competitor_view(ctx: Any) -> Any:
                 gname = labels.get(g["brand"], g["brand"])
                 # the slope (12 months) and the two endpoints (single months) are said apart, in words that
                 # fit both: a noisy last month under a rising trend had read "rose from 20.0 % to 18.0 %"
-                had = sov[(sov["brand"] == g["brand"]) & sov["share_of_voice"].notna()]["month"].sort_values()
-                path = share_path(g["first_share"], g["last_share"], _month_words(had.iloc[0]),
-                                  _month_words(had.iloc[-1]), g["slope_per_month"])
+                path = _share_path_of(sov, g)
                 rate = f"about {slope_pts(g['slope_per_month'])} points a month on average"
                 sentences.append(
                     f"{gname} gained share of voice over the last {n_months} months, {rate}; the trend "
@@ -1347,11 +1355,8 @@ def competitor_view(ctx: Any) -> Any:
                 sentences.append(f"{name}'s own share of voice {verb} by about "
                                  f"{slope_pts(o['slope_per_month'], signed=False)} points a month; the trend "
                                  f"{p_clause(o['p_value'])}.")
-                mine = sov[(sov["brand"] == p.brand) & sov["share_of_voice"].notna()]["month"].sort_values()
-                own_path = share_path(o["first_share"], o["last_share"], _month_words(mine.iloc[0]),
-                                      _month_words(mine.iloc[-1]), o["slope_per_month"]) if len(mine) else ""
                 rec, line = own_share_step(o, name=name, n_months=n_months, covered=bool(len(gaining)),
-                                           path=own_path)
+                                           path=_share_path_of(sov, o))
                 recs += [rec] if rec is not None else []
                 held += [line] if line else []
             elif not len(gaining):

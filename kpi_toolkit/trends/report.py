@@ -378,7 +378,10 @@ def multiple_testing_sentence(comp: pd.DataFrame, *, alpha: float = 0.05, min_te
     k = int((pv < alpha).sum())
     if not k:
         return out + "."
-    held = int(holm_holds(comp, alpha=alpha, min_tests=min_tests).sum())
+    # the rows' own correction when they carry it (core_comparisons): the same Holm over the same tests,
+    # since n >= min_tests >= CORRECT_FROM here
+    holds = comp["holds"] if "holds" in comp.columns else holm_holds(comp, alpha=alpha, min_tests=min_tests)
+    held = int(holds.sum())
     if k == 1:
         return out + (f"; the one here {'still holds' if held else 'does not hold'} after a correction for the "
                       f"{n} tests (Holm), so the report calls it "
@@ -559,9 +562,7 @@ def trend_view(ctx: ReportContext) -> ReportView:
         sentences.append("No spikes or dips beyond the alert thresholds this month.")
     recs, held = alert_steps(alerts, p.trends.alerts)
     if not comp.empty:
-        if "holds" not in comp.columns:
-            comp = corrected_verdicts(comp, alpha=p.trends.alpha)
-        holds = comp["holds"]
+        holds = comp["holds"]  # core_comparisons corrected the verdicts (corrected_verdicts)
         n_tests = tested_count(comp)
         prev = comp[(comp["comparison"] == "previous_month") & comp["significant"]]
         for i, r in prev.iterrows():
